@@ -1,0 +1,120 @@
+/**
+ * The one typed model that flows through netaudit: decode -> analyze -> verdict -> report.
+ * Field names here are the report contract (DESIGN.md "The report contract"); add freely, never rename.
+ */
+
+export type Verdict = 'clean' | 'tolerates' | 'breaks' | 'fails-without-network';
+export const VERDICTS: readonly Verdict[] = ['clean', 'tolerates', 'breaks', 'fails-without-network'];
+
+export type AttemptKind = 'dns' | 'tcp' | 'udp' | 'icmp' | 'unix';
+export type Scope = 'external' | 'host-local';
+export type Family = 4 | 6;
+
+/** Where a packet was seen: the monitor's veth end, the build's lo, or the build's nftables log (dropped sends). */
+export type CaptureSource = 'veth' | 'lo' | 'nflog';
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly comm: string;
+  readonly argv?: readonly string[];
+}
+
+/** One attempted connection (or lookup) the build made, folded over retransmits. */
+export interface Attempt {
+  kind: AttemptKind;
+  scope: Scope;
+  family: Family;
+  /** Destination address (for dns: the resolver the query went to). */
+  address: string;
+  /** Destination port; absent for icmp. */
+  port?: number;
+  /** From the DNS query, or the answer that led to the address. */
+  hostname?: string;
+  /** DNS query type (A, AAAA, ...), for kind dns. */
+  qtype?: string;
+  /** Packets or queries folded into this attempt (retransmits, repeated lookups). */
+  count: number;
+  /** Milliseconds since the build started, of the first packet. */
+  firstAtMs: number;
+  /** How the sandbox answered: unreachable (ENETUNREACH), refused (ECONNREFUSED), dropped (EPERM), unanswered. */
+  outcome?: 'unreachable' | 'refused' | 'dropped' | 'unanswered';
+  /** Capture points that saw it. */
+  seenOn?: CaptureSource[];
+  /** Ebuild phase, when known. */
+  phase?: string;
+  process?: ProcessInfo;
+  /** True when policy permits it (unsandboxed phase, test_network, RESTRICT=network-sandbox). */
+  allowed: boolean;
+  /** Why it is allowed, when it is. */
+  allowedBy?: string;
+  /** Build log lines that show this attempt's effect. */
+  logLines?: string[];
+}
+
+export type Level = 'error' | 'warning' | 'style' | 'info';
+
+export interface Finding {
+  /** Stable CamelCase keyword, as pkgcheck results have. */
+  keyword: string;
+  level: Level;
+  /** One line. */
+  message: string;
+  /** What to change, one line. */
+  hint?: string;
+  /** Index into the build's attempts this finding is about. */
+  attempt?: number;
+  phase?: string;
+  logLines?: string[];
+}
+
+export interface CaptureStats {
+  packets: number;
+  dropped: number;
+  /** Frames that could not be decoded (truncated or malformed). */
+  undecodable?: number;
+  /** Raw capture files kept with --pcap. */
+  files?: string[];
+}
+
+export interface EbuildInfo {
+  category: string;
+  package: string;
+  version: string;
+  path: string;
+  eapi?: string;
+  properties?: string[];
+  restrict?: string[];
+}
+
+export interface BuildResult {
+  name: string;
+  kind: 'command' | 'ebuild';
+  command: string[];
+  exitCode: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  durationMs: number;
+  verdict: Verdict;
+  attempts: Attempt[];
+  findings: Finding[];
+  capture: CaptureStats;
+  ebuild?: EbuildInfo;
+  /** Path of the kept build log, when there is one. */
+  log?: string;
+  /** Phases seen, in order, for ebuilds. */
+  phases?: { name: string; startMs: number; endMs?: number; sandboxed: boolean; exitCode?: number }[];
+  /** What netaudit changed in the build's configuration, said plainly. */
+  changes?: string[];
+}
+
+export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: 'netaudit'; version: string };
+  createdAt: string;
+  mode: Mode;
+  host?: { kernel?: string; hostname?: string };
+  builds: BuildResult[];
+  summary: Record<Verdict, number>;
+}
