@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: netaudit's costs as ratios against baselines measured in the same run (the machines are
+ * noisy). Prints a table and writes bench-results/latest.json. Needs root, like netaudit itself.
+ *
+ *   1. fixed overhead: `netaudit run -- true` vs `unshare -n true` vs bare `true` (median of N, interleaved)
+ *   2. 1 GiB over loopback inside the sandbox: audited vs the reference sandbox (median of M)
+ *   3. 2,000 connection attempts (and 2,000 datagrams) fired within a second: all reported, zero drops
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Report } from '../src/model/types.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const REFERENCE = ['unshare', '--net', '--uts', '--', 'sh', '-c',
+  'ip link set lo up && ip addr add 10.0.0.1/8 dev lo && ip addr add fd::1/8 dev lo nodad && hostname localhost && exec "$@"', 'ref'];
+const N = Number(process.env.BENCH_N ?? 15);
+const M = Number(process.env.BENCH_M ?? 3);
+
+function timeIt(argv: string[], env?: NodeJS.ProcessEnv): number {
+  const t0 = performance.now();
+  const r = spawnSync(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), kernel: os.release(), cpus: os.cpus().length };
+const lines: string[] = [];
+
+// 1. Fixed overhead.
+{
+  const bare: number[] = [];
+  const unshare: number[] = [];
+  const audited: number[] = [];
+  const nodeOnly: number[] = [];
+  timeIt([process.execPath, CLI, 'run', '-q', '--', 'true']); // warm the page cache
+  for (let i = 0; i < N; i++) {
+    bare.push(timeIt(['true']));
+    unshare.push(timeIt(['unshare', '-n', 'true']));
+    nodeOnly.push(timeIt([process.execPath, '-e', '0']));
+    audited.push(timeIt([process.execPath, CLI, 'run', '-q', '--', 'true']));
+  }
+  const r = { n: N, trueMs: median(bare), unshareMs: median(unshare), nodeMs: median(nodeOnly), netauditMs: median(audited) };
+  results.overhead = r;
+  lines.push(`fixed overhead (median of ${N}): netaudit run -- true ${r.netauditMs.toFixed(1)} ms | unshare -n true ${r.unshareMs.toFixed(1)} ms | true ${r.trueMs.toFixed(1)} ms | node -e 0 ${r.nodeMs.toFixed(1)} ms`);
+  lines.push(`  overhead over unshare: ${(r.netauditMs - r.unshareMs).toFixed(1)} ms (goal < 150 ms)`);
+}
+
+// 2. 1 GiB over loopback.
+{
+  const mover = path.join(ROOT, 'bench/loopback-1gib.py');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
+  const audited: number[] = [];
+  const reference: number[] = [];
+  let packets = 0;
+  try {
+    for (let i = 0; i < M; i++) {
+      reference.push(timeIt([...REFERENCE, 'python3', mover]));
+      const json = path.join(tmp, `r${i}.json`);
+      audited.push(timeIt([process.execPath, CLI, 'run', '-q', '--json', json, '--', 'python3', mover]));
+      const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
+      packets = rep.builds[0]?.capture.packets ?? -1;
+      if (rep.builds[0]?.verdict !== 'clean') throw new Error(`loopback mover not clean: ${JSON.stringify(rep.builds[0]?.attempts)}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const r = { runs: M, referenceMs: median(reference), auditedMs: median(audited), capturedPackets: packets };
+  const slower = (r.auditedMs / r.referenceMs - 1) * 100;
+  results.loopback = { ...r, slowerPercent: slower };
+  lines.push(`1 GiB over loopback (median of ${M}): audited ${r.auditedMs.toFixed(0)} ms vs reference sandbox ${r.referenceMs.toFixed(0)} ms: ${slower.toFixed(1)}% slower (goal < 5%), ${packets} packets captured`);
+}
+
+// 3. A burst of 2,000 attempts.
+for (const proto of ['tcp', 'udp'] as const) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
+  try {
+    const json = path.join(tmp, 'burst.json');
+    const t0 = performance.now();
+    spawnSync(process.execPath, [CLI, 'run', '-q', '--fail-on', 'never', '--json', json, '--', 'python3', path.join(ROOT, 'bench/burst.py'), proto, '2000'], { stdio: 'inherit' });
+    const ms = performance.now() - t0;
+    const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    const b = rep.builds[0];
+    const ports = new Set(b?.attempts.filter((a) => a.kind === proto).map((a) => `${a.address}:${a.port}`));
+    const r = { attempts: 2000, reported: ports.size, dropped: b?.capture.dropped, packets: b?.capture.packets, buildMs: b?.durationMs, totalMs: ms };
+    results[`burst_${proto}`] = r;
+    lines.push(`burst of 2,000 ${proto.toUpperCase()} attempts in ${b?.durationMs} ms: ${r.reported} reported, ${r.dropped} kernel drops, ${r.packets} packets (whole audit ${ms.toFixed(0)} ms)`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+writeFileSync(path.join(ROOT, 'bench-results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+process.stdout.write(lines.join('\n') + '\n');

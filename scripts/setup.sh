@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what netaudit needs on a fresh Debian 12 machine (as root), then its npm dependencies, then build.
+# Idempotent: a second run only checks. On Gentoo: emerge sys-apps/iproute2 net-analyzer/tcpdump
+# net-firewall/nftables sys-apps/util-linux, then `npm ci && npm run build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages)" >&2
+  exit 2
+fi
+
+pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v node >/dev/null || { echo "setup.sh: Node.js 20 is required (apt-get install nodejs npm, or nodesource)" >&2; exit 2; }
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi
+npm run build --silent

@@ -1,0 +1,158 @@
+/**
+ * One tcpdump per capture point, started inside a namespace with nsenter, writing pcap to stdout. The stream
+ * is kept in memory; a capture is complete when the sentinel datagram (a random nonce) sent after the build
+ * ends has been seen in it, so nothing the build sent is lost in a buffer when tcpdump is stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { NetauditError } from '../model/errors.js';
+import type { CaptureSource } from '../model/types.js';
+
+export interface CaptureOptions {
+  readonly source: CaptureSource;
+  /** Path of the namespace file, /run/netns/NAME. */
+  readonly netnsPath: string;
+  /** Interface: na1, lo, or nflog:7. */
+  readonly iface: string;
+  readonly filter: string;
+  readonly snaplen: number;
+  /** Kernel buffer in KiB (tcpdump -B). With --immediate-mode each frame takes a snaplen-sized slot. */
+  readonly bufferKiB?: number;
+  /** Bytes that mark the end of the capture once seen. */
+  readonly sentinel: Buffer;
+  /** Milliseconds to wait for tcpdump to say it is listening. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface CaptureResult {
+  readonly source: CaptureSource;
+  readonly pcap: Buffer;
+  /** tcpdump's own counts, from its closing statistics. */
+  readonly captured: number;
+  readonly receivedByFilter: number;
+  readonly droppedByKernel: number;
+  /** False when the sentinel never arrived (the capture may miss the last packets). */
+  readonly complete: boolean;
+}
+
+export class Capture {
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private readonly chunks: Buffer[] = [];
+  private stderr = '';
+  private tail: Buffer = Buffer.alloc(0);
+  private sentinelSeen = false;
+  private onSentinel: (() => void) | undefined;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    private readonly options: CaptureOptions,
+    child: ChildProcess,
+  ) {
+    this.child = child;
+    this.pid = child.pid ?? -1;
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    child.stdout?.on('data', (b: Buffer) => this.onData(b));
+  }
+
+  /** Start tcpdump and resolve once it is listening (the kernel filter is attached). */
+  static async start(options: CaptureOptions): Promise<Capture> {
+    // setpriv --pdeathsig: tcpdump dies with netaudit even on SIGKILL; nsenter execs tcpdump (same pid).
+    const argv = [
+      '--pdeathsig', 'KILL', '--',
+      'nsenter',
+      `--net=${options.netnsPath}`,
+      '--',
+      'tcpdump',
+      '-i', options.iface,
+      '-w', '-',
+      '-U',
+      '--immediate-mode',
+      '-n',
+      '-Z', 'root',
+      '-B', String(options.bufferKiB ?? 16384),
+      '-s', String(options.snaplen),
+    ];
+    if (options.filter) argv.push(options.filter);
+    const child = spawn('setpriv', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const capture = new Capture(options, child);
+    await capture.ready(options.readyTimeoutMs ?? 5000);
+    return capture;
+  }
+
+  private ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => fail(e.message);
+      const onClose = (): void => fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited');
+      const onStderr = (b: Buffer): void => {
+        this.stderr += b.toString('utf8');
+        if (!this.stderr.includes('listening on')) return;
+        clearTimeout(timer);
+        this.child.off('close', onClose);
+        this.child.off('error', onError);
+        this.child.once('error', () => undefined);
+        resolve();
+      };
+      const timer = setTimeout(() => fail(`tcpdump on ${this.options.iface} did not start within ${timeoutMs} ms`), timeoutMs);
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        this.child.kill('SIGKILL');
+        const code = /not found|No such file|ENOENT/.test(why) ? 'E_MISSING_TOOL' : 'E_SETUP';
+        reject(new NetauditError(code, `starting the ${this.options.source} capture: ${why}`));
+      };
+      this.child.once('error', onError);
+      this.child.once('close', onClose);
+      this.child.stderr?.on('data', onStderr);
+    });
+  }
+
+  private onData(b: Buffer): void {
+    this.chunks.push(b);
+    if (this.sentinelSeen) return;
+    const s = this.options.sentinel;
+    const window = this.tail.length ? Buffer.concat([this.tail, b]) : b;
+    if (window.includes(s)) {
+      this.sentinelSeen = true;
+      this.onSentinel?.();
+      return;
+    }
+    this.tail = window.subarray(Math.max(0, window.length - s.length + 1));
+  }
+
+  /** Resolve true when the sentinel has been captured, false after timeoutMs. */
+  waitForSentinel(timeoutMs: number): Promise<boolean> {
+    if (this.sentinelSeen) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.onSentinel = undefined;
+        resolve(false);
+      }, timeoutMs);
+      this.onSentinel = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  /** Stop tcpdump (SIGTERM: it writes out what it holds and its statistics) and collect the capture. */
+  async stop(): Promise<CaptureResult> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await this.exited;
+    clearTimeout(killer);
+    const stat = (what: string): number => Number(new RegExp(`(\\d+) packets? ${what}`).exec(this.stderr)?.[1] ?? 0);
+    return {
+      source: this.options.source,
+      pcap: Buffer.concat(this.chunks),
+      captured: stat('captured'),
+      receivedByFilter: stat('received by filter'),
+      droppedByKernel: stat('dropped by kernel'),
+      complete: this.sentinelSeen,
+    };
+  }
+
+  /** Kill without collecting (teardown after a failure). */
+  kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}

@@ -1,0 +1,31 @@
+/** `netaudit doctor`: what netaudit needs, what is missing, and how to install it. */
+import type { CommandModule } from 'yargs';
+
+export const doctorCommand: CommandModule = {
+  command: 'doctor',
+  describe: 'check privileges, tools and kernel support; print install commands for what is missing',
+  handler: async () => {
+    const { TOOLS, which, findProblems } = await import('../../sandbox/prereq.js');
+    const { probeKernel } = await import('../../sandbox/probe.js');
+    const lines: string[] = [];
+    const root = process.getuid?.() === 0;
+    lines.push(`${root ? 'ok     ' : 'MISSING'} root privileges${root ? '' : ' — run as root (sudo)'}`);
+    for (const t of TOOLS) {
+      const p = which(t.command);
+      const state = p ? 'ok     ' : t.optional ? 'absent ' : 'MISSING';
+      lines.push(`${state} ${t.command.padEnd(9)} ${p ?? `Gentoo: ${t.gentoo}  Debian: ${t.debian}`}  (${t.why})`);
+    }
+    const problems = findProblems();
+    if (root && !problems.length) {
+      for (const check of await probeKernel()) lines.push(`${check.ok ? 'ok     ' : 'MISSING'} ${check.what}${check.ok ? '' : ` — ${check.fix}`}`);
+    }
+    const missing = TOOLS.filter((t) => !t.optional && !which(t.command));
+    if (missing.length) {
+      lines.push('');
+      lines.push(`Gentoo: emerge --ask --noreplace ${[...new Set(missing.map((t) => t.gentoo))].join(' ')}`);
+      lines.push(`Debian: apt-get install ${[...new Set(missing.map((t) => t.debian))].join(' ')}`);
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+    process.exitCode = lines.some((l) => l.startsWith('MISSING')) ? 2 : 0;
+  },
+};

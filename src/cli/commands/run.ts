@@ -1,0 +1,58 @@
+/** `netaudit run [options] -- COMMAND [ARG...]` */
+import type { Argv, CommandModule } from 'yargs';
+import { NetauditError } from '../../model/errors.js';
+import { parseDuration, reportOptions, sandboxOptions, type FailOn } from '../options.js';
+import { emitReport } from '../output.js';
+import { interruption } from '../signals.js';
+
+interface RunArgs {
+  command?: string[];
+  '--'?: string[];
+  name?: string;
+  json?: string;
+  'fail-on': FailOn;
+  quiet: boolean;
+  color?: boolean;
+  timeout?: string;
+  user?: string;
+  pcap?: string;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run [command..]',
+  describe: 'run COMMAND in an emulated network-sandbox and report every network attempt it made',
+  builder: (y: Argv) =>
+    reportOptions(sandboxOptions(y))
+      .positional('command', { type: 'string', array: true, describe: 'the command and its arguments (put them after --)' })
+      .option('name', { type: 'string', describe: 'name of the build in the report (default: the command line)', requiresArg: true })
+      .example('$0 run -- curl -sS http://anything.example.org/', 'breaks: a DNS lookup of anything.example.org')
+      .example('$0 run --json r.json --timeout 30m -- make check', 'audit a test suite, keep the JSON report') as unknown as Argv<RunArgs>,
+  handler: async (args) => {
+    const argv = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
+    if (!argv.length) throw new NetauditError('E_BAD_ARGUMENT', 'no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
+    const timeoutMs = parseDuration(args.timeout);
+    const { assertPrerequisites } = await import('../../sandbox/prereq.js');
+    assertPrerequisites();
+    const user = args.user ? (await import('../../sandbox/user.js')).resolveUser(args.user) : undefined;
+    const [{ auditCommand }, { collectGarbage }, { makeReport }, { VERSION }] = await Promise.all([
+      import('../../runner/command.js'),
+      import('../../sandbox/gc.js'),
+      import('../../report/json.js'),
+      import('../../version.js'),
+    ]);
+    await collectGarbage();
+    const stop = interruption();
+    try {
+      const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal: stop.signal });
+      for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
+      if (stop.signal.aborted) {
+        process.exitCode = stop.exitCode();
+        return;
+      }
+      const report = makeReport('run', [audit.result], VERSION);
+      process.exitCode = await emitReport(report, { json: args.json, quiet: args.quiet, color: args.color, failOn: args['fail-on'] });
+    } finally {
+      stop.dispose();
+    }
+  },
+};

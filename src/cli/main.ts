@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * netaudit's entry: wires the commands and turns errors into one line and an exit code. Commands load what
+ * they need when they run (startup time is part of every audit's overhead).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isNetauditError } from '../model/errors.js';
+import { doctorCommand } from './commands/doctor.js';
+import { gcCommand } from './commands/gc.js';
+import { runCommand } from './commands/run.js';
+import { VERSION } from '../version.js';
+
+export function parser(args: string[]) {
+  return yargs(args)
+    .scriptName('netaudit')
+    .parserConfiguration({ 'populate--': true })
+    .command(runCommand)
+    .command(doctorCommand)
+    .command(gcCommand)
+    .demandCommand(1, 'name a command: run, doctor, gc (see --help)')
+    .strict()
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw Object.assign(new Error(msg), { usage: true });
+    });
+}
+
+export async function main(args: string[]): Promise<void> {
+  try {
+    await parser(args).parseAsync();
+  } catch (e) {
+    if (isNetauditError(e)) {
+      process.stderr.write(`netaudit: ${e.message}\n`);
+    } else if ((e as { usage?: boolean }).usage) {
+      process.stderr.write(`netaudit: ${(e as Error).message} — see netaudit --help\n`);
+    } else {
+      process.stderr.write(`netaudit: internal error: ${(e as Error).message}\n`);
+      if (process.env.NETAUDIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    }
+    process.exitCode = 2;
+  }
+}
+
+await main(hideBin(process.argv));

@@ -1,0 +1,36 @@
+/** Option groups shared by commands, chained onto yargs builders (release-please style). */
+import type { Argv } from 'yargs';
+import { NetauditError } from '../model/errors.js';
+
+export type FailOn = 'breaks' | 'tolerates' | 'never';
+
+export function reportOptions<T>(y: Argv<T>) {
+  return y
+    .option('json', { type: 'string', describe: 'write the JSON report (validated against reports/report.schema.json) to FILE', requiresArg: true })
+    .option('fail-on', {
+      choices: ['breaks', 'tolerates', 'never'] as const,
+      default: 'breaks' as FailOn,
+      describe: 'exit 1 when a build is at or above this verdict (clean < fails-without-network < tolerates < breaks)',
+    })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print no summary (the JSON report is still written)' })
+    .option('color', { type: 'boolean', describe: 'force colours on or off (default: on for a terminal; NO_COLOR turns them off)' });
+}
+
+export function sandboxOptions<T>(y: Argv<T>) {
+  return y
+    .option('timeout', { type: 'string', describe: 'kill the whole build after this long (e.g. 90, 90s, 15m, 2h)', requiresArg: true })
+    .option('user', { type: 'string', describe: 'run the build as this user (real builds run as portage)', requiresArg: true })
+    .option('pcap', { type: 'string', describe: 'keep the raw captures (veth.pcap, lo.pcap, nflog.pcap) in DIR for Wireshark', requiresArg: true });
+}
+
+/** "90", "90s", "15m", "2h", "500ms" -> milliseconds. */
+export function parseDuration(text: string | undefined, flag = '--timeout'): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new NetauditError('E_BAD_ARGUMENT', `${flag} ${text}: not a duration — use seconds or a suffix, e.g. 90, 90s, 15m, 2h`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Math.round(n * unit);
+  if (ms <= 0) throw new NetauditError('E_BAD_ARGUMENT', `${flag} ${text}: must be more than zero`);
+  return ms;
+}

@@ -1,0 +1,23 @@
+/** Emitting a finished report: JSON file (validated, atomic), terminal summary on stderr, exit code. */
+import type { Report } from '../model/types.js';
+import { failsOn } from '../verdict/index.js';
+import type { FailOn } from './options.js';
+
+export interface EmitOptions {
+  readonly json?: string;
+  readonly quiet?: boolean;
+  readonly color?: boolean;
+  readonly failOn: FailOn;
+}
+
+/** Write and print the report; returns the process exit code (0 or 1). */
+export async function emitReport(report: Report, options: EmitOptions): Promise<number> {
+  const { writeReportFile } = await import('../report/json.js');
+  if (options.json) await writeReportFile(options.json, report);
+  if (!options.quiet) {
+    const { renderTerminal, colorEnabled } = await import('../report/terminal.js');
+    const color = options.color ?? colorEnabled(process.stderr, process.env);
+    process.stderr.write(renderTerminal(report, { color, width: process.stderr.columns }));
+  }
+  return report.builds.some((b) => failsOn(b.verdict, options.failOn)) ? 1 : 0;
+}

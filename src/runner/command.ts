@@ -1,0 +1,91 @@
+/**
+ * `netaudit run`: one command audited end to end. Sandbox up, captures ready, command run, leftovers ended,
+ * captures flushed, sandbox down (always), then the pure stages: decode, analyze, judge.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { judge } from '../verdict/index.js';
+import type { BuildResult } from '../model/types.js';
+import { runBuild, type BuildRunOptions } from '../sandbox/build.js';
+import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
+import type { UserSpec } from '../sandbox/user.js';
+import { evidenceFrom } from './evidence.js';
+
+export interface CommandAuditOptions {
+  readonly argv: readonly string[];
+  readonly name?: string;
+  readonly user?: UserSpec;
+  readonly timeoutMs?: number;
+  /** Keep the raw captures here (veth.pcap, lo.pcap, nflog.pcap). */
+  readonly pcapDir?: string;
+  readonly stdio?: BuildRunOptions['stdio'];
+  readonly onOutput?: BuildRunOptions['onOutput'];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface CommandAudit {
+  readonly result: BuildResult;
+  readonly interrupted: boolean;
+  /** Teardown problems (should be empty). */
+  readonly teardown: string[];
+}
+
+export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
+  const sandbox = await Sandbox.create();
+  let outcome: Awaited<ReturnType<typeof runBuild>>;
+  let captures: SandboxCaptures;
+  let teardown: string[] = [];
+  try {
+    outcome = await runBuild(sandbox, {
+      argv: options.argv,
+      user: options.user,
+      timeoutMs: options.timeoutMs,
+      stdio: options.stdio,
+      onOutput: options.onOutput,
+      env: options.env,
+      cwd: options.cwd,
+      signal: options.signal,
+    });
+    await sandbox.killBuildProcesses(1000);
+    captures = await sandbox.collect();
+  } finally {
+    teardown = await sandbox.destroy();
+  }
+  if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
+  const evidence = await evidenceFrom(captures.results, {
+    sentinel: captures.sentinel,
+    nftLogged: captures.nftLogged,
+    buildStartMs: outcome.startMs,
+  });
+  const judged = judge({
+    attempts: evidence.attempts,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0 },
+  });
+  const result: BuildResult = {
+    name: options.name ?? options.argv.join(' '),
+    kind: 'command',
+    command: [...options.argv],
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    durationMs: outcome.durationMs,
+    verdict: judged.verdict,
+    attempts: judged.attempts,
+    findings: judged.findings,
+    capture: {
+      ...evidence.stats,
+      ...(options.pcapDir ? { files: captures.results.map((c) => path.join(options.pcapDir as string, `${c.source}.pcap`)) } : {}),
+    },
+  };
+  return { result, interrupted: outcome.interrupted, teardown };
+}
+
+function keepPcaps(dir: string, results: SandboxCaptures['results']): void {
+  mkdirSync(dir, { recursive: true });
+  for (const c of results) writeFileSync(path.join(dir, `${c.source}.pcap`), c.pcap);
+}

@@ -1,0 +1,94 @@
+/**
+ * Running the audited command inside the build namespace, the way network-sandbox runs a phase: a new UTS
+ * namespace with hostname `localhost`, optionally as another user. stdin, stdout and stderr pass through.
+ * The child stays in netaudit's process group (so a terminal's Ctrl-C reaches it, and it may read the terminal);
+ * the whole tree is ended by killing every process in the build namespace, which also catches daemons.
+ */
+import { spawn } from 'node:child_process';
+import { NetauditError } from '../model/errors.js';
+import type { Sandbox } from './sandbox.js';
+import type { UserSpec } from './user.js';
+
+export interface BuildRunOptions {
+  readonly argv: readonly string[];
+  readonly user?: UserSpec;
+  /** Kill the whole tree after this many milliseconds. */
+  readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** 'inherit' passes the terminal through; 'pipe' collects output (ebuild and sweep modes). */
+  readonly stdio?: 'inherit' | 'pipe' | 'ignore';
+  /** Receives output when stdio is 'pipe'. */
+  readonly onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  /** Aborting ends the build (SIGINT/SIGTERM handling). */
+  readonly signal?: AbortSignal;
+}
+
+export interface BuildOutcome {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly interrupted: boolean;
+  /** Epoch milliseconds just before the command started. */
+  readonly startMs: number;
+  readonly durationMs: number;
+}
+
+/** argv that enters the build namespace, makes the UTS namespace, sets the hostname and drops privileges. */
+export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: UserSpec): string[] {
+  const drop = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--'] : [];
+  return [
+    'nsenter', `--net=${buildNsPath}`, '--',
+    'unshare', '--uts', '--',
+    'sh', '-c', 'hostname localhost && exec "$@"', 'netaudit-build',
+    ...drop,
+    ...argv,
+  ];
+}
+
+export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<BuildOutcome> {
+  if (!options.argv.length) throw new NetauditError('E_BAD_ARGUMENT', 'no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
+  const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user);
+  const stdio = options.stdio ?? 'inherit';
+  if (options.signal?.aborted) {
+    return Promise.resolve({ exitCode: null, signal: null, timedOut: false, interrupted: true, startMs: Date.now(), durationMs: 0 });
+  }
+  return new Promise((resolve, reject) => {
+    const startMs = Date.now();
+    const started = performance.now();
+    let timedOut = false;
+    let interrupted = false;
+    const child = spawn(file as string, args, {
+      stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio,
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+    });
+    if (stdio === 'pipe') {
+      child.stdout?.on('data', (b: Buffer) => options.onOutput?.(b, 'stdout'));
+      child.stderr?.on('data', (b: Buffer) => options.onOutput?.(b, 'stderr'));
+    }
+    const end = (): void => {
+      void sandbox.killBuildProcesses(2000);
+    };
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          end();
+        }, options.timeoutMs)
+      : undefined;
+    const onAbort = (): void => {
+      interrupted = true;
+      end();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new NetauditError('E_MISSING_TOOL', `running the build: ${e.message} — run 'netaudit doctor'`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ exitCode: code, signal, timedOut, interrupted, startMs, durationMs: Math.round(performance.now() - started) });
+    });
+  });
+}

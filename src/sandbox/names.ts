@@ -1,0 +1,70 @@
+/**
+ * Names of what one audit creates. Every name carries the owning process's pid and start time (clock ticks
+ * since boot, /proc/PID/stat field 22), so `netaudit gc` can tell a live run from a dead one even when the pid
+ * was reused, and never touches a live run's namespaces.
+ */
+import { readFileSync } from 'node:fs';
+
+export const NETNS_PREFIX = 'netaudit-';
+export const TMPDIR_PREFIX = 'netaudit-';
+
+/** Interfaces live inside their own namespaces, so their names need not be unique across runs. */
+export const BUILD_VETH = 'na0';
+export const MONITOR_VETH = 'na1';
+export const BUILD_MAC = '02:6e:61:00:00:02';
+export const MONITOR_MAC = '02:6e:61:00:00:01';
+export const BUILD_V4 = '169.254.1.2';
+export const MONITOR_V4 = '169.254.1.1';
+export const BUILD_LL6 = 'fe80::2';
+export const MONITOR_LL6 = 'fe80::1';
+/** The NFLOG group the build namespace's nftables rules log dropped sends to (groups are per namespace). */
+export const NFLOG_GROUP = 7;
+
+export interface Owner {
+  readonly pid: number;
+  readonly startTicks: string;
+}
+
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may contain spaces and parentheses: fields after the last ')' are space separated; starttime is field 22.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let selfOwner: Owner | undefined;
+export function self(): Owner {
+  selfOwner ??= { pid: process.pid, startTicks: processStartTicks(process.pid) ?? '0' };
+  return selfOwner;
+}
+
+let sequence = 0;
+
+export interface RunNames {
+  readonly id: string;
+  readonly buildNs: string;
+  readonly monitorNs: string;
+}
+
+/** Fresh names for one audit: netaudit-<pid>.<start>-<seq>-b / -m. */
+export function newRunNames(owner: Owner = self()): RunNames {
+  const id = `${owner.pid}.${owner.startTicks}-${sequence++}`;
+  return { id, buildNs: `${NETNS_PREFIX}${id}-b`, monitorNs: `${NETNS_PREFIX}${id}-m` };
+}
+
+const OWNED = /^netaudit-(\d+)\.(\d+)-\d+(?:-[bm])?(?:-.*)?$/;
+
+/** The owner encoded in a namespace or temp dir name, or undefined when the name is not ours. */
+export function ownerOf(name: string): Owner | undefined {
+  const m = OWNED.exec(name);
+  if (!m) return undefined;
+  return { pid: Number(m[1]), startTicks: m[2] as string };
+}
+
+export function isAlive(owner: Owner): boolean {
+  return processStartTicks(owner.pid) === owner.startTicks;
+}

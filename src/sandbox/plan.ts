@@ -1,0 +1,74 @@
+/**
+ * The namespace plan, parsed first and acted on later (bubblewrap style): plain data saying what to create.
+ *
+ *   build netns  lo: 127.0.0.1/8, ::1, 10.0.0.1/8, fd::1/8  (Portage's loopback setup, process.py)
+ *                na0: 169.254.1.2/30, fe80::2/64 nodad; default routes v4/v6 via the monitor
+ *   monitor netns na1: 169.254.1.1/30, fe80::1/64 nodad; routes back to 10/8 and ::/8 (fd::1 is the source
+ *                the build picks towards 2001:db8::/32); forwarding on, no route out: every external
+ *                attempt is answered with ICMP/ICMPv6 "network unreachable"; ICMP rate limits lifted.
+ * Neighbour entries are static (nud permanent): no ARP/NDP delay before the first SYN, less noise.
+ */
+import {
+  BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP,
+  type RunNames,
+} from './names.js';
+
+export interface SandboxPlan {
+  readonly names: RunNames;
+  /** `ip -batch` lines run in the root namespace: create both namespaces and the veth inside them. */
+  readonly create: readonly string[];
+  /** `ip -n BUILD -batch` lines. */
+  readonly build: readonly string[];
+  /** `ip -n MONITOR -batch` lines. */
+  readonly monitor: readonly string[];
+  /** sysctl -w assignments inside the monitor. */
+  readonly monitorSysctl: readonly string[];
+  readonly nflogGroup: number;
+}
+
+export function makePlan(names: RunNames): SandboxPlan {
+  return {
+    names,
+    create: [
+      `netns add ${names.buildNs}`,
+      `netns add ${names.monitorNs}`,
+      `link add ${BUILD_VETH} address ${BUILD_MAC} netns ${names.buildNs} type veth ` +
+        `peer name ${MONITOR_VETH} address ${MONITOR_MAC} netns ${names.monitorNs}`,
+    ],
+    build: [
+      'link set lo up',
+      'addr add 10.0.0.1/8 dev lo',
+      'addr add fd::1/8 dev lo nodad',
+      `link set ${BUILD_VETH} addrgenmode none`,
+      `link set ${BUILD_VETH} up`,
+      `addr add ${BUILD_V4}/30 dev ${BUILD_VETH}`,
+      `addr add ${BUILD_LL6}/64 dev ${BUILD_VETH} nodad`,
+      `neigh replace ${MONITOR_V4} lladdr ${MONITOR_MAC} dev ${BUILD_VETH} nud permanent`,
+      `neigh replace ${MONITOR_LL6} lladdr ${MONITOR_MAC} dev ${BUILD_VETH} nud permanent`,
+      `route add default via ${MONITOR_V4} dev ${BUILD_VETH}`,
+      `route add ::/0 via ${MONITOR_LL6} dev ${BUILD_VETH}`,
+    ],
+    monitor: [
+      'link set lo up',
+      `link set ${MONITOR_VETH} addrgenmode none`,
+      `link set ${MONITOR_VETH} up`,
+      `addr add ${MONITOR_V4}/30 dev ${MONITOR_VETH}`,
+      `addr add ${MONITOR_LL6}/64 dev ${MONITOR_VETH} nodad`,
+      `neigh replace ${BUILD_V4} lladdr ${BUILD_MAC} dev ${MONITOR_VETH} nud permanent`,
+      `neigh replace ${BUILD_LL6} lladdr ${BUILD_MAC} dev ${MONITOR_VETH} nud permanent`,
+      `route add 10.0.0.0/8 via ${BUILD_V4} dev ${MONITOR_VETH}`,
+      `route add ::/8 via ${BUILD_LL6} dev ${MONITOR_VETH}`,
+    ],
+    monitorSysctl: [
+      'net.ipv4.ip_forward=1',
+      'net.ipv6.conf.all.forwarding=1',
+      'net.ipv4.icmp_ratelimit=0',
+      'net.ipv6.icmp.ratelimit=0',
+    ],
+    nflogGroup: NFLOG_GROUP,
+  };
+}
+
+export function netnsPath(name: string): string {
+  return `/run/netns/${name}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Prerequisites: privileges, tools, kernel support. `check()` is cheap (PATH lookups, no processes) and runs
+ * before every privileged command; `netaudit doctor` prints the full table with install commands.
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+import { NetauditError } from '../model/errors.js';
+
+export interface Tool {
+  readonly command: string;
+  readonly why: string;
+  readonly gentoo: string;
+  readonly debian: string;
+  readonly optional?: boolean;
+}
+
+export const TOOLS: readonly Tool[] = [
+  { command: 'ip', why: 'creates the namespaces and the veth pair', gentoo: 'sys-apps/iproute2', debian: 'iproute2' },
+  { command: 'tcpdump', why: 'captures the attempts', gentoo: 'net-analyzer/tcpdump', debian: 'tcpdump' },
+  { command: 'nft', why: 'fails UDP/ICMP sends on the spot, as network-sandbox does', gentoo: 'net-firewall/nftables', debian: 'nftables' },
+  { command: 'nsenter', why: 'enters the namespaces', gentoo: 'sys-apps/util-linux', debian: 'util-linux' },
+  { command: 'unshare', why: 'gives the build its own hostname (UTS namespace)', gentoo: 'sys-apps/util-linux', debian: 'util-linux' },
+  { command: 'setpriv', why: 'drops privileges (--user) and ties captures to netaudit', gentoo: 'sys-apps/util-linux', debian: 'util-linux' },
+  { command: 'hostname', why: 'sets the build hostname to localhost', gentoo: 'sys-apps/net-tools or sys-apps/coreutils[hostname]', debian: 'hostname' },
+  { command: 'bash', why: 'sends the end-of-capture marker', gentoo: 'app-shells/bash', debian: 'bash' },
+  { command: 'sysctl', why: 'lifts ICMP rate limits in the monitor', gentoo: 'sys-process/procps', debian: 'procps' },
+  { command: 'bpftrace', why: 'attributes attempts to processes (optional)', gentoo: 'dev-debug/bpftrace', debian: 'bpftrace', optional: true },
+];
+
+export function which(command: string, envPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of [...envPath.split(':'), '/usr/sbin', '/sbin']) {
+    if (!dir) continue;
+    const p = path.join(dir, command);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+export interface Problem {
+  readonly what: string;
+  readonly fix: string;
+}
+
+export function findProblems(): Problem[] {
+  const problems: Problem[] = [];
+  if (process.getuid?.() !== 0) {
+    problems.push({ what: 'not running as root', fix: 'run netaudit as root (sudo netaudit ...): network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN' });
+  }
+  if (!existsSync('/proc/self/ns/net') || !existsSync('/proc/self/ns/uts')) {
+    problems.push({ what: 'the kernel has no network/UTS namespace support', fix: 'enable CONFIG_NET_NS and CONFIG_UTS_NS in the kernel' });
+  }
+  const missing = TOOLS.filter((t) => !t.optional && !which(t.command));
+  if (missing.length) {
+    problems.push({
+      what: `missing ${missing.map((t) => t.command).join(', ')}`,
+      fix: `install: emerge --noreplace ${[...new Set(missing.map((t) => t.gentoo))].join(' ')}  |  apt-get install ${[...new Set(missing.map((t) => t.debian))].join(' ')}`,
+    });
+  }
+  return problems;
+}
+
+/** Throw the first problem as a one-line error (exit 2). */
+export function assertPrerequisites(): void {
+  const [first] = findProblems();
+  if (!first) return;
+  const code = first.what.startsWith('not running as root') ? 'E_NOT_ROOT' : first.what.startsWith('missing') ? 'E_MISSING_TOOL' : 'E_NO_NETNS';
+  throw new NetauditError(code, `${first.what} — ${first.fix}`);
+}

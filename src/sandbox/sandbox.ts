@@ -1,0 +1,136 @@
+/**
+ * The audited sandbox: a build namespace joined by a veth pair to a monitor namespace with no route out,
+ * captures on the monitor's veth end, the build's lo and the build's NFLOG group. Everything created is
+ * recorded on an undo stack and removed by destroy(), whatever happened in between.
+ */
+import { randomBytes } from 'node:crypto';
+import { Capture, type CaptureResult } from '../capture/tcpdump.js';
+import { loadFilter, loadNftRules } from '../capture/filters.js';
+import { execCapture, execStep } from '../util/exec.js';
+import { makePlan, netnsPath, type SandboxPlan } from './plan.js';
+import { BUILD_V4, BUILD_VETH, MONITOR_VETH, newRunNames, type RunNames } from './names.js';
+import { killNetns } from './procs.js';
+import { UndoStack } from './undo.js';
+
+export interface SandboxCaptures {
+  readonly results: CaptureResult[];
+  /** Packets the nftables rules logged and dropped (from their counters): what the NFLOG capture should hold. */
+  readonly nftLogged: number | undefined;
+  /** The nonce that marks the end of each capture; frames holding it are not part of the build. */
+  readonly sentinel: Buffer;
+}
+
+export class Sandbox {
+  readonly names: RunNames;
+  readonly buildNsPath: string;
+  readonly monitorNsPath: string;
+  private readonly undo = new UndoStack();
+  private captures: Capture[] = [];
+  private readonly sentinel = Buffer.from(`netaudit-end-${randomBytes(12).toString('hex')}`);
+  private destroyed = false;
+
+  private constructor(readonly plan: SandboxPlan) {
+    this.names = plan.names;
+    this.buildNsPath = netnsPath(plan.names.buildNs);
+    this.monitorNsPath = netnsPath(plan.names.monitorNs);
+  }
+
+  /** Create both namespaces, the veth, addresses, routes, nftables rules and start the captures. */
+  static async create(options: { capture?: boolean } = {}): Promise<Sandbox> {
+    const sb = new Sandbox(makePlan(newRunNames()));
+    try {
+      await sb.setup(options.capture ?? true);
+    } catch (e) {
+      await sb.destroy();
+      throw e;
+    }
+    return sb;
+  }
+
+  private async setup(capture: boolean): Promise<void> {
+    const { plan } = this;
+    const { buildNs, monitorNs } = plan.names;
+    // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
+    this.undo.push('removing the namespaces', () =>
+      execCapture(['ip', '-force', '-batch', '-'], { input: `netns del ${buildNs}\nnetns del ${monitorNs}\n` }),
+    );
+    this.undo.push('ending processes in the namespaces', async () => {
+      await Promise.all([killNetns(this.buildNsPath, 200), killNetns(this.monitorNsPath, 200)]);
+    });
+    await execStep('creating the namespaces and the veth pair', ['ip', '-batch', '-'], { input: plan.create.join('\n') + '\n' });
+    await Promise.all([
+      execStep('configuring the build namespace', ['ip', '-n', buildNs, '-batch', '-'], { input: plan.build.join('\n') + '\n' }),
+      execStep('configuring the monitor namespace', ['ip', '-n', monitorNs, '-batch', '-'], { input: plan.monitor.join('\n') + '\n' }),
+      execStep('setting the monitor sysctls', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'sysctl', '-qw', ...plan.monitorSysctl]),
+      execStep('loading the nftables rules into the build namespace', ['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-f', '-'], {
+        input: loadNftRules({ group: plan.nflogGroup, veth: BUILD_VETH }),
+      }),
+    ]);
+    if (capture) await this.startCaptures();
+  }
+
+  private async startCaptures(): Promise<void> {
+    this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
+    const specs = [
+      { source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 },
+      { source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 },
+      { source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${this.plan.nflogGroup}`, filter: '', snaplen: 65535 },
+    ] as const;
+    const started = await Promise.allSettled(specs.map((s) => Capture.start({ ...s, sentinel: this.sentinel })));
+    for (const s of started) if (s.status === 'fulfilled') this.captures.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** End every process still inside the build namespace (daemons a test suite left behind). */
+  killBuildProcesses(graceMs = 1000): Promise<number> {
+    return killNetns(this.buildNsPath, graceMs);
+  }
+
+  /**
+   * Send the sentinel through every capture point, wait until each capture has it (or timeoutMs), stop the
+   * captures and return what they hold.
+   */
+  async collect(timeoutMs = 2000): Promise<SandboxCaptures> {
+    const s = this.sentinel.toString('latin1');
+    // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
+    // veth (a datagram from the monitor to the build's address).
+    const send = (nsPath: string, script: string): Promise<unknown> =>
+      execCapture(['nsenter', `--net=${nsPath}`, '--', 'bash', '-c', script]);
+    const t0 = performance.now();
+    const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
+    const waits = Promise.all(this.captures.map((c) => c.waitForSentinel(timeoutMs).then((ok) => (debug(`sentinel ${ok}`), ok))));
+    await Promise.all([
+      send(this.buildNsPath, `printf %s '${s}' >/dev/udp/127.0.0.1/53; printf %s '${s}' >/dev/udp/192.0.2.255/9; true`),
+      send(this.monitorNsPath, `printf %s '${s}' >/dev/udp/${BUILD_V4}/9`),
+    ]);
+    debug('sentinels sent');
+    const [, nftLogged] = await Promise.all([waits, this.readNftCounters().then((n) => (debug('nft counters'), n))]);
+    const results = await Promise.all(this.captures.map((c) => c.stop().then((r) => (debug(`stopped ${r.source}`), r))));
+    debug('captures stopped');
+    this.captures = [];
+    return { results, nftLogged: nftLogged === undefined ? undefined : Math.max(0, nftLogged - 1), sentinel: this.sentinel };
+  }
+
+  /** Sum of the nftables rule counters (each logged-and-dropped send), the sentinel included. */
+  private async readNftCounters(): Promise<number | undefined> {
+    // Read after the sentinel went through: it is counted too (collect() subtracts it).
+    const r = await execCapture(['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-j', 'list', 'table', 'inet', 'netaudit']);
+    if (r.code !== 0) return undefined;
+    try {
+      const doc = JSON.parse(r.stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+      let n = 0;
+      for (const item of doc.nftables) for (const e of item.rule?.expr ?? []) n += e.counter?.packets ?? 0;
+      return n;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Remove everything this sandbox created. Safe to call twice; returns what could not be removed. */
+  async destroy(): Promise<string[]> {
+    if (this.destroyed) return [];
+    this.destroyed = true;
+    return this.undo.unwind();
+  }
+}

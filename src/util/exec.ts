@@ -1,0 +1,60 @@
+/** Small, labelled wrappers around child processes. Only src/sandbox and src/capture run privileged commands. */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { NetauditError } from '../model/errors.js';
+
+export interface ExecResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  /** Text written to the child's stdin, then closed. */
+  readonly input?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+/** Run argv to completion, capturing output. Never throws for a non-zero exit; throws only when argv[0] cannot be started. */
+export function execCapture(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new NetauditError('E_BAD_ARGUMENT', 'internal: empty command');
+  return new Promise((resolve, reject) => {
+    const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env };
+    if (options.cwd) spawnOptions.cwd = options.cwd;
+    const child = spawn(file, args, spawnOptions);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+/**
+ * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
+ * "creating the veth pair: RTNETLINK answers: File exists").
+ */
+export async function execStep(label: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  let r: ExecResult;
+  try {
+    r = await execCapture(argv, options);
+  } catch (cause) {
+    const e = cause as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') {
+      throw new NetauditError('E_MISSING_TOOL', `${label}: ${argv[0]} is not installed — run 'netaudit doctor' for the install command`, { cause });
+    }
+    throw new NetauditError('E_SETUP', `${label}: cannot start ${argv[0]}: ${e.message}`, { cause });
+  }
+  if (r.code !== 0) {
+    const why = (r.stderr.trim() || r.stdout.trim() || `exit ${r.code ?? r.signal}`).split('\n').slice(-1)[0];
+    throw new NetauditError('E_SETUP', `${label}: ${why}`);
+  }
+  return r;
+}

@@ -1,0 +1,129 @@
+/**
+ * @privileged Nothing is left behind: after success, failure, timeout and SIGINT no namespace, veth, tcpdump
+ * process or temp dir remains; after kill -9, `netaudit gc` removes what is left; eight audits at once do not
+ * collide.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Report } from '../../src/model/types.js';
+import { CLI, ROOT, netaudit } from '../helpers/cli.js';
+import { namespacesOf, netauditNamespaces, pidAlive, tcpdumpPids, waitFor } from '../helpers/host.js';
+import { requirePrivileges } from '../helpers/privileged.js';
+
+function netauditTempDirs(): string[] {
+  return readdirSync(os.tmpdir()).filter((n) => /^netaudit-\d+\./.test(n));
+}
+
+describe('cleanup @privileged', function () {
+  let baselineTcpdump: number[];
+  before(function () {
+    requirePrivileges(this);
+  });
+  beforeEach(() => {
+    baselineTcpdump = tcpdumpPids();
+  });
+
+  async function assertNothingLeft(pid: number): Promise<void> {
+    assert.deepEqual(namespacesOf(pid), [], 'namespaces left');
+    await waitFor('tcpdump processes to end', () => tcpdumpPids().filter((p) => !baselineTcpdump.includes(p)).length === 0, 3000);
+    assert.deepEqual(netauditTempDirs().filter((d) => d.startsWith(`netaudit-${pid}.`)), [], 'temp dirs left');
+  }
+
+  function start(args: string[]): { pid: number; done: Promise<{ code: number | null; stderr: string }> } {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    return { pid: child.pid as number, done };
+  }
+
+  it('after success', async function () {
+    const r = start(['run', '-q', '--', 'true']);
+    assert.equal((await r.done).code, 0);
+    await assertNothingLeft(r.pid);
+  });
+
+  it('after the build fails', async function () {
+    const r = start(['run', '-q', '--', 'sh', '-c', 'exit 3']);
+    assert.equal((await r.done).code, 0);
+    await assertNothingLeft(r.pid);
+  });
+
+  it('after a timeout, killing the whole process tree (daemons included)', async function () {
+    const marker = `netaudit-timeout-${process.pid}-${Date.now()}`;
+    const t0 = Date.now();
+    const r = start(['run', '-q', '--timeout', '1', '--', 'sh', '-c', `setsid python3 -c 'import time; time.sleep(300)' ${marker} & python3 -c 'import time; time.sleep(300)' ${marker}; :`]);
+    const { code } = await r.done;
+    assert.ok(Date.now() - t0 < 8000, 'timeout honoured');
+    assert.equal(code, 0, 'a timed-out build without attempts is fails-without-network');
+    await assertNothingLeft(r.pid);
+    const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(left, [], 'processes of the build survived the timeout');
+  });
+
+  it('after SIGINT', async function () {
+    const r = start(['run', '-q', '--', 'sleep', '300']);
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
+    await new Promise((res) => setTimeout(res, 300));
+    process.kill(r.pid, 'SIGINT');
+    const { code } = await r.done;
+    assert.equal(code, 130);
+    await assertNothingLeft(r.pid);
+  });
+
+  it('after kill -9, netaudit gc removes namespaces and the processes inside them', async function () {
+    const r = start(['run', '-q', '--', 'sleep', '300']);
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
+    await new Promise((res) => setTimeout(res, 300));
+    process.kill(r.pid, 'SIGKILL');
+    await r.done;
+    assert.equal(namespacesOf(r.pid).length, 2, 'a killed run leaves its namespaces (gc must remove them)');
+    const dry = await netaudit(['gc', '--dry-run']);
+    assert.match(dry.stdout, new RegExp(`would remove namespace netaudit-${r.pid}\\.`));
+    const gc = await netaudit(['gc']);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stdout, new RegExp(`removed namespace netaudit-${r.pid}\\.`));
+    await assertNothingLeft(r.pid);
+  });
+
+  it('gc never touches a live run', async function () {
+    const r = start(['run', '-q', '--', 'sleep', '300']);
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
+    const gc = await netaudit(['gc']);
+    assert.match(gc.stdout, /kept netaudit-/);
+    assert.equal(namespacesOf(r.pid).length, 2);
+    assert.ok(pidAlive(r.pid));
+    process.kill(r.pid, 'SIGTERM');
+    assert.equal((await r.done).code, 143);
+    await assertNothingLeft(r.pid);
+  });
+
+  it('eight audits at once do not collide', async function () {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
+    try {
+      const fixtures = ['curl-dns.sh', 'curl-v4.sh', 'curl-v6.sh', 'udp-send.sh', 'own-server.sh', 'host-postgres.sh', 'tolerant.sh', 'clean.sh'];
+      const want = ['breaks', 'breaks', 'breaks', 'breaks', 'clean', 'breaks', 'tolerates', 'clean'];
+      const runs = fixtures.map((f, i) => netaudit(['run', '-q', '--json', path.join(tmp, `${i}.json`), '--', 'sh', path.join(ROOT, 'fixtures/commands', f)]));
+      const results = await Promise.all(runs);
+      results.forEach((r, i) => {
+        const report = JSON.parse(readFileSync(path.join(tmp, `${i}.json`), 'utf8')) as Report;
+        assert.equal(report.builds[0]?.verdict, want[i], `${fixtures[i]}: ${r.stderr}`);
+      });
+      const addresses = results.map((_, i) => (JSON.parse(readFileSync(path.join(tmp, `${i}.json`), 'utf8')) as Report).builds[0]?.attempts.map((a) => a.address));
+      assert.deepEqual(addresses[1], ['192.0.2.10'], 'no attempt of another audit leaked into this one');
+      assert.deepEqual(addresses[4], []);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    assert.deepEqual(netauditNamespaces().filter((n) => !n.startsWith(`netaudit-${process.pid}.`)), []);
+  });
+});

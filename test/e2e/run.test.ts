@@ -1,0 +1,119 @@
+/**
+ * @privileged End to end through `netaudit run`, each fixture command also run under a plain reference
+ * network-sandbox (unshare --net --uts with Portage's loopback setup): the exit status must be the same
+ * (fidelity), and the verdict and attempts must be those in fixtures/commands/expected.json.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Attempt, Report } from '../../src/model/types.js';
+import { ROOT, netaudit, referenceSandbox } from '../helpers/cli.js';
+import { requirePrivileges } from '../helpers/privileged.js';
+
+interface Expected {
+  verdict: string;
+  exitCode: number;
+  attempts: Partial<Attempt>[];
+}
+
+const FIXTURES = path.join(ROOT, 'fixtures/commands');
+const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected | string>;
+
+/** Every expected attempt is matched by a distinct reported attempt on the fields it gives. */
+export function assertAttempts(actual: Attempt[], wanted: Partial<Attempt>[], label: string): void {
+  if (!wanted.length) {
+    assert.deepEqual(actual, [], `${label}: expected no attempts, got ${JSON.stringify(actual)}`);
+    return;
+  }
+  const left = [...actual];
+  for (const w of wanted) {
+    const i = left.findIndex((a) => Object.entries(w).every(([k, v]) => (a as unknown as Record<string, unknown>)[k] === v));
+    assert.ok(i >= 0, `${label}: no attempt matches ${JSON.stringify(w)} in ${JSON.stringify(actual, null, 1)}`);
+    left.splice(i, 1);
+  }
+  assert.deepEqual(left, [], `${label}: unexpected attempts ${JSON.stringify(left)}`);
+}
+
+describe('netaudit run on fixture commands @privileged', function () {
+  let tmp: string;
+  before(function () {
+    requirePrivileges(this);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  for (const [file, exp] of Object.entries(expected)) {
+    if (typeof exp === 'string') continue;
+    it(`${file}: ${exp.verdict}, exit ${exp.exitCode}, same as under network-sandbox`, async function () {
+      const script = path.join(FIXTURES, file);
+      const json = path.join(tmp, `${file}.json`);
+      const [audited, reference] = [
+        await netaudit(['run', '--json', json, '--', 'sh', script]),
+        await referenceSandbox(['sh', script]),
+      ];
+      assert.equal(reference.code, exp.exitCode, `reference sandbox exit status for ${file}: ${reference.stderr}`);
+      assert.ok(existsSync(json), `no report written: ${audited.stderr}`);
+      const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+      const build = report.builds[0];
+      assert.ok(build);
+      assert.equal(build.exitCode, reference.code, `fidelity: exit ${build.exitCode} under netaudit, ${reference.code} under network-sandbox`);
+      assert.equal(build.verdict, exp.verdict, audited.stderr);
+      assert.equal(audited.code, exp.verdict === 'breaks' ? 1 : 0, `netaudit exit code: ${audited.stderr}`);
+      assertAttempts(build.attempts, exp.attempts, file);
+      assert.equal(build.capture.dropped, 0, 'kernel drops');
+      for (const a of build.attempts) assert.ok(a.firstAtMs >= 0 && a.firstAtMs <= build.durationMs + 50, `firstAtMs ${a.firstAtMs} within the build`);
+    });
+  }
+
+  it('the done-when case: curl to a .example name exits 1, breaks, DNS attempt, well under a second', async function () {
+    const json = path.join(tmp, 'done.json');
+    const r = await netaudit(['run', '--json', json, '--', 'curl', '-sS', 'http://anything.example.org/']);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    assert.equal(report.builds[0]?.verdict, 'breaks');
+    assert.ok(report.builds[0]?.attempts.some((a) => a.kind === 'dns' && a.hostname === 'anything.example.org'));
+    assert.ok(r.ms < 1000, `took ${r.ms} ms`);
+    assert.match(r.stderr, /breaks/);
+    assert.match(r.stderr, /anything\.example\.org/);
+  });
+
+  it('`run -- true` exits 0, clean, no attempts', async function () {
+    const json = path.join(tmp, 'true.json');
+    const r = await netaudit(['run', '--json', json, '--', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    assert.equal(report.builds[0]?.verdict, 'clean');
+    assert.deepEqual(report.builds[0]?.attempts, []);
+    assert.deepEqual(report.summary, { clean: 1, tolerates: 0, breaks: 0, 'fails-without-network': 0 });
+  });
+
+  it('passes stdin, stdout and stderr through unchanged and sets the hostname to localhost', async function () {
+    const r = await netaudit(['run', '--quiet', '--', 'sh', '-c', 'cat; hostname; echo err >&2'], { input: 'from stdin\n' });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, 'from stdin\nlocalhost\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  it('--user drops to another user inside', async function () {
+    const r = await netaudit(['run', '--quiet', '--user', 'nobody', '--', 'id', '-un']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'nobody');
+  });
+
+  it('--fail-on tolerates and never change the exit code', async function () {
+    const tolerant = path.join(FIXTURES, 'tolerant.sh');
+    assert.equal((await netaudit(['run', '-q', '--fail-on', 'tolerates', '--', 'sh', tolerant])).code, 1);
+    assert.equal((await netaudit(['run', '-q', '--', 'sh', tolerant])).code, 0);
+    assert.equal((await netaudit(['run', '-q', '--fail-on', 'never', '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')])).code, 0);
+  });
+
+  it('--pcap keeps the raw captures', async function () {
+    const dir = path.join(tmp, 'pcaps');
+    const r = await netaudit(['run', '-q', '--pcap', dir, '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')]);
+    assert.equal(r.code, 1);
+    for (const f of ['veth.pcap', 'lo.pcap', 'nflog.pcap']) assert.ok(existsSync(path.join(dir, f)), f);
+    const veth = readFileSync(path.join(dir, 'veth.pcap'));
+    assert.equal(veth.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
+  });
+});

@@ -1,0 +1,52 @@
+/** Running the real CLI (the built dist/src/cli/main.js) and the reference sandbox as subprocesses. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function run(argv: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<Ran> {
+  const [file, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(file as string, args, { env: options.env ?? { ...process.env, NO_COLOR: '1' }, cwd: options.cwd ?? ROOT });
+    if (child.pid) options.onSpawn?.(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export function netaudit(args: string[], options: Parameters<typeof run>[1] = {}): Promise<Ran> {
+  return run([process.execPath, CLI, ...args], options);
+}
+
+/**
+ * A plain network-sandbox, as Portage makes it (lib/portage/process.py): new network and UTS namespaces, lo up
+ * with 10.0.0.1/8 and fd::1/8, hostname localhost, no other interface, no route.
+ */
+export function referenceSandbox(argv: string[], options: Parameters<typeof run>[1] = {}): Promise<Ran> {
+  return run(
+    [
+      'unshare', '--net', '--uts', '--',
+      'sh', '-c',
+      'ip link set lo up && ip addr add 10.0.0.1/8 dev lo && ip addr add fd::1/8 dev lo nodad && hostname localhost && exec "$@"',
+      'reference-sandbox',
+      ...argv,
+    ],
+    options,
+  );
+}
