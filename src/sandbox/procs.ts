@@ -11,7 +11,7 @@ export function netnsInode(nsPath: string): number | undefined {
 }
 
 /** Pids whose network namespace is the one at nsPath (what `ip netns pids` prints), excluding ourselves. */
-export function pidsInNetns(nsPath: string): number[] {
+export function pidsInNetns(nsPath: string, exclude: readonly number[] = []): number[] {
   const ino = netnsInode(nsPath);
   if (ino === undefined) return [];
   const want = `net:[${ino}]`;
@@ -19,7 +19,7 @@ export function pidsInNetns(nsPath: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     const pid = Number(entry);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || exclude.includes(pid)) continue;
     try {
       if (readlinkSync(`/proc/${entry}/ns/net`) === want) pids.push(pid);
     } catch {
@@ -40,21 +40,21 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
 }
 
 /**
- * End every process in the namespace: SIGTERM, then SIGKILL after graceMs for what is left. They are all ours:
- * nothing else lives in a namespace netaudit created.
+ * End every process in the namespace (but `exclude`): SIGTERM, then SIGKILL after graceMs for what is left.
+ * They are all ours: nothing else lives in a namespace netaudit created.
  */
-export async function killNetns(nsPath: string, graceMs = 1000): Promise<number> {
-  let pids = pidsInNetns(nsPath);
+export async function killNetns(nsPath: string, graceMs = 1000, exclude: readonly number[] = []): Promise<number> {
+  let pids = pidsInNetns(nsPath, exclude);
   const total = pids.length;
   if (!pids.length) return 0;
   signalAll(pids, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 10));
-    pids = pidsInNetns(nsPath);
+    pids = pidsInNetns(nsPath, exclude);
     if (!pids.length) return total;
   }
   signalAll(pids, 'SIGKILL');
-  for (let i = 0; i < 100 && pidsInNetns(nsPath).length; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && pidsInNetns(nsPath, exclude).length; i++) await new Promise((r) => setTimeout(r, 10));
   return total;
 }

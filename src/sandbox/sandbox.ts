@@ -82,9 +82,12 @@ export class Sandbox {
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
-  /** End every process still inside the build namespace (daemons a test suite left behind). */
+  /**
+   * End every process still inside the build namespace (daemons a test suite left behind), except our own
+   * captures of lo and NFLOG, which live there too.
+   */
   killBuildProcesses(graceMs = 1000): Promise<number> {
-    return killNetns(this.buildNsPath, graceMs);
+    return killNetns(this.buildNsPath, graceMs, this.captures.map((c) => c.pid));
   }
 
   /**

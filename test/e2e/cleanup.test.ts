@@ -13,6 +13,16 @@ import { CLI, ROOT, netaudit } from '../helpers/cli.js';
 import { namespacesOf, netauditNamespaces, pidAlive, tcpdumpPids, waitFor } from '../helpers/host.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
+function processesWith(marker: string): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
 function netauditTempDirs(): string[] {
   return readdirSync(os.tmpdir()).filter((n) => /^netaudit-\d+\./.test(n));
 }
@@ -36,7 +46,8 @@ describe('cleanup @privileged', function () {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    // 'exit', not 'close': after kill -9 the build's processes still hold the stderr pipe open.
+    const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
     return { pid: child.pid as number, done };
   }
 
@@ -60,14 +71,7 @@ describe('cleanup @privileged', function () {
     assert.ok(Date.now() - t0 < 8000, 'timeout honoured');
     assert.equal(code, 0, 'a timed-out build without attempts is fails-without-network');
     await assertNothingLeft(r.pid);
-    const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    });
-    assert.deepEqual(left, [], 'processes of the build survived the timeout');
+    assert.deepEqual(processesWith(marker), [], 'processes of the build survived the timeout');
   });
 
   it('after SIGINT', async function () {
@@ -81,18 +85,21 @@ describe('cleanup @privileged', function () {
   });
 
   it('after kill -9, netaudit gc removes namespaces and the processes inside them', async function () {
-    const r = start(['run', '-q', '--', 'sleep', '300']);
+    const marker = `netaudit-kill9-${process.pid}-${Date.now()}`;
+    const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
     await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
     await new Promise((res) => setTimeout(res, 300));
     process.kill(r.pid, 'SIGKILL');
     await r.done;
     assert.equal(namespacesOf(r.pid).length, 2, 'a killed run leaves its namespaces (gc must remove them)');
+    assert.ok(processesWith(marker).length > 0, 'the build outlives a killed netaudit (gc must end it)');
     const dry = await netaudit(['gc', '--dry-run']);
     assert.match(dry.stdout, new RegExp(`would remove namespace netaudit-${r.pid}\\.`));
     const gc = await netaudit(['gc']);
     assert.equal(gc.code, 0, gc.stderr);
     assert.match(gc.stdout, new RegExp(`removed namespace netaudit-${r.pid}\\.`));
     await assertNothingLeft(r.pid);
+    assert.deepEqual(processesWith(marker), [], 'the build process inside the namespace survived gc');
   });
 
   it('gc never touches a live run', async function () {

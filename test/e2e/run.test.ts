@@ -74,7 +74,7 @@ describe('netaudit run on fixture commands @privileged', function () {
     assert.equal(report.builds[0]?.verdict, 'breaks');
     assert.ok(report.builds[0]?.attempts.some((a) => a.kind === 'dns' && a.hostname === 'anything.example.org'));
     assert.ok(r.ms < 1000, `took ${r.ms} ms`);
-    assert.match(r.stderr, /breaks/);
+    assert.match(r.stderr, /^BREAKS /m, 'the verdict comes first');
     assert.match(r.stderr, /anything\.example\.org/);
   });
 

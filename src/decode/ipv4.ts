@@ -1,0 +1,60 @@
+/**
+ * IPv4 header (RFC 791): version, header length with options, total length, fragments, protocol, addresses.
+ */
+import { formatIpv4 } from './addr.js';
+import { malformed, need, u16At } from './cursor.js';
+
+export interface Ipv4Header {
+  src: string;
+  dst: string;
+  /** IP protocol number of the payload. */
+  protocol: number;
+  /** Header length in bytes (IHL * 4, options included). */
+  headerLength: number;
+  /** Fragment offset in bytes; only the fragment at offset 0 holds the transport header. */
+  fragmentOffset: number;
+  moreFragments: boolean;
+  /** Offset of the payload (transport header) in the frame. */
+  payloadOffset: number;
+  /** End of the captured payload: the total length, or less when the capture cut the packet. */
+  payloadEnd: number;
+  /** Payload length on the wire (total length minus header), whatever the capture kept. */
+  payloadLength: number;
+  /** True when the capture holds less than the total length says (snapshot length). */
+  cut: boolean;
+}
+
+/**
+ * Decode the IPv4 header at `offset`; `end` is the end of the captured bytes of this packet.
+ * `quoted`: the header is the one quoted inside an ICMP error, whose total length describes the original
+ * packet, not what was quoted, so it is not checked against the bytes present.
+ */
+export function decodeIpv4(buf: Uint8Array, offset: number, end: number, quoted = false): Ipv4Header {
+  const what = quoted ? 'quoted IPv4 header' : 'IPv4 header';
+  need(end, offset, 20, what);
+  const b0 = buf[offset] as number;
+  const version = b0 >> 4;
+  if (version !== 4) malformed(`${what} with version ${version}`, offset);
+  const headerLength = (b0 & 0x0f) * 4;
+  if (headerLength < 20) malformed(`${what} length ${headerLength} below 20`, offset);
+  need(end, offset, headerLength, what);
+  let totalLength = u16At(buf, offset + 2);
+  // 0: a segmentation-offload super-packet captured before it was split; take what was captured.
+  if (totalLength === 0 || quoted) totalLength = end - offset;
+  if (totalLength < headerLength) malformed(`IPv4 total length ${totalLength} below header length ${headerLength}`, offset);
+  const frag = u16At(buf, offset + 6);
+  const payloadOffset = offset + headerLength;
+  const wireEnd = offset + totalLength;
+  return {
+    src: formatIpv4(buf, offset + 12),
+    dst: formatIpv4(buf, offset + 16),
+    protocol: buf[offset + 9] as number,
+    headerLength,
+    fragmentOffset: (frag & 0x1fff) * 8,
+    moreFragments: (frag & 0x2000) !== 0,
+    payloadOffset,
+    payloadEnd: Math.min(wireEnd, end),
+    payloadLength: totalLength - headerLength,
+    cut: wireEnd > end,
+  };
+}

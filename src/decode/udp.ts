@@ -1,0 +1,34 @@
+/** UDP header (RFC 768): ports and length. */
+import { malformed, need, u16At } from './cursor.js';
+import type { UdpInfo } from './types.js';
+
+export interface UdpDatagram {
+  info: UdpInfo;
+  /** Offset of the payload in the frame. */
+  payloadOffset: number;
+  /** End of the captured payload (the UDP length, or less when the capture cut it). */
+  payloadEnd: number;
+}
+
+/**
+ * Decode the UDP header at `offset`. `end`: end of the captured datagram; `wireLength`: its length on the
+ * wire from the IP header (the UDP length may not exceed it; 0 means "take the IP length", as in jumbograms).
+ * `firstFragment`: the IP packet is the first fragment of a larger datagram, whose UDP length covers all the
+ * fragments; the payload length is then the datagram's, and only the part in this fragment can be read.
+ */
+export function decodeUdp(buf: Uint8Array, offset: number, end: number, wireLength: number, firstFragment = false): UdpDatagram {
+  need(end, offset, 8, 'UDP header');
+  let length = u16At(buf, offset + 4);
+  if (length === 0) length = wireLength;
+  if (length < 8) malformed(`UDP length ${length} below 8`, offset + 4);
+  if (length > wireLength && !firstFragment) malformed(`UDP length ${length} beyond the IP payload (${wireLength} bytes)`, offset + 4);
+  return {
+    info: {
+      srcPort: u16At(buf, offset),
+      dstPort: u16At(buf, offset + 2),
+      payloadLength: length - 8,
+    },
+    payloadOffset: offset + 8,
+    payloadEnd: Math.min(offset + length, offset + wireLength, end),
+  };
+}

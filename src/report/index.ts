@@ -1,0 +1,51 @@
+/**
+ * The reporters: each turns a finished (or replayed) report into text. An explicit registry, no discovery:
+ * adding a reporter (html, junit) = one module plus one entry in REPORTERS.
+ */
+import { NetauditError } from '../model/errors.js';
+import type { Report } from '../model/types.js';
+import { renderJson } from './json.js';
+import { renderPkgcheckLines, renderTerminal } from './terminal.js';
+
+export interface RenderOptions {
+  /** Colours (terminal only). Default: off. */
+  readonly color?: boolean;
+  /** Terminal width for wrapping (terminal only). Default: no wrapping. */
+  readonly width?: number;
+}
+
+export type ReporterName = 'terminal' | 'json' | 'pkgcheck';
+
+export interface Reporter {
+  readonly name: ReporterName;
+  /** One line for --help. */
+  readonly describe: string;
+  render(report: Report, options: RenderOptions): string;
+}
+
+export const REPORTERS: readonly Reporter[] = [
+  {
+    name: 'terminal',
+    describe: 'the human summary: verdict, attempts, findings with hints, capture statistics',
+    render: (report, options) => renderTerminal(report, { color: options.color ?? false, width: options.width }),
+  },
+  {
+    name: 'json',
+    describe: 'the JSON report (reports/report.schema.json)',
+    render: (report) => renderJson(report),
+  },
+  {
+    name: 'pkgcheck',
+    describe: "one line per finding, pkgcheck's Str style: category/package-version: Keyword: message",
+    render: (report) => renderPkgcheckLines(report),
+  },
+];
+
+export const REPORTER_NAMES: readonly ReporterName[] = REPORTERS.map((r) => r.name);
+
+/** The reporter called `name`; E_BAD_ARGUMENT naming the known ones otherwise. */
+export function getReporter(name: string): Reporter {
+  const found = REPORTERS.find((r) => r.name === name);
+  if (!found) throw new NetauditError('E_BAD_ARGUMENT', `unknown reporter ${JSON.stringify(name)} — use one of ${REPORTER_NAMES.join(', ')}`);
+  return found;
+}

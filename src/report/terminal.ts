@@ -1,0 +1,234 @@
+/**
+ * The terminal summary, read in five seconds: per build the verdict first, then one line per attempt, the
+ * findings with their hints, and the capture statistics. The only module that imports chalk.
+ *
+ * ```
+ * BREAKS  curl -sS http://anything.example.org/  (exit 6, 0.02 s)
+ *   dns  anything.example.org A     via 10.255.255.53:53  ×2  refused
+ *   dns  anything.example.org AAAA  via 10.255.255.53:53  ×2  refused
+ *   DnsLookup: looked up anything.example.org (A) ×2 via 10.255.255.53:53
+ *     hint: tests that need the internet must be skipped under network-sandbox
+ *   capture: 8 packets, 0 dropped
+ * ```
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
+
+export interface TerminalOptions {
+  /** Colours on or off; decide with colorEnabled(stream, env) unless the user forced it. */
+  readonly color: boolean;
+  /** Terminal width: finding messages and hints are wrapped to it. Default: no wrapping. */
+  readonly width?: number;
+}
+
+/** Verdicts from the most to the least severe, the order of the total line. */
+const SEVERITY: readonly Verdict[] = ['breaks', 'tolerates', 'fails-without-network', 'clean'];
+
+/**
+ * Whether to colour output written to `stream`: FORCE_COLOR wins when set (`0`/`false` turn colours off, any
+ * other value on), then NO_COLOR (set and not empty) and TERM=dumb turn them off; otherwise only a TTY gets them.
+ */
+export function colorEnabled(stream: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
+}
+
+/** The human summary of a report, ending with a newline. */
+export function renderTerminal(report: Report, options: TerminalOptions): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const width = options.width !== undefined && options.width >= 40 ? options.width : undefined;
+  const blocks = report.builds.map((b) => renderBuild(b, c, width).join('\n'));
+  let text = blocks.join(report.builds.length > 1 ? '\n\n' : '\n');
+  if (report.builds.length > 1) text += `\n\n${totalLine(report, c)}`;
+  else if (report.builds.length === 0) text = c.dim('no builds');
+  return `${text}\n`;
+}
+
+function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined): string[] {
+  const lines = [`${verdictLabel(b.verdict, c)}  ${c.bold(b.name)}  ${c.dim(`(${exitStatus(b)}, ${formatDuration(b.durationMs)})`)}`];
+  lines.push(...attemptLines(b.attempts, c));
+  for (const f of b.findings) lines.push(...findingLines(f, c, width));
+  for (const change of b.changes ?? []) lines.push(...wrap(`note: ${change}`, '  ', '    ', width).map((l) => c.dim(l)));
+  lines.push(captureLine(b, c));
+  return lines;
+}
+
+function verdictLabel(v: Verdict, c: ChalkInstance): string {
+  return verdictPaint(v, c)(v.toUpperCase());
+}
+
+/** clean green, tolerates yellow, breaks red bold, fails-without-network magenta. */
+function verdictPaint(v: Verdict, c: ChalkInstance): (s: string) => string {
+  switch (v) {
+    case 'clean':
+      return c.green;
+    case 'tolerates':
+      return c.yellow;
+    case 'breaks':
+      return c.red.bold;
+    case 'fails-without-network':
+      return c.magenta;
+  }
+}
+
+/** `exit 6`, `killed by SIGKILL`, `timed out, killed by SIGKILL`. */
+export function exitStatus(b: Pick<BuildResult, 'exitCode' | 'signal' | 'timedOut'>): string {
+  if (b.timedOut) return b.signal ? `timed out, killed by ${b.signal}` : 'timed out';
+  if (b.signal) return `killed by ${b.signal}`;
+  if (b.exitCode !== null) return `exit ${b.exitCode}`;
+  return 'no exit status';
+}
+
+/** `<0.01 s`, `0.02 s`, `12.5 s`, `2 min 05 s`, `1 h 02 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 5) return '<0.01 s';
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** `192.0.2.1:80`, `[2001:db8::1]:443`, or the bare address when there is no port. */
+export function formatEndpoint(address: string, port?: number): string {
+  if (port === undefined) return address;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** A table cell: plain text (measured for alignment) and how to colour it; empty when not known. */
+interface Cell {
+  text: string;
+  paint?: (s: string) => string;
+}
+
+/**
+ * One row per attempt, in columns: kind, what, where, ×count, phase, process, outcome, allowed. Columns empty in
+ * every row are left out; the others are aligned.
+ */
+function attemptLines(attempts: readonly Attempt[], c: ChalkInstance): string[] {
+  const rows = attempts.map((a) => attemptRow(a, c));
+  const columns = (rows[0] ?? []).map((_, i) => i).filter((i) => rows.some((r) => r[i]?.text));
+  const widths = columns.map((i) => Math.max(...rows.map((r) => r[i]?.text.length ?? 0)));
+  return rows.map((row) => {
+    const parts = columns.map((i, k) => {
+      const cell = row[i] ?? { text: '' };
+      const padded = cell.text.padEnd(widths[k] ?? 0);
+      return cell.paint && cell.text ? cell.paint(cell.text) + padded.slice(cell.text.length) : padded;
+    });
+    return `  ${parts.join('  ')}`.trimEnd();
+  });
+}
+
+function attemptRow(a: Attempt, c: ChalkInstance): Cell[] {
+  return [
+    { text: a.kind },
+    { text: what(a) },
+    { text: where(a) },
+    { text: `×${a.count}`, paint: c.bold },
+    { text: a.phase ? `in ${a.phase}` : '' },
+    { text: a.process ? `by ${a.process.comm}[${a.process.pid}]` : '' },
+    { text: a.outcome ?? '', paint: a.allowed ? c.dim : c.red },
+    { text: a.allowed ? (a.allowedBy ? `allowed (${a.allowedBy})` : 'allowed') : '', paint: c.green },
+  ];
+}
+
+/** What was wanted: the DNS name and type, the destination, the echo target, the socket path. */
+function what(a: Attempt): string {
+  const name = a.hostname ? ` (${a.hostname})` : '';
+  switch (a.kind) {
+    case 'dns':
+      return [a.hostname ?? '(unknown name)', a.qtype].filter(Boolean).join(' ');
+    case 'icmp':
+      return `echo ${a.address}${name}`;
+    case 'unix':
+      return a.address;
+    default:
+      return `${formatEndpoint(a.address, a.port)}${name}`;
+  }
+}
+
+/** Where it went: the resolver for DNS, the scope otherwise. */
+function where(a: Attempt): string {
+  return a.kind === 'dns' ? `via ${formatEndpoint(a.address, a.port)}` : a.scope;
+}
+
+function levelPaint(level: Level, c: ChalkInstance): (s: string) => string {
+  switch (level) {
+    case 'error':
+      return c.red;
+    case 'warning':
+      return c.yellow;
+    case 'style':
+      return c.cyan;
+    case 'info':
+      return c.blue;
+  }
+}
+
+function findingLines(f: Finding, c: ChalkInstance, width: number | undefined): string[] {
+  const lines = wrap(`${f.keyword}: ${oneLine(f.message)}`, '  ', '    ', width);
+  // The keyword starts the first line, after the indent: colour it by level.
+  const first = lines[0] ?? '';
+  lines[0] = `  ${levelPaint(f.level, c)(f.keyword)}${first.slice(2 + f.keyword.length)}`;
+  if (f.hint) lines.push(...wrap(`hint: ${oneLine(f.hint)}`, '    ', '      ', width).map((l) => c.dim(l)));
+  return lines;
+}
+
+function captureLine(b: BuildResult, c: ChalkInstance): string {
+  const { packets, dropped, undecodable, files } = b.capture;
+  let text = `  capture: ${packets} packet${packets === 1 ? '' : 's'}, `;
+  text += dropped > 0 ? c.yellow.bold(`${dropped} dropped by the kernel — attempts may be missing`) : `${dropped} dropped`;
+  if (undecodable) text += `, ${c.yellow(`${undecodable} undecodable`)}`;
+  if (files?.length) text += `, kept in ${files.join(' ')}`;
+  return text;
+}
+
+function totalLine(report: Report, c: ChalkInstance): string {
+  const n = report.builds.length;
+  const parts = SEVERITY.map((v) => {
+    const count = report.summary[v];
+    const text = `${count} ${v}`;
+    return count ? verdictPaint(v, c)(text) : c.dim(text);
+  });
+  return `${c.bold(`${n} builds:`)} ${parts.join(', ')}`;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Word-wrap `text` to `width`: the first line indented by `first`, the rest by `rest`. No width: one line. */
+function wrap(text: string, first: string, rest: string, width: number | undefined): string[] {
+  if (width === undefined || first.length + text.length <= width) return [first + text];
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const word of text.split(' ')) {
+    if (!empty && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = rest + word;
+    } else {
+      line += (empty ? '' : ' ') + word;
+    }
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/**
+ * pkgcheck's Str reporter style, one line per finding: `category/package-version: Keyword: message` for ebuild
+ * builds, `name: Keyword: message` for commands. Ends with a newline unless there are no findings.
+ */
+export function renderPkgcheckLines(report: Report): string {
+  const lines: string[] = [];
+  for (const b of report.builds) {
+    const subject = b.kind === 'ebuild' && b.ebuild ? `${b.ebuild.category}/${b.ebuild.package}-${b.ebuild.version}` : b.name;
+    for (const f of b.findings) lines.push(`${subject}: ${f.keyword}: ${oneLine(f.message)}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { NetauditError } from '../../src/model/errors.js';
+import type { BuildResult, Report } from '../../src/model/types.js';
+import { makeReport, readReportFile, renderJson, summarize, writeReportFile } from '../../src/report/json.js';
+import { VERSION } from '../../src/version.js';
+import { EXAMPLES, INVALID, readJson } from './helpers.js';
+
+function example(name: string): Report {
+  return readJson(path.join(EXAMPLES, name)) as Report;
+}
+
+function build(verdict: BuildResult['verdict'], name: string = verdict): BuildResult {
+  return {
+    name,
+    kind: 'command',
+    command: ['sh', '-c', name],
+    exitCode: verdict === 'clean' || verdict === 'tolerates' ? 0 : 1,
+    durationMs: 5,
+    verdict,
+    attempts: [],
+    findings: [],
+    capture: { packets: 0, dropped: 0 },
+  };
+}
+
+function rejectsWith(code: string, message: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof NetauditError, String(e));
+    assert.equal(e.code, code);
+    assert.match(e.message, message);
+    return true;
+  };
+}
+
+describe('JSON report', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'netaudit-report-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('summarize / makeReport', () => {
+    it('counts every verdict, zeros included', () => {
+      assert.deepEqual(summarize([]), { clean: 0, tolerates: 0, breaks: 0, 'fails-without-network': 0 });
+      assert.deepEqual(summarize([build('breaks'), build('clean'), build('breaks', 'b2')]), {
+        clean: 1,
+        tolerates: 0,
+        breaks: 2,
+        'fails-without-network': 0,
+      });
+    });
+
+    it('makes a valid report with the summary, the version and the date', async () => {
+      const report = makeReport('run', [build('tolerates')], VERSION, new Date(Date.UTC(2025, 10, 28, 19)));
+      assert.deepEqual(report.tool, { name: 'netaudit', version: VERSION });
+      assert.equal(report.schemaVersion, 1);
+      assert.equal(report.createdAt, '2025-11-28T19:00:00.000Z');
+      assert.equal(report.summary.tolerates, 1);
+      await writeReportFile(path.join(dir, 'r.json'), report);
+    });
+
+    it('createdAt defaults to now', () => {
+      const before = Date.now();
+      const at = Date.parse(makeReport('run', [], VERSION).createdAt);
+      assert.ok(at >= before && at <= Date.now());
+    });
+  });
+
+  describe('writeReportFile', () => {
+    it('writes the report as indented JSON and reads it back', async () => {
+      const file = path.join(dir, 'r.json');
+      const report = example('ebuild-test-network-breaks.json');
+      await writeReportFile(file, report);
+      assert.equal(readFileSync(file, 'utf8'), renderJson(report));
+      assert.ok(readFileSync(file, 'utf8').endsWith('}\n'));
+      assert.deepEqual(await readReportFile(file), report);
+      assert.deepEqual(readdirSync(dir), ['r.json'], 'no temporary file left');
+    });
+
+    it('writes nothing at all when the report is invalid', async () => {
+      writeFileSync(path.join(dir, 'other.txt'), 'x');
+      const before = readdirSync(dir).sort();
+      const file = path.join(dir, 'r.json');
+      const bad = readJson(path.join(INVALID, 'port-above-65535.json')) as Report;
+      await assert.rejects(
+        writeReportFile(file, bad),
+        rejectsWith('E_BAD_REPORT', /^refusing to write .*r\.json: the report is not valid: \/builds\/0\/attempts\/1\/port: must be <= 65535 \(got 70000\) — nothing was written/),
+      );
+      assert.deepEqual(readdirSync(dir).sort(), before, 'directory unchanged: no report, no temporary file');
+    });
+
+    it('does not even create a missing parent directory for an invalid report', async () => {
+      const bad = readJson(path.join(INVALID, 'capture-missing.json')) as Report;
+      await assert.rejects(writeReportFile(path.join(dir, 'sub/r.json'), bad), rejectsWith('E_BAD_REPORT', /\/builds\/0\/capture: is required/));
+      assert.deepEqual(readdirSync(dir), []);
+    });
+
+    it('creates a missing parent directory for a valid report', async () => {
+      await writeReportFile(path.join(dir, 'out/deeper/r.json'), example('run-true-clean.json'));
+      assert.deepEqual(readdirSync(path.join(dir, 'out/deeper')), ['r.json']);
+    });
+
+    it('keeps the old file when the new report is invalid', async () => {
+      const file = path.join(dir, 'r.json');
+      await writeReportFile(file, example('run-true-clean.json'));
+      const old = readFileSync(file, 'utf8');
+      const bad = readJson(path.join(INVALID, 'summary-not-matching-builds.json')) as Report;
+      await assert.rejects(writeReportFile(file, bad), rejectsWith('E_BAD_REPORT', /\/summary\/breaks: must be 1/));
+      assert.equal(readFileSync(file, 'utf8'), old);
+      assert.deepEqual(readdirSync(dir), ['r.json']);
+    });
+
+    it('replaces an existing file whole', async () => {
+      const file = path.join(dir, 'r.json');
+      await writeReportFile(file, example('sweep-multi.json'));
+      await writeReportFile(file, example('run-true-clean.json'));
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), example('run-true-clean.json'));
+      assert.deepEqual(readdirSync(dir), ['r.json']);
+    });
+
+    it('removes its temporary file when the write itself fails', async () => {
+      const target = path.join(dir, 'taken');
+      mkdirSync(target);
+      writeFileSync(path.join(target, 'keep'), 'x');
+      await assert.rejects(writeReportFile(target, example('run-true-clean.json')), rejectsWith('E_BAD_ARGUMENT', /^cannot write the report to .*taken: E/));
+      assert.deepEqual(readdirSync(dir), ['taken']);
+      assert.deepEqual(readdirSync(target), ['keep']);
+    });
+  });
+
+  describe('readReportFile', () => {
+    it('reads every example', async () => {
+      const report = await readReportFile(path.join(EXAMPLES, 'sweep-multi.json'));
+      assert.equal(report.builds.length, 4);
+    });
+
+    it('a missing file is E_NO_SUCH_FILE', async () => {
+      const file = path.join(dir, 'nope.json');
+      await assert.rejects(readReportFile(file), rejectsWith('E_NO_SUCH_FILE', /nope\.json: no such file/));
+    });
+
+    it('bad JSON is E_BAD_REPORT "FILE is not a netaudit report: not JSON"', async () => {
+      const file = path.join(dir, 'bad.json');
+      writeFileSync(file, '{"schemaVersion": 1,');
+      await assert.rejects(readReportFile(file), rejectsWith('E_BAD_REPORT', /^.*bad\.json is not a netaudit report: not JSON \(.+\) — /));
+    });
+
+    it('an invalid report is E_BAD_REPORT with the first problem', async () => {
+      const file = path.join(INVALID, 'kind-ebuild-without-ebuild-block.json');
+      await assert.rejects(
+        readReportFile(file),
+        rejectsWith('E_BAD_REPORT', /kind-ebuild-without-ebuild-block\.json is not a netaudit report: \/builds\/0\/ebuild: is required but missing — /),
+      );
+    });
+
+    it('a report of another schema version says so', async () => {
+      await assert.rejects(
+        readReportFile(path.join(INVALID, 'schema-version-2.json')),
+        rejectsWith('E_BAD_REPORT', /is not a netaudit report: schemaVersion 2 is not supported \(this netaudit reads 1\)/),
+      );
+    });
+
+    it('a directory is not a report', async () => {
+      await assert.rejects(readReportFile(dir), rejectsWith('E_BAD_REPORT', /is not a netaudit report: it is a directory/));
+    });
+  });
+});
