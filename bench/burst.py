@@ -4,7 +4,7 @@ import socket, sys
 proto, n = sys.argv[1], int(sys.argv[2])
 socks = []
 for i in range(n):
-    addr = ("192.0.2.%d" % (1 + i % 250), 1000 + i)  # TEST-NET-1 only; ports make each destination distinct
+    addr = ("203.0.113.%d" % (1 + i % 250), 1000 + i)  # TEST-NET-3 only; ports make each destination distinct
     if proto == "tcp":
         s = socket.socket()
         s.setblocking(False)

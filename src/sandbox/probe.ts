@@ -14,7 +14,7 @@ export async function probeKernel(): Promise<ProbeResult[]> {
   try {
     sb = await Sandbox.create({ capture: true });
     results.push({ what: 'network namespaces, veth, nftables in a namespace, tcpdump on veth/lo/nflog', ok: true, fix: '' });
-    const r = await execCapture(['nsenter', `--net=${sb.buildNsPath}`, '--', 'bash', '-c', 'exec 3<>/dev/tcp/192.0.2.1/9']);
+    const r = await execCapture(['nsenter', `--net=${sb.buildNsPath}`, '--', 'bash', '-c', 'exec 3<>/dev/tcp/203.0.113.1/9']);
     const unreachable = /Network is unreachable/.test(r.stderr);
     results.push({
       what: 'external TCP answered with "Network is unreachable" (as under network-sandbox)',

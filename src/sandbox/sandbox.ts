@@ -104,7 +104,7 @@ export class Sandbox {
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
     const waits = Promise.all(this.captures.map((c) => c.waitForSentinel(timeoutMs).then((ok) => (debug(`sentinel ${ok}`), ok))));
     await Promise.all([
-      send(this.buildNsPath, `printf %s '${s}' >/dev/udp/127.0.0.1/53; printf %s '${s}' >/dev/udp/192.0.2.255/9; true`),
+      send(this.buildNsPath, `printf %s '${s}' >/dev/udp/127.0.0.1/53; printf %s '${s}' >/dev/udp/203.0.113.255/9; true`),
       send(this.monitorNsPath, `printf %s '${s}' >/dev/udp/${BUILD_V4}/9`),
     ]);
     debug('sentinels sent');

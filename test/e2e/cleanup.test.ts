@@ -126,7 +126,7 @@ describe('cleanup @privileged', function () {
         assert.equal(report.builds[0]?.verdict, want[i], `${fixtures[i]}: ${r.stderr}`);
       });
       const addresses = results.map((_, i) => (JSON.parse(readFileSync(path.join(tmp, `${i}.json`), 'utf8')) as Report).builds[0]?.attempts.map((a) => a.address));
-      assert.deepEqual(addresses[1], ['192.0.2.10'], 'no attempt of another audit leaked into this one');
+      assert.deepEqual(addresses[1], ['198.51.100.10'], 'no attempt of another audit leaked into this one');
       assert.deepEqual(addresses[4], []);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
