@@ -1,21 +1,10 @@
 /** The kernel capture filters kept as commented files in bpf/. */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { packagePath } from '../util/package.js';
 
-/** bpf/ relative to this compiled file (dist/src/capture/ -> ../../../bpf) or to the source tree. */
 export function bpfDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const rel of ['../../../bpf', '../../bpf']) {
-    const p = path.resolve(here, rel);
-    try {
-      readFileSync(path.join(p, 'veth.bpf'));
-      return p;
-    } catch {
-      /* try the next */
-    }
-  }
-  throw new Error(`bpf/ not found near ${here}`);
+  return packagePath('bpf');
 }
 
 /** A filter file with its '#' comment lines removed and lines joined. */

@@ -7,18 +7,21 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isNetauditError } from '../model/errors.js';
 import { doctorCommand } from './commands/doctor.js';
+import { ebuildCommand } from './commands/ebuild.js';
 import { gcCommand } from './commands/gc.js';
 import { runCommand } from './commands/run.js';
 import { VERSION } from '../version.js';
+import { trace } from '../util/trace.js';
 
 export function parser(args: string[]) {
   return yargs(args)
     .scriptName('netaudit')
     .parserConfiguration({ 'populate--': true })
     .command(runCommand)
+    .command(ebuildCommand)
     .command(doctorCommand)
     .command(gcCommand)
-    .demandCommand(1, 'name a command: run, doctor, gc (see --help)')
+    .demandCommand(1, 'name a command: run, ebuild, doctor, gc (see --help)')
     .strict()
     .version(VERSION)
     .help()
@@ -45,4 +48,5 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
+trace('main loaded');
 await main(hideBin(process.argv));

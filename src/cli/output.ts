@@ -2,6 +2,7 @@
 import type { Report } from '../model/types.js';
 import { failsOn } from '../verdict/index.js';
 import type { FailOn } from './options.js';
+import { trace } from '../util/trace.js';
 
 export interface EmitOptions {
   readonly json?: string;
@@ -19,5 +20,6 @@ export async function emitReport(report: Report, options: EmitOptions): Promise<
     const color = options.color ?? colorEnabled(process.stderr, process.env);
     process.stderr.write(renderTerminal(report, { color, width: process.stderr.columns }));
   }
+  trace('report written');
   return report.builds.some((b) => failsOn(b.verdict, options.failOn)) ? 1 : 0;
 }

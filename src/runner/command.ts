@@ -4,12 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { judge } from '../verdict/index.js';
 import type { BuildResult } from '../model/types.js';
 import { runBuild, type BuildRunOptions } from '../sandbox/build.js';
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
-import { evidenceFrom } from './evidence.js';
+import { trace } from '../util/trace.js';
 
 export interface CommandAuditOptions {
   readonly argv: readonly string[];
@@ -32,8 +31,19 @@ export interface CommandAudit {
   readonly teardown: string[];
 }
 
+/**
+ * The pure stages (decode, analyze, verdict) are loaded while the sandbox is being set up: module loading is
+ * CPU work, setup mostly waits on child processes, so this takes them off the fixed cost of every audit.
+ */
+export function loadPipeline() {
+  return Promise.all([import('./evidence.js'), import('../verdict/index.js')]).then(([e, v]) => ({ evidenceFrom: e.evidenceFrom, judge: v.judge }));
+}
+
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
+  const pipeline = loadPipeline();
+  trace('creating the sandbox');
   const sandbox = await Sandbox.create();
+  trace('sandbox ready');
   let outcome: Awaited<ReturnType<typeof runBuild>>;
   let captures: SandboxCaptures;
   let teardown: string[] = [];
@@ -48,12 +58,16 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       cwd: options.cwd,
       signal: options.signal,
     });
+    trace('build ended');
     await sandbox.killBuildProcesses(1000);
     captures = await sandbox.collect();
+    trace('captures collected');
   } finally {
     teardown = await sandbox.destroy();
+    trace('sandbox removed');
   }
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
+  const { evidenceFrom, judge } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
     sentinel: captures.sentinel,
     nftLogged: captures.nftLogged,
@@ -66,6 +80,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     timedOut: outcome.timedOut,
     capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0 },
   });
+  trace('analyzed');
   const result: BuildResult = {
     name: options.name ?? options.argv.join(' '),
     kind: 'command',
@@ -85,7 +100,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   return { result, interrupted: outcome.interrupted, teardown };
 }
 
-function keepPcaps(dir: string, results: SandboxCaptures['results']): void {
+export function keepPcaps(dir: string, results: SandboxCaptures['results']): void {
   mkdirSync(dir, { recursive: true });
   for (const c of results) writeFileSync(path.join(dir, `${c.source}.pcap`), c.pcap);
 }

@@ -68,3 +68,9 @@ export function ownerOf(name: string): Owner | undefined {
 export function isAlive(owner: Owner): boolean {
   return processStartTicks(owner.pid) === owner.startTicks;
 }
+
+/** A fresh temp dir prefix carrying the owner, for mkdtemp: netaudit-<pid>.<start>-<seq>-<label>- */
+export function tempDirPrefix(label: string, owner: Owner = self()): string {
+  const safe = label.replace(/[^A-Za-z0-9_.+-]/g, '_').slice(0, 60);
+  return `${TMPDIR_PREFIX}${owner.pid}.${owner.startTicks}-${sequence++}-${safe}-`;
+}

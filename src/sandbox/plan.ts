@@ -63,6 +63,8 @@ export function makePlan(names: RunNames): SandboxPlan {
       'net.ipv4.ip_forward=1',
       'net.ipv6.conf.all.forwarding=1',
       'net.ipv4.icmp_ratelimit=0',
+      'net.ipv4.icmp_msgs_per_sec=1000000',
+      'net.ipv4.icmp_msgs_burst=1000000',
       'net.ipv6.icmp.ratelimit=0',
     ],
     nflogGroup: NFLOG_GROUP,

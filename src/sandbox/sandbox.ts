@@ -4,7 +4,7 @@
  * recorded on an undo stack and removed by destroy(), whatever happened in between.
  */
 import { randomBytes } from 'node:crypto';
-import { Capture, type CaptureResult } from '../capture/tcpdump.js';
+import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
 import { loadFilter, loadNftRules } from '../capture/filters.js';
 import { execCapture, execStep } from '../util/exec.js';
 import { makePlan, netnsPath, type SandboxPlan } from './plan.js';
@@ -58,28 +58,29 @@ export class Sandbox {
       await Promise.all([killNetns(this.buildNsPath, 200), killNetns(this.monitorNsPath, 200)]);
     });
     await execStep('creating the namespaces and the veth pair', ['ip', '-batch', '-'], { input: plan.create.join('\n') + '\n' });
-    await Promise.all([
-      execStep('configuring the build namespace', ['ip', '-n', buildNs, '-batch', '-'], { input: plan.build.join('\n') + '\n' }),
-      execStep('configuring the monitor namespace', ['ip', '-n', monitorNs, '-batch', '-'], { input: plan.monitor.join('\n') + '\n' }),
+    // Each capture starts as soon as its interface is up (tcpdump refuses a down interface); the steps of the
+    // two namespaces run side by side.
+    if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
+    const start = (spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => (capture ? this.startCapture(spec) : Promise.resolve());
+    const steps = await Promise.allSettled([
+      execStep('configuring the build namespace', ['ip', '-n', buildNs, '-batch', '-'], { input: plan.build.join('\n') + '\n' }).then(() =>
+        start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 }),
+      ),
+      execStep('configuring the monitor namespace', ['ip', '-n', monitorNs, '-batch', '-'], { input: plan.monitor.join('\n') + '\n' }).then(() =>
+        start({ source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 }),
+      ),
       execStep('setting the monitor sysctls', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'sysctl', '-qw', ...plan.monitorSysctl]),
       execStep('loading the nftables rules into the build namespace', ['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-f', '-'], {
         input: loadNftRules({ group: plan.nflogGroup, veth: BUILD_VETH }),
       }),
+      start({ source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${plan.nflogGroup}`, filter: '', snaplen: 65535 }),
     ]);
-    if (capture) await this.startCaptures();
+    const failed = steps.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
-  private async startCaptures(): Promise<void> {
-    this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
-    const specs = [
-      { source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 },
-      { source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 },
-      { source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${this.plan.nflogGroup}`, filter: '', snaplen: 65535 },
-    ] as const;
-    const started = await Promise.allSettled(specs.map((s) => Capture.start({ ...s, sentinel: this.sentinel })));
-    for (const s of started) if (s.status === 'fulfilled') this.captures.push(s.value);
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+  private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {
+    this.captures.push(await Capture.start({ ...spec, sentinel: this.sentinel }));
   }
 
   /**

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Attempt, Report } from '../../src/model/types.js';
 import { ROOT, netaudit, referenceSandbox } from '../helpers/cli.js';
 import { requirePrivileges } from '../helpers/privileged.js';
+import { assertAttempts } from '../helpers/attempts.js';
 
 interface Expected {
   verdict: string;
@@ -19,21 +20,6 @@ interface Expected {
 
 const FIXTURES = path.join(ROOT, 'fixtures/commands');
 const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected | string>;
-
-/** Every expected attempt is matched by a distinct reported attempt on the fields it gives. */
-export function assertAttempts(actual: Attempt[], wanted: Partial<Attempt>[], label: string): void {
-  if (!wanted.length) {
-    assert.deepEqual(actual, [], `${label}: expected no attempts, got ${JSON.stringify(actual)}`);
-    return;
-  }
-  const left = [...actual];
-  for (const w of wanted) {
-    const i = left.findIndex((a) => Object.entries(w).every(([k, v]) => (a as unknown as Record<string, unknown>)[k] === v));
-    assert.ok(i >= 0, `${label}: no attempt matches ${JSON.stringify(w)} in ${JSON.stringify(actual, null, 1)}`);
-    left.splice(i, 1);
-  }
-  assert.deepEqual(left, [], `${label}: unexpected attempts ${JSON.stringify(left)}`);
-}
 
 describe('netaudit run on fixture commands @privileged', function () {
   let tmp: string;

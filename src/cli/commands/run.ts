@@ -4,6 +4,7 @@ import { NetauditError } from '../../model/errors.js';
 import { parseDuration, reportOptions, sandboxOptions, type FailOn } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
+import { trace } from '../../util/trace.js';
 
 interface RunArgs {
   command?: string[];
@@ -34,13 +35,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
     assertPrerequisites();
     const user = args.user ? (await import('../../sandbox/user.js')).resolveUser(args.user) : undefined;
-    const [{ auditCommand }, { collectGarbage }, { makeReport }, { VERSION }] = await Promise.all([
-      import('../../runner/command.js'),
-      import('../../sandbox/gc.js'),
-      import('../../report/json.js'),
-      import('../../version.js'),
-    ]);
+    // The report modules load while the build runs; only what sets up the sandbox is awaited first.
+    const reporting = Promise.all([import('../../report/json.js'), import('../../version.js')]);
+    const [{ auditCommand }, { collectGarbage }] = await Promise.all([import('../../runner/command.js'), import('../../sandbox/gc.js')]);
+    trace('modules loaded');
     await collectGarbage();
+    trace('gc done');
     const stop = interruption();
     try {
       const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal: stop.signal });
@@ -49,7 +49,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
         process.exitCode = stop.exitCode();
         return;
       }
+      const [{ makeReport }, { VERSION }] = await reporting;
       const report = makeReport('run', [audit.result], VERSION);
+      trace('report made');
       process.exitCode = await emitReport(report, { json: args.json, quiet: args.quiet, color: args.color, failOn: args['fail-on'] });
     } finally {
       stop.dispose();

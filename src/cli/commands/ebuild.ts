@@ -1,0 +1,85 @@
+/** `netaudit ebuild [options] EBUILD...` */
+import type { Argv, CommandModule } from 'yargs';
+import { NetauditError } from '../../model/errors.js';
+import type { BuildResult } from '../../model/types.js';
+import { parseDuration, reportOptions, sandboxOptions, type FailOn } from '../options.js';
+import { emitReport } from '../output.js';
+import { interruption } from '../signals.js';
+
+interface EbuildArgs {
+  ebuilds: string[];
+  repo?: string;
+  portage?: string;
+  'log-dir': string;
+  'allow-test': string;
+  verbose: boolean;
+  json?: string;
+  'fail-on': FailOn;
+  quiet: boolean;
+  color?: boolean;
+  timeout?: string;
+  user?: string;
+  pcap?: string;
+}
+
+export const ebuildCommand: CommandModule<object, EbuildArgs> = {
+  command: 'ebuild <ebuilds..>',
+  describe: 'audit ebuilds through real Portage, phase by phase (paths to .ebuild files or CATEGORY/PACKAGE[-VERSION])',
+  builder: (y: Argv) =>
+    reportOptions(sandboxOptions(y))
+      .positional('ebuilds', { type: 'string', array: true, describe: '.ebuild files, or atoms within --repo' })
+      .option('repo', { type: 'string', describe: 'repository for atoms (default: the repository containing each file, else the configured ones)', requiresArg: true })
+      .option('portage', { type: 'string', describe: "Portage's ebuild program (default: ebuild on PATH, else /opt/netaudit; env NETAUDIT_PORTAGE)", requiresArg: true })
+      .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
+      .option('allow-test', { type: 'string', default: 'network', describe: 'ALLOW_TEST for the build (network: tests with PROPERTIES=test_network run)' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
+      .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
+      .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository') as unknown as Argv<EbuildArgs>,
+  handler: async (args) => {
+    if (args.user) throw new NetauditError('E_BAD_ARGUMENT', '--user does not apply to ebuild: Portage drops to the portage user itself (FEATURES=userpriv)');
+    const timeoutMs = parseDuration(args.timeout);
+    const { assertPrerequisites } = await import('../../sandbox/prereq.js');
+    assertPrerequisites();
+    const [{ locatePortage }, { readMetadata }, { auditEbuild }, { collectGarbage }, { makeReport }, { VERSION }, { renderEbuildLines }] = await Promise.all([
+      import('../../portage/locate.js'),
+      import('../../portage/metadata.js'),
+      import('../../runner/ebuild.js'),
+      import('../../sandbox/gc.js'),
+      import('../../report/json.js'),
+      import('../../version.js'),
+      import('../../report/ebuild-lines.js'),
+    ]);
+    const install = locatePortage({ portage: args.portage });
+    const metas = await readMetadata(install, args.ebuilds.map(String), args.repo);
+    await collectGarbage();
+    const stop = interruption();
+    const builds: BuildResult[] = [];
+    try {
+      for (const meta of metas) {
+        if (stop.signal.aborted) break;
+        const audit = await auditEbuild({
+          install,
+          meta,
+          logDir: args['log-dir'],
+          allowTest: args['allow-test'],
+          timeoutMs,
+          pcapDir: args.pcap ? `${args.pcap}/${meta.category}/${meta.pf}` : undefined,
+          onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
+          signal: stop.signal,
+        });
+        for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
+        if (audit.interrupted) break;
+        builds.push(audit.result);
+        if (!args.quiet) process.stdout.write(renderEbuildLines(audit.result, { color: args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR) }));
+      }
+      if (stop.signal.aborted) {
+        process.exitCode = stop.exitCode();
+        return;
+      }
+      const report = makeReport('ebuild', builds, VERSION);
+      process.exitCode = await emitReport(report, { json: args.json, quiet: true, failOn: args['fail-on'] });
+    } finally {
+      stop.dispose();
+    }
+  },
+};

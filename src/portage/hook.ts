@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { packagePath } from '../util/package.js';
+
+/**
+ * The phase markers: a bashrc that Portage sources at the start of every phase process. It first sources the
+ * user's own bashrc (their hooks keep running), then records `start` with $EPOCHREALTIME (the capture's
+ * clock), `post:<function>` when the phase function returned, and `end rc=N` from an EXIT trap (which also
+ * fires when the phase dies). Bash builtins only: Portage forbids external commands while sourcing for the
+ * depend phase, and the marks are skipped there.
+ *
+ * The log file is pre-created portage:portage 0664, since phases alternate between root and portage
+ * (FEATURES=userpriv). Columns: time, event, EBUILD_PHASE, EBUILD_PHASE_FUNC, CATEGORY/PF, pid:euid, extra.
+ */
+/** The hook's text (src/portage/netaudit-bashrc.sh, shipped with the package). */
+export function hookBashrc(): string {
+  return readFileSync(packagePath('src/portage/netaudit-bashrc.sh'), 'utf8');
+}
+
+export interface PhaseRecord {
+  /** pkg_setup, src_test, ... ; `clean` for the clean phase, `misc-functions` for Portage's QA helpers. */
+  readonly name: string;
+  readonly startMs: number;
+  endMs?: number;
+  exitCode?: number;
+  /** The phase function returned (post_ hook ran). */
+  completed: boolean;
+}
+
+/** The marker log -> phases in order. Unterminated phases (killed) keep no endMs. */
+export function parsePhaseLog(text: string): PhaseRecord[] {
+  const phases: PhaseRecord[] = [];
+  const open = new Map<string, PhaseRecord>();
+  for (const line of text.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 7) continue;
+    const [ts, event, phase, func, , pid, extra] = f as [string, string, string, string, string, string, string];
+    const ms = Number(ts.replace(',', '.')) * 1000;
+    if (!Number.isFinite(ms)) continue;
+    const name = func !== '-' ? func : phase !== '-' ? phase : 'misc-functions';
+    if (event === 'start') {
+      const rec: PhaseRecord = { name, startMs: ms, completed: false };
+      phases.push(rec);
+      open.set(pid, rec);
+    } else if (event === 'end') {
+      const rec = open.get(pid);
+      if (!rec) continue;
+      rec.endMs = ms;
+      const rc = /rc=(\d+)/.exec(extra);
+      if (rc) rec.exitCode = Number(rc[1]);
+      open.delete(pid);
+    } else if (event.startsWith('post:')) {
+      const rec = open.get(pid);
+      if (rec) rec.completed = true;
+    }
+  }
+  return phases;
+}
