@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what netaudit needs on a fresh Debian 12 machine (as root), then its npm dependencies, then build.
-# Idempotent: a second run only checks. On Gentoo: emerge sys-apps/iproute2 net-analyzer/tcpdump
+# Idempotent: a second run only checks. Also installs real Portage (scripts/install-portage.sh). On Gentoo: emerge sys-apps/iproute2 net-analyzer/tcpdump
 # net-firewall/nftables sys-apps/util-linux, then `npm ci && npm run build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Real Portage for `netaudit ebuild` (a venv of Debian's python with portage from PyPI, under /opt/netaudit).
+# On Gentoo the system Portage is used instead.
+if ! command -v emerge >/dev/null 2>&1 || [ ! -r /etc/gentoo-release ]; then
+  bash scripts/install-portage.sh >/dev/null
 fi
 
 command -v node >/dev/null || { echo "setup.sh: Node.js 20 is required (apt-get install nodejs npm, or nodesource)" >&2; exit 2; }

@@ -21,8 +21,8 @@ export function stripComments(text: string): string {
     .join(' ');
 }
 
-export function loadNftRules(vars: { group: number; veth: string }): string {
-  return readFileSync(path.join(bpfDir(), 'build.nft'), 'utf8')
-    .replaceAll('@GROUP@', String(vars.group))
+export function loadNftRules(file: 'build' | 'monitor', vars: { group?: number; veth: string }): string {
+  return readFileSync(path.join(bpfDir(), `${file}.nft`), 'utf8')
+    .replaceAll('@GROUP@', String(vars.group ?? 0))
     .replaceAll('@VETH@', vars.veth);
 }

@@ -3,9 +3,10 @@
  *
  *   build netns  lo: 127.0.0.1/8, ::1, 10.0.0.1/8, fd::1/8  (Portage's loopback setup, process.py)
  *                na0: 169.254.1.2/30, fe80::2/64 nodad; default routes v4/v6 via the monitor
- *   monitor netns na1: 169.254.1.1/30, fe80::1/64 nodad; routes back to 10/8 and ::/8 (fd::1 is the source
- *                the build picks towards 2001:db8::/32); forwarding on, no route out: every external
- *                attempt is answered with ICMP/ICMPv6 "network unreachable"; ICMP rate limits lifted.
+ *   monitor netns na1: 169.254.1.1/30, fe80::1/64 nodad; it owns every address (AnyIP local routes) and
+ *                answers each packet from the build with ICMP/ICMPv6 "network unreachable" from its nftables
+ *                input chain (bpf/monitor.nft); routes back to 10/8 and ::/8 (fd::1 is the source the build
+ *                picks towards 2001:db8::/32); no forwarding, no route out; ICMP rate limits lifted.
  * Neighbour entries are static (nud permanent): no ARP/NDP delay before the first SYN, less noise.
  */
 import {
@@ -56,12 +57,15 @@ export function makePlan(names: RunNames): SandboxPlan {
       `addr add ${MONITOR_LL6}/64 dev ${MONITOR_VETH} nodad`,
       `neigh replace ${BUILD_V4} lladdr ${BUILD_MAC} dev ${MONITOR_VETH} nud permanent`,
       `neigh replace ${BUILD_LL6} lladdr ${BUILD_MAC} dev ${MONITOR_VETH} nud permanent`,
-      `route add 10.0.0.0/8 via ${BUILD_V4} dev ${MONITOR_VETH}`,
-      `route add ::/8 via ${BUILD_LL6} dev ${MONITOR_VETH}`,
+      // Every destination is local here; the build's own addresses are routed back over the veth (the local
+      // table is consulted first, so the way back must be there too).
+      'route add local 0.0.0.0/0 dev lo',
+      'route add local ::/0 dev lo',
+      `route add ${BUILD_V4}/32 dev ${MONITOR_VETH} table local`,
+      `route add 10.0.0.0/8 via ${BUILD_V4} dev ${MONITOR_VETH} table local`,
+      `route add ::/8 via ${BUILD_LL6} dev ${MONITOR_VETH} table local`,
     ],
     monitorSysctl: [
-      'net.ipv4.ip_forward=1',
-      'net.ipv6.conf.all.forwarding=1',
       'net.ipv4.icmp_ratelimit=0',
       'net.ipv4.icmp_msgs_per_sec=1000000',
       'net.ipv4.icmp_msgs_burst=1000000',

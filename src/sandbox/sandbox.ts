@@ -71,7 +71,10 @@ export class Sandbox {
       ),
       execStep('setting the monitor sysctls', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'sysctl', '-qw', ...plan.monitorSysctl]),
       execStep('loading the nftables rules into the build namespace', ['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-f', '-'], {
-        input: loadNftRules({ group: plan.nflogGroup, veth: BUILD_VETH }),
+        input: loadNftRules('build', { group: plan.nflogGroup, veth: BUILD_VETH }),
+      }),
+      execStep('loading the nftables rules into the monitor namespace', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'nft', '-f', '-'], {
+        input: loadNftRules('monitor', { veth: MONITOR_VETH }),
       }),
       start({ source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${plan.nflogGroup}`, filter: '', snaplen: 65535 }),
     ]);
