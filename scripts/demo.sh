@@ -1,16 +1,37 @@
 #!/usr/bin/env bash
-# The main job on the bundled fixtures: audit every fixture command in fixtures/commands and keep the
-# reports in out/. Needs root (network namespaces). Exit status: 0 when every verdict is the expected one.
+# The main job on the bundled fixtures (root): every ebuild of fixtures/repo through `netaudit ebuild` with
+# real Portage, then every command of fixtures/commands through `netaudit run`. Reports land in out/.
+# Exit status 0 when every verdict is the one the fixtures' expected.json files give.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
 status=0
+cli=(node dist/src/cli/main.js)
+
+echo "== netaudit ebuild fixtures/repo"
+mapfile -t ebuilds < <(find fixtures/repo -name '*.ebuild' | sort)
+"${cli[@]}" ebuild --fail-on never --log-dir "$PWD/out/logs" --json out/ebuilds.json "${ebuilds[@]}" || status=1
+
+echo "== netaudit run fixtures/commands"
 for f in fixtures/commands/*.sh; do
   name=$(basename "$f" .sh)
-  node dist/src/cli/main.js run --fail-on never --json "out/$name.json" --name "$name" -- sh "$f" >/dev/null
-  want=$(node -e 'const e=require("./fixtures/commands/expected.json")[process.argv[1]]; console.log(e.verdict)' "$name.sh")
-  got=$(node -e 'console.log(require(process.argv[1]).builds[0].verdict)' "$PWD/out/$name.json")
-  [ "$want" = "$got" ] || { echo "demo: $name: expected $want, got $got" >&2; status=1; }
+  "${cli[@]}" run --fail-on never -q --json "out/$name.json" --name "$name" -- sh "$f" >/dev/null 2>&1 || status=1
 done
-echo "reports in out/*.json"
+
+node --input-type=module - <<'JS' || status=1
+import { readFileSync, existsSync } from 'node:fs';
+let bad = 0, n = 0;
+const check = (what, want, got) => { n++; if (want !== got) { bad++; console.error(`demo: ${what}: expected ${want}, got ${got}`); } };
+const repo = JSON.parse(readFileSync('fixtures/repo/expected.json', 'utf8'));
+const ebuilds = JSON.parse(readFileSync('out/ebuilds.json', 'utf8'));
+for (const [cpv, e] of Object.entries(repo)) if (typeof e === 'object') check(cpv, e.verdict, ebuilds.builds.find((b) => b.name === cpv)?.verdict);
+const cmds = JSON.parse(readFileSync('fixtures/commands/expected.json', 'utf8'));
+for (const [file, e] of Object.entries(cmds)) {
+  if (typeof e !== 'object') continue;
+  const out = `out/${file.replace(/\.sh$/, '')}.json`;
+  check(file, e.verdict, existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')).builds[0].verdict : 'no report');
+}
+console.log(`${n - bad}/${n} verdicts as expected; reports in out/ (ebuilds.json, <command>.json), build logs in out/logs`);
+process.exit(bad ? 1 : 0);
+JS
 exit $status
