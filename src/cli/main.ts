@@ -10,6 +10,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { ebuildCommand } from './commands/ebuild.js';
 import { gcCommand } from './commands/gc.js';
 import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
 import { VERSION } from '../version.js';
 import { trace } from '../util/trace.js';
 
@@ -19,9 +20,10 @@ export function parser(args: string[]) {
     .parserConfiguration({ 'populate--': true })
     .command(runCommand)
     .command(ebuildCommand)
+    .command(sweepCommand)
     .command(doctorCommand)
     .command(gcCommand)
-    .demandCommand(1, 'name a command: run, ebuild, doctor, gc (see --help)')
+    .demandCommand(1, 'name a command: run, ebuild, sweep, doctor, gc (see --help)')
     .strict()
     .version(VERSION)
     .help()

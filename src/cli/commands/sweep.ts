@@ -1,0 +1,84 @@
+/** `netaudit sweep REPO [ATOM...] --out DIR` */
+import os from 'node:os';
+import type { Argv, CommandModule } from 'yargs';
+import { NetauditError } from '../../model/errors.js';
+import { parseDuration, type FailOn } from '../options.js';
+import { interruption } from '../signals.js';
+
+interface SweepArgs {
+  repo: string;
+  atoms?: string[];
+  out: string;
+  jobs?: number;
+  from?: string;
+  shard?: string;
+  resume: boolean;
+  timeout?: string;
+  portage?: string;
+  'allow-test': string;
+  'fail-on': FailOn;
+}
+
+export const sweepCommand: CommandModule<object, SweepArgs> = {
+  command: 'sweep <repo> [atoms..]',
+  describe: 'audit every ebuild of a repository (or those matching ATOMs): parallel, resumable, shardable',
+  builder: (y: Argv) =>
+    y
+      .positional('repo', { type: 'string', describe: 'the ebuild repository' })
+      .positional('atoms', { type: 'string', array: true, describe: 'CATEGORY/PACKAGE[-VERSION] (globs with *)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output directory: results.jsonl, report.json, report.html, junit.xml, logs/, pcap/', requiresArg: true })
+      .option('jobs', { alias: 'j', type: 'number', describe: 'audits at once (default: the number of cores)', requiresArg: true })
+      .option('from', { type: 'string', describe: 'read atoms from FILE, one per line', requiresArg: true })
+      .option('shard', { type: 'string', describe: 'take slice I of N of the package list (e.g. 2/3), for sweeps over many machines', requiresArg: true })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue an interrupted sweep in --out, skipping finished packages' })
+      .option('timeout', { type: 'string', describe: 'per-package limit (e.g. 30m)', requiresArg: true })
+      .option('portage', { type: 'string', describe: "Portage's ebuild program", requiresArg: true })
+      .option('allow-test', { type: 'string', default: 'network', describe: 'ALLOW_TEST for the builds' })
+      .option('fail-on', { choices: ['breaks', 'tolerates', 'never'] as const, default: 'breaks' as FailOn, describe: 'exit 1 when a package is at or above this verdict' })
+      .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
+      .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
+  handler: async (args) => {
+    const jobs = args.jobs ?? os.availableParallelism();
+    if (!Number.isInteger(jobs) || jobs < 1) throw new NetauditError('E_BAD_ARGUMENT', `--jobs ${args.jobs}: must be a whole number of at least 1`);
+    const timeoutMs = parseDuration(args.timeout);
+    const { assertPrerequisites } = await import('../../sandbox/prereq.js');
+    assertPrerequisites();
+    const [{ locatePortage }, { runSweep }, { parseShard }, { collectGarbage }, { failsOn }] = await Promise.all([
+      import('../../portage/locate.js'),
+      import('../../sweep/sweep.js'),
+      import('../../sweep/discover.js'),
+      import('../../sandbox/gc.js'),
+      import('../../verdict/index.js'),
+    ]);
+    const shard = args.shard ? parseShard(args.shard) : undefined;
+    const install = locatePortage({ portage: args.portage });
+    await collectGarbage();
+    const stop = interruption();
+    try {
+      const outcome = await runSweep({
+        repo: args.repo,
+        atoms: (args.atoms ?? []).map(String),
+        fromFile: args.from,
+        outDir: args.out,
+        jobs,
+        timeoutMs,
+        shard,
+        resume: args.resume,
+        install,
+        allowTest: args['allow-test'],
+        signal: stop.signal,
+        progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
+      });
+      if (outcome.interrupted) {
+        process.stderr.write(`netaudit: sweep interrupted: ${outcome.done}/${outcome.selected} done; continue with --resume --out ${args.out}\n`);
+        process.exitCode = stop.exitCode();
+        return;
+      }
+      const r = outcome.report;
+      if (r) process.stderr.write(`netaudit: ${r.builds.length} packages: ${Object.entries(r.summary).map(([v, n]) => `${v} ${n}`).join(', ')}; ${args.out}/report.json, report.html, junit.xml\n`);
+      process.exitCode = r?.builds.some((b) => failsOn(b.verdict, args['fail-on'])) ? 1 : 0;
+    } finally {
+      stop.dispose();
+    }
+  },
+};

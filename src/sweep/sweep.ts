@@ -1,0 +1,133 @@
+/**
+ * A tree-wide sweep: every selected ebuild audited in its own namespace pair, --jobs at a time, each result
+ * appended to DIR/results.jsonl the moment it is known, build logs and captures kept under DIR. When every
+ * package is done: DIR/report.json (builds in name order, so a merge of shards equals an unsharded run),
+ * report.html and junit.xml.
+ */
+import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { NetauditError } from '../model/errors.js';
+import { VERDICTS, type BuildResult, type Report, type Verdict } from '../model/types.js';
+import type { PortageInstall } from '../portage/locate.js';
+import { readMetadata } from '../portage/metadata.js';
+import { writeReportFile, makeReport } from '../report/json.js';
+import { REPORTERS } from '../report/index.js';
+import { auditEbuild } from '../runner/ebuild.js';
+import { VERSION } from '../version.js';
+import { discoverEbuilds, matchAtoms, readFromList, shardOf, type EbuildRef } from './discover.js';
+import { Progress, type ProgressState } from './progress.js';
+import { ResultsFile } from './results.js';
+
+export interface SweepOptions {
+  readonly repo: string;
+  readonly atoms: readonly string[];
+  readonly fromFile?: string;
+  readonly outDir: string;
+  readonly jobs: number;
+  readonly timeoutMs?: number;
+  readonly shard?: { index: number; count: number };
+  readonly resume: boolean;
+  readonly install: PortageInstall;
+  readonly allowTest?: string;
+  readonly signal: AbortSignal;
+  readonly progress?: { stream: NodeJS.WriteStream; tty: boolean };
+}
+
+export interface SweepOutcome {
+  /** Present when every selected package is done. */
+  readonly report?: Report;
+  readonly selected: number;
+  readonly done: number;
+  readonly interrupted: boolean;
+}
+
+/** Report files written beside results.jsonl when a sweep completes. */
+export const SWEEP_OUTPUTS: readonly { file: string; reporter: string }[] = [
+  { file: 'report.html', reporter: 'html' },
+  { file: 'junit.xml', reporter: 'junit' },
+];
+
+export function selectEbuilds(options: Pick<SweepOptions, 'repo' | 'atoms' | 'fromFile' | 'shard'>): EbuildRef[] {
+  const all = discoverEbuilds(options.repo);
+  const atoms = [...options.atoms, ...(options.fromFile ? readFromList(options.fromFile) : [])];
+  const chosen = matchAtoms(all, atoms);
+  if (!chosen.length) throw new NetauditError('E_NO_SUCH_EBUILD', `no ebuild in ${options.repo} matches ${atoms.join(' ') || '(all)'} — check the atoms`);
+  return options.shard ? shardOf(chosen, options.shard) : chosen;
+}
+
+export function sweepReport(builds: readonly BuildResult[]): Report {
+  const sorted = [...builds].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return makeReport('sweep', sorted, VERSION);
+}
+
+/** report.json (validated) plus the other renderings, each written atomically. */
+export async function writeSweepOutputs(dir: string, report: Report): Promise<void> {
+  await writeReportFile(path.join(dir, 'report.json'), report);
+  for (const out of SWEEP_OUTPUTS) {
+    const reporter = REPORTERS.find((r) => r.name === (out.reporter as typeof r.name));
+    if (!reporter) continue;
+    const tmp = path.join(dir, `.${out.file}.tmp`);
+    writeFileSync(tmp, reporter.render(report, {}));
+    renameSync(tmp, path.join(dir, out.file));
+  }
+}
+
+export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+  const refs = selectEbuilds(options);
+  const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
+  if (existsSync(results.path) && !options.resume) {
+    throw new NetauditError('E_BAD_ARGUMENT', `${options.outDir} already holds a sweep — continue it with --resume, or choose another --out`);
+  }
+  mkdirSync(options.outDir, { recursive: true });
+  const previous = results.load();
+  const wanted = new Set(refs.map((r) => r.name));
+  const pending = refs.filter((r) => !results.has(r.name));
+  const metas = pending.length ? await readMetadata(options.install, pending.map((r) => r.path)) : [];
+  const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  for (const b of previous) if (wanted.has(b.name)) counts[b.verdict]++;
+  const state: ProgressState = { total: refs.length, done: refs.length - pending.length, running: [], counts, startedMs: Date.now() };
+  const progress = options.progress ? new Progress(state, options.progress.stream, { tty: options.progress.tty }) : undefined;
+  progress?.start();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (!options.signal.aborted) {
+      const meta = metas[next++];
+      if (!meta) return;
+      const name = `${meta.category}/${meta.pf}`;
+      state.running.push(name);
+      try {
+        const audit = await auditEbuild({
+          install: options.install,
+          meta,
+          logDir: path.join(options.outDir, 'logs'),
+          allowTest: options.allowTest,
+          timeoutMs: options.timeoutMs,
+          pcapDir: path.join(options.outDir, 'pcap', meta.category, meta.pf),
+          signal: options.signal,
+        });
+        if (audit.interrupted || options.signal.aborted) return;
+        results.append(audit.result);
+        state.counts[audit.result.verdict]++;
+        state.done++;
+        state.running.splice(state.running.indexOf(name), 1);
+        progress?.finished(`${name}: ${audit.result.verdict}`);
+      } finally {
+        if (state.running.includes(name)) state.running.splice(state.running.indexOf(name), 1);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, metas.length || 1)) }, () => worker()));
+  } finally {
+    progress?.stop();
+    results.close();
+  }
+  const finished = results.all().filter((b) => wanted.has(b.name));
+  const complete = finished.length === refs.length;
+  let report: Report | undefined;
+  if (complete) {
+    report = sweepReport(finished);
+    await writeSweepOutputs(options.outDir, report);
+  }
+  return { ...(report ? { report } : {}), selected: refs.length, done: finished.length, interrupted: options.signal.aborted };
+}
