@@ -33,6 +33,8 @@ export interface EbuildAuditOptions {
   readonly allowTest?: string;
   readonly timeoutMs?: number;
   readonly pcapDir?: string;
+  /** Keep Portage's build dir after a failed build (default: removed with `ebuild FILE clean`). */
+  readonly keepWorkdir?: boolean;
   /** Stream Portage's output here (default: only kept in the log). */
   readonly onOutput?: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
@@ -115,6 +117,10 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
     if (options.pcapDir) {
       const { keepPcaps } = await import('./command.js');
       keepPcaps(options.pcapDir, captures.results);
+    }
+    if (outcome.exitCode !== 0 && !options.keepWorkdir) {
+      // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it.
+      await execCapture([install.ebuild, meta.path, 'clean'], { env });
     }
     const phases = parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'));
     const evidence = await evidenceFrom(captures.results, {

@@ -13,6 +13,7 @@ interface EbuildArgs {
   'log-dir': string;
   'allow-test': string;
   verbose: boolean;
+  'keep-workdir': boolean;
   json?: string;
   'fail-on': FailOn;
   quiet: boolean;
@@ -32,6 +33,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       .option('portage', { type: 'string', describe: "Portage's ebuild program (default: ebuild on PATH, else /opt/netaudit; env NETAUDIT_PORTAGE)", requiresArg: true })
       .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
       .option('allow-test', { type: 'string', default: 'network', describe: 'ALLOW_TEST for the build (network: tests with PROPERTIES=test_network run)' })
+      .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
       .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository') as unknown as Argv<EbuildArgs>,
@@ -62,6 +64,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
           meta,
           logDir: args['log-dir'],
           allowTest: args['allow-test'],
+          keepWorkdir: args['keep-workdir'],
           timeoutMs,
           pcapDir: args.pcap ? `${args.pcap}/${meta.category}/${meta.pf}` : undefined,
           onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
