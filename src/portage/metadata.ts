@@ -26,6 +26,8 @@ export interface EbuildMeta {
   /** As written in the ebuild (with conditionals). */
   readonly rawProperties: string;
   readonly rawRestrict: string;
+  /** SRC_URI as written (empty: nothing to fetch). */
+  readonly srcUri: string;
 }
 
 /** Runs inside Portage's Python; argv[1] is JSON {"args": [...], "repo": path|null}; prints JSON. */
@@ -45,7 +47,7 @@ import portage
 from portage.versions import catpkgsplit
 portdb = portage.db[portage.root]["porttree"].dbapi
 settings = portage.config(clone=portage.settings)
-KEYS = ["EAPI", "SLOT", "PROPERTIES", "RESTRICT"]
+KEYS = ["EAPI", "SLOT", "PROPERTIES", "RESTRICT", "SRC_URI"]
 
 def describe(arg, cpv, repo, path):
     raw = dict(zip(KEYS, portdb.aux_get(cpv, KEYS, myrepo=repo)))
@@ -57,7 +59,7 @@ def describe(arg, cpv, repo, path):
                 repoPath=portdb.getRepositoryPath(repo), eapi=raw["EAPI"], slot=raw["SLOT"],
                 properties=settings.get("PORTAGE_PROPERTIES", "").split(),
                 restrict=settings.get("PORTAGE_RESTRICT", "").split(),
-                rawProperties=raw["PROPERTIES"], rawRestrict=raw["RESTRICT"])
+                rawProperties=raw["PROPERTIES"], rawRestrict=raw["RESTRICT"], srcUri=raw["SRC_URI"])
 
 out = []
 for a in req["args"]:

@@ -38,6 +38,8 @@ export interface EbuildAuditOptions {
   /** Stream Portage's output here (default: only kept in the log). */
   readonly onOutput?: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
+  /** A sandbox made ahead (while Portage read the metadata); this audit owns and removes it. */
+  readonly sandbox?: Promise<Sandbox>;
 }
 
 export interface EbuildAudit {
@@ -91,12 +93,17 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
     });
 
     // 1. Fetch, outside the sandbox (Portage's fetcher runs outside every phase).
-    const fetch = await execCapture([install.ebuild, meta.path, 'fetch'], { env });
-    if (fetch.code !== 0) return { result: fetchFailure(options, fetch.stdout + fetch.stderr, changes), interrupted: false, teardown: [] };
+    if (meta.srcUri.trim()) {
+      const fetch = await execCapture([install.ebuild, meta.path, 'fetch'], { env });
+      if (fetch.code !== 0) {
+        const teardown = options.sandbox ? await (await options.sandbox).destroy() : [];
+        return { result: fetchFailure(options, fetch.stdout + fetch.stderr, changes), interrupted: false, teardown };
+      }
+    }
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
-    const sandbox = await Sandbox.create();
+    const sandbox = await (options.sandbox ?? Sandbox.create());
     let outcome: Awaited<ReturnType<typeof runBuild>>;
     let captures: SandboxCaptures;
     let teardown: string[];

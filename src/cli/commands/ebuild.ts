@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { NetauditError } from '../../model/errors.js';
 import type { BuildResult } from '../../model/types.js';
+import type { Sandbox as SandboxType } from '../../sandbox/sandbox.js';
 import { parseDuration, reportOptions, sandboxOptions, type FailOn } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
@@ -52,8 +53,18 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       import('../../report/ebuild-lines.js'),
     ]);
     const install = locatePortage({ portage: args.portage });
-    const metas = await readMetadata(install, args.ebuilds.map(String), args.repo);
     await collectGarbage();
+    // The first sandbox is set up while Portage reads the metadata (a Python start-up, ~0.2 s).
+    const { Sandbox } = await import('../../sandbox/sandbox.js');
+    let ahead: Promise<SandboxType> | undefined = Sandbox.create();
+    ahead.catch(() => undefined);
+    let metas;
+    try {
+      metas = await readMetadata(install, args.ebuilds.map(String), args.repo);
+    } catch (e) {
+      await ahead.then((s) => s.destroy(), () => undefined);
+      throw e;
+    }
     const stop = interruption();
     const builds: BuildResult[] = [];
     try {
@@ -69,12 +80,15 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
           pcapDir: args.pcap ? `${args.pcap}/${meta.category}/${meta.pf}` : undefined,
           onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
           signal: stop.signal,
+          ...(ahead ? { sandbox: ahead } : {}),
         });
+        ahead = undefined;
         for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
         if (audit.interrupted) break;
         builds.push(audit.result);
         if (!args.quiet) process.stdout.write(renderEbuildLines(audit.result, { color: args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR) }));
       }
+      if (ahead) await ahead.then((s) => s.destroy(), () => undefined);
       if (stop.signal.aborted) {
         process.exitCode = stop.exitCode();
         return;
