@@ -78,7 +78,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     exitCode: outcome.exitCode,
     signal: outcome.signal,
     timedOut: outcome.timedOut,
-    capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0 },
+    capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, unfinished: evidence.incomplete },
   });
   trace('analyzed');
   const result: BuildResult = {

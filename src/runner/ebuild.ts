@@ -145,7 +145,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       timedOut: outcome.timedOut,
-      capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0 },
+      capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, unfinished: evidence.incomplete },
       policy,
     });
     const attempts = matchLogLines(judged.attempts, log);

@@ -79,7 +79,12 @@ export interface BuildEnd {
   readonly exitCode: number | null;
   readonly signal?: string | null;
   readonly timedOut?: boolean;
-  readonly capture: { readonly dropped: number; readonly undecodable?: number };
+  readonly capture: {
+    readonly dropped: number;
+    readonly undecodable?: number;
+    /** Capture points whose end-of-capture marker never arrived (their last packets may be missing). */
+    readonly unfinished?: readonly string[];
+  };
 }
 
 export function succeeded(end: Pick<BuildEnd, 'exitCode' | 'signal' | 'timedOut'>): boolean {
@@ -212,8 +217,13 @@ export function findings(attempts: readonly Attempt[], end: BuildEnd): Finding[]
   }
   const dropped = end.capture.dropped;
   const undecodable = end.capture.undecodable ?? 0;
-  if (dropped > 0 || undecodable > 0) {
-    const parts = [dropped > 0 ? `${dropped} packets dropped by the kernel` : '', undecodable > 0 ? `${undecodable} frames undecodable` : ''].filter(Boolean);
+  const unfinished = end.capture.unfinished ?? [];
+  if (dropped > 0 || undecodable > 0 || unfinished.length > 0) {
+    const parts = [
+      dropped > 0 ? `${dropped} packets dropped by the kernel` : '',
+      undecodable > 0 ? `${undecodable} frames undecodable` : '',
+      unfinished.length ? `no end marker on ${unfinished.join(', ')}` : '',
+    ].filter(Boolean);
     out.push({
       keyword: 'CaptureIncomplete',
       level: 'warning',

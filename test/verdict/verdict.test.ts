@@ -105,3 +105,11 @@ describe('findings', () => {
     assert.ok(f && !f.message.includes("\n") && !f.message.includes("\u001b"), f?.message);
   });
 });
+
+describe('capture completeness', () => {
+  it('a capture without its end marker is reported as incomplete', () => {
+    const f = findings([], { exitCode: 0, capture: { dropped: 0, unfinished: ['lo'] } });
+    assert.equal(f[0]?.keyword, 'CaptureIncomplete');
+    assert.match(f[0]?.message ?? '', /no end marker on lo/);
+  });
+});
