@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildResult } from '../model/types.js';
-import { runBuild, type BuildRunOptions } from '../sandbox/build.js';
+import { runBuild, type BuildOutcome, type BuildRunOptions } from '../sandbox/build.js';
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
@@ -41,31 +41,16 @@ export function loadPipeline() {
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
   const pipeline = loadPipeline();
-  trace('creating the sandbox');
-  const sandbox = await Sandbox.create();
-  trace('sandbox ready');
-  let outcome: Awaited<ReturnType<typeof runBuild>>;
-  let captures: SandboxCaptures;
-  let teardown: string[] = [];
-  try {
-    outcome = await runBuild(sandbox, {
-      argv: options.argv,
-      user: options.user,
-      timeoutMs: options.timeoutMs,
-      stdio: options.stdio,
-      onOutput: options.onOutput,
-      env: options.env,
-      cwd: options.cwd,
-      signal: options.signal,
-    });
-    trace('build ended');
-    await sandbox.killBuildProcesses(1000);
-    captures = await sandbox.collect();
-    trace('captures collected');
-  } finally {
-    teardown = await sandbox.destroy();
-    trace('sandbox removed');
-  }
+  const { outcome, captures, teardown } = await buildInSandbox(Sandbox.create(), {
+    argv: options.argv,
+    user: options.user,
+    timeoutMs: options.timeoutMs,
+    stdio: options.stdio,
+    onOutput: options.onOutput,
+    env: options.env,
+    cwd: options.cwd,
+    signal: options.signal,
+  });
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
   const { evidenceFrom, judge } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
@@ -98,6 +83,37 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     },
   };
   return { result, interrupted: outcome.interrupted, teardown };
+}
+
+export interface SandboxedBuild {
+  readonly outcome: BuildOutcome;
+  readonly captures: SandboxCaptures;
+  /** Teardown problems (should be empty). */
+  readonly teardown: string[];
+}
+
+/**
+ * The privileged middle of every audit: the build runs in the sandbox, whatever it left running is ended, the
+ * captures are flushed and collected, and the sandbox is removed — always, also when anything here throws.
+ */
+export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: BuildRunOptions): Promise<SandboxedBuild> {
+  trace('creating the sandbox');
+  const sandbox = await sandboxReady;
+  trace('sandbox ready');
+  let outcome: BuildOutcome;
+  let captures: SandboxCaptures;
+  let teardown: string[];
+  try {
+    outcome = await runBuild(sandbox, build);
+    trace('build ended');
+    await sandbox.killBuildProcesses(1000);
+    captures = await sandbox.collect();
+    trace('captures collected');
+  } finally {
+    teardown = await sandbox.destroy();
+    trace('sandbox removed');
+  }
+  return { outcome, captures, teardown };
 }
 
 export function keepPcaps(dir: string, results: SandboxCaptures['results']): void {

@@ -8,9 +8,8 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import type { Attempt, BuildResult, Finding, Verdict } from '../model/types.js';
-import { runBuild } from '../sandbox/build.js';
 import { tempDirPrefix } from '../sandbox/names.js';
-import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
+import { Sandbox } from '../sandbox/sandbox.js';
 import { resolveUser, type UserSpec } from '../sandbox/user.js';
 import { execCapture } from '../util/exec.js';
 import { judge, isSandboxed, type EbuildPolicy } from '../verdict/index.js';
@@ -20,6 +19,7 @@ import type { PortageInstall } from '../portage/locate.js';
 import type { EbuildMeta } from '../portage/metadata.js';
 import { makeShadowRoot } from '../portage/shadow.js';
 import { evidenceFrom } from './evidence.js';
+import { buildInSandbox, keepPcaps } from './command.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -103,28 +103,15 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
-    const sandbox = await (options.sandbox ?? Sandbox.create());
-    let outcome: Awaited<ReturnType<typeof runBuild>>;
-    let captures: SandboxCaptures;
-    let teardown: string[];
-    try {
-      outcome = await runBuild(sandbox, {
-        argv,
-        env,
-        stdio: 'pipe',
-        onOutput: (b) => options.onOutput?.(b),
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-      });
-      await sandbox.killBuildProcesses(1000);
-      captures = await sandbox.collect();
-    } finally {
-      teardown = await sandbox.destroy();
-    }
-    if (options.pcapDir) {
-      const { keepPcaps } = await import('./command.js');
-      keepPcaps(options.pcapDir, captures.results);
-    }
+    const { outcome, captures, teardown } = await buildInSandbox(options.sandbox ?? Sandbox.create(), {
+      argv,
+      env,
+      stdio: 'pipe',
+      onOutput: (b) => options.onOutput?.(b),
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+    });
+    if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
     if (outcome.exitCode !== 0 && !options.keepWorkdir) {
       // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it.
       await execCapture([install.ebuild, meta.path, 'clean'], { env });
