@@ -9,6 +9,7 @@ import { isNetauditError } from '../model/errors.js';
 import { doctorCommand } from './commands/doctor.js';
 import { ebuildCommand } from './commands/ebuild.js';
 import { gcCommand } from './commands/gc.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
 import { VERSION } from '../version.js';
@@ -21,9 +22,10 @@ export function parser(args: string[]) {
     .command(runCommand)
     .command(ebuildCommand)
     .command(sweepCommand)
+    .command(reportCommand)
     .command(doctorCommand)
     .command(gcCommand)
-    .demandCommand(1, 'name a command: run, ebuild, sweep, doctor, gc (see --help)')
+    .demandCommand(1, 'name a command: run, ebuild, sweep, report, doctor, gc (see --help)')
     .strict()
     .version(VERSION)
     .help()
