@@ -10,7 +10,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates)
+# chromium and libxml2-utils only for the tests of the HTML and JUnit reports.
+pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

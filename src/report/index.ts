@@ -4,7 +4,9 @@
  */
 import { NetauditError } from '../model/errors.js';
 import type { Report } from '../model/types.js';
+import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
+import { renderJunit } from './junit.js';
 import { renderPkgcheckLines, renderTerminal } from './terminal.js';
 
 export interface RenderOptions {
@@ -14,7 +16,7 @@ export interface RenderOptions {
   readonly width?: number;
 }
 
-export type ReporterName = 'terminal' | 'json' | 'pkgcheck';
+export type ReporterName = 'terminal' | 'json' | 'pkgcheck' | 'html' | 'junit';
 
 export interface Reporter {
   readonly name: ReporterName;
@@ -38,6 +40,16 @@ export const REPORTERS: readonly Reporter[] = [
     name: 'pkgcheck',
     describe: "one line per finding, pkgcheck's Str style: category/package-version: Keyword: message",
     render: (report) => renderPkgcheckLines(report),
+  },
+  {
+    name: 'html',
+    describe: 'a self-contained dashboard: totals, charts, a searchable sortable table, per-build evidence',
+    render: (report) => renderHtml(report),
+  },
+  {
+    name: 'junit',
+    describe: 'JUnit XML: one test case per build, failing for breaks',
+    render: (report) => renderJunit(report),
   },
 ];
 
