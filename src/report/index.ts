@@ -7,6 +7,7 @@ import type { Report } from '../model/types.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
+import { renderPkgcheckJson, renderPkgcheckXml } from './pkgcheck.js';
 import { renderPkgcheckLines, renderTerminal } from './terminal.js';
 
 export interface RenderOptions {
@@ -16,7 +17,7 @@ export interface RenderOptions {
   readonly width?: number;
 }
 
-export type ReporterName = 'terminal' | 'json' | 'pkgcheck' | 'html' | 'junit';
+export type ReporterName = 'terminal' | 'json' | 'pkgcheck' | 'html' | 'junit' | 'pkgcheck-xml' | 'pkgcheck-json';
 
 export interface Reporter {
   readonly name: ReporterName;
@@ -50,6 +51,16 @@ export const REPORTERS: readonly Reporter[] = [
     name: 'junit',
     describe: 'JUnit XML: one test case per build, failing for breaks',
     render: (report) => renderJunit(report),
+  },
+  {
+    name: 'pkgcheck-xml',
+    describe: "pkgcheck's XmlReporter format: <checks><result><category>…<class>Keyword</class><msg>…</msg></result></checks>",
+    render: (report) => renderPkgcheckXml(report),
+  },
+  {
+    name: 'pkgcheck-json',
+    describe: "pkgcheck's JsonReporter format: one nested object per finding, category/package/version/_level/Keyword",
+    render: (report) => renderPkgcheckJson(report),
   },
 ];
 

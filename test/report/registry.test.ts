@@ -26,10 +26,10 @@ describe('reporter registry', () => {
   });
 
   it('an unknown name is E_BAD_ARGUMENT listing the known ones', () => {
-    assert.throws(() => getReporter('html'), (e: unknown) => {
+    assert.throws(() => getReporter('sarif'), (e: unknown) => {
       assert.ok(e instanceof NetauditError);
       assert.equal(e.code, 'E_BAD_ARGUMENT');
-      assert.match(e.message, /unknown reporter "html" — use one of terminal, json, pkgcheck/);
+      assert.match(e.message, /unknown reporter "sarif" — use one of terminal, json, pkgcheck, html, junit, pkgcheck-xml, pkgcheck-json$/);
       return true;
     });
   });

@@ -12,6 +12,8 @@ import type { BuildResult, Report } from '../../src/model/types.js';
 import { renderHtml } from '../../src/report/html.js';
 import { summarize } from '../../src/report/json.js';
 import { renderJunit } from '../../src/report/junit.js';
+import { renderPkgcheckJson, renderPkgcheckXml } from '../../src/report/pkgcheck.js';
+import { escapeXml } from '../../src/report/xml.js';
 import { which } from '../../src/sandbox/prereq.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -115,5 +117,28 @@ describe('HTML dashboard in headless Chromium', function () {
     const png = process.env.NETAUDIT_SCREENSHOT ?? path.join(tmp, 'report.png');
     browse(`file://${file}`, [`--screenshot=${png}`, '--window-size=1280,900']);
     assert.ok(statSync(png).size > 10_000, 'a screenshot with content');
+  });
+});
+
+describe("pkgcheck's formats", () => {
+  it('pkgcheck-xml: well-formed, one <result> per finding with category/package/version/class/msg', function () {
+    const r = examples.find((e) => e.f.startsWith('ebuild-'))?.r as Report;
+    const xml = renderPkgcheckXml(r);
+    if (which('xmllint')) assert.equal(xmllint(xml), '');
+    const results = xml.split('\n').filter((l) => l.startsWith('<result>'));
+    assert.equal(results.length, r.builds.reduce((n, b) => n + b.findings.length, 0));
+    const b = r.builds[0] as BuildResult;
+    assert.equal(
+      results[0],
+      `<result><category>${b.ebuild?.category}</category><package>${b.ebuild?.package}</package><version>${b.ebuild?.version}</version><class>${b.findings[0]?.keyword}</class><msg>${escapeXml(b.findings[0]?.message ?? '')}</msg></result>`,
+    );
+  });
+
+  it('pkgcheck-json: one nested object per line, _level then Keyword', () => {
+    const r = examples.find((e) => e.f.startsWith('ebuild-'))?.r as Report;
+    const lines = renderPkgcheckJson(r).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const b = r.builds[0] as BuildResult;
+    const f = b.findings[0];
+    assert.deepEqual(lines[0], { [b.ebuild?.category as string]: { [b.ebuild?.package as string]: { [b.ebuild?.version as string]: { [`_${f?.level}`]: { [f?.keyword as string]: f?.message } } } } });
   });
 });
