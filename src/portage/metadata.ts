@@ -91,19 +91,33 @@ for a in req["args"]:
 print(json.dumps(out))
 `;
 
+export interface MetadataError {
+  readonly arg: string;
+  readonly error: string;
+}
+
+/** Like readMetadata, but an ebuild Portage cannot read comes back as an error row instead of failing all. */
+export async function readMetadataLenient(install: PortageInstall, args: readonly string[], repo?: string): Promise<(EbuildMeta | MetadataError)[]> {
+  return queryPortage(install, args, repo);
+}
+
 export async function readMetadata(install: PortageInstall, args: readonly string[], repo?: string): Promise<EbuildMeta[]> {
+  const metas: EbuildMeta[] = [];
+  for (const row of await queryPortage(install, args, repo)) {
+    if ('error' in row) throw new NetauditError('E_NO_SUCH_EBUILD', `${row.arg}: ${row.error} — give a path to an .ebuild file, or CATEGORY/PACKAGE[-VERSION] with --repo DIR`);
+    metas.push(row);
+  }
+  return metas;
+}
+
+async function queryPortage(install: PortageInstall, args: readonly string[], repo?: string): Promise<(EbuildMeta | MetadataError)[]> {
   const request = JSON.stringify({ args: args.map((a) => (a.endsWith('.ebuild') ? path.resolve(a) : a)), repo: repo ? path.resolve(repo) : null });
   const r = await execCapture([install.python, '-c', SCRIPT, request], { env: { ...process.env, ...install.env, NOCOLOR: 'true' } });
-  let rows: (EbuildMeta | { arg: string; error: string })[];
+  let rows: (EbuildMeta | MetadataError)[];
   try {
     rows = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as typeof rows;
   } catch {
     throw new NetauditError('E_PORTAGE', `reading ebuild metadata through Portage failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
   }
-  const metas: EbuildMeta[] = [];
-  for (const row of rows) {
-    if ('error' in row) throw new NetauditError('E_NO_SUCH_EBUILD', `${row.arg}: ${row.error} — give a path to an .ebuild file, or CATEGORY/PACKAGE[-VERSION] with --repo DIR`);
-    metas.push(row);
-  }
-  return metas;
+  return rows;
 }

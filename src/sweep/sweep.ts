@@ -9,7 +9,7 @@ import path from 'node:path';
 import { NetauditError } from '../model/errors.js';
 import { VERDICTS, type BuildResult, type Report, type Verdict } from '../model/types.js';
 import type { PortageInstall } from '../portage/locate.js';
-import { readMetadata } from '../portage/metadata.js';
+import { readMetadataLenient, type EbuildMeta } from '../portage/metadata.js';
 import { writeReportFile, makeReport } from '../report/json.js';
 import { REPORTERS } from '../report/index.js';
 import { auditEbuild } from '../runner/ebuild.js';
@@ -72,6 +72,31 @@ export async function writeSweepOutputs(dir: string, report: Report): Promise<vo
   }
 }
 
+function metadataFailure(ref: EbuildRef, error: string): BuildResult {
+  const [category] = ref.name.split('/') as [string];
+  const pf = ref.name.slice(category.length + 1);
+  const version = pf.slice(ref.pn.length + 1);
+  return {
+    name: ref.name,
+    kind: 'ebuild',
+    command: [],
+    exitCode: null,
+    durationMs: 0,
+    verdict: 'fails-without-network',
+    attempts: [],
+    findings: [
+      {
+        keyword: 'MetadataError',
+        level: 'error',
+        message: `Portage cannot read this ebuild: ${error}`,
+        hint: "fix the ebuild's global scope (pkgcheck scan reports the details); it was not built",
+      },
+    ],
+    capture: { packets: 0, dropped: 0 },
+    ebuild: { category, package: ref.pn, version, path: ref.path },
+  };
+}
+
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const refs = selectEbuilds(options);
   const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
@@ -79,13 +104,20 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     throw new NetauditError('E_BAD_ARGUMENT', `${options.outDir} already holds a sweep — continue it with --resume, or choose another --out`);
   }
   mkdirSync(options.outDir, { recursive: true });
-  const previous = results.load();
+  results.load();
   const wanted = new Set(refs.map((r) => r.name));
   const pending = refs.filter((r) => !results.has(r.name));
-  const metas = pending.length ? await readMetadata(options.install, pending.map((r) => r.path)) : [];
+  // An ebuild Portage cannot read is a result of its own (MetadataError), not the end of the sweep.
+  const rows = pending.length ? await readMetadataLenient(options.install, pending.map((r) => r.path)) : [];
+  const metas: EbuildMeta[] = [];
+  rows.forEach((row, i) => {
+    if ('error' in row) results.append(metadataFailure(pending[i] as EbuildRef, row.error));
+    else metas.push(row);
+  });
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
-  for (const b of previous) if (wanted.has(b.name)) counts[b.verdict]++;
-  const state: ProgressState = { total: refs.length, done: refs.length - pending.length, running: [], counts, startedMs: Date.now() };
+  const finishedBefore = results.all().filter((b) => wanted.has(b.name));
+  for (const b of finishedBefore) counts[b.verdict]++;
+  const state: ProgressState = { total: refs.length, done: finishedBefore.length, running: [], counts, startedMs: Date.now() };
   const progress = options.progress ? new Progress(state, options.progress.stream, { tty: options.progress.tty }) : undefined;
   progress?.start();
   let next = 0;

@@ -54,6 +54,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
     level: 'warning',
     describe: 'A phase Portage runs with the network (pkg_setup, ...) failed: whatever the cause, it is not a network-sandbox breakage.',
   },
+  { keyword: 'MetadataError', level: 'error', describe: 'Portage could not read the ebuild (a broken global scope): it was not built.' },
   { keyword: 'FetchFailed', level: 'error', describe: "Fetching the distfiles failed; Portage's fetcher runs outside the sandbox, so this is no network-sandbox question." },
 ];
 
@@ -72,7 +73,8 @@ export type FindingKeyword =
   | 'CaptureIncomplete'
   | 'PhaseFailed'
   | 'UnsandboxedPhaseFailed'
-  | 'FetchFailed';
+  | 'FetchFailed'
+  | 'MetadataError';
 
 /** How the build ended, as findings need it. */
 export interface BuildEnd {
