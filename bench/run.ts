@@ -139,6 +139,61 @@ for (const proto of ['tcp', 'udp'] as const) {
   }
 }
 
+// 5. Sweep throughput over fixtures/repo with --jobs 1 and --jobs 2 (packages per minute), and how much CPU
+//    netaudit adds: CPU of the whole sweep (every process it waited for) minus the CPU of plain
+//    `ebuild ... clean test install clean` runs of the same packages with Portage's own network-sandbox.
+{
+  const { locatePortage } = await import('../src/portage/locate.js');
+  const { discoverEbuilds } = await import('../src/sweep/discover.js');
+  let install: ReturnType<typeof locatePortage> | undefined;
+  try {
+    install = locatePortage();
+  } catch {
+    /* reported in 4 */
+  }
+  const repo = path.join(ROOT, 'fixtures/repo');
+  if (install && existsSync(repo)) {
+    const refs = discoverEbuilds(repo);
+    const cpuOf = (argv: string[], env?: NodeJS.ProcessEnv): { wallMs: number; cpuS: number } => {
+      const t0 = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', ...argv], { encoding: 'utf8', env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+      return { wallMs: performance.now() - t0, cpuS: m ? Number(m[1]) + Number(m[2]) : NaN };
+    };
+    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ALLOW_TEST: 'network' };
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
+    try {
+      let plainCpu = 0;
+      let plainWall = 0;
+      for (const ref of refs) {
+        const r = cpuOf([install.ebuild, ref.path, 'clean', 'test', 'install', 'clean'], { ...env, PORTAGE_LOGDIR: tmp });
+        spawnSync(install.ebuild, [ref.path, 'clean'], { env, stdio: 'ignore' });
+        plainCpu += r.cpuS;
+        plainWall += r.wallMs;
+      }
+      const sweep: Record<string, { wallMs: number; cpuS: number; perMinute: number }> = {};
+      for (const jobs of [1, 2]) {
+        const out = path.join(tmp, `sweep-j${jobs}`);
+        const r = cpuOf([process.execPath, CLI, 'sweep', repo, '--out', out, '--jobs', String(jobs), '--fail-on', 'never']);
+        sweep[`jobs${jobs}`] = { ...r, perMinute: (refs.length / r.wallMs) * 60_000 };
+      }
+      const j1 = sweep.jobs1 as { wallMs: number; cpuS: number; perMinute: number };
+      const j2 = sweep.jobs2 as { wallMs: number; cpuS: number; perMinute: number };
+      const share = (j1.cpuS - plainCpu) / j1.cpuS;
+      results.sweep = { packages: refs.length, plainCpuS: plainCpu, plainWallMs: plainWall, ...sweep, netauditCpuShare: share };
+      lines.push(
+        `sweep of ${refs.length} fixture ebuilds: --jobs 1 ${j1.perMinute.toFixed(1)} packages/min (${(j1.wallMs / 1000).toFixed(1)} s), ` +
+          `--jobs 2 ${j2.perMinute.toFixed(1)} packages/min (${(j2.wallMs / 1000).toFixed(1)} s); plain ebuild runs ${(plainWall / 1000).toFixed(1)} s`,
+      );
+      lines.push(
+        `  CPU: sweep --jobs 1 ${j1.cpuS.toFixed(1)} s vs plain ebuild runs ${plainCpu.toFixed(1)} s: netaudit's namespace, capture and analysis share ${(share * 100).toFixed(1)}% of the sweep's CPU`,
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
 mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
 writeFileSync(path.join(ROOT, 'bench-results/latest.json'), JSON.stringify(results, null, 2) + '\n');
 process.stdout.write(lines.join('\n') + '\n');
