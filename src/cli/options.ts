@@ -4,6 +4,17 @@ import { NetauditError } from '../model/errors.js';
 
 export type FailOn = 'breaks' | 'tolerates' | 'never';
 
+/** What reportOptions() and sandboxOptions() add to a command's arguments. */
+export interface AuditArgs {
+  json?: string;
+  'fail-on': FailOn;
+  quiet: boolean;
+  color?: boolean;
+  timeout?: string;
+  user?: string;
+  pcap?: string;
+}
+
 export function reportOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'string', describe: 'write the JSON report (validated against reports/report.schema.json) to FILE', requiresArg: true })

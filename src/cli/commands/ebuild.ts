@@ -3,11 +3,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { NetauditError } from '../../model/errors.js';
 import type { BuildResult } from '../../model/types.js';
 import type { Sandbox as SandboxType } from '../../sandbox/sandbox.js';
-import { parseDuration, reportOptions, sandboxOptions, type FailOn } from '../options.js';
+import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
 
-interface EbuildArgs {
+interface EbuildArgs extends AuditArgs {
   ebuilds: string[];
   repo?: string;
   portage?: string;
@@ -15,13 +15,6 @@ interface EbuildArgs {
   'allow-test': string;
   verbose: boolean;
   'keep-workdir': boolean;
-  json?: string;
-  'fail-on': FailOn;
-  quiet: boolean;
-  color?: boolean;
-  timeout?: string;
-  user?: string;
-  pcap?: string;
 }
 
 export const ebuildCommand: CommandModule<object, EbuildArgs> = {

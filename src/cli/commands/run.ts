@@ -1,22 +1,15 @@
 /** `netaudit run [options] -- COMMAND [ARG...]` */
 import type { Argv, CommandModule } from 'yargs';
 import { NetauditError } from '../../model/errors.js';
-import { parseDuration, reportOptions, sandboxOptions, type FailOn } from '../options.js';
+import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
 import { trace } from '../../util/trace.js';
 
-interface RunArgs {
+interface RunArgs extends AuditArgs {
   command?: string[];
   '--'?: string[];
   name?: string;
-  json?: string;
-  'fail-on': FailOn;
-  quiet: boolean;
-  color?: boolean;
-  timeout?: string;
-  user?: string;
-  pcap?: string;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
