@@ -5,20 +5,11 @@
  */
 import type { DecodedPacket } from '../decode/types.js';
 import type { CaptureSource, Family } from '../model/types.js';
-import type { Observation, Outcome, TryKind } from './observation.js';
+import type { Observation, Outcome, TryInit, TryKind } from './observation.js';
 
 /** How a try ended. */
 export type Resolution = 'served' | 'refused' | 'unreachable' | 'unanswered';
 
-/** What a try is about; the table adds its first timestamp and count. */
-export interface TryInit {
-  readonly kind: TryKind;
-  readonly family: Family;
-  readonly address: string;
-  readonly port?: number;
-  readonly qname?: string;
-  readonly qtype?: string;
-}
 
 interface Try extends TryInit {
   readonly firstTs: number;

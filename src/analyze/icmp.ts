@@ -5,7 +5,8 @@
  */
 import type { IcmpInfo } from '../decode/types.js';
 import type { AddressBook } from './book.js';
-import { tupleKey, type FlowTable, type PacketView, type Resolution, type TryInit } from './flows.js';
+import { tupleKey, type FlowTable, type PacketView, type Resolution } from './flows.js';
+import type { TryInit } from './observation.js';
 
 /** ICMP echo request (8) / ICMPv6 echo request (128). */
 export function isEchoRequest(icmp: IcmpInfo): boolean {

@@ -7,8 +7,8 @@ import type { Attempt, CaptureSource, Family } from '../model/types.js';
 export type Outcome = NonNullable<Attempt['outcome']>;
 export type TryKind = 'dns' | 'tcp' | 'udp' | 'icmp';
 
-/** A resolved try that is an attempt. */
-export interface Observation {
+/** What a try is about; the flow table adds its first timestamp and count. */
+export interface TryInit {
   readonly kind: TryKind;
   readonly family: Family;
   /** Canonical destination address (for dns: the resolver). */
@@ -17,6 +17,10 @@ export interface Observation {
   /** DNS question name, normalized (dns.ts normalizeName). */
   readonly qname?: string;
   readonly qtype?: string;
+}
+
+/** A resolved try that is an attempt. */
+export interface Observation extends TryInit {
   /** tsMs of the try's first packet. */
   readonly firstTs: number;
   /** Packets that started or repeated the try (SYN retransmits, re-sent queries, ICMP errors quoting it). */
