@@ -1,25 +1,77 @@
 /**
- * Real Portage for tests: the install scripts/install-portage.sh makes (or a system Portage). Outside CI the
- * Portage tests are skipped when it is missing; with CI=true they fail, so CI never passes by skipping.
+ * Real Portage for tests: the install scripts/install-portage.sh makes under /opt/netaudit (portage.env plus the
+ * venv's `ebuild`). Outside CI the Portage tests are skipped when it is missing; with CI=true they fail, so CI
+ * never passes by skipping.
+ *
+ * The env file is parsed here (not through src/portage/locate.ts) so that the fidelity check against the real
+ * thing does not depend on netaudit's own code.
  */
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { locatePortage, type PortageInstall } from '../../src/portage/locate.js';
 
+export const PORTAGE_PREFIX = '/opt/netaudit';
+/** Written by scripts/install-portage.sh: `export PORTAGE_CONFIGROOT="..."`, `export EPREFIX=""`, `export NETAUDIT_EBUILD="..."`. */
+export const PORTAGE_ENV_FILE = `${PORTAGE_PREFIX}/portage.env`;
+/** Phases inherit the caller's PATH; root's may lead to pyenv shims the portage user cannot run (portage-notes §4). */
+export const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The variables of /opt/netaudit/portage.env (`export K="V"`, `K=V`, `K='V'`; no expansion); {} when it is missing. */
+export function portageEnvFile(file = PORTAGE_ENV_FILE): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|(\S*))\s*$/.exec(line);
+    if (m) env[m[1] as string] = m[2] ?? m[3] ?? m[4] ?? '';
+  }
+  return env;
+}
+
+/** The `ebuild` program: NETAUDIT_EBUILD from portage.env, else the venv's. */
+export function ebuildBinary(): string {
+  return portageEnvFile().NETAUDIT_EBUILD || `${PORTAGE_PREFIX}/portage-venv/bin/ebuild`;
+}
+
+/** What is missing for the Portage tests ([] when nothing). */
+export function portageProblems(): string[] {
+  const problems: string[] = [];
+  if (!existsSync(PORTAGE_ENV_FILE)) problems.push(`${PORTAGE_ENV_FILE} is missing`);
+  try {
+    accessSync(ebuildBinary(), constants.X_OK);
+  } catch {
+    problems.push(`${ebuildBinary()} is missing or not executable`);
+  }
+  return problems;
+}
+
+/** The install under /opt/netaudit, else a system Portage on PATH (a Gentoo host). */
 export function findPortage(): PortageInstall | undefined {
   try {
-    return locatePortage();
+    return portageProblems().length ? locatePortage() : locatePortage({ portage: ebuildBinary(), env: {} });
   } catch {
     return undefined;
   }
 }
 
+/** Skips the test (or, with CI=true, fails it) unless Portage is there (/opt/netaudit, or `ebuild` on PATH). */
 export function requirePortage(ctx: Mocha.Context): PortageInstall {
   const install = findPortage();
   if (install) return install;
-  if (process.env.CI === 'true') throw new Error('Portage tests cannot run in CI: no Portage (scripts/install-portage.sh did not run?)');
+  const why = portageProblems().join('; ') || 'Portage could not be located';
+  if (process.env.CI === 'true') throw new Error(`Portage tests cannot run in CI: ${why} (did scripts/install-portage.sh run?)`);
   ctx.skip();
 }
 
-/** The environment of a plain Portage call: the install's variables, a standard PATH, no colours. */
-export function portageEnv(install: PortageInstall, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...extra };
+/**
+ * The environment of a plain Portage call: portage.env's variables, a standard PATH, no colours, HOME, then
+ * `extra`. Nothing else of the caller's environment: proxies (http_proxy …), DISTCC_*, FEATURES or a pyenv PATH
+ * would reach the build (Portage passes them through) and change what it does.
+ * The older form portageEnv(install, extra) is still accepted; the install's variables are used then.
+ */
+export function portageEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
+export function portageEnv(install: PortageInstall, extra?: Record<string, string>): NodeJS.ProcessEnv;
+export function portageEnv(a?: PortageInstall | Record<string, string>, b?: Record<string, string>): NodeJS.ProcessEnv {
+  const isInstall = (x: unknown): x is PortageInstall => typeof x === 'object' && x !== null && 'ebuild' in x && 'configRoot' in x;
+  const fileEnv = isInstall(a) ? { ...a.env } : portageEnvFile();
+  const extra = (isInstall(a) ? b : a) ?? {};
+  return { HOME: process.env.HOME ?? '/root', ...fileEnv, PATH: STANDARD_PATH, NOCOLOR: 'true', ...extra };
 }
