@@ -1,108 +1,210 @@
 /**
- * The HTML dashboard: one self-contained file (inline CSS and JS, no external requests), usable offline.
- * Totals per verdict, bar charts of verdicts and of the most frequent destinations (inline SVG), a
- * searchable, sortable table of builds, and per build its attempts, findings, hints and quoted log lines.
+ * The HTML dashboard: one self-contained file (inline CSS and JS; no external request of any kind, no CDN, no
+ * web fonts), usable offline and from file://. Totals per verdict, bar charts of verdicts and of the most
+ * frequent blocked destinations (inline SVG drawn here), a searchable, sortable table of builds, and per build
+ * (a row that expands) its attempts, findings with hints, quoted log lines and the build log path.
  *
- * Safety: every value from a build (names, argv, host names, log text) reaches the page either escaped in
- * the server-rendered parts or as JSON in a <script type="application/json"> block (with '<' written as
- * \u003c, so no '</script>' can end it) that the page's script puts into the DOM with textContent only.
- * The search can be given in the URL fragment (report.html#q=net-test/foo).
+ * Safety: every value that came from a build (names, argv, host names, log text, messages) reaches the page
+ * either escaped (escapeXml) in the parts written here, or as JSON in a <script type="application/json"> block
+ * in which every '<' is written \u003c (so no `</script>` or `<!--` in the data can end it), which the page's
+ * script turns into DOM nodes with textContent and setAttribute only, never innerHTML. A Content-Security-Policy
+ * forbids loading anything at all.
+ *
+ * For tests and links: data-testid on the totals (total-clean, total-tolerates, total-breaks,
+ * total-fails-without-network, total-builds), the search box (search), each build's row (build-row, with
+ * data-name and data-verdict) and its detail row (build-detail). Rows a search leaves out get the `hidden`
+ * attribute. The search can be given in the URL fragment: report.html#q=net-test/foo; &open=1 (or #open=1) also
+ * expands every row shown. <html> gets data-ready="true" when the script has run.
  */
-import { VERDICTS, type Report } from '../model/types.js';
+import { VERDICTS, type Report, type Verdict } from '../model/types.js';
+import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
 
-const COLORS: Record<string, string> = { clean: '#2e7d32', tolerates: '#b28704', breaks: '#c62828', 'fails-without-network': '#6a1b9a' };
+const COLORS: Record<Verdict, string> = { clean: '#2e7d32', tolerates: '#9a6b00', breaks: '#c62828', 'fails-without-network': '#6a1b9a' };
 
-function destinationCounts(report: Report): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const b of report.builds) {
+/** How many destinations the chart shows. */
+const TOP_DESTINATIONS = 10;
+
+/**
+ * Blocked destinations by the number of builds that tried them (then by attempts, then by name), the most
+ * frequent first.
+ */
+export function destinationCounts(report: Report, limit = TOP_DESTINATIONS): { destination: string; builds: number; attempts: number }[] {
+  const counts = new Map<string, { builds: Set<number>; attempts: number }>();
+  report.builds.forEach((b, i) => {
     for (const a of b.attempts) {
       if (a.allowed) continue;
-      const where = a.kind === 'dns' ? `dns ${a.hostname ?? a.address}` : `${a.kind} ${a.address.includes(':') ? `[${a.address}]` : a.address}${a.port !== undefined ? `:${a.port}` : ''}`;
-      counts.set(where, (counts.get(where) ?? 0) + 1);
+      const d = destination(a);
+      const c = counts.get(d) ?? { builds: new Set<number>(), attempts: 0 };
+      c.builds.add(i);
+      c.attempts += a.count;
+      counts.set(d, c);
     }
-  }
-  return [...counts.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 10);
+  });
+  return [...counts.entries()]
+    .map(([d, c]) => ({ destination: d, builds: c.builds.size, attempts: c.attempts }))
+    .sort((x, y) => y.builds - x.builds || y.attempts - x.attempts || (x.destination < y.destination ? -1 : x.destination > y.destination ? 1 : 0))
+    .slice(0, limit);
 }
 
-function bars(rows: [string, number, string][], label: string): string {
-  const max = Math.max(1, ...rows.map((r) => r[1]));
-  const h = 22;
-  const parts = rows.map(([name, n, color], i) => {
-    const w = Math.round((n / max) * 300);
-    const shown = name.length > 34 ? `${name.slice(0, 33)}…` : name;
-    return `<text x="0" y="${i * h + 15}" class="lbl"><title>${escapeXml(name)}</title>${escapeXml(shown)}</text><rect x="230" y="${i * h + 3}" width="${w}" height="16" fill="${color}"/><text x="${236 + w}" y="${i * h + 15}" class="num">${n}</text>`;
+interface Bar {
+  readonly label: string;
+  readonly value: number;
+  readonly color: string;
+  readonly title: string;
+}
+
+/** A horizontal bar chart as inline SVG; labels are escaped, long ones shortened (the full text in <title>). */
+function barChart(bars: readonly Bar[], label: string, testid: string): string {
+  const max = Math.max(1, ...bars.map((b) => b.value));
+  const rowHeight = 24;
+  const labelWidth = 250;
+  const barWidth = 280;
+  const parts = bars.map((b, i) => {
+    const y = i * rowHeight;
+    const w = b.value > 0 ? Math.max(2, Math.round((b.value / max) * barWidth)) : 0;
+    const shown = b.label.length > 36 ? `${b.label.slice(0, 35)}…` : b.label;
+    return (
+      `<g><title>${escapeXml(b.title)}</title>` +
+      `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end" class="lbl">${escapeXml(shown)}</text>` +
+      `<rect x="${labelWidth}" y="${y + 4}" width="${w}" height="16" rx="2" fill="${b.color}"/>` +
+      `<text x="${labelWidth + w + 6}" y="${y + 16}" class="num">${b.value}</text></g>`
+    );
   });
-  return `<svg role="img" aria-label="${escapeXml(label)}" width="600" height="${Math.max(1, rows.length) * h + 4}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
+  const height = Math.max(1, bars.length) * rowHeight + 4;
+  return `<svg role="img" aria-label="${escapeXml(label)}" data-testid="${testid}" width="${labelWidth + barWidth + 50}" height="${height}" viewBox="0 0 ${labelWidth + barWidth + 50} ${height}">${parts.join('')}</svg>`;
 }
 
 const CSS = `
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px;margin:0 0 4px}
-.meta{color:#666;margin-bottom:16px}.totals{display:flex;gap:12px;margin:12px 0}
-.total{border-radius:6px;padding:8px 14px;color:#fff;min-width:110px}.total b{display:block;font-size:24px}
-.charts{display:flex;gap:32px;flex-wrap:wrap}.lbl{font-size:12px}.num{font-size:12px;fill:#333}
-input#search{width:360px;padding:6px;margin:12px 0;font-size:14px}table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}th{cursor:pointer;background:#f4f4f4}
-.v{font-weight:bold;border-radius:4px;padding:1px 6px;color:#fff}tr.detail td{background:#fafafa}
-.detail table{width:auto}.detail td,.detail th{font-size:12px;border:0;padding:2px 8px}.log{font-family:monospace;white-space:pre-wrap;color:#555}
-button.more{font-size:12px}`;
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d1d1f;background:#fff}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:8px 0}
+.meta{color:#666;margin-bottom:12px}
+.totals{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
+.total{border-radius:6px;padding:8px 14px;color:#fff;min-width:120px}.total b{display:block;font-size:26px;line-height:1.1}
+.total.all{background:#37474f}
+.charts{display:flex;gap:40px;flex-wrap:wrap;margin:8px 0 4px}
+.lbl{font-size:12px;fill:#333}.num{font-size:12px;fill:#333}
+.controls{margin:14px 0 8px}input#search{width:380px;max-width:100%;padding:6px 8px;font-size:14px}#shown{color:#666;margin-left:8px}
+table.builds{border-collapse:collapse;width:100%}
+.builds>thead th{cursor:pointer;background:#f1f3f4;user-select:none;white-space:nowrap}
+.builds>thead th[aria-sort=ascending]::after{content:" \\25B2"}.builds>thead th[aria-sort=descending]::after{content:" \\25BC"}
+.builds th,.builds td{border-bottom:1px solid #e0e0e0;padding:5px 8px;text-align:left;vertical-align:top}
+td.name{font-family:ui-monospace,monospace;word-break:break-all}
+.v{font-weight:600;border-radius:4px;padding:1px 7px;color:#fff;white-space:nowrap}
+button.more{font:12px monospace;width:22px;margin-right:6px;cursor:pointer}
+tr.detail>td{background:#fafafa;padding:8px 12px 12px 38px}
+.detail table{border-collapse:collapse;margin:6px 0}.detail th,.detail td{font-size:12px;border-bottom:1px solid #eee;padding:2px 8px;text-align:left}
+.detail th{background:#eef0f1}.blocked{color:#b71c1c}.allowed{color:#2e7d32}
+.finding{margin:6px 0}.lvl{font-size:11px;text-transform:uppercase;border:1px solid currentColor;border-radius:3px;padding:0 4px;margin-right:6px}
+.lvl-error{color:#c62828}.lvl-warning{color:#9a6b00}.lvl-style{color:#00838f}.lvl-info{color:#1565c0}
+.hint{color:#555;margin-left:12px}.log{font-family:ui-monospace,monospace;white-space:pre-wrap;color:#444;margin-left:12px}
+.mono{font-family:ui-monospace,monospace;word-break:break-all}`;
 
 const SCRIPT = `
 (function(){
+'use strict';
 var data=JSON.parse(document.getElementById('netaudit-data').textContent);
-var colors=${JSON.stringify(COLORS)};
-var tbody=document.getElementById('builds');var search=document.getElementById('search');
+var colors=JSON.parse(document.getElementById('netaudit-colors').textContent);
+var tbody=document.getElementById('builds');var search=document.getElementById('search');var shown=document.getElementById('shown');
 function el(tag,text,cls){var e=document.createElement(tag);if(text!==undefined&&text!==null)e.textContent=String(text);if(cls)e.className=cls;return e;}
-function where(a){var h=a.kind==='dns'?(a.hostname||a.address):(a.address.indexOf(':')>=0?'['+a.address+']':a.address);return h+(a.port!==undefined?':'+a.port:'');}
-function phases(b){var s={};b.attempts.forEach(function(a){if(!a.allowed&&a.phase)s[a.phase]=1;});return Object.keys(s).join(', ');}
-var rows=[];
-data.builds.forEach(function(b,i){
-  var tr=el('tr');tr.setAttribute('data-testid','build-row');tr.setAttribute('data-name',b.name);
-  var v=el('span',b.verdict,'v');v.style.background=colors[b.verdict];
-  var td0=el('td');var btn=el('button','+','more');td0.appendChild(btn);td0.appendChild(document.createTextNode(' '+b.name));tr.appendChild(td0);
-  var tdv=el('td');tdv.appendChild(v);tr.appendChild(tdv);
-  tr.appendChild(el('td',b.attempts.length));tr.appendChild(el('td',phases(b)));tr.appendChild(el('td',(b.durationMs/1000).toFixed(2)+' s'));
-  var det=el('tr',undefined,'detail');det.hidden=true;var dtd=el('td');dtd.colSpan=5;det.appendChild(dtd);
-  dtd.appendChild(el('div','command: '+b.command.join(' ')));
-  if(b.log)dtd.appendChild(el('div','build log: '+b.log));
-  if(b.attempts.length){var t=el('table');var hr=el('tr');['kind','phase','host name','address','port','count','outcome','process','allowed'].forEach(function(h){hr.appendChild(el('th',h));});t.appendChild(hr);
-    b.attempts.forEach(function(a){var r=el('tr');[a.kind,a.phase||'',a.hostname||'',a.address,a.port===undefined?'':a.port,a.count,a.outcome||'',a.process?(a.process.comm+' ['+a.process.pid+']'):'',a.allowed?('yes: '+(a.allowedBy||'')):'no'].forEach(function(c){r.appendChild(el('td',c));});t.appendChild(r);});
-    dtd.appendChild(t);}
-  b.findings.forEach(function(f){var d=el('div');d.appendChild(el('b',f.keyword+': '));d.appendChild(document.createTextNode(f.message));
-    if(f.hint)d.appendChild(el('div','hint: '+f.hint));(f.logLines||[]).forEach(function(l){d.appendChild(el('div','> '+l,'log'));});dtd.appendChild(d);});
-  btn.addEventListener('click',function(){det.hidden=!det.hidden;btn.textContent=det.hidden?'+':'-';});
-  rows.push({b:b,tr:tr,det:det});tbody.appendChild(tr);tbody.appendChild(det);
+function endpoint(a){var h=a.address.indexOf(':')>=0?'['+a.address+']':a.address;return a.port===undefined?h:h+':'+a.port;}
+function phases(b){var s=[];b.attempts.forEach(function(a){if(!a.allowed&&a.phase&&s.indexOf(a.phase)<0)s.push(a.phase);});return s.join(', ');}
+function seconds(ms){return (ms/1000).toFixed(ms<10000?2:1)+' s';}
+function table(head,rows){var t=el('table');var hr=el('tr');head.forEach(function(h){hr.appendChild(el('th',h));});var th=el('thead');th.appendChild(hr);t.appendChild(th);
+  var tb=el('tbody');rows.forEach(function(r){var tr=el('tr');r.forEach(function(c){var td=el('td',c.text,c.cls);tr.appendChild(td);});tb.appendChild(tr);});t.appendChild(tb);return t;}
+function detail(b){
+  var d=el('div');
+  d.appendChild(el('div','command: '+b.command.join(' '),'mono'));
+  var st=b.timedOut?'timed out':b.signal?('killed by '+b.signal):b.exitCode===null?'no exit status':('exit status '+b.exitCode);
+  d.appendChild(el('div',st+' · '+b.attempts.length+' attempt(s) · capture '+b.capture.packets+' packets, '+b.capture.dropped+' dropped'));
+  if(b.log)d.appendChild(el('div','build log: '+b.log,'mono'));
+  if(b.attempts.length){
+    d.appendChild(table(['kind','phase','host name','address','port','count','outcome','process','allowed'],b.attempts.map(function(a){
+      var proc=a.process?(a.process.comm+'['+a.process.pid+']'+(a.process.argv?' '+a.process.argv.join(' '):'')):'';
+      return [{text:a.kind+(a.qtype?' '+a.qtype:'')},{text:a.phase||''},{text:a.hostname||''},{text:a.address,cls:'mono'},{text:a.port===undefined?'':a.port},{text:a.count},
+        {text:a.outcome||''},{text:proc,cls:'mono'},a.allowed?{text:'yes'+(a.allowedBy?': '+a.allowedBy:''),cls:'allowed'}:{text:'no (blocked)',cls:'blocked'}];})));
+    b.attempts.forEach(function(a){(a.logLines||[]).forEach(function(l){d.appendChild(el('div','> '+l,'log'));});});
+  }
+  b.findings.forEach(function(f){var x=el('div',undefined,'finding');x.appendChild(el('span',f.level,'lvl lvl-'+f.level));x.appendChild(el('b',f.keyword));
+    x.appendChild(document.createTextNode(': '+f.message));(f.logLines||[]).forEach(function(l){x.appendChild(el('div','> '+l,'log'));});
+    if(f.hint)x.appendChild(el('div','hint: '+f.hint,'hint'));d.appendChild(x);});
+  return d;
+}
+function setOpen(r,open){r.det.hidden=!open;r.btn.textContent=open?'\\u2212':'+';r.btn.setAttribute('aria-expanded',String(open));}
+var rows=data.builds.map(function(b){
+  var tr=el('tr');tr.setAttribute('data-testid','build-row');tr.setAttribute('data-name',b.name);tr.setAttribute('data-verdict',b.verdict);
+  var name=el('td',undefined,'name');var btn=el('button','+','more');btn.type='button';btn.setAttribute('aria-expanded','false');btn.setAttribute('aria-label','details');
+  name.appendChild(btn);name.appendChild(document.createTextNode(b.name));tr.appendChild(name);
+  var vt=el('td');var v=el('span',b.verdict,'v');v.style.background=colors[b.verdict]||'#555';vt.appendChild(v);tr.appendChild(vt);
+  tr.appendChild(el('td',b.attempts.length));tr.appendChild(el('td',phases(b)));tr.appendChild(el('td',seconds(b.durationMs)));
+  var det=el('tr',undefined,'detail');det.setAttribute('data-testid','build-detail');det.hidden=true;var td=el('td');td.colSpan=5;det.appendChild(td);
+  td.appendChild(detail(b));
+  var text=[b.name,b.verdict,b.command.join(' '),b.log||''].concat(b.attempts.map(function(a){return [a.kind,a.hostname||'',endpoint(a),a.phase||'',a.process?a.process.comm:''].join(' ');}),
+    b.findings.map(function(f){return f.keyword+' '+f.message;})).join('\\n').toLowerCase();
+  var r={b:b,tr:tr,det:det,btn:btn,text:text};
+  btn.addEventListener('click',function(){setOpen(r,det.hidden);});
+  return r;
 });
-function text(r){var b=r.b;return [b.name,b.verdict,b.command.join(' ')].concat(b.attempts.map(function(a){return [a.hostname||'',a.address,a.port,a.phase||''].join(' ');})).join(' ').toLowerCase();}
-function filter(){var q=search.value.trim().toLowerCase();var n=0;rows.forEach(function(r){var show=!q||text(r).indexOf(q)>=0;r.tr.hidden=!show;if(!show)r.det.hidden=true;if(show)n++;});
-  document.getElementById('shown').textContent=n+' of '+rows.length+' shown';}
-search.addEventListener('input',filter);
-var keys=[function(r){return r.b.name;},function(r){return ['breaks','tolerates','fails-without-network','clean'].indexOf(r.b.verdict);},function(r){return r.b.attempts.length;},function(r){return phases(r.b);},function(r){return r.b.durationMs;}];
-var dir=1,last=-1;
-Array.prototype.forEach.call(document.querySelectorAll('#table th'),function(th,i){th.addEventListener('click',function(){dir=(last===i)?-dir:1;last=i;
-  rows.sort(function(x,y){var a=keys[i](x),b=keys[i](y);return (a<b?-1:a>b?1:0)*dir;});rows.forEach(function(r){tbody.appendChild(r.tr);tbody.appendChild(r.det);});});});
-var m=/[#&]q=([^&]*)/.exec(location.hash);if(m){search.value=decodeURIComponent(m[1]);}
-filter();
+function place(){rows.forEach(function(r){tbody.appendChild(r.tr);tbody.appendChild(r.det);});}
+place();
+function filter(){var terms=search.value.toLowerCase().split(/\\s+/).filter(Boolean);var n=0;
+  rows.forEach(function(r){var show=terms.every(function(t){return r.text.indexOf(t)>=0;});r.tr.hidden=!show;if(!show)setOpen(r,false);if(show)n++;});
+  shown.textContent=n+' of '+rows.length+' builds shown';}
+search.addEventListener('input',function(){filter();var q=search.value;try{history.replaceState(null,'',q?'#q='+encodeURIComponent(q):location.pathname+location.search);}catch(e){}});
+var order=['breaks','tolerates','fails-without-network','clean'];
+var keys=[function(r){return r.b.name;},function(r){return order.indexOf(r.b.verdict);},function(r){return r.b.attempts.length;},function(r){return phases(r.b);},function(r){return r.b.durationMs;}];
+var heads=document.querySelectorAll('table.builds>thead th');var sortedBy=-1,dir=1;
+Array.prototype.forEach.call(heads,function(th,i){th.tabIndex=0;function sort(){dir=sortedBy===i?-dir:1;sortedBy=i;
+  Array.prototype.forEach.call(heads,function(h){h.removeAttribute('aria-sort');});th.setAttribute('aria-sort',dir>0?'ascending':'descending');
+  rows.sort(function(x,y){var a=keys[i](x),b=keys[i](y);return ((a<b?-1:a>b?1:0)||(x.b.name<y.b.name?-1:x.b.name>y.b.name?1:0))*dir;});place();}
+  th.addEventListener('click',sort);th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});});
+function param(k){var m=new RegExp('(?:^#|&)'+k+'=([^&]*)').exec(location.hash);if(!m)return undefined;try{return decodeURIComponent(m[1]);}catch(e){return m[1];}}
+function fromHash(){var q=param('q');if(q!==undefined)search.value=q;filter();
+  if(param('open')==='1')rows.forEach(function(r){if(!r.tr.hidden)setOpen(r,true);});}
+window.addEventListener('hashchange',fromHash);
+fromHash();
+document.documentElement.setAttribute('data-ready','true');
 })();`;
 
 export function renderHtml(report: Report): string {
-  const totals = VERDICTS.map(
-    (v) => `<div class="total" style="background:${COLORS[v]}" data-testid="total-${v}"><b>${report.summary[v]}</b>${v}</div>`,
-  ).join('');
-  const verdictChart = bars(VERDICTS.map((v) => [v, report.summary[v], COLORS[v] as string]), 'builds per verdict');
+  const n = report.builds.length;
+  const totals = [
+    `<div class="total all" data-testid="total-builds"><b>${n}</b>builds</div>`,
+    ...VERDICTS.map((v) => `<div class="total" style="background:${COLORS[v]}" data-testid="total-${v}"><b>${report.summary[v]}</b>${v}</div>`),
+  ].join('');
+  const verdictChart = barChart(
+    VERDICTS.map((v) => ({ label: v, value: report.summary[v], color: COLORS[v], title: `${report.summary[v]} ${v}` })),
+    'builds per verdict',
+    'chart-verdicts',
+  );
   const dests = destinationCounts(report);
-  const destChart = dests.length ? bars(dests.map(([d, n]) => [d, n, '#455a64']), 'most frequent destinations') : '<p>no blocked attempts</p>';
+  const destChart = dests.length
+    ? barChart(
+        dests.map((d) => ({ label: d.destination, value: d.builds, color: '#455a64', title: `${d.destination}: ${d.builds} build(s), ${d.attempts} attempt(s)` })),
+        'most frequent blocked destinations',
+        'chart-destinations',
+      )
+    : '<p data-testid="chart-destinations">no blocked attempts</p>';
+  const meta = [report.mode, `${n} build${n === 1 ? '' : 's'}`, report.createdAt, `${report.tool.name} ${report.tool.version}`, report.host?.hostname, report.host?.kernel]
+    .filter((x): x is string => Boolean(x))
+    .map(escapeXml)
+    .join(' · ');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>netaudit: ${report.builds.length} builds</title><style>${CSS}</style></head>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
+<meta name="referrer" content="no-referrer">
+<title>netaudit: ${n} build${n === 1 ? '' : 's'}, ${report.summary.breaks} break${report.summary.breaks === 1 ? '' : 's'}</title>
+<style>${CSS}</style></head>
 <body>
 <h1>netaudit: what would break under FEATURES=network-sandbox</h1>
-<div class="meta">${escapeXml(report.mode)} · ${report.builds.length} builds · ${escapeXml(report.createdAt)} · ${escapeXml(report.tool.name)} ${escapeXml(report.tool.version)}</div>
+<div class="meta">${meta}</div>
 <div class="totals" data-testid="totals">${totals}</div>
-<div class="charts"><div><h2>Verdicts</h2>${verdictChart}</div><div><h2>Most frequent destinations</h2>${destChart}</div></div>
-<input id="search" data-testid="search" type="search" placeholder="search packages, hosts, phases…" aria-label="search"> <span id="shown"></span>
-<table id="table"><thead><tr><th>build</th><th>verdict</th><th>attempts</th><th>phases</th><th>duration</th></tr></thead><tbody id="builds"></tbody></table>
+<div class="charts"><div><h2>Builds per verdict</h2>${verdictChart}</div><div><h2>Most frequent blocked destinations (builds)</h2>${destChart}</div></div>
+<div class="controls"><input id="search" data-testid="search" type="search" placeholder="search: package, host, address, phase, keyword…" aria-label="search builds" autocomplete="off"><span id="shown"></span></div>
+<noscript><p>The table of builds needs JavaScript; the data is in the netaudit-data script element of this file, and in the JSON report.</p></noscript>
+<table class="builds"><thead><tr><th>build</th><th>verdict</th><th>attempts</th><th>phases</th><th>duration</th></tr></thead><tbody id="builds"></tbody></table>
+<script type="application/json" id="netaudit-colors">${jsonForScript(COLORS)}</script>
 <script type="application/json" id="netaudit-data">${jsonForScript(report)}</script>
 <script>${SCRIPT}</script>
 </body></html>

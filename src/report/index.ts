@@ -49,17 +49,17 @@ export const REPORTERS: readonly Reporter[] = [
   },
   {
     name: 'junit',
-    describe: 'JUnit XML: one test case per build, failing for breaks',
+    describe: 'JUnit XML: one test case per build; breaks fail, fails-without-network is skipped',
     render: (report) => renderJunit(report),
   },
   {
     name: 'pkgcheck-xml',
-    describe: "pkgcheck's XmlReporter format: <checks><result><category>…<class>Keyword</class><msg>…</msg></result></checks>",
+    describe: "pkgcheck's XmlReporter lines: <checks>, <result><category>…<package>…<version>…<class>Keyword</class><msg>…</msg></result>, </checks>",
     render: (report) => renderPkgcheckXml(report),
   },
   {
     name: 'pkgcheck-json',
-    describe: "pkgcheck's JsonReporter format: one nested object per finding, category/package/version/_level/Keyword",
+    describe: "pkgcheck's JsonReporter lines: {category: {package: {version: {_level: {Keyword: message}}}}} per finding",
     render: (report) => renderPkgcheckJson(report),
   },
 ];

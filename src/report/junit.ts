@@ -1,43 +1,97 @@
 /**
- * JUnit XML: one test case per build, so CI systems show results natively. A QA lead wants CI red only for
- * `breaks` (failure); `fails-without-network` is reported as skipped (the build fails for another reason, a
- * network audit has nothing to say about it); clean and tolerates pass, tolerates with its attempts listed.
+ * JUnit XML: one test case per build, so CI systems (GitLab, Jenkins, GitHub test reporters) list the audit
+ * natively. The mapping, chosen so that CI goes red only for what network-sandbox would break:
+ *   breaks                 -> <failure type="breaks" message="...">findings, log lines, hints</failure>
+ *   fails-without-network  -> <skipped message="fails without network: ..."/>  (the build fails for another
+ *                             reason; the audit has nothing to say, and <error> would turn CI red for it)
+ *   clean, tolerates       -> passed; <system-out> lists the attempts (tolerates: the leak to look at)
+ * Every test case has a <system-out> with the verdict, the attempts, the findings and the build log path.
+ *
+ * Names: ebuilds are classname="category" name="package-version"; command builds classname="command" and the
+ * build's name. One <testsuite name="netaudit"> inside <testsuites>; counts (tests, failures, errors, skipped)
+ * are of the builds; times are seconds with millisecond precision. Every value from a build is escaped, and
+ * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
+ * the build printed.
  */
-import type { BuildResult, Report } from '../model/types.js';
-import { escapeXml } from './xml.js';
+import type { Attempt, BuildResult, Finding, Report } from '../model/types.js';
+import { escapeXml, escapeXmlText } from './xml.js';
 
 function caseName(b: BuildResult): { classname: string; name: string } {
   if (b.kind === 'ebuild' && b.ebuild) return { classname: b.ebuild.category, name: `${b.ebuild.package}-${b.ebuild.version}` };
   return { classname: 'command', name: b.name };
 }
 
-function findingsText(b: BuildResult): string {
-  return b.findings
-    .map((f) => [`${f.keyword}: ${f.message}`, ...(f.logLines ?? []).map((l) => `  > ${l}`), ...(f.hint ? [`  hint: ${f.hint}`] : [])].join('\n'))
-    .join('\n');
+function seconds(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+function endpoint(address: string, port: number | undefined): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return port === undefined ? host : `${host}:${port}`;
+}
+
+/** One line per attempt: `dns anything.example.org (A) via 10.0.0.53:53 ×2 in test: unreachable, by curl[42], blocked`. */
+export function attemptLine(a: Attempt): string {
+  const what =
+    a.kind === 'dns'
+      ? `dns ${[a.hostname ?? '(unknown name)', a.qtype ? `(${a.qtype})` : ''].filter(Boolean).join(' ')} via ${endpoint(a.address, a.port)}`
+      : `${a.kind} ${endpoint(a.address, a.port)}${a.hostname ? ` (${a.hostname})` : ''}`;
+  const parts = [what];
+  if (a.count > 1) parts.push(`×${a.count}`);
+  if (a.phase) parts.push(`in ${a.phase}`);
+  const tail = [a.outcome, a.process ? `by ${a.process.comm}[${a.process.pid}]` : '', a.allowed ? `allowed${a.allowedBy ? ` (${a.allowedBy})` : ''}` : 'blocked'];
+  return `${parts.join(' ')}: ${tail.filter(Boolean).join(', ')}`;
+}
+
+function findingLines(f: Finding): string[] {
+  return [`${f.keyword} [${f.level}]: ${f.message}`, ...(f.logLines ?? []).map((l) => `  > ${l}`), ...(f.hint ? [`  hint: ${f.hint}`] : [])];
+}
+
+function exitStatus(b: BuildResult): string {
+  if (b.timedOut) return 'timed out';
+  if (b.signal) return `killed by ${b.signal}`;
+  return b.exitCode === null ? 'no exit status' : `exit status ${b.exitCode}`;
+}
+
+function systemOut(b: BuildResult): string {
+  const lines = [`verdict: ${b.verdict} (${exitStatus(b)})`, `command: ${b.command.join(' ')}`];
+  lines.push(b.attempts.length ? `attempts (${b.attempts.length}):` : 'attempts: none');
+  for (const a of b.attempts) lines.push(`  ${attemptLine(a)}`);
+  if (b.findings.length) lines.push('findings:', ...b.findings.flatMap(findingLines).map((l) => `  ${l}`));
+  if (b.log) lines.push(`build log: ${b.log}`);
+  return lines.join('\n');
+}
+
+function phasesOf(b: BuildResult): string[] {
+  return [...new Set(b.attempts.filter((a) => !a.allowed && a.phase).map((a) => a.phase as string))];
 }
 
 export function renderJunit(report: Report): string {
+  const tests = report.builds.length;
   const failures = report.builds.filter((b) => b.verdict === 'breaks').length;
   const skipped = report.builds.filter((b) => b.verdict === 'fails-without-network').length;
-  const time = (ms: number): string => (ms / 1000).toFixed(3);
-  const total = report.builds.reduce((a, b) => a + b.durationMs, 0);
+  const total = seconds(report.builds.reduce((sum, b) => sum + b.durationMs, 0));
+  const counts = `tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${total}"`;
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="netaudit" tests="${report.builds.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time(total)}">`,
-    `  <testsuite name="netaudit" tests="${report.builds.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time(total)}" timestamp="${escapeXml(report.createdAt)}">`,
+    `<testsuites name="netaudit" ${counts}>`,
+    `  <testsuite name="netaudit" ${counts} timestamp="${escapeXml(report.createdAt.replace(/Z$/, ''))}">`,
   ];
   for (const b of report.builds) {
     const { classname, name } = caseName(b);
-    out.push(`    <testcase classname="${escapeXml(classname)}" name="${escapeXml(name)}" time="${time(b.durationMs)}">`);
-    const phases = [...new Set(b.attempts.filter((a) => !a.allowed && a.phase).map((a) => a.phase))].join(', ');
+    out.push(`    <testcase classname="${escapeXml(classname)}" name="${escapeXml(name)}" time="${seconds(b.durationMs)}">`);
     if (b.verdict === 'breaks') {
-      const msg = `breaks under network-sandbox${phases ? ` (${phases})` : ''}: ${b.attempts.filter((a) => !a.allowed).length} attempt(s)`;
-      out.push(`      <failure type="breaks" message="${escapeXml(msg)}">${escapeXml(findingsText(b))}</failure>`);
+      const blocked = b.attempts.filter((a) => !a.allowed).length;
+      const phases = phasesOf(b);
+      const msg = `breaks under network-sandbox${phases.length ? ` (${phases.join(', ')})` : ''}: ${blocked} blocked attempt${blocked === 1 ? '' : 's'}, ${exitStatus(b)}`;
+      const text = b.findings.length ? b.findings.flatMap(findingLines).join('\n') : b.attempts.map(attemptLine).join('\n');
+      out.push(`      <failure type="breaks" message="${escapeXml(msg)}">${escapeXmlText(text)}</failure>`);
     } else if (b.verdict === 'fails-without-network') {
-      out.push(`      <skipped message="${escapeXml('fails without network: the build fails for another reason')}"/>`);
+      const first = b.findings[0];
+      const why = first ? `${first.keyword}: ${first.message}` : `${exitStatus(b)} and no network attempt: the failure has another cause`;
+      out.push(`      <skipped message="${escapeXml(`fails without network: ${why}`)}"/>`);
     }
-    out.push(`      <system-out>${escapeXml([`verdict: ${b.verdict}`, findingsText(b), b.log ? `build log: ${b.log}` : ''].filter(Boolean).join('\n'))}</system-out>`);
+    out.push(`      <system-out>${escapeXmlText(systemOut(b))}</system-out>`);
     out.push('    </testcase>');
   }
   out.push('  </testsuite>', '</testsuites>', '');

@@ -12,6 +12,7 @@ import type { PortageInstall } from '../portage/locate.js';
 import { readMetadataLenient, type EbuildMeta } from '../portage/metadata.js';
 import { writeReportFile, makeReport } from '../report/json.js';
 import { REPORTERS } from '../report/index.js';
+import { sortBuilds } from '../report/merge.js';
 import { auditEbuild } from '../runner/ebuild.js';
 import { VERSION } from '../version.js';
 import { discoverEbuilds, matchAtoms, readFromList, shardOf, type EbuildRef } from './discover.js';
@@ -55,9 +56,9 @@ export function selectEbuilds(options: Pick<SweepOptions, 'repo' | 'atoms' | 'fr
   return options.shard ? shardOf(chosen, options.shard) : chosen;
 }
 
+/** Builds in the order merge uses (category, package, Portage's version order), so shards merge to the same report. */
 export function sweepReport(builds: readonly BuildResult[]): Report {
-  const sorted = [...builds].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return makeReport('sweep', sorted, VERSION);
+  return makeReport('sweep', sortBuilds(builds), VERSION);
 }
 
 /** report.json (validated) plus the other renderings, each written atomically. */

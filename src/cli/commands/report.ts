@@ -1,6 +1,12 @@
-/** `netaudit report render|merge|diff`: work on saved reports, without re-running any build. */
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+/**
+ * `netaudit report render|merge|diff`: work on saved reports, without re-running any build.
+ *   render REPORT --format F [--out FILE]   any reporter of the registry; stdout, or FILE written atomically
+ *   merge INPUT... --out DIR                shard outputs (sweep directories or report files) into DIR/report.json
+ *                                           (validated), plus DIR/report.html and DIR/junit.xml as a sweep writes
+ *   diff OLD NEW [--json]                   what changed per package; exit 1 when something started breaking
+ * A directory given where a report is expected stands for DIR/report.json. Handlers stay thin: the work is in
+ * src/report/ (merge.ts, diff.ts, the reporters), loaded when the subcommand runs.
+ */
 import type { Argv, CommandModule } from 'yargs';
 
 interface RenderArgs {
@@ -19,71 +25,125 @@ interface DiffArgs {
   json: boolean;
 }
 
-/** A sweep directory stands for its report.json. */
-function reportPath(p: string): string {
-  return existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'report.json') : p;
+/** Renderings a merge writes beside report.json, as a completed sweep does. */
+const MERGE_OUTPUTS: readonly { file: string; reporter: string }[] = [
+  { file: 'report.html', reporter: 'html' },
+  { file: 'junit.xml', reporter: 'junit' },
+];
+
+/** A directory stands for its report.json. */
+async function reportPath(p: string): Promise<string> {
+  const [{ stat }, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const s = await stat(p).catch(() => undefined);
+  return s?.isDirectory() ? path.join(p, 'report.json') : p;
+}
+
+/**
+ * Write `text` to `file` atomically: a temporary file beside it, then rename over it. On failure the temporary
+ * file is removed, `file` is left as it was, and the error is E_BAD_ARGUMENT naming the file.
+ */
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const [{ open, rename, unlink }, path, { randomBytes }, { NetauditError }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    import('node:crypto'),
+    import('../../model/errors.js'),
+  ]);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    const handle = await open(tmp, 'wx', 0o644);
+    created = true;
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    if (created) await unlink(tmp).catch(() => undefined);
+    const err = e as NodeJS.ErrnoException;
+    throw new NetauditError('E_BAD_ARGUMENT', `cannot write ${file}: ${err.code ?? err.message} — check that its directory exists and is writable`, { cause: e });
+  }
 }
 
 const render: CommandModule<object, RenderArgs> = {
   command: 'render <report>',
-  describe: 'render a saved report (or sweep directory) in another format',
+  describe: 'render a saved report (or a sweep directory) in another format',
   builder: (y: Argv) =>
     y
-      .positional('report', { type: 'string', describe: 'report.json, or a sweep directory' })
-      .option('format', { alias: 'f', type: 'string', default: 'terminal', describe: 'terminal, json, pkgcheck, html, junit, pkgcheck-xml, ... (see the registry)' })
+      .positional('report', { type: 'string', describe: 'report.json, or a directory holding one' })
+      .option('format', {
+        alias: 'f',
+        type: 'string',
+        default: 'terminal',
+        describe: 'terminal, json, pkgcheck, html, junit, pkgcheck-xml or pkgcheck-json',
+        requiresArg: true,
+      })
       .option('out', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout', requiresArg: true })
-      .option('color', { type: 'boolean', describe: 'colours for the terminal format' }) as unknown as Argv<RenderArgs>,
+      .option('color', { type: 'boolean', describe: 'colours for the terminal format (default: when stdout is a terminal)' })
+      .example('$0 report render sweep/ --format html --out report.html', 'the dashboard of a sweep')
+      .example('$0 report render r.json -f junit -o junit.xml', 'JUnit XML for CI') as unknown as Argv<RenderArgs>,
   handler: async (args) => {
-    const [{ readReportFile }, { getReporter }] = await Promise.all([import('../../report/json.js'), import('../../report/index.js')]);
+    const [{ readReportFile }, { getReporter }, { colorEnabled }] = await Promise.all([
+      import('../../report/json.js'),
+      import('../../report/index.js'),
+      import('../../report/terminal.js'),
+    ]);
     const reporter = getReporter(args.format);
-    const report = await readReportFile(reportPath(args.report));
-    const text = reporter.render(report, { color: args.color ?? (!args.out && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR) });
-    if (!args.out) {
-      process.stdout.write(text);
-      return;
-    }
-    const tmp = path.join(path.dirname(args.out), `.${path.basename(args.out)}.${process.pid}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, args.out);
+    const report = await readReportFile(await reportPath(args.report));
+    const color = args.color ?? (!args.out && colorEnabled(process.stdout, process.env));
+    const text = reporter.render(report, { color, width: args.out ? undefined : process.stdout.columns });
+    if (args.out) await writeFileAtomic(args.out, text);
+    else process.stdout.write(text);
   },
 };
 
 const merge: CommandModule<object, MergeArgs> = {
   command: 'merge <inputs..>',
-  describe: 'join shard outputs (sweep directories or report files) into one report',
+  describe: 'join shard outputs (sweep directories or report files) into one report, as an unsharded sweep writes it',
   builder: (y: Argv) =>
     y
-      .positional('inputs', { type: 'string', array: true })
-      .option('out', { type: 'string', demandOption: true, describe: 'directory for report.json, report.html, junit.xml', requiresArg: true }) as unknown as Argv<MergeArgs>,
+      .positional('inputs', { type: 'string', array: true, describe: 'sweep directories (DIR/report.json) or report files' })
+      .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'directory for report.json, report.html, junit.xml', requiresArg: true })
+      .example('$0 report merge shard1 shard2 shard3 --out merged', 'one report of three shards') as unknown as Argv<MergeArgs>,
   handler: async (args) => {
-    const [{ readReportFile }, { mergeReports }, { writeSweepOutputs }] = await Promise.all([
+    const [{ readReportFile, writeReportFile }, { mergeReports }, { getReporter }, path] = await Promise.all([
       import('../../report/json.js'),
-      import('../../sweep/merge.js'),
-      import('../../sweep/sweep.js'),
+      import('../../report/merge.js'),
+      import('../../report/index.js'),
+      import('node:path'),
     ]);
-    const reports = await Promise.all(args.inputs.map((i) => readReportFile(reportPath(String(i)))));
+    const files = await Promise.all(args.inputs.map((i) => reportPath(String(i))));
+    const reports = await Promise.all(files.map((f) => readReportFile(f)));
     const merged = mergeReports(reports);
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(args.out, { recursive: true });
-    await writeSweepOutputs(args.out, merged);
-    process.stderr.write(`netaudit: merged ${reports.length} reports, ${merged.builds.length} packages: ${path.join(args.out, 'report.json')}\n`);
+    const target = path.join(args.out, 'report.json');
+    await writeReportFile(target, merged);
+    for (const o of MERGE_OUTPUTS) await writeFileAtomic(path.join(args.out, o.file), getReporter(o.reporter).render(merged, {}));
+    const n = merged.builds.length;
+    process.stderr.write(`netaudit: merged ${reports.length} report${reports.length === 1 ? '' : 's'}, ${n} build${n === 1 ? '' : 's'}: ${target}\n`);
   },
 };
 
 const diff: CommandModule<object, DiffArgs> = {
   command: 'diff <old> <new>',
-  describe: 'packages that started or stopped breaking, or changed destinations, between two sweeps (exit 1 if any started breaking)',
+  describe: 'packages that started or stopped breaking, changed verdict or destinations, came or went (exit 1 if any started breaking)',
   builder: (y: Argv) =>
     y
-      .positional('old', { type: 'string' })
-      .positional('new', { type: 'string' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the changes as JSON' }) as unknown as Argv<DiffArgs>,
+      .positional('old', { type: 'string', describe: 'the earlier report (or sweep directory)' })
+      .positional('new', { type: 'string', describe: 'the later report (or sweep directory)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the changes as JSON' })
+      .example('$0 report diff last-week/ today/', 'one line per change: name: StartedBreaking: clean -> breaks (+dns host:53)') as unknown as Argv<DiffArgs>,
   handler: async (args) => {
-    const [{ readReportFile }, { diffReports, renderChanges }] = await Promise.all([import('../../report/json.js'), import('../../sweep/merge.js')]);
-    const [a, b] = await Promise.all([readReportFile(reportPath(args.old)), readReportFile(reportPath(args.new))]);
-    const changes = diffReports(a, b);
-    process.stdout.write(args.json ? JSON.stringify(changes, null, 2) + '\n' : renderChanges(changes));
-    process.exitCode = changes.some((c) => c.change === 'StartedBreaking') ? 1 : 0;
+    const [{ readReportFile }, { diffReports, renderDiffText, renderDiffJson, diffExitCode }] = await Promise.all([
+      import('../../report/json.js'),
+      import('../../report/diff.js'),
+    ]);
+    const [before, after] = await Promise.all([reportPath(args.old).then(readReportFile), reportPath(args.new).then(readReportFile)]);
+    const d = diffReports(before, after);
+    process.stdout.write(args.json ? renderDiffJson(d) : renderDiffText(d));
+    process.exitCode = diffExitCode(d);
   },
 };
 

@@ -1,0 +1,145 @@
+/**
+ * The HTML dashboard opened in headless Chromium (Debian's `chromium` package), offline, as root: after the
+ * page script ran, the totals are right, there is one row per build, a build named with markup is shown as text
+ * (no element injected), a host name holding `</script><script>` is text too, a search given in the URL fragment
+ * (#q=) hides exactly the rows that do not match, and a screenshot renders.
+ *
+ * Without chromium the tests are skipped, except in CI (CI=true) where that is a failure. NETAUDIT_SCREENSHOT=FILE
+ * keeps the screenshot.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BuildResult, Report } from '../../src/model/types.js';
+import { renderHtml } from '../../src/report/html.js';
+import { summarize } from '../../src/report/json.js';
+import { EXAMPLES, readJson } from './helpers.js';
+
+const EVIL_NAME = 'net-test/<img src=x onerror=alert(1)>-1';
+const EVIL_HOST = '</script><script>document.title="pwned"</script>.example';
+
+function findChromium(): string | undefined {
+  for (const name of ['chromium', 'chromium-browser']) {
+    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  }
+  return undefined;
+}
+
+/** sweep-multi plus every single-run example, plus a build with markup in its name and host names. */
+function dashboardReport(): Report {
+  const sweep = readJson(path.join(EXAMPLES, 'sweep-multi.json')) as Report;
+  const runs = ['run-curl-dns-breaks.json', 'run-python-connect-tolerates.json', 'run-true-clean.json'].flatMap((f) => (readJson(path.join(EXAMPLES, f)) as Report).builds);
+  const breaks = sweep.builds.find((b) => b.verdict === 'breaks') as BuildResult;
+  const evil: BuildResult = {
+    ...breaks,
+    name: EVIL_NAME,
+    ebuild: { ...(breaks.ebuild as NonNullable<BuildResult['ebuild']>), category: 'net-test', package: '<img src=x onerror=alert(1)>', version: '1' },
+    command: ['ebuild', '/var/db/repos/test/net-test/evil/evil-1.ebuild', 'clean', 'test'],
+    attempts: breaks.attempts.map((a) => ({ ...a, hostname: EVIL_HOST })),
+    findings: breaks.findings.map((f) => ({ ...f, logLines: ['<b>bold</b> & </script>'] })),
+  };
+  const builds = [...sweep.builds, ...runs, evil];
+  return { ...sweep, builds, summary: summarize(builds) };
+}
+
+function rowTags(dom: string): string[] {
+  return dom.match(/<tr data-testid="build-row"[^>]*>/g) ?? [];
+}
+
+function escapeText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+describe('HTML dashboard in headless Chromium', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  let chromium: string | undefined;
+  let file: string;
+  const report = dashboardReport();
+
+  before(function () {
+    chromium = findChromium();
+    if (!chromium) {
+      if (process.env.CI === 'true') throw new Error('chromium is missing: CI must install Debian\'s chromium package (apt-get install -y chromium)');
+      this.skip();
+    }
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-chromium-'));
+    file = path.join(tmp, 'report.html');
+    writeFileSync(file, renderHtml(report));
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  /** Run chromium headless on `url` with `extra` flags; its stdout. */
+  function browse(url: string, extra: string[]): string {
+    const r = spawnSync(
+      chromium as string,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--hide-scrollbars',
+        `--user-data-dir=${mkdtempSync(path.join(tmp, 'profile-'))}`,
+        ...extra,
+        url,
+      ],
+      { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    assert.equal(r.error, undefined, String(r.error));
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  }
+
+  it('after the script ran: totals right, one row per build, markup in names and hosts shown as text only', () => {
+    const dom = browse(`file://${file}`, ['--dump-dom']);
+    assert.match(dom, /<html lang="en" data-ready="true">/, 'the page script ran to its end');
+    for (const [v, n] of Object.entries(report.summary)) assert.match(dom, new RegExp(`data-testid="total-${v}"><b>${n}</b>`), v);
+    assert.match(dom, new RegExp(`data-testid="total-builds"><b>${report.builds.length}</b>`));
+    const rows = rowTags(dom);
+    assert.equal(rows.length, report.builds.length, 'one row per build');
+    assert.ok(rows.every((t) => !/\bhidden\b/.test(t)), 'no search: every row shown');
+    assert.match(dom, new RegExp(`<span id="shown">${report.builds.length} of ${report.builds.length} builds shown</span>`));
+    // No element came from the data: the only img/b elements or scripts are the page's own.
+    assert.doesNotMatch(dom, /<img\b/i, 'no <img> injected by the build name');
+    assert.equal((dom.match(/<script\b/g) ?? []).length, 3, 'no <script> injected by the host name');
+    assert.doesNotMatch(dom, /<title>pwned/);
+    assert.ok(dom.includes(`>${escapeText(EVIL_NAME)}</td>`), 'the name is shown as text in its cell');
+    assert.ok(dom.includes(escapeText(EVIL_HOST)), 'the host name is shown as text in the details');
+    assert.ok(dom.includes('&gt; &lt;b&gt;bold&lt;/b&gt; &amp; &lt;/script&gt;'), 'the log line is shown as text');
+  });
+
+  it('#q= in the URL filters: only matching rows are visible, the others get the hidden attribute', () => {
+    const query = 'dev-go/modfetch';
+    const dom = browse(`file://${file}#q=${encodeURIComponent(query)}`, ['--dump-dom']);
+    const rows = rowTags(dom);
+    assert.equal(rows.length, report.builds.length);
+    const visible = rows.filter((t) => !/\bhidden\b/.test(t));
+    const hidden = rows.filter((t) => /\bhidden\b/.test(t));
+    assert.deepEqual(visible.map((t) => /data-name="([^"]*)"/.exec(t)?.[1]), ['dev-go/modfetch-0.3']);
+    assert.equal(hidden.length, report.builds.length - 1);
+    assert.match(dom, /<input id="search"[^>]*>/);
+    assert.match(dom, new RegExp(`<span id="shown">1 of ${report.builds.length} builds shown</span>`));
+    // A search on a host name finds the build that tried it, markup and all.
+    const byHost = rowTags(browse(`file://${file}#q=${encodeURIComponent('</script><script>document.title')}`, ['--dump-dom'])).filter((t) => !/\bhidden\b/.test(t));
+    assert.deepEqual(byHost.map((t) => /data-name="([^"]*)"/.exec(t)?.[1]), [escapeText(EVIL_NAME)]);
+    const byTerms = rowTags(browse(`file://${file}#q=${encodeURIComponent('breaks curl')}`, ['--dump-dom'])).filter((t) => !/\bhidden\b/.test(t));
+    assert.deepEqual(byTerms.map((t) => /data-name="([^"]*)"/.exec(t)?.[1]), ['curl -sS http://anything.example.org/']);
+  });
+
+  it('renders a screenshot (1280x900 PNG with content)', () => {
+    const png = path.join(tmp, 'report.png');
+    browse(`file://${file}#q=${encodeURIComponent('dev-go')}&open=1`, [`--screenshot=${png}`, '--window-size=1280,900']);
+    const bytes = readFileSync(png);
+    assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+    assert.deepEqual([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], [1280, 900], 'IHDR width and height');
+    assert.ok(statSync(png).size > 20_000, `a screenshot with content (${statSync(png).size} bytes)`);
+    if (process.env.NETAUDIT_SCREENSHOT) copyFileSync(png, process.env.NETAUDIT_SCREENSHOT);
+  });
+});
