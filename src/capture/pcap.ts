@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import pcapParser from 'pcap-parser';
 import type { RawFrame } from '../decode/types.js';
-import { NetauditError } from '../model/errors.js';
+import { BadPcapError, NoSuchFileError, ReadError } from '../model/errors.js';
 
 export interface PcapContents {
   /** pcap link type (LINKTYPE_*, the low 28 bits of the header field). */
@@ -38,8 +38,8 @@ const MAGIC_NS = 0xa1b23c4d;
 const MAGIC_NS_SWAPPED = 0x4d3cb2a1;
 const MAGIC_PCAPNG = 0x0a0d0d0a;
 
-function badPcap(file: string, what: string, cause?: unknown): NetauditError {
-  return new NetauditError('E_BAD_PCAP', `malformed pcap ${file}: ${what} — re-capture it or check the path`, { cause });
+function badPcap(file: string, what: string, cause?: unknown): BadPcapError {
+  return new BadPcapError(file, what, { cause });
 }
 
 interface FileHeader {
@@ -173,10 +173,10 @@ export async function readPcapFile(path: string): Promise<PcapContents> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new NetauditError('E_NO_SUCH_FILE', `no such pcap file: ${path} — check the path`, { cause: e });
+      throw new NoSuchFileError(path, `no such pcap file: ${path} — check the path`, { cause: e });
     }
     if (code === 'EISDIR') throw badPcap(path, 'it is a directory', e);
-    throw new NetauditError('E_NO_SUCH_FILE', `cannot read pcap file ${path}: ${(e as Error).message}`, { cause: e });
+    throw new ReadError(path, `cannot read pcap file ${path}: ${(e as Error).message}`, { cause: e });
   }
   return readPcapBuffer(buf, path);
 }

@@ -4,8 +4,12 @@
  * ends has been seen in it, so nothing the build sent is lost in a buffer when tcpdump is stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NetauditError } from '../model/errors.js';
+import { MissingToolError, SetupError } from '../model/errors.js';
 import type { CaptureSource } from '../model/types.js';
+import { which } from '../sandbox/prereq.js';
+
+/** What a capture runs: setpriv execs nsenter, which execs tcpdump. */
+const CAPTURE_TOOLS = ['setpriv', 'nsenter', 'tcpdump'] as const;
 
 export interface CaptureOptions {
   readonly source: CaptureSource;
@@ -81,8 +85,9 @@ export class Capture {
 
   private ready(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => fail(e.message);
-      const onClose = (): void => fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited');
+      // setpriv not there: spawn fails with ENOENT; nsenter or tcpdump not there: the exec before it exits 127.
+      const onError = (e: NodeJS.ErrnoException): void => fail(e.message, e.code === 'ENOENT');
+      const onClose = (code: number | null): void => fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited', code === 127);
       const onStderr = (b: Buffer): void => {
         this.stderr += b.toString('utf8');
         if (!this.stderr.includes('listening on')) return;
@@ -93,11 +98,16 @@ export class Capture {
         resolve();
       };
       const timer = setTimeout(() => fail(`tcpdump on ${this.options.iface} did not start within ${timeoutMs} ms`), timeoutMs);
-      const fail = (why: string): void => {
+      const fail = (why: string, notFound = false): void => {
         clearTimeout(timer);
         this.child.kill('SIGKILL');
-        const code = /not found|No such file|ENOENT/.test(why) ? 'E_MISSING_TOOL' : 'E_SETUP';
-        reject(new NetauditError(code, `starting the ${this.options.source} capture: ${why}`));
+        const message = `starting the ${this.options.source} capture: ${why}`;
+        const missing = notFound ? CAPTURE_TOOLS.filter((t) => !which(t)) : [];
+        reject(
+          missing.length
+            ? new MissingToolError(missing, `${message} — install ${missing.join(', ')} ('netaudit doctor' prints the command)`)
+            : new SetupError(`the ${this.options.source} capture`, message),
+        );
       };
       this.child.once('error', onError);
       this.child.once('close', onClose);

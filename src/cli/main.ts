@@ -5,7 +5,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isNetauditError } from '../model/errors.js';
+import { exitCodeFor, isNetauditError, UsageError } from '../model/errors.js';
 import { doctorCommand } from './commands/doctor.js';
 import { ebuildCommand } from './commands/ebuild.js';
 import { gcCommand } from './commands/gc.js';
@@ -32,7 +32,7 @@ export function parser(args: string[]) {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      throw Object.assign(new Error(msg), { usage: true });
+      throw new UsageError(msg, { seeHelp: true });
     });
 }
 
@@ -40,15 +40,15 @@ export async function main(args: string[]): Promise<void> {
   try {
     await parser(args).parseAsync();
   } catch (e) {
-    if (isNetauditError(e)) {
+    if (e instanceof UsageError && e.seeHelp) {
+      process.stderr.write(`netaudit: ${e.message} — see netaudit --help\n`);
+    } else if (isNetauditError(e)) {
       process.stderr.write(`netaudit: ${e.message}\n`);
-    } else if ((e as { usage?: boolean }).usage) {
-      process.stderr.write(`netaudit: ${(e as Error).message} — see netaudit --help\n`);
     } else {
       process.stderr.write(`netaudit: internal error: ${(e as Error).message}\n`);
       if (process.env.NETAUDIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     }
-    process.exitCode = 2;
+    process.exitCode = exitCodeFor(e);
   }
 }
 

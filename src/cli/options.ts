@@ -1,6 +1,6 @@
 /** Option groups shared by commands, chained onto yargs builders (release-please style). */
 import type { Argv } from 'yargs';
-import { NetauditError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 
 export type FailOn = 'breaks' | 'tolerates' | 'never';
 
@@ -38,10 +38,10 @@ export function sandboxOptions<T>(y: Argv<T>) {
 export function parseDuration(text: string | undefined, flag = '--timeout'): number | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new NetauditError('E_BAD_ARGUMENT', `${flag} ${text}: not a duration — use seconds or a suffix, e.g. 90, 90s, 15m, 2h`);
+  if (!m) throw new UsageError(`${flag} ${text}: not a duration — use seconds or a suffix, e.g. 90, 90s, 15m, 2h`, { option: flag });
   const n = Number(m[1]);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   const ms = Math.round(n * unit);
-  if (ms <= 0) throw new NetauditError('E_BAD_ARGUMENT', `${flag} ${text}: must be more than zero`);
+  if (ms <= 0) throw new UsageError(`${flag} ${text}: must be more than zero`, { option: flag });
   return ms;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { NetauditError } from '../model/errors.js';
+import { PortageError } from '../model/errors.js';
 import { which } from '../sandbox/prereq.js';
 
 export const DEFAULT_PREFIX = '/opt/netaudit';
@@ -47,14 +47,13 @@ export function locatePortage(options: { portage?: string; env?: NodeJS.ProcessE
     const candidates = [given, path.join(given, 'bin/ebuild'), path.join(given, 'portage-venv/bin/ebuild')];
     ebuild = candidates.find((c) => existsSync(c) && statSync(c).isFile());
     if (!ebuild) {
-      throw new NetauditError('E_PORTAGE', `Portage not found at ${given} — give the path of the 'ebuild' program (--portage /usr/bin/ebuild)`);
+      throw new PortageError(`Portage not found at ${given} — give the path of the 'ebuild' program (--portage /usr/bin/ebuild)`);
     }
   } else {
     ebuild = which('ebuild', env.PATH) ?? [path.join(DEFAULT_PREFIX, 'portage-venv/bin/ebuild')].find((p) => existsSync(p));
   }
   if (!ebuild) {
-    throw new NetauditError(
-      'E_PORTAGE',
+    throw new PortageError(
       "Portage not found: no 'ebuild' on PATH — on Gentoo it is sys-apps/portage; elsewhere run scripts/install-portage.sh, or point --portage at an ebuild program",
     );
   }

@@ -4,7 +4,7 @@
  * conditionals resolved by config.setcpv, with FEATURES=test as `ebuild ... test` forces it).
  */
 import path from 'node:path';
-import { NetauditError } from '../model/errors.js';
+import { NoSuchEbuildError, PortageError } from '../model/errors.js';
 import { execCapture } from '../util/exec.js';
 import type { PortageInstall } from './locate.js';
 
@@ -104,7 +104,7 @@ export async function readMetadataLenient(install: PortageInstall, args: readonl
 export async function readMetadata(install: PortageInstall, args: readonly string[], repo?: string): Promise<EbuildMeta[]> {
   const metas: EbuildMeta[] = [];
   for (const row of await queryPortage(install, args, repo)) {
-    if ('error' in row) throw new NetauditError('E_NO_SUCH_EBUILD', `${row.arg}: ${row.error} — give a path to an .ebuild file, or CATEGORY/PACKAGE[-VERSION] with --repo DIR`);
+    if ('error' in row) throw new NoSuchEbuildError(row.arg, `${row.arg}: ${row.error} — give a path to an .ebuild file, or CATEGORY/PACKAGE[-VERSION] with --repo DIR`);
     metas.push(row);
   }
   return metas;
@@ -117,7 +117,7 @@ async function queryPortage(install: PortageInstall, args: readonly string[], re
   try {
     rows = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as typeof rows;
   } catch {
-    throw new NetauditError('E_PORTAGE', `reading ebuild metadata through Portage failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
+    throw new PortageError(`reading ebuild metadata through Portage failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`);
   }
   return rows;
 }

@@ -2,7 +2,7 @@
  * The reporters: each turns a finished (or replayed) report into text. An explicit registry, no discovery:
  * adding a reporter (html, junit) = one module plus one entry in REPORTERS.
  */
-import { NetauditError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 import type { Report } from '../model/types.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
@@ -64,11 +64,17 @@ export const REPORTERS: readonly Reporter[] = [
   },
 ];
 
+/** The renderings written beside report.json by a completed sweep and by `report merge`. */
+export const SWEEP_RENDERINGS: readonly { readonly file: string; readonly reporter: ReporterName }[] = [
+  { file: 'report.html', reporter: 'html' },
+  { file: 'junit.xml', reporter: 'junit' },
+];
+
 export const REPORTER_NAMES: readonly ReporterName[] = REPORTERS.map((r) => r.name);
 
 /** The reporter called `name`; E_BAD_ARGUMENT naming the known ones otherwise. */
 export function getReporter(name: string): Reporter {
   const found = REPORTERS.find((r) => r.name === name);
-  if (!found) throw new NetauditError('E_BAD_ARGUMENT', `unknown reporter ${JSON.stringify(name)} — use one of ${REPORTER_NAMES.join(', ')}`);
+  if (!found) throw new UsageError(`unknown reporter ${JSON.stringify(name)} — use one of ${REPORTER_NAMES.join(', ')}`, { option: '--format' });
   return found;
 }

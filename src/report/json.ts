@@ -2,10 +2,9 @@
  * The JSON report: made from build results, validated against the contract, written atomically, read back.
  * A report that fails validation is never written, not even in part.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
-import { NetauditError } from '../model/errors.js';
+import { readFile } from 'node:fs/promises';
+import { BadReportError, NoSuchFileError, ReadError } from '../model/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { VERDICTS, type BuildResult, type Mode, type Report, type Verdict } from '../model/types.js';
 import { validateReport } from './validate.js';
 
@@ -34,56 +33,21 @@ export function renderJson(report: Report): string {
 }
 
 /**
- * Validate `report`, then write it to `file` atomically: a temporary file in the same directory, fsync, rename
- * over the target, fsync of the directory. If validation fails nothing is written (the directory is not even
- * created); if writing fails the temporary file is removed and an existing `file` is left as it was.
- * The parent directory is created when missing.
+ * Validate `report`, then write it to `file` atomically (util/atomic.ts), creating the parent directory when
+ * missing. If validation fails nothing is written (the directory is not even created); if writing fails an
+ * existing `file` is left as it was.
  */
 export async function writeReportFile(file: string, report: Report): Promise<void> {
   const result = await validateReport(report);
   if (!result.ok) {
     const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
-    throw new NetauditError(
-      'E_BAD_REPORT',
+    throw new BadReportError(
+      file,
+      result.errors,
       `refusing to write ${file}: the report is not valid: ${result.errors[0]}${more} — nothing was written; this is a bug in netaudit, please report it`,
     );
   }
-  const text = renderJson(report);
-  const dir = path.dirname(path.resolve(file));
-  await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const handle = await open(tmp, 'wx', 0o644);
-    created = true;
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-    created = false;
-  } catch (e) {
-    if (created) await unlink(tmp).catch(() => undefined);
-    const err = e as NodeJS.ErrnoException;
-    throw new NetauditError('E_BAD_ARGUMENT', `cannot write the report to ${file}: ${err.code ?? err.message} — check that the directory is writable`, { cause: e });
-  }
-  await syncDirectory(dir);
-}
-
-/** Make the rename durable; some file systems refuse fsync on a directory, which is harmless here. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
-  }
+  await writeFileAtomic(file, renderJson(report), { mkdirs: true });
 }
 
 /**
@@ -96,9 +60,9 @@ export async function readReportFile(file: string): Promise<Report> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NetauditError('E_NO_SUCH_FILE', `${file}: no such file — check the path of the report`, { cause: e });
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NoSuchFileError(file, `${file}: no such file — check the path of the report`, { cause: e });
     if (code === 'EISDIR') throw notAReport(file, 'it is a directory', 'give the path of a JSON report written with --json', e);
-    throw new NetauditError('E_BAD_ARGUMENT', `cannot read ${file}: ${code ?? String(e)} — check its permissions`, { cause: e });
+    throw new ReadError(file, `cannot read ${file}: ${code ?? String(e)} — check its permissions`, { cause: e });
   }
   let data: unknown;
   try {
@@ -113,11 +77,11 @@ export async function readReportFile(file: string): Promise<Report> {
   const result = await validateReport(data);
   if (!result.ok) {
     const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
-    throw notAReport(file, `${result.errors[0]}${more}`, 'it must follow reports/report.schema.json; re-create it with netaudit --json');
+    throw notAReport(file, `${result.errors[0]}${more}`, 'it must follow reports/report.schema.json; re-create it with netaudit --json', undefined, result.errors);
   }
   return data as Report;
 }
 
-function notAReport(file: string, problem: string, hint: string, cause?: unknown): NetauditError {
-  return new NetauditError('E_BAD_REPORT', `${file} is not a netaudit report: ${problem} — ${hint}`, cause === undefined ? undefined : { cause });
+function notAReport(file: string, problem: string, hint: string, cause?: unknown, errors: readonly string[] = [problem]): BadReportError {
+  return new BadReportError(file, errors, `${file} is not a netaudit report: ${problem} — ${hint}`, cause === undefined ? undefined : { cause });
 }

@@ -10,20 +10,21 @@
  * - mode: the inputs' mode when they all agree (a merge of sweep shards is a 'sweep'), 'merge' otherwise.
  *   createdAt and tool: those of the latest input (by createdAt). host: kept when every input has the same.
  */
-import { NetauditError } from '../model/errors.js';
+import { BadReportError, UsageError } from '../model/errors.js';
 import type { BuildResult, Report } from '../model/types.js';
 import { summarize } from './json.js';
 
 export function mergeReports(reports: readonly Report[]): Report {
   const [first] = reports;
-  if (!first) throw new NetauditError('E_BAD_ARGUMENT', 'report merge: no reports given — name the shard directories or report files');
+  if (!first) throw new UsageError('report merge: no reports given — name the shard directories or report files');
   const byName = new Map<string, BuildResult>();
   for (const r of reports) {
     for (const b of r.builds) {
       const seen = byName.get(b.name);
       if (seen && canonicalJson(seen) !== canonicalJson(b)) {
-        throw new NetauditError(
-          'E_BAD_REPORT',
+        throw new BadReportError(
+          '',
+          [`${b.name}: in more than one input with different results`],
           `report merge: ${JSON.stringify(b.name)} is in more than one input with different results — were the shards taken from different sweeps? Give each package once`,
         );
       }

@@ -7,7 +7,7 @@
  * only when it is missing (no `npm run build` yet) is the schema compiled with ajv at run time.
  */
 import { fileURLToPath } from 'node:url';
-import { NetauditError } from '../model/errors.js';
+import { BadReportError } from '../model/errors.js';
 import { VERDICTS, type Report } from '../model/types.js';
 
 export type ValidationResult = { ok: true } | { ok: false; errors: string[] };
@@ -104,7 +104,7 @@ export async function validateReport(report: unknown, source: ValidatorSource = 
 }
 
 /**
- * Throw NetauditError E_BAD_REPORT unless `report` is valid; returns it typed. `label` names the report in the
+ * Throw BadReportError unless `report` is valid; returns it typed. `label` names the report in the
  * message (a file name, or "the report").
  */
 export async function assertValidReport(report: unknown, label = 'the report'): Promise<Report> {
@@ -112,8 +112,9 @@ export async function assertValidReport(report: unknown, label = 'the report'): 
   if (!result.ok) {
     const [first] = result.errors;
     const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
-    throw new NetauditError(
-      'E_BAD_REPORT',
+    throw new BadReportError(
+      label,
+      result.errors,
       `${label} is not a valid netaudit report: ${first}${more} — the contract is reports/report.schema.json; a report made by netaudit itself that fails it is a bug`,
     );
   }

@@ -5,7 +5,7 @@
  * the whole tree is ended by killing every process in the build namespace, which also catches daemons.
  */
 import { spawn } from 'node:child_process';
-import { NetauditError } from '../model/errors.js';
+import { MissingToolError, UsageError } from '../model/errors.js';
 import type { Sandbox } from './sandbox.js';
 import type { UserSpec } from './user.js';
 
@@ -47,7 +47,7 @@ export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: Us
 }
 
 export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<BuildOutcome> {
-  if (!options.argv.length) throw new NetauditError('E_BAD_ARGUMENT', 'no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
+  if (!options.argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
   const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user);
   const stdio = options.stdio ?? 'inherit';
   if (options.signal?.aborted) {
@@ -83,7 +83,7 @@ export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<Bu
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (e) => {
       clearTimeout(timer);
-      reject(new NetauditError('E_MISSING_TOOL', `running the build: ${e.message} — run 'netaudit doctor'`));
+      reject(new MissingToolError(options.argv[0] ?? '', `running the build: ${e.message} — run 'netaudit doctor'`, { cause: e }));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
-import { NetauditError } from '../model/errors.js';
+import { KernelSupportError, MissingToolError, NotRootError, type NetauditError } from '../model/errors.js';
 
 export interface Tool {
   readonly command: string;
@@ -44,22 +44,34 @@ export function which(command: string, envPath = process.env.PATH ?? ''): string
 export interface Problem {
   readonly what: string;
   readonly fix: string;
+  /** The error that stops a command for it (one line: what — fix). */
+  readonly error: NetauditError;
+}
+
+function problem(what: string, fix: string, make: (message: string) => NetauditError): Problem {
+  return { what, fix, error: make(`${what} — ${fix}`) };
 }
 
 export function findProblems(): Problem[] {
   const problems: Problem[] = [];
   if (process.getuid?.() !== 0) {
-    problems.push({ what: 'not running as root', fix: 'run netaudit as root (sudo netaudit ...): network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN' });
+    problems.push(
+      problem('not running as root', 'run netaudit as root (sudo netaudit ...): network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN', (m) => new NotRootError(m)),
+    );
   }
   if (!existsSync('/proc/self/ns/net') || !existsSync('/proc/self/ns/uts')) {
-    problems.push({ what: 'the kernel has no network/UTS namespace support', fix: 'enable CONFIG_NET_NS and CONFIG_UTS_NS in the kernel' });
+    problems.push(problem('the kernel has no network/UTS namespace support', 'enable CONFIG_NET_NS and CONFIG_UTS_NS in the kernel', (m) => new KernelSupportError(m)));
   }
   const missing = TOOLS.filter((t) => !t.optional && !which(t.command));
   if (missing.length) {
-    problems.push({
-      what: `missing ${missing.map((t) => t.command).join(', ')}`,
-      fix: `install: emerge --noreplace ${[...new Set(missing.map((t) => t.gentoo))].join(' ')}  |  apt-get install ${[...new Set(missing.map((t) => t.debian))].join(' ')}`,
-    });
+    const tools = missing.map((t) => t.command);
+    problems.push(
+      problem(
+        `missing ${tools.join(', ')}`,
+        `install: emerge --noreplace ${[...new Set(missing.map((t) => t.gentoo))].join(' ')}  |  apt-get install ${[...new Set(missing.map((t) => t.debian))].join(' ')}`,
+        (m) => new MissingToolError(tools, m),
+      ),
+    );
   }
   return problems;
 }
@@ -67,7 +79,5 @@ export function findProblems(): Problem[] {
 /** Throw the first problem as a one-line error (exit 2). */
 export function assertPrerequisites(): void {
   const [first] = findProblems();
-  if (!first) return;
-  const code = first.what.startsWith('not running as root') ? 'E_NOT_ROOT' : first.what.startsWith('missing') ? 'E_MISSING_TOOL' : 'E_NO_NETNS';
-  throw new NetauditError(code, `${first.what} — ${first.fix}`);
+  if (first) throw first.error;
 }

@@ -1,6 +1,6 @@
 /** Resolving --user NAME|UID against the passwd database, so a typo is a clear error, not a failed build. */
 import { readFileSync } from 'node:fs';
-import { NetauditError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 
 export interface UserSpec {
   readonly name: string;
@@ -14,7 +14,7 @@ export function resolveUser(spec: string, passwd = '/etc/passwd'): UserSpec {
   try {
     text = readFileSync(passwd, 'utf8');
   } catch (cause) {
-    throw new NetauditError('E_BAD_ARGUMENT', `--user ${spec}: cannot read ${passwd}`, { cause });
+    throw new UsageError(`--user ${spec}: cannot read ${passwd}`, { option: '--user', cause });
   }
   for (const line of text.split('\n')) {
     const f = line.split(':');
@@ -23,5 +23,5 @@ export function resolveUser(spec: string, passwd = '/etc/passwd'): UserSpec {
       return { name: f[0] as string, uid: Number(f[2]), gid: Number(f[3]), home: f[5] as string };
     }
   }
-  throw new NetauditError('E_BAD_ARGUMENT', `--user ${spec}: no such user — create it (useradd) or name an existing one`);
+  throw new UsageError(`--user ${spec}: no such user — create it (useradd) or name an existing one`, { option: '--user' });
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { NetauditError } from '../model/errors.js';
+import { NoSuchFileError, UsageError } from '../model/errors.js';
 
 export interface EbuildRef {
   /** category/PF, the build's name in reports. */
@@ -26,7 +26,7 @@ function dirs(p: string): string[] {
 
 export function discoverEbuilds(repo: string): EbuildRef[] {
   if (!existsSync(path.join(repo, 'profiles/repo_name')) && !existsSync(path.join(repo, 'metadata/layout.conf'))) {
-    throw new NetauditError('E_BAD_ARGUMENT', `${repo} is not an ebuild repository (no profiles/repo_name or metadata/layout.conf) — give the repository's top directory`);
+    throw new UsageError(`${repo} is not an ebuild repository (no profiles/repo_name or metadata/layout.conf) — give the repository's top directory`);
   }
   const listed = path.join(repo, 'profiles/categories');
   const categories = existsSync(listed)
@@ -48,7 +48,7 @@ export function discoverEbuilds(repo: string): EbuildRef[] {
 export function matchAtoms(refs: readonly EbuildRef[], atoms: readonly string[]): EbuildRef[] {
   if (!atoms.length) return [...refs];
   const res = atoms.map((a) => {
-    if (!a.includes('/')) throw new NetauditError('E_BAD_ARGUMENT', `${a}: not an atom — use CATEGORY/PACKAGE[-VERSION] (globs with * allowed)`);
+    if (!a.includes('/')) throw new UsageError(`${a}: not an atom — use CATEGORY/PACKAGE[-VERSION] (globs with * allowed)`);
     const glob = a.replace(/^[=~<>]+/, '').replace(/[.+^$()|[\]{}\\?]/g, '\\$&').replace(/\*/g, '[^/]*');
     return new RegExp(`^${glob}$`);
   });
@@ -61,7 +61,7 @@ export function readFromList(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new NetauditError('E_NO_SUCH_FILE', `--from ${file}: cannot read it — give a file with one CATEGORY/PACKAGE[-VERSION] per line`);
+    throw new NoSuchFileError(file, `--from ${file}: cannot read it — give a file with one CATEGORY/PACKAGE[-VERSION] per line`);
   }
   return text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
 }
@@ -72,7 +72,7 @@ export function parseShard(text: string): { index: number; count: number } {
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
   if (!m || count < 1 || index < 1 || index > count) {
-    throw new NetauditError('E_BAD_ARGUMENT', `--shard ${text}: expected I/N with 1 <= I <= N, e.g. --shard 2/3`);
+    throw new UsageError(`--shard ${text}: expected I/N with 1 <= I <= N, e.g. --shard 2/3`, { option: '--shard' });
   }
   return { index, count };
 }

@@ -4,16 +4,17 @@
  * package is done: DIR/report.json (builds in name order, so a merge of shards equals an unsharded run),
  * report.html and junit.xml.
  */
-import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { NetauditError } from '../model/errors.js';
+import { NoSuchEbuildError, UsageError } from '../model/errors.js';
 import { VERDICTS, type BuildResult, type Report, type Verdict } from '../model/types.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { readMetadataLenient, type EbuildMeta } from '../portage/metadata.js';
 import { writeReportFile, makeReport } from '../report/json.js';
-import { REPORTERS } from '../report/index.js';
+import { getReporter, SWEEP_RENDERINGS } from '../report/index.js';
 import { sortBuilds } from '../report/merge.js';
 import { auditEbuild } from '../runner/ebuild.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 import { discoverEbuilds, matchAtoms, readFromList, shardOf, type EbuildRef } from './discover.js';
 import { Progress, type ProgressState } from './progress.js';
@@ -42,17 +43,11 @@ export interface SweepOutcome {
   readonly interrupted: boolean;
 }
 
-/** Report files written beside results.jsonl when a sweep completes. */
-export const SWEEP_OUTPUTS: readonly { file: string; reporter: string }[] = [
-  { file: 'report.html', reporter: 'html' },
-  { file: 'junit.xml', reporter: 'junit' },
-];
-
 export function selectEbuilds(options: Pick<SweepOptions, 'repo' | 'atoms' | 'fromFile' | 'shard'>): EbuildRef[] {
   const all = discoverEbuilds(options.repo);
   const atoms = [...options.atoms, ...(options.fromFile ? readFromList(options.fromFile) : [])];
   const chosen = matchAtoms(all, atoms);
-  if (!chosen.length) throw new NetauditError('E_NO_SUCH_EBUILD', `no ebuild in ${options.repo} matches ${atoms.join(' ') || '(all)'} — check the atoms`);
+  if (!chosen.length) throw new NoSuchEbuildError(atoms.join(' ') || options.repo, `no ebuild in ${options.repo} matches ${atoms.join(' ') || '(all)'} — check the atoms`);
   return options.shard ? shardOf(chosen, options.shard) : chosen;
 }
 
@@ -64,13 +59,7 @@ export function sweepReport(builds: readonly BuildResult[]): Report {
 /** report.json (validated) plus the other renderings, each written atomically. */
 export async function writeSweepOutputs(dir: string, report: Report): Promise<void> {
   await writeReportFile(path.join(dir, 'report.json'), report);
-  for (const out of SWEEP_OUTPUTS) {
-    const reporter = REPORTERS.find((r) => r.name === (out.reporter as typeof r.name));
-    if (!reporter) continue;
-    const tmp = path.join(dir, `.${out.file}.tmp`);
-    writeFileSync(tmp, reporter.render(report, {}));
-    renameSync(tmp, path.join(dir, out.file));
-  }
+  for (const out of SWEEP_RENDERINGS) await writeFileAtomic(path.join(dir, out.file), getReporter(out.reporter).render(report, {}));
 }
 
 function metadataFailure(ref: EbuildRef, error: string): BuildResult {
@@ -102,7 +91,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const refs = selectEbuilds(options);
   const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
   if (existsSync(results.path) && !options.resume) {
-    throw new NetauditError('E_BAD_ARGUMENT', `${options.outDir} already holds a sweep — continue it with --resume, or choose another --out`);
+    throw new UsageError(`${options.outDir} already holds a sweep — continue it with --resume, or choose another --out`, { option: '--out' });
   }
   mkdirSync(options.outDir, { recursive: true });
   results.load();

@@ -1,6 +1,6 @@
 /** Small, labelled wrappers around child processes. Only src/sandbox and src/capture run privileged commands. */
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { NetauditError } from '../model/errors.js';
+import { MissingToolError, SetupError, UsageError } from '../model/errors.js';
 
 export interface ExecResult {
   readonly code: number | null;
@@ -19,7 +19,7 @@ export interface ExecOptions {
 /** Run argv to completion, capturing output. Never throws for a non-zero exit; throws only when argv[0] cannot be started. */
 export function execCapture(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
-  if (!file) throw new NetauditError('E_BAD_ARGUMENT', 'internal: empty command');
+  if (!file) throw new UsageError('internal: empty command');
   return new Promise((resolve, reject) => {
     const spawnOptions: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env };
     if (options.cwd) spawnOptions.cwd = options.cwd;
@@ -48,13 +48,13 @@ export async function execStep(label: string, argv: readonly string[], options: 
   } catch (cause) {
     const e = cause as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
-      throw new NetauditError('E_MISSING_TOOL', `${label}: ${argv[0]} is not installed — run 'netaudit doctor' for the install command`, { cause });
+      throw new MissingToolError(argv[0] ?? '', `${label}: ${argv[0]} is not installed — run 'netaudit doctor' for the install command`, { cause });
     }
-    throw new NetauditError('E_SETUP', `${label}: cannot start ${argv[0]}: ${e.message}`, { cause });
+    throw new SetupError(label, `${label}: cannot start ${argv[0]}: ${e.message}`, { cause });
   }
   if (r.code !== 0) {
     const why = (r.stderr.trim() || r.stdout.trim() || `exit ${r.code ?? r.signal}`).split('\n').slice(-1)[0];
-    throw new NetauditError('E_SETUP', `${label}: ${why}`);
+    throw new SetupError(label, `${label}: ${why}`);
   }
   return r;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readPcapBuffer, readPcapFile } from '../../src/capture/pcap.js';
 import { decodeFrames } from '../../src/decode/index.js';
 import { LINKTYPE } from '../../src/decode/types.js';
-import { NetauditError } from '../../src/model/errors.js';
+import { exitCodeFor, NetauditError } from '../../src/model/errors.js';
 
 const PCAP_DIR = fileURLToPath(new URL('../../../fixtures/pcap/', import.meta.url));
 const BROKEN = join(PCAP_DIR, 'broken');
@@ -47,7 +47,7 @@ async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): 
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof NetauditError, String(e));
     assert.equal(e.code, code);
-    assert.equal(e.exitCode, 2);
+    assert.equal(exitCodeFor(e), 2);
     assert.match(e.message, message);
     return true;
   });

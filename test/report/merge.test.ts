@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { NetauditError } from '../../src/model/errors.js';
+import { BadReportError, UsageError } from '../../src/model/errors.js';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { summarize } from '../../src/report/json.js';
 import { canonicalJson, compareVersions, mergeReports, normalizeForCompare, sortBuilds } from '../../src/report/merge.js';
@@ -112,7 +112,7 @@ describe('mergeReports', () => {
     assert.throws(
       () => mergeReports([a, other]),
       (e: unknown) => {
-        assert.ok(e instanceof NetauditError);
+        assert.ok(e instanceof BadReportError);
         assert.equal(e.code, 'E_BAD_REPORT');
         assert.ok(e.message.includes(JSON.stringify(first.name)), e.message);
         assert.match(e.message, /more than one input with different results/);
@@ -137,8 +137,8 @@ describe('mergeReports', () => {
     assert.equal(mergeReports([a, { ...b, host: { kernel: 'other' } }]).host, undefined);
   });
 
-  it('no input is E_BAD_ARGUMENT', () => {
-    assert.throws(() => mergeReports([]), (e: unknown) => e instanceof NetauditError && e.code === 'E_BAD_ARGUMENT');
+  it('no input is a UsageError', () => {
+    assert.throws(() => mergeReports([]), (e: unknown) => e instanceof UsageError && e.code === 'E_USAGE');
   });
 
   it('normalizeForCompare drops createdAt, durations and phase times, nothing else', () => {

@@ -25,10 +25,10 @@ describe('reporter registry', () => {
     assert.deepEqual(JSON.parse(getReporter('json').render(report, {})), report);
   });
 
-  it('an unknown name is E_BAD_ARGUMENT listing the known ones', () => {
+  it('an unknown name is a UsageError listing the known ones', () => {
     assert.throws(() => getReporter('sarif'), (e: unknown) => {
       assert.ok(e instanceof NetauditError);
-      assert.equal(e.code, 'E_BAD_ARGUMENT');
+      assert.equal(e.code, 'E_USAGE');
       assert.match(e.message, /unknown reporter "sarif" — use one of terminal, json, pkgcheck, html, junit, pkgcheck-xml, pkgcheck-json$/);
       return true;
     });

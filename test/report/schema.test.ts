@@ -10,7 +10,7 @@ import {
   validateReport,
   type ValidatorSource,
 } from '../../src/report/validate.js';
-import { NetauditError } from '../../src/model/errors.js';
+import { exitCodeFor, NetauditError } from '../../src/model/errors.js';
 import type { Report } from '../../src/model/types.js';
 import { EXAMPLES, INVALID, jsonFiles, readJson } from './helpers.js';
 
@@ -123,7 +123,7 @@ describe('report schema', () => {
     await assert.rejects(assertValidReport(readJson(path.join(INVALID, 'family-5.json')), 'r.json'), (e: unknown) => {
       assert.ok(e instanceof NetauditError);
       assert.equal(e.code, 'E_BAD_REPORT');
-      assert.equal(e.exitCode, 2);
+      assert.equal(exitCodeFor(e), 2);
       assert.match(e.message, /^r\.json is not a valid netaudit report: \/builds\/0\/attempts\/0\/family: must be one of 4, 6 \(got 5\) — /);
       assert.match(e.message, /reports\/report\.schema\.json/);
       return true;

@@ -1,6 +1,6 @@
 /** `netaudit ebuild [options] EBUILD...` */
 import type { Argv, CommandModule } from 'yargs';
-import { NetauditError } from '../../model/errors.js';
+import { UsageError } from '../../model/errors.js';
 import type { BuildResult } from '../../model/types.js';
 import type { Sandbox as SandboxType } from '../../sandbox/sandbox.js';
 import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
@@ -32,7 +32,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
       .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository') as unknown as Argv<EbuildArgs>,
   handler: async (args) => {
-    if (args.user) throw new NetauditError('E_BAD_ARGUMENT', '--user does not apply to ebuild: Portage drops to the portage user itself (FEATURES=userpriv)');
+    if (args.user) throw new UsageError('--user does not apply to ebuild: Portage drops to the portage user itself (FEATURES=userpriv)', { option: '--user' });
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
     assertPrerequisites();

@@ -25,47 +25,11 @@ interface DiffArgs {
   json: boolean;
 }
 
-/** Renderings a merge writes beside report.json, as a completed sweep does. */
-const MERGE_OUTPUTS: readonly { file: string; reporter: string }[] = [
-  { file: 'report.html', reporter: 'html' },
-  { file: 'junit.xml', reporter: 'junit' },
-];
-
 /** A directory stands for its report.json. */
 async function reportPath(p: string): Promise<string> {
   const [{ stat }, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const s = await stat(p).catch(() => undefined);
   return s?.isDirectory() ? path.join(p, 'report.json') : p;
-}
-
-/**
- * Write `text` to `file` atomically: a temporary file beside it, then rename over it. On failure the temporary
- * file is removed, `file` is left as it was, and the error is E_BAD_ARGUMENT naming the file.
- */
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const [{ open, rename, unlink }, path, { randomBytes }, { NetauditError }] = await Promise.all([
-    import('node:fs/promises'),
-    import('node:path'),
-    import('node:crypto'),
-    import('../../model/errors.js'),
-  ]);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const handle = await open(tmp, 'wx', 0o644);
-    created = true;
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    if (created) await unlink(tmp).catch(() => undefined);
-    const err = e as NodeJS.ErrnoException;
-    throw new NetauditError('E_BAD_ARGUMENT', `cannot write ${file}: ${err.code ?? err.message} — check that its directory exists and is writable`, { cause: e });
-  }
 }
 
 const render: CommandModule<object, RenderArgs> = {
@@ -86,10 +50,11 @@ const render: CommandModule<object, RenderArgs> = {
       .example('$0 report render sweep/ --format html --out report.html', 'the dashboard of a sweep')
       .example('$0 report render r.json -f junit -o junit.xml', 'JUnit XML for CI') as unknown as Argv<RenderArgs>,
   handler: async (args) => {
-    const [{ readReportFile }, { getReporter }, { colorEnabled }] = await Promise.all([
+    const [{ readReportFile }, { getReporter }, { colorEnabled }, { writeFileAtomic }] = await Promise.all([
       import('../../report/json.js'),
       import('../../report/index.js'),
       import('../../report/terminal.js'),
+      import('../../util/atomic.js'),
     ]);
     const reporter = getReporter(args.format);
     const report = await readReportFile(await reportPath(args.report));
@@ -109,18 +74,19 @@ const merge: CommandModule<object, MergeArgs> = {
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'directory for report.json, report.html, junit.xml', requiresArg: true })
       .example('$0 report merge shard1 shard2 shard3 --out merged', 'one report of three shards') as unknown as Argv<MergeArgs>,
   handler: async (args) => {
-    const [{ readReportFile, writeReportFile }, { mergeReports }, { getReporter }, path] = await Promise.all([
+    const [{ readReportFile, writeReportFile }, { mergeReports }, { getReporter, SWEEP_RENDERINGS }, path, { writeFileAtomic }] = await Promise.all([
       import('../../report/json.js'),
       import('../../report/merge.js'),
       import('../../report/index.js'),
       import('node:path'),
+      import('../../util/atomic.js'),
     ]);
     const files = await Promise.all(args.inputs.map((i) => reportPath(String(i))));
     const reports = await Promise.all(files.map((f) => readReportFile(f)));
     const merged = mergeReports(reports);
     const target = path.join(args.out, 'report.json');
     await writeReportFile(target, merged);
-    for (const o of MERGE_OUTPUTS) await writeFileAtomic(path.join(args.out, o.file), getReporter(o.reporter).render(merged, {}));
+    for (const o of SWEEP_RENDERINGS) await writeFileAtomic(path.join(args.out, o.file), getReporter(o.reporter).render(merged, {}));
     const n = merged.builds.length;
     process.stderr.write(`netaudit: merged ${reports.length} report${reports.length === 1 ? '' : 's'}, ${n} build${n === 1 ? '' : 's'}: ${target}\n`);
   },

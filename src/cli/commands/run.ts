@@ -1,6 +1,6 @@
 /** `netaudit run [options] -- COMMAND [ARG...]` */
 import type { Argv, CommandModule } from 'yargs';
-import { NetauditError } from '../../model/errors.js';
+import { UsageError } from '../../model/errors.js';
 import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
@@ -23,7 +23,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .example('$0 run --json r.json --timeout 30m -- make check', 'audit a test suite, keep the JSON report') as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const argv = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
-    if (!argv.length) throw new NetauditError('E_BAD_ARGUMENT', 'no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
+    if (!argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
     assertPrerequisites();

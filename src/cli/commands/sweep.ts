@@ -1,7 +1,7 @@
 /** `netaudit sweep REPO [ATOM...] --out DIR` */
 import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { NetauditError } from '../../model/errors.js';
+import { UsageError } from '../../model/errors.js';
 import { parseDuration, type FailOn } from '../options.js';
 import { interruption } from '../signals.js';
 
@@ -39,7 +39,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
     const jobs = args.jobs ?? os.availableParallelism();
-    if (!Number.isInteger(jobs) || jobs < 1) throw new NetauditError('E_BAD_ARGUMENT', `--jobs ${args.jobs}: must be a whole number of at least 1`);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs}: must be a whole number of at least 1`, { option: '--jobs' });
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
     assertPrerequisites();
