@@ -160,7 +160,7 @@ for (const proto of ['tcp', 'udp'] as const) {
       const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
       return { wallMs: performance.now() - t0, cpuS: m ? Number(m[1]) + Number(m[2]) : NaN };
     };
-    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ALLOW_TEST: 'network' };
+    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
     try {
       let plainCpu = 0;

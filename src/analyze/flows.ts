@@ -57,6 +57,8 @@ export function tupleKey(proto: string, family: Family, src: string, srcPort: nu
 
 export class FlowTable {
   readonly #flows = new Map<string, Flow>();
+  /** Ports where a TCP handshake on this capture point was accepted: on lo, the build's own servers. */
+  readonly servedTcpPorts = new Set<number>();
 
   constructor(
     readonly source: CaptureSource,
@@ -118,6 +120,7 @@ export class FlowTable {
   }
 
   #resolve(t: Try, resolution: Resolution): void {
+    if (resolution === 'served' && t.kind === 'tcp' && t.port !== undefined) this.servedTcpPorts.add(t.port);
     const verdict = attemptOutcome(this.source, t.kind, resolution);
     if (!verdict) return;
     const o: { -readonly [K in keyof Observation]: Observation[K] } = {

@@ -4,26 +4,31 @@
  * Each capture point is read in capture order (frame index) by its own flow table (flows.ts, udp.ts,
  * icmp.ts), which matches tries with their answers and keeps those that are attempts; fold.ts folds them
  * into attempts with scope, phase and hostname. O(n log n) in the number of packets.
+ *
+ * The build's own servers: a refused TCP connect to a loopback port on which the build itself accepted a
+ * connection during the run (the lo capture shows the SYN/SYN-ACK) is no attempt at a host service: it is the
+ * build's own test server, closed already or not yet listening, or listening on the other family (a client of
+ * `localhost` trying ::1 before 127.0.0.1). It is left out, as under network-sandbox it behaves the same.
+ * A port the build never served (127.0.0.1:5432 with nothing of the build's there) stays a host-local attempt.
  */
 import type { DecodedPacket } from '../decode/types.js';
-import type { Attempt, CaptureSource } from '../model/types.js';
+import type { Attempt, CaptureSource, Phase } from '../model/types.js';
 import { AddressBook } from './book.js';
 import { AnswerIndex } from './dns.js';
 import { fold } from './fold.js';
 import { FlowTable, onTcp, type PacketView } from './flows.js';
 import { onIcmp } from './icmp.js';
 import type { Observation } from './observation.js';
-import { PhaseClock, type PhaseInterval } from './phase.js';
+import { PhaseClock } from './phase.js';
 import { onUdp } from './udp.js';
 
-export type { PhaseInterval } from './phase.js';
 export { compareAttempts } from './fold.js';
 
 export interface AnalyzeContext {
   /** Epoch ms when the build started; attempts' firstAtMs count from here. */
   readonly buildStartMs: number;
-  /** Ebuild phases (epoch ms) for attempt.phase; none for plain commands. */
-  readonly phases?: readonly PhaseInterval[];
+  /** Ebuild phases (ms since buildStartMs) for attempt.phase; none for plain commands. */
+  readonly phases?: readonly Phase[];
   /**
    * The build's addresses on its veth end, for telling its packets from the monitor's answers there.
    * Default ['169.254.1.2', 'fe80::2'] (src/sandbox/names.ts); 10/8 and ::/8 sources always count as the build.
@@ -37,9 +42,10 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
     throw new RangeError(`analyze: buildStartMs must be a finite number of epoch ms (got ${ctx.buildStartMs})`);
   }
   const book = new AddressBook(ctx.buildAddresses);
-  const clock = new PhaseClock(ctx.phases);
+  const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
   const answers = AnswerIndex.from(packets, book);
   const observations: Observation[] = [];
+  const servedOnLo = new Set<number>();
   for (const [source, list] of bySource(packets)) {
     const table = new FlowTable(source, observations);
     for (const p of list) {
@@ -50,8 +56,12 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
       else if (p.proto === 'icmp' || p.proto === 'icmp6') onIcmp(view, table, book);
     }
     table.finish();
+    if (source === 'lo') for (const port of table.servedTcpPorts) servedOnLo.add(port);
   }
-  return fold(observations, { buildStartMs: ctx.buildStartMs, clock, answers, book });
+  const hostServices = observations.filter(
+    (o) => !(o.source === 'lo' && o.kind === 'tcp' && o.outcome === 'refused' && o.port !== undefined && servedOnLo.has(o.port) && book.classOf(o.address) === 'loopback'),
+  );
+  return fold(hostServices, { buildStartMs: ctx.buildStartMs, clock, answers, book });
 }
 
 /** Packets per capture point (in a fixed order), each in capture order: frame index, then timestamp. */

@@ -1,17 +1,10 @@
 /**
  * Which phase a moment belongs to. Intervals are [startMs, endMs); a phase without endMs lasts until the
  * next phase starts (or for ever). When intervals overlap, the one that started last (innermost) wins; on
- * equal starts, the one given last.
+ * equal starts, the one given last. Phases count from the build's start (model Phase); `at()` takes epoch
+ * ms, the packets' clock, and `originMs` (the build's start in epoch ms) joins the two.
  */
-
-/** An ebuild phase as the Portage runner observed it (epoch ms). */
-export interface PhaseInterval {
-  readonly name: string;
-  readonly startMs: number;
-  readonly endMs?: number;
-  /** Not used by analyze (verdict/policy.ts decides from the name and the ebuild's metadata). */
-  readonly sandboxed?: boolean;
-}
+import type { Phase } from '../model/types.js';
 
 interface Segment {
   readonly start: number;
@@ -22,7 +15,10 @@ export class PhaseClock {
   /** Elementary segments in time order: from `start` to the next segment's start, phase `name`. */
   readonly #segments: Segment[] = [];
 
-  constructor(phases: readonly PhaseInterval[] = []) {
+  readonly #originMs: number;
+
+  constructor(phases: readonly Phase[] = [], originMs = 0) {
+    this.#originMs = originMs;
     for (const ph of phases) {
       if (!Number.isFinite(ph.startMs)) throw new RangeError(`phase ${JSON.stringify(ph.name)}: startMs must be a finite number of epoch ms (got ${ph.startMs})`);
       if (ph.endMs !== undefined && !(ph.endMs >= ph.startMs)) {
@@ -43,8 +39,9 @@ export class PhaseClock {
     }
   }
 
-  /** Name of the phase containing ts, if any. */
-  at(ts: number): string | undefined {
+  /** Name of the phase containing epoch time ts, if any. */
+  at(epochMs: number): string | undefined {
+    const ts = epochMs - this.#originMs;
     const s = this.#segments;
     let lo = 0;
     let hi = s.length;

@@ -1,8 +1,8 @@
 /** Option groups shared by commands, chained onto yargs builders (release-please style). */
 import type { Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
+import { FAIL_ON, type FailOn } from '../model/types.js';
 
-export type FailOn = 'breaks' | 'tolerates' | 'never';
 
 /** What reportOptions() and sandboxOptions() add to a command's arguments. */
 export interface AuditArgs {
@@ -19,7 +19,7 @@ export function reportOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'string', describe: 'write the JSON report (validated against reports/report.schema.json) to FILE', requiresArg: true })
     .option('fail-on', {
-      choices: ['breaks', 'tolerates', 'never'] as const,
+      choices: FAIL_ON,
       default: 'breaks' as FailOn,
       describe: 'exit 1 when a build is at or above this verdict (clean < fails-without-network < tolerates < breaks)',
     })

@@ -1,7 +1,6 @@
 /** Emitting a finished report: JSON file (validated, atomic), terminal summary on stderr, exit code. */
-import type { Report } from '../model/types.js';
+import type { FailOn, Report } from '../model/types.js';
 import { failsOn } from '../verdict/index.js';
-import type { FailOn } from './options.js';
 import { trace } from '../util/trace.js';
 
 export interface EmitOptions {

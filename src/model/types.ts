@@ -2,6 +2,9 @@
  * The one typed model that flows through netaudit: decode -> analyze -> verdict -> report.
  * Field names here are the report contract (DESIGN.md "The report contract"); add freely, never rename.
  */
+import type { FindingKeyword } from './findings.js';
+
+export type { FindingKeyword } from './findings.js';
 
 export type Verdict = 'clean' | 'tolerates' | 'breaks' | 'fails-without-network';
 export const VERDICTS: readonly Verdict[] = ['clean', 'tolerates', 'breaks', 'fails-without-network'];
@@ -54,8 +57,8 @@ export interface Attempt {
 export type Level = 'error' | 'warning' | 'style' | 'info';
 
 export interface Finding {
-  /** Stable CamelCase keyword, as pkgcheck results have. */
-  keyword: string;
+  /** Stable CamelCase keyword, as pkgcheck results have: one of the registry (src/model/findings.ts). */
+  keyword: FindingKeyword;
   level: Level;
   /** One line. */
   message: string;
@@ -76,15 +79,49 @@ export interface CaptureStats {
   files?: string[];
 }
 
-export interface EbuildInfo {
-  category: string;
-  package: string;
-  version: string;
-  path: string;
-  eapi?: string;
-  properties?: string[];
-  restrict?: string[];
+/**
+ * Which ebuild: the one identity every layer uses, from discovery (src/sweep/discover.ts) through Portage's
+ * metadata (src/portage/metadata.ts extends it) to the report's `ebuild` block. Its name is
+ * `category/package-version` (category/PF), see ebuildName().
+ */
+export interface Ebuild {
+  readonly category: string;
+  /** PN. */
+  readonly package: string;
+  /** PVR: version with its -rN revision. */
+  readonly version: string;
+  /** The .ebuild file. */
+  readonly path: string;
+  readonly eapi?: string;
+  /** PROPERTIES as the build sees them (USE conditionals resolved). */
+  readonly properties?: readonly string[];
+  /** RESTRICT as the build sees it. */
+  readonly restrict?: readonly string[];
 }
+
+/** `category/package-version`: the build name of an ebuild in reports, and Portage's category/PF. */
+export function ebuildName(e: Pick<Ebuild, 'category' | 'package' | 'version'>): string {
+  return `${e.category}/${e.package}-${e.version}`;
+}
+
+/**
+ * An ebuild phase as the build ran it (Portage's phase markers, src/portage/hook.ts). Times are milliseconds
+ * since the build started, the clock of every attempt's firstAtMs.
+ */
+export interface Phase {
+  /** pkg_setup, src_test, ...; `clean` for the clean phase, `misc-functions` for Portage's QA helpers. */
+  readonly name: string;
+  readonly startMs: number;
+  /** Absent when the phase never ended (killed). */
+  readonly endMs?: number;
+  /** Whether Portage runs it inside network-sandbox (src/verdict/policy.ts). */
+  readonly sandboxed?: boolean;
+  readonly exitCode?: number;
+}
+
+/** --fail-on: exit 1 when a build is at or above this verdict (src/verdict/index.ts failsOn). */
+export type FailOn = 'breaks' | 'tolerates' | 'never';
+export const FAIL_ON: readonly FailOn[] = ['breaks', 'tolerates', 'never'];
 
 export interface BuildResult {
   name: string;
@@ -98,11 +135,11 @@ export interface BuildResult {
   attempts: Attempt[];
   findings: Finding[];
   capture: CaptureStats;
-  ebuild?: EbuildInfo;
+  ebuild?: Ebuild;
   /** Path of the kept build log, when there is one. */
   log?: string;
-  /** Phases seen, in order, for ebuilds. */
-  phases?: { name: string; startMs: number; endMs?: number; sandboxed: boolean; exitCode?: number }[];
+  /** Phases seen, in order, for ebuilds (each with `sandboxed`). */
+  phases?: Phase[];
   /** What netaudit changed in the build's configuration, said plainly. */
   changes?: string[];
 }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { Phase } from '../model/types.js';
 import { packagePath } from '../util/package.js';
 
 /**
  * The phase markers: a bashrc that Portage sources at the start of every phase process. It first sources the
  * user's own bashrc (their hooks keep running), then records `start` with $EPOCHREALTIME (the capture's
- * clock), `post:<function>` when the phase function returned, and `end rc=N` from an EXIT trap (which also
+ * clock) and `end rc=N` from an EXIT trap (which also
  * fires when the phase dies). Bash builtins only: Portage forbids external commands while sourcing for the
  * depend phase, and the marks are skipped there.
  *
@@ -16,29 +17,22 @@ export function hookBashrc(): string {
   return readFileSync(packagePath('src/portage/netaudit-bashrc.sh'), 'utf8');
 }
 
-export interface PhaseRecord {
-  /** pkg_setup, src_test, ... ; `clean` for the clean phase, `misc-functions` for Portage's QA helpers. */
-  readonly name: string;
-  readonly startMs: number;
-  endMs?: number;
-  exitCode?: number;
-  /** The phase function returned (post_ hook ran). */
-  completed: boolean;
-}
-
-/** The marker log -> phases in order. Unterminated phases (killed) keep no endMs. */
-export function parsePhaseLog(text: string): PhaseRecord[] {
-  const phases: PhaseRecord[] = [];
-  const open = new Map<string, PhaseRecord>();
+/**
+ * The marker log -> phases in order, times in ms since `buildStartMs` (epoch ms, the capture's clock).
+ * Unterminated phases (killed) keep no endMs; `sandboxed` is for the verdict to decide.
+ */
+export function parsePhaseLog(text: string, buildStartMs: number): Phase[] {
+  const phases: { name: string; startMs: number; endMs?: number; exitCode?: number }[] = [];
+  const open = new Map<string, (typeof phases)[number]>();
   for (const line of text.split('\n')) {
     const f = line.split('\t');
     if (f.length < 7) continue;
     const [ts, event, phase, func, , pid, extra] = f as [string, string, string, string, string, string, string];
-    const ms = Number(ts.replace(',', '.')) * 1000;
+    const ms = Number(ts.replace(',', '.')) * 1000 - buildStartMs;
     if (!Number.isFinite(ms)) continue;
     const name = func !== '-' ? func : phase !== '-' ? phase : 'misc-functions';
     if (event === 'start') {
-      const rec: PhaseRecord = { name, startMs: ms, completed: false };
+      const rec = { name, startMs: ms };
       phases.push(rec);
       open.set(pid, rec);
     } else if (event === 'end') {
@@ -48,9 +42,6 @@ export function parsePhaseLog(text: string): PhaseRecord[] {
       const rc = /rc=(\d+)/.exec(extra);
       if (rc) rec.exitCode = Number(rc[1]);
       open.delete(pid);
-    } else if (event.startsWith('post:')) {
-      const rec = open.get(pid);
-      if (rec) rec.completed = true;
     }
   }
   return phases;

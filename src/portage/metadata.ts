@@ -1,20 +1,20 @@
 /**
  * Reading what netaudit needs of an ebuild through Portage itself (never by scanning ebuild text): resolving
  * paths and atoms to cpv + repository, and EAPI, SLOT, PROPERTIES and RESTRICT as a build sees them (USE
- * conditionals resolved by config.setcpv, with FEATURES=test as `ebuild ... test` forces it).
+ * conditionals resolved by config.setcpv, with FEATURES=test as `ebuild ... test` forces it), and the
+ * ALLOW_TEST in effect, which decides whether Portage runs tests an ebuild restricts.
  */
 import path from 'node:path';
 import { NoSuchEbuildError, PortageError } from '../model/errors.js';
+import type { Ebuild } from '../model/types.js';
 import { execCapture } from '../util/exec.js';
 import type { PortageInstall } from './locate.js';
 
-export interface EbuildMeta {
+/** An ebuild as Portage reads it: the identity of every layer (model Ebuild) and what the audit needs. */
+export interface EbuildMeta extends Ebuild {
+  /** The path or atom it was asked for. */
   readonly arg: string;
-  readonly path: string;
   readonly cpv: string;
-  readonly category: string;
-  readonly package: string;
-  readonly version: string;
   readonly pf: string;
   readonly repo: string;
   readonly repoPath: string;
@@ -28,6 +28,15 @@ export interface EbuildMeta {
   readonly rawRestrict: string;
   /** SRC_URI as written (empty: nothing to fetch). */
   readonly srcUri: string;
+  /** ALLOW_TEST as Portage sees it: the user's configuration, or the override the query was given. */
+  readonly allowTest: string;
+}
+
+export interface MetadataOptions {
+  /** Repository for atoms. */
+  readonly repo?: string;
+  /** ALLOW_TEST for the builds instead of the configuration's (--allow-test). */
+  readonly allowTest?: string;
 }
 
 /** Runs inside Portage's Python; argv[1] is JSON {"args": [...], "repo": path|null}; prints JSON. */
@@ -59,7 +68,8 @@ def describe(arg, cpv, repo, path):
                 repoPath=portdb.getRepositoryPath(repo), eapi=raw["EAPI"], slot=raw["SLOT"],
                 properties=settings.get("PORTAGE_PROPERTIES", "").split(),
                 restrict=settings.get("PORTAGE_RESTRICT", "").split(),
-                rawProperties=raw["PROPERTIES"], rawRestrict=raw["RESTRICT"], srcUri=raw["SRC_URI"])
+                rawProperties=raw["PROPERTIES"], rawRestrict=raw["RESTRICT"], srcUri=raw["SRC_URI"],
+                allowTest=settings.get("ALLOW_TEST", ""))
 
 out = []
 for a in req["args"]:
@@ -97,22 +107,24 @@ export interface MetadataError {
 }
 
 /** Like readMetadata, but an ebuild Portage cannot read comes back as an error row instead of failing all. */
-export async function readMetadataLenient(install: PortageInstall, args: readonly string[], repo?: string): Promise<(EbuildMeta | MetadataError)[]> {
-  return queryPortage(install, args, repo);
+export async function readMetadataLenient(install: PortageInstall, args: readonly string[], options: MetadataOptions = {}): Promise<(EbuildMeta | MetadataError)[]> {
+  return queryPortage(install, args, options);
 }
 
-export async function readMetadata(install: PortageInstall, args: readonly string[], repo?: string): Promise<EbuildMeta[]> {
+export async function readMetadata(install: PortageInstall, args: readonly string[], options: MetadataOptions = {}): Promise<EbuildMeta[]> {
   const metas: EbuildMeta[] = [];
-  for (const row of await queryPortage(install, args, repo)) {
+  for (const row of await queryPortage(install, args, options)) {
     if ('error' in row) throw new NoSuchEbuildError(row.arg, `${row.arg}: ${row.error} — give a path to an .ebuild file, or CATEGORY/PACKAGE[-VERSION] with --repo DIR`);
     metas.push(row);
   }
   return metas;
 }
 
-async function queryPortage(install: PortageInstall, args: readonly string[], repo?: string): Promise<(EbuildMeta | MetadataError)[]> {
+async function queryPortage(install: PortageInstall, args: readonly string[], options: MetadataOptions): Promise<(EbuildMeta | MetadataError)[]> {
+  const { repo, allowTest } = options;
   const request = JSON.stringify({ args: args.map((a) => (a.endsWith('.ebuild') ? path.resolve(a) : a)), repo: repo ? path.resolve(repo) : null });
-  const r = await execCapture([install.python, '-c', SCRIPT, request], { env: { ...process.env, ...install.env, NOCOLOR: 'true' } });
+  const env = { ...process.env, ...install.env, NOCOLOR: 'true', ...(allowTest !== undefined ? { ALLOW_TEST: allowTest } : {}) };
+  const r = await execCapture([install.python, '-c', SCRIPT, request], { env });
   let rows: (EbuildMeta | MetadataError)[];
   try {
     rows = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as typeof rows;

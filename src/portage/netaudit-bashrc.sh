@@ -12,17 +12,4 @@ if [[ ${EBUILD_PHASE} != depend && -n ${NETAUDIT_PHASE_LOG} ]]; then
 	__netaudit_prev_exit=${__netaudit_prev_exit#trap -- \'}
 	__netaudit_prev_exit=${__netaudit_prev_exit%\' EXIT}
 	trap '__netaudit_rc=$?; __netaudit_mark end "rc=${__netaudit_rc}"; '"${__netaudit_prev_exit:+${__netaudit_prev_exit};}"' (exit ${__netaudit_rc})' EXIT
-	# post_<function> marks success; an existing user hook is wrapped once (the saved environment carries
-	# functions from phase to phase, so a wrapper is never wrapped again).
-	for __netaudit_f in pkg_pretend pkg_setup src_unpack src_prepare src_configure src_compile src_test src_install pkg_nofetch; do
-		if [[ $(declare -f "post_${__netaudit_f}") == *__netaudit_mark* ]]; then
-			:
-		elif declare -F "post_${__netaudit_f}" >/dev/null; then
-			eval "__netaudit_user_$(declare -f "post_${__netaudit_f}")"
-			eval "post_${__netaudit_f}() { __netaudit_mark post:${__netaudit_f}; __netaudit_user_post_${__netaudit_f} \"\$@\"; }"
-		else
-			eval "post_${__netaudit_f}() { __netaudit_mark post:${__netaudit_f}; }"
-		fi
-	done
-	unset __netaudit_f
 fi

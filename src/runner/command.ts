@@ -36,7 +36,7 @@ export interface CommandAudit {
  * CPU work, setup mostly waits on child processes, so this takes them off the fixed cost of every audit.
  */
 export function loadPipeline() {
-  return Promise.all([import('./evidence.js'), import('../verdict/index.js')]).then(([e, v]) => ({ evidenceFrom: e.evidenceFrom, judge: v.judge }));
+  return Promise.all([import('./evidence.js'), import('../verdict/index.js')]).then(([e, v]) => ({ evidenceFrom: e.evidenceFrom, judgeCommand: v.judgeCommand }));
 }
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
@@ -52,18 +52,20 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     signal: options.signal,
   });
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
-  const { evidenceFrom, judge } = await pipeline;
+  const { evidenceFrom, judgeCommand } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
     sentinel: captures.sentinel,
     nftLogged: captures.nftLogged,
     buildStartMs: outcome.startMs,
   });
-  const judged = judge({
+  const judged = judgeCommand({
     attempts: evidence.attempts,
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    timedOut: outcome.timedOut,
-    capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, unfinished: evidence.incomplete },
+    end: {
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      timedOut: outcome.timedOut,
+      capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, incomplete: evidence.incomplete },
+    },
   });
   trace('analyzed');
   const result: BuildResult = {

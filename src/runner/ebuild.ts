@@ -1,25 +1,28 @@
 /**
- * `netaudit ebuild`: one ebuild through real Portage. Distfiles are fetched outside the sandbox, as Portage
- * does; then `ebuild FILE clean test install clean` runs inside the build namespace with Portage's own
- * network/ipc/pid/mount sandboxes off (netaudit's namespace is the sandbox) and netaudit's phase-marker
- * bashrc added beside the user's. Attempts get their phase from the markers and `allowed` from Portage's rules.
+ * `netaudit ebuild`: ebuilds through real Portage. This module is the I/O around the judgement: temp dirs,
+ * the shadow config root, the environment, the fetch outside the sandbox, the phases inside the build
+ * namespace, finding the build log. Every rule about what the result means is in src/verdict/ebuild.ts.
+ *
+ * Per ebuild: distfiles are fetched outside the sandbox, as Portage does; then `ebuild FILE clean test install
+ * clean` runs inside the build namespace with Portage's own network/ipc/pid/mount sandboxes off (netaudit's
+ * namespace is the sandbox) and netaudit's phase-marker bashrc added beside the user's. ALLOW_TEST is the
+ * user's configuration unless --allow-test overrides it.
  */
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, BuildResult, Finding, Verdict } from '../model/types.js';
+import { ebuildName, type BuildResult, type Ebuild } from '../model/types.js';
+import { parsePhaseLog } from '../portage/hook.js';
+import type { PortageInstall } from '../portage/locate.js';
+import type { EbuildMeta } from '../portage/metadata.js';
+import { makeShadowRoot } from '../portage/shadow.js';
 import { tempDirPrefix } from '../sandbox/names.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { resolveUser, type UserSpec } from '../sandbox/user.js';
 import { execCapture } from '../util/exec.js';
-import { judge, isSandboxed, type EbuildPolicy } from '../verdict/index.js';
-import { parsePhaseLog, type PhaseRecord } from '../portage/hook.js';
-import { matchLogLines, isNetworkErrorLine, cleanLine } from '../portage/logmatch.js';
-import type { PortageInstall } from '../portage/locate.js';
-import type { EbuildMeta } from '../portage/metadata.js';
-import { makeShadowRoot } from '../portage/shadow.js';
-import { evidenceFrom } from './evidence.js';
+import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict/index.js';
 import { buildInSandbox, keepPcaps } from './command.js';
+import { evidenceFrom } from './evidence.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -29,7 +32,10 @@ export interface EbuildAuditOptions {
   readonly meta: EbuildMeta;
   /** Where Portage's build logs are kept (one per run). */
   readonly logDir: string;
-  /** ALLOW_TEST for the run (default 'network': tests declaring PROPERTIES=test_network run). */
+  /**
+   * ALLOW_TEST for the build when the user overrides it (--allow-test); absent: the configuration's, which
+   * Portage reads itself (meta.allowTest says what it is).
+   */
   readonly allowTest?: string;
   readonly timeoutMs?: number;
   readonly pcapDir?: string;
@@ -61,9 +67,79 @@ export function portageEnv(install: PortageInstall, extra: Record<string, string
   return { ...process.env, ...install.env, PATH: STANDARD_PATH, NOCOLOR: 'true', ...extra };
 }
 
+/** The ebuild's policy as Portage applies it with the ALLOW_TEST in effect. */
+export function policyOf(meta: EbuildMeta, allowTest: string | undefined): EbuildPolicy {
+  return { properties: meta.properties, restrict: meta.restrict, allowTest: (allowTest ?? meta.allowTest).split(/\s+/).filter(Boolean) };
+}
+
+/** What netaudit changed in the build's configuration, said plainly (the report's `changes`). */
+function changesOf(options: EbuildAuditOptions): string[] {
+  const { meta, allowTest } = options;
+  return [
+    `FEATURES+="${SANDBOX_FEATURES_OFF}" (netaudit's namespace is the sandbox)`,
+    allowTest !== undefined
+      ? `ALLOW_TEST=${allowTest} (--allow-test; the configuration has ${meta.allowTest ? `ALLOW_TEST=${meta.allowTest}` : 'none'})`
+      : `ALLOW_TEST as configured (${meta.allowTest ? meta.allowTest : 'empty'})`,
+    "bashrc: netaudit's phase markers added; the user's own bashrc is sourced first",
+    `PORTAGE_LOGDIR=${options.logDir}/${meta.category}`,
+    'distfiles fetched outside the sandbox first, as Portage does',
+  ];
+}
+
+/** The report's ebuild block. */
+function ebuildBlock(meta: EbuildMeta): Ebuild {
+  return {
+    category: meta.category,
+    package: meta.package,
+    version: meta.version,
+    path: meta.path,
+    eapi: meta.eapi,
+    properties: meta.properties,
+    restrict: meta.restrict,
+  };
+}
+
+/** A build result of an ebuild from its judgement and how the run went. */
+function ebuildResult(
+  ebuild: Ebuild,
+  judged: EbuildJudgement,
+  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes'>>,
+): BuildResult {
+  return {
+    name: ebuildName(ebuild),
+    kind: 'ebuild',
+    command: run.command,
+    exitCode: run.exitCode,
+    ...(run.signal !== undefined ? { signal: run.signal } : {}),
+    ...(run.timedOut !== undefined ? { timedOut: run.timedOut } : {}),
+    durationMs: run.durationMs,
+    verdict: judged.verdict,
+    attempts: judged.attempts,
+    findings: judged.findings,
+    capture: run.capture,
+    ebuild,
+    ...(run.log !== undefined ? { log: run.log } : {}),
+    ...(judged.phases.length ? { phases: judged.phases.map(roundPhase) } : {}),
+    ...(run.changes !== undefined ? { changes: run.changes } : {}),
+  };
+}
+
+/** Report phases: whole milliseconds, never before the build started. */
+function roundPhase<P extends { startMs: number; endMs?: number }>(p: P): P {
+  const ms = (t: number) => Math.max(0, Math.round(t));
+  return { ...p, startMs: ms(p.startMs), ...(p.endMs !== undefined ? { endMs: ms(p.endMs) } : {}) };
+}
+
+/** The result for an ebuild Portage cannot read (a sweep records it instead of stopping). */
+export function metadataFailureResult(ebuild: Ebuild, error: string): BuildResult {
+  const judged = judgeEbuild({ attempts: [], phases: [], log: '', policy: { properties: [], restrict: [], allowTest: [] }, outcome: { stage: 'metadata', error } });
+  return ebuildResult(ebuild, judged, { command: [], exitCode: null, durationMs: 0, capture: { packets: 0, dropped: 0 } });
+}
+
 export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAudit> {
   const { install, meta } = options;
-  const allowTest = options.allowTest ?? 'network';
+  const policy = policyOf(meta, options.allowTest);
+  const changes = changesOf(options);
   const portage = portageUser();
   const work = mkdtempSync(path.join(os.tmpdir(), tempDirPrefix(meta.pf)));
   const logDir = path.join(options.logDir, meta.category);
@@ -74,30 +150,32 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
   }
   const before = new Set(readdirSync(logDir));
   const userFeatures = process.env.FEATURES ? `${process.env.FEATURES} ` : '';
-  const changes = [
-    `FEATURES+="${SANDBOX_FEATURES_OFF}" (netaudit's namespace is the sandbox)`,
-    `ALLOW_TEST=${allowTest}`,
-    "bashrc: netaudit's phase markers added; the user's own bashrc is sourced first",
-    `PORTAGE_LOGDIR=${options.logDir}/${meta.category}`,
-    'distfiles fetched outside the sandbox first, as Portage does',
-  ];
   try {
     const shadow = makeShadowRoot(work, install.configRoot, portage);
     const env = portageEnv(install, {
       PORTAGE_CONFIGROOT: shadow.configRoot,
       FEATURES: `${userFeatures}${SANDBOX_FEATURES_OFF}`,
       PORTAGE_LOGDIR: logDir,
-      ALLOW_TEST: allowTest,
+      ...(options.allowTest !== undefined ? { ALLOW_TEST: options.allowTest } : {}),
       NETAUDIT_PHASE_LOG: shadow.phaseLog,
       NETAUDIT_USER_BASHRC: shadow.userBashrc ?? '',
     });
 
     // 1. Fetch, outside the sandbox (Portage's fetcher runs outside every phase).
     if (meta.srcUri.trim()) {
-      const fetch = await execCapture([install.ebuild, meta.path, 'fetch'], { env });
+      const argv = [install.ebuild, meta.path, 'fetch'];
+      const fetch = await execCapture(argv, { env });
       if (fetch.code !== 0) {
         const teardown = options.sandbox ? await (await options.sandbox).destroy() : [];
-        return { result: fetchFailure(options, fetch.stdout + fetch.stderr, changes), interrupted: false, teardown };
+        const judged = judgeEbuild({ attempts: [], phases: [], log: '', policy, outcome: { stage: 'fetch', output: fetch.stdout + fetch.stderr } });
+        const result = ebuildResult(ebuildBlock(meta), judged, {
+          command: argv,
+          exitCode: 1,
+          durationMs: 0,
+          capture: { packets: 0, dropped: 0 },
+          changes,
+        });
+        return { result, interrupted: false, teardown };
       }
     }
 
@@ -116,125 +194,90 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it.
       await execCapture([install.ebuild, meta.path, 'clean'], { env });
     }
-    const phases = parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'));
+    const phases = parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'), outcome.startMs);
     const evidence = await evidenceFrom(captures.results, {
       sentinel: captures.sentinel,
       nftLogged: captures.nftLogged,
       buildStartMs: outcome.startMs,
-      phases: phases.map((p) => ({ name: p.name, startMs: p.startMs, ...(p.endMs !== undefined ? { endMs: p.endMs } : {}) })),
+      phases,
     });
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
     const log = logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
-    const policy: EbuildPolicy = { properties: meta.properties, restrict: meta.restrict, allowTestNetwork: /\b(network|all)\b/.test(allowTest) };
-    const judged = judge({
+    const judged = judgeEbuild({
       attempts: evidence.attempts,
-      exitCode: outcome.exitCode,
-      signal: outcome.signal,
-      timedOut: outcome.timedOut,
-      capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, unfinished: evidence.incomplete },
+      phases,
+      log,
       policy,
+      outcome: {
+        stage: 'build',
+        exitCode: outcome.exitCode,
+        signal: outcome.signal,
+        timedOut: outcome.timedOut,
+        capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, incomplete: evidence.incomplete },
+      },
     });
-    const attempts = matchLogLines(judged.attempts, log);
-    const failed = phases.find((p) => p.exitCode !== undefined && p.exitCode !== 0);
-    let verdict: Verdict = judged.verdict;
-    const findings: Finding[] = judged.findings.map((f) => (f.attempt !== undefined && attempts[f.attempt]?.logLines ? { ...f, logLines: attempts[f.attempt]?.logLines ?? [] } : f));
-    for (const f of findings) if (f.attempt !== undefined && attempts[f.attempt]?.phase) f.phase = attempts[f.attempt]?.phase;
-    if (failed && !isSandboxed(failed.name, policy) && verdict === 'breaks') {
-      // Portage gives this phase the network: its failure is not a network-sandbox breakage.
-      verdict = 'fails-without-network';
-    }
-    if (failed) findings.push(phaseFailure(failed, policy, attempts, log));
-    const result: BuildResult = {
-      name: `${meta.category}/${meta.pf}`,
-      kind: 'ebuild',
+    const result = ebuildResult(ebuildBlock(meta), judged, {
       command: argv,
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       timedOut: outcome.timedOut,
       durationMs: outcome.durationMs,
-      verdict,
-      attempts,
-      findings,
       capture: { ...evidence.stats },
-      ebuild: {
-        category: meta.category,
-        package: meta.package,
-        version: meta.version,
-        path: meta.path,
-        eapi: meta.eapi,
-        properties: meta.properties,
-        restrict: meta.restrict,
-      },
       ...(logPath ? { log: logPath } : {}),
-      phases: phases.map((p) => ({
-        name: p.name,
-        startMs: Math.max(0, Math.round(p.startMs - outcome.startMs)),
-        ...(p.endMs !== undefined ? { endMs: Math.max(0, Math.round(p.endMs - outcome.startMs)) } : {}),
-        sandboxed: isSandboxed(p.name, policy),
-        ...(p.exitCode !== undefined ? { exitCode: p.exitCode } : {}),
-      })),
       changes,
-    };
+    });
     return { result, interrupted: outcome.interrupted, teardown };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function phaseFailure(failed: PhaseRecord, policy: EbuildPolicy, attempts: readonly Attempt[], log: string): Finding {
-  const sandboxed = isSandboxed(failed.name, policy);
-  const inPhase = attempts.filter((a) => a.phase === failed.name && !a.allowed).length;
-  const dieLines = log
-    .split('\n')
-    .map(cleanLine)
-    .filter((l) => /ERROR: .* failed \(|^\s*\*\s{2,}\S/.test(l) || isNetworkErrorLine(l))
-    .slice(0, 5)
-    .map((l) => l.trim());
-  if (!sandboxed) {
-    return {
-      keyword: 'UnsandboxedPhaseFailed',
-      level: 'warning',
-      message: `${failed.name} failed (exit ${failed.exitCode}); Portage does not sandbox this phase, so this is not a network-sandbox breakage`,
-      hint: 'see the build log: this failure happens with or without network-sandbox',
-      phase: failed.name,
-      ...(dieLines.length ? { logLines: dieLines } : {}),
-    };
-  }
-  return {
-    keyword: 'PhaseFailed',
-    level: inPhase ? 'error' : 'info',
-    message: inPhase
-      ? `${failed.name} failed (exit ${failed.exitCode}) after ${inPhase} network attempt(s) in that phase`
-      : `${failed.name} failed (exit ${failed.exitCode}) without a network attempt in that phase`,
-    hint: inPhase ? 'the attempts above are the likely cause: see the quoted log lines' : 'see the build log for the cause',
-    phase: failed.name,
-    ...(dieLines.length ? { logLines: dieLines } : {}),
-  };
+export interface EbuildsAuditOptions extends Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir'> {
+  readonly metas: readonly EbuildMeta[];
+  /** Keep each ebuild's raw captures in DIR/category/PF/. */
+  readonly pcapDir?: string;
+  /** A sandbox made ahead for the first ebuild (owned from here on: used or removed). */
+  readonly sandbox?: Promise<Sandbox>;
+  /** Each result as soon as it is known. */
+  readonly onResult?: (result: BuildResult) => void;
+  /** Each teardown problem (should never happen). */
+  readonly onTeardownProblem?: (problem: string) => void;
 }
 
-function fetchFailure(options: EbuildAuditOptions, output: string, changes: string[]): BuildResult {
-  const { meta } = options;
-  const lines = output.split('\n').map(cleanLine).filter((l) => /!!!|unable to resolve|Couldn't download|VERIFY FAILED|Reason:/.test(l)).slice(0, 5);
-  return {
-    name: `${meta.category}/${meta.pf}`,
-    kind: 'ebuild',
-    command: [options.install.ebuild, meta.path, 'fetch'],
-    exitCode: 1,
-    durationMs: 0,
-    verdict: 'fails-without-network',
-    attempts: [],
-    findings: [
-      {
-        keyword: 'FetchFailed',
-        level: 'error',
-        message: 'fetching the distfiles failed (outside the sandbox, as Portage fetches): not a network-sandbox question',
-        hint: 'check SRC_URI, the Manifest and the mirrors; netaudit audits the phases once the distfiles are there',
-        ...(lines.length ? { logLines: lines } : {}),
-      },
-    ],
-    capture: { packets: 0, dropped: 0 },
-    ebuild: { category: meta.category, package: meta.package, version: meta.version, path: meta.path, eapi: meta.eapi },
-    changes,
-  };
+/**
+ * Several ebuilds, one after the other, each in its own sandbox (the first may be made ahead). Stops at an
+ * interruption (the results so far are returned, `interrupted` set); a sandbox made ahead and not used is
+ * removed on every path.
+ */
+export async function auditEbuilds(options: EbuildsAuditOptions): Promise<{ results: BuildResult[]; interrupted: boolean }> {
+  const { metas, onResult, onTeardownProblem, sandbox, pcapDir, ...common } = options;
+  let ahead = sandbox;
+  const results: BuildResult[] = [];
+  let interrupted = false;
+  try {
+    for (const meta of metas) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const audit = await auditEbuild({
+        ...common,
+        meta,
+        ...(pcapDir ? { pcapDir: path.join(pcapDir, meta.category, meta.pf) } : {}),
+        ...(ahead ? { sandbox: ahead } : {}),
+      });
+      ahead = undefined;
+      for (const t of audit.teardown) onTeardownProblem?.(t);
+      if (audit.interrupted) {
+        interrupted = true;
+        break;
+      }
+      results.push(audit.result);
+      onResult?.(audit.result);
+    }
+  } finally {
+    if (ahead) await ahead.then((s) => s.destroy(), () => undefined);
+  }
+  return { results, interrupted: interrupted || Boolean(options.signal?.aborted) };
 }

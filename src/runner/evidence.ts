@@ -6,8 +6,8 @@ import { readPcapBuffer } from '../capture/pcap.js';
 import type { CaptureResult } from '../capture/tcpdump.js';
 import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket, RawFrame } from '../decode/types.js';
-import { analyze, type PhaseInterval } from '../analyze/index.js';
-import type { Attempt, CaptureStats } from '../model/types.js';
+import { analyze } from '../analyze/index.js';
+import type { Attempt, CaptureStats, Phase } from '../model/types.js';
 
 export interface Evidence {
   readonly packets: DecodedPacket[];
@@ -29,7 +29,7 @@ export function framesBeforeSentinel(frames: readonly RawFrame[], sentinel: Buff
 
 export async function evidenceFrom(
   captures: readonly CaptureResult[],
-  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: PhaseInterval[] },
+  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[] },
 ): Promise<Evidence> {
   const packets: DecodedPacket[] = [];
   let total = 0;

@@ -6,15 +6,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NoSuchFileError, UsageError } from '../model/errors.js';
+import { ebuildName, type Ebuild } from '../model/types.js';
 
-export interface EbuildRef {
-  /** category/PF, the build's name in reports. */
-  readonly name: string;
-  readonly category: string;
-  /** Package name (PN). */
-  readonly pn: string;
-  readonly path: string;
-}
 
 function dirs(p: string): string[] {
   try {
@@ -24,7 +17,7 @@ function dirs(p: string): string[] {
   }
 }
 
-export function discoverEbuilds(repo: string): EbuildRef[] {
+export function discoverEbuilds(repo: string): Ebuild[] {
   if (!existsSync(path.join(repo, 'profiles/repo_name')) && !existsSync(path.join(repo, 'metadata/layout.conf'))) {
     throw new UsageError(`${repo} is not an ebuild repository (no profiles/repo_name or metadata/layout.conf) — give the repository's top directory`);
   }
@@ -32,27 +25,27 @@ export function discoverEbuilds(repo: string): EbuildRef[] {
   const categories = existsSync(listed)
     ? readFileSync(listed, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
     : dirs(repo).filter((d) => d.includes('-') || d === 'virtual');
-  const out: EbuildRef[] = [];
+  const out: Ebuild[] = [];
   for (const category of categories) {
     for (const pn of dirs(path.join(repo, category))) {
       for (const f of readdirSync(path.join(repo, category, pn))) {
         if (!f.endsWith('.ebuild') || !f.startsWith(`${pn}-`)) continue;
-        out.push({ name: `${category}/${f.slice(0, -'.ebuild'.length)}`, category, pn, path: path.resolve(repo, category, pn, f) });
+        out.push({ category, package: pn, version: f.slice(pn.length + 1, -'.ebuild'.length), path: path.resolve(repo, category, pn, f) });
       }
     }
   }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out.map((e) => ({ e, name: ebuildName(e) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(({ e }) => e);
 }
 
 /** Atoms: category/package, category/package-version, category/* (globs on either part with *). */
-export function matchAtoms(refs: readonly EbuildRef[], atoms: readonly string[]): EbuildRef[] {
+export function matchAtoms(refs: readonly Ebuild[], atoms: readonly string[]): Ebuild[] {
   if (!atoms.length) return [...refs];
   const res = atoms.map((a) => {
     if (!a.includes('/')) throw new UsageError(`${a}: not an atom — use CATEGORY/PACKAGE[-VERSION] (globs with * allowed)`);
     const glob = a.replace(/^[=~<>]+/, '').replace(/[.+^$()|[\]{}\\?]/g, '\\$&').replace(/\*/g, '[^/]*');
     return new RegExp(`^${glob}$`);
   });
-  return refs.filter((r) => res.some((re) => re.test(r.name) || re.test(`${r.category}/${r.pn}`)));
+  return refs.filter((r) => res.some((re) => re.test(ebuildName(r)) || re.test(`${r.category}/${r.package}`)));
 }
 
 /** One atom or ebuild name per line; '#' comments and blank lines ignored. */

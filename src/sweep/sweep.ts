@@ -7,16 +7,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NoSuchEbuildError, UsageError } from '../model/errors.js';
-import { VERDICTS, type BuildResult, type Report, type Verdict } from '../model/types.js';
+import { ebuildName, VERDICTS, type BuildResult, type Ebuild, type Report, type Verdict } from '../model/types.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { readMetadataLenient, type EbuildMeta } from '../portage/metadata.js';
 import { writeReportFile, makeReport } from '../report/json.js';
 import { getReporter, SWEEP_RENDERINGS } from '../report/index.js';
 import { sortBuilds } from '../report/merge.js';
-import { auditEbuild } from '../runner/ebuild.js';
+import { auditEbuild, metadataFailureResult } from '../runner/ebuild.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
-import { discoverEbuilds, matchAtoms, readFromList, shardOf, type EbuildRef } from './discover.js';
+import { discoverEbuilds, matchAtoms, readFromList, shardOf } from './discover.js';
 import { Progress, type ProgressState } from './progress.js';
 import { ResultsFile } from './results.js';
 
@@ -30,6 +30,7 @@ export interface SweepOptions {
   readonly shard?: { index: number; count: number };
   readonly resume: boolean;
   readonly install: PortageInstall;
+  /** ALLOW_TEST instead of the configuration's (--allow-test). */
   readonly allowTest?: string;
   readonly signal: AbortSignal;
   readonly progress?: { stream: NodeJS.WriteStream; tty: boolean };
@@ -43,7 +44,7 @@ export interface SweepOutcome {
   readonly interrupted: boolean;
 }
 
-export function selectEbuilds(options: Pick<SweepOptions, 'repo' | 'atoms' | 'fromFile' | 'shard'>): EbuildRef[] {
+export function selectEbuilds(options: Pick<SweepOptions, 'repo' | 'atoms' | 'fromFile' | 'shard'>): Ebuild[] {
   const all = discoverEbuilds(options.repo);
   const atoms = [...options.atoms, ...(options.fromFile ? readFromList(options.fromFile) : [])];
   const chosen = matchAtoms(all, atoms);
@@ -62,31 +63,6 @@ export async function writeSweepOutputs(dir: string, report: Report): Promise<vo
   for (const out of SWEEP_RENDERINGS) await writeFileAtomic(path.join(dir, out.file), getReporter(out.reporter).render(report, {}));
 }
 
-function metadataFailure(ref: EbuildRef, error: string): BuildResult {
-  const [category] = ref.name.split('/') as [string];
-  const pf = ref.name.slice(category.length + 1);
-  const version = pf.slice(ref.pn.length + 1);
-  return {
-    name: ref.name,
-    kind: 'ebuild',
-    command: [],
-    exitCode: null,
-    durationMs: 0,
-    verdict: 'fails-without-network',
-    attempts: [],
-    findings: [
-      {
-        keyword: 'MetadataError',
-        level: 'error',
-        message: `Portage cannot read this ebuild: ${error}`,
-        hint: "fix the ebuild's global scope (pkgcheck scan reports the details); it was not built",
-      },
-    ],
-    capture: { packets: 0, dropped: 0 },
-    ebuild: { category, package: ref.pn, version, path: ref.path },
-  };
-}
-
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const refs = selectEbuilds(options);
   const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
@@ -95,13 +71,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   }
   mkdirSync(options.outDir, { recursive: true });
   results.load();
-  const wanted = new Set(refs.map((r) => r.name));
-  const pending = refs.filter((r) => !results.has(r.name));
+  const wanted = new Set(refs.map(ebuildName));
+  const pending = refs.filter((r) => !results.has(ebuildName(r)));
   // An ebuild Portage cannot read is a result of its own (MetadataError), not the end of the sweep.
-  const rows = pending.length ? await readMetadataLenient(options.install, pending.map((r) => r.path)) : [];
+  const rows = pending.length ? await readMetadataLenient(options.install, pending.map((r) => r.path), { allowTest: options.allowTest }) : [];
   const metas: EbuildMeta[] = [];
   rows.forEach((row, i) => {
-    if ('error' in row) results.append(metadataFailure(pending[i] as EbuildRef, row.error));
+    if ('error' in row) results.append(metadataFailureResult(pending[i] as Ebuild, row.error));
     else metas.push(row);
   });
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;

@@ -1,80 +1,15 @@
 /**
  * Findings: plain data with a stable keyword (pkgcheck style), one per attempt plus a few about the build.
- * FINDING_KINDS is the explicit registry of every keyword netaudit emits; a test holds findings() to it.
+ * The keywords come from the registry in src/model/findings.ts; a test holds findings() to it.
  *
  * Level of a per-attempt finding: info when policy allows the attempt, error when the build failed
  * (the attempt is why it would break under network-sandbox), warning when it succeeded anyway.
  * Names, addresses and phases come from packets and logs: they are escaped (safeText), never interpreted.
  */
 import { classifyAddress, hostPort } from '../analyze/addr.js';
+import type { FindingKeyword } from '../model/findings.js';
 import type { Attempt, Finding, Level } from '../model/types.js';
 import { PROXY_PORTS, serviceAt } from './ports.js';
-
-export interface FindingKind {
-  readonly keyword: string;
-  /** The most severe level it is emitted at. */
-  readonly level: Level;
-  /** What it means, one sentence. */
-  readonly describe: string;
-}
-
-export const FINDING_KINDS: readonly FindingKind[] = [
-  { keyword: 'DnsLookup', level: 'error', describe: 'The build resolved a name; there is no resolver inside network-sandbox (lookups fail with EAI_AGAIN).' },
-  { keyword: 'ExternalConnect', level: 'error', describe: 'The build opened a TCP connection to an internet address; network-sandbox has no route (ENETUNREACH).' },
-  { keyword: 'ExternalDatagram', level: 'error', describe: 'The build sent a UDP datagram to an internet address; network-sandbox fails the send at once.' },
-  { keyword: 'MulticastDatagram', level: 'error', describe: 'The build sent UDP to a multicast or broadcast address (service discovery); network-sandbox has no route for it.' },
-  { keyword: 'IcmpEcho', level: 'error', describe: 'The build pinged an address outside the sandbox.' },
-  {
-    keyword: 'HostServiceUnreachable',
-    level: 'error',
-    describe: "The build reached for a service on the host's loopback (a database, an X server); network-sandbox has its own lo, so the connect is refused.",
-  },
-  {
-    keyword: 'PrivateNetworkConnect',
-    level: 'error',
-    describe: 'The build reached for a LAN host in 10.0.0.0/8 (or ::/8); network-sandbox puts those ranges on lo, so the connect is refused locally.',
-  },
-  {
-    keyword: 'DistributedCompiler',
-    level: 'error',
-    describe: 'The build reached for a distributed compiler or compiler cache (distcc, icecream, sccache), which needs the proxy or falls back to local work.',
-  },
-  {
-    keyword: 'ProxyFromEnvironment',
-    level: 'error',
-    describe: 'The build connected to an HTTP proxy port on loopback or the LAN: an http_proxy inherited from the environment, unreachable under network-sandbox.',
-  },
-  { keyword: 'AllowedNetworkUse', level: 'info', describe: 'A network attempt Portage permits: an unsandboxed phase, PROPERTIES=test_network or live, or RESTRICT=network-sandbox.' },
-  { keyword: 'BuildFailedWithoutNetwork', level: 'info', describe: 'The build failed without any attempt network-sandbox would block: the failure has another cause.' },
-  { keyword: 'CaptureIncomplete', level: 'warning', describe: 'The kernel dropped packets or frames could not be decoded: attempts may be missing from the evidence.' },
-  // Emitted by the Portage runner (src/runner/ebuild.ts), about the build rather than one attempt.
-  { keyword: 'PhaseFailed', level: 'error', describe: 'An ebuild phase that network-sandbox covers failed; the quoted log lines and the attempts of that phase show why.' },
-  {
-    keyword: 'UnsandboxedPhaseFailed',
-    level: 'warning',
-    describe: 'A phase Portage runs with the network (pkg_setup, ...) failed: whatever the cause, it is not a network-sandbox breakage.',
-  },
-  { keyword: 'MetadataError', level: 'error', describe: 'Portage could not read the ebuild (a broken global scope): it was not built.' },
-  { keyword: 'FetchFailed', level: 'error', describe: "Fetching the distfiles failed; Portage's fetcher runs outside the sandbox, so this is no network-sandbox question." },
-];
-
-export type FindingKeyword =
-  | 'DnsLookup'
-  | 'ExternalConnect'
-  | 'ExternalDatagram'
-  | 'MulticastDatagram'
-  | 'IcmpEcho'
-  | 'HostServiceUnreachable'
-  | 'PrivateNetworkConnect'
-  | 'DistributedCompiler'
-  | 'ProxyFromEnvironment'
-  | 'AllowedNetworkUse'
-  | 'BuildFailedWithoutNetwork'
-  | 'CaptureIncomplete'
-  | 'PhaseFailed'
-  | 'UnsandboxedPhaseFailed'
-  | 'FetchFailed'
-  | 'MetadataError';
 
 /** How the build ended, as findings need it. */
 export interface BuildEnd {
@@ -84,8 +19,8 @@ export interface BuildEnd {
   readonly capture: {
     readonly dropped: number;
     readonly undecodable?: number;
-    /** Capture points whose end-of-capture marker never arrived (their last packets may be missing). */
-    readonly unfinished?: readonly string[];
+    /** Capture points whose capture is incomplete: the end marker never arrived (the last packets may be missing). */
+    readonly incomplete?: readonly string[];
   };
 }
 
@@ -204,34 +139,48 @@ function ending(end: BuildEnd): string {
   return `exited with status ${end.exitCode ?? 'unknown'}`;
 }
 
-/** Findings for attempts already judged by policy (applyPolicy), in attempt order, then build-level ones. */
-export function findings(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
+/** One finding per attempt (already judged by policy: applyPolicy), in attempt order; `attempt` indexes them. */
+export function attemptFindings(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
   const failed = !succeeded(end);
-  const out = attempts.map((a, i) => attemptFinding(a, i, failed));
-  if (failed && !attempts.some((a) => !a.allowed)) {
-    const allowedOnly = attempts.length > 0 ? ' (only attempts Portage allows)' : '';
-    out.push({
+  return attempts.map((a, i) => attemptFinding(a, i, failed));
+}
+
+/** BuildFailedWithoutNetwork, when the build failed without an attempt network-sandbox would block. */
+export function failureWithoutNetwork(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
+  if (succeeded(end) || attempts.some((a) => !a.allowed)) return [];
+  const allowedOnly = attempts.length > 0 ? ' (only attempts Portage allows)' : '';
+  return [
+    {
       keyword: 'BuildFailedWithoutNetwork',
       level: 'info',
       message: `the build ${ending(end)} without any attempt network-sandbox would block${allowedOnly}: the failure has another cause`,
       hint: KIND_HINTS.BuildFailedWithoutNetwork,
-    });
-  }
-  const dropped = end.capture.dropped;
-  const undecodable = end.capture.undecodable ?? 0;
-  const unfinished = end.capture.unfinished ?? [];
-  if (dropped > 0 || undecodable > 0 || unfinished.length > 0) {
-    const parts = [
-      dropped > 0 ? `${dropped} packets dropped by the kernel` : '',
-      undecodable > 0 ? `${undecodable} frames undecodable` : '',
-      unfinished.length ? `no end marker on ${unfinished.join(', ')}` : '',
-    ].filter(Boolean);
-    out.push({
+    },
+  ];
+}
+
+/** CaptureIncomplete, when the evidence may miss attempts. */
+export function captureFindings(capture: BuildEnd['capture']): Finding[] {
+  const { dropped } = capture;
+  const undecodable = capture.undecodable ?? 0;
+  const incomplete = capture.incomplete ?? [];
+  if (dropped === 0 && undecodable === 0 && incomplete.length === 0) return [];
+  const parts = [
+    dropped > 0 ? `${dropped} packets dropped by the kernel` : '',
+    undecodable > 0 ? `${undecodable} frames undecodable` : '',
+    incomplete.length ? `no end marker on ${incomplete.join(', ')}` : '',
+  ].filter(Boolean);
+  return [
+    {
       keyword: 'CaptureIncomplete',
       level: 'warning',
       message: `capture incomplete: ${parts.join(', ')}: attempts may be missing`,
       hint: KIND_HINTS.CaptureIncomplete,
-    });
-  }
-  return out;
+    },
+  ];
+}
+
+/** Every finding of a build: per attempt, then the failure without network, then the capture's. */
+export function findings(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
+  return [...attemptFindings(attempts, end), ...failureWithoutNetwork(attempts, end), ...captureFindings(end.capture)];
 }

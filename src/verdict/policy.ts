@@ -3,9 +3,12 @@
  * _doebuild_spawn: kwargs["networked"]), applied to attempts:
  *   networked = phase in {setup, pretend, config, info, preinst, postinst, prerm, postrm}
  *            or (phase == unpack and "live" in PROPERTIES)
- *            or (phase == test and "test_network" in PROPERTIES)   # Portage only runs such tests with ALLOW_TEST=network
+ *            or (phase == test and "test_network" in PROPERTIES)
  *            or "network-sandbox" in RESTRICT                       # every phase but depend here
  * Everything else (depend, nofetch, unpack, prepare, configure, compile, test, install) is sandboxed.
+ * Whether src_test runs at all is a separate rule (config.py setcpv, phase-functions.sh dyn_test): with
+ * RESTRICT=test it is skipped unless ALLOW_TEST has `all`, or `network` for PROPERTIES=test_network (or
+ * `privileged` for test_privileged): testsRestricted().
  * Plain commands have no policy: nothing is allowed.
  */
 import type { Attempt } from '../model/types.js';
@@ -16,10 +19,21 @@ export interface EbuildPolicy {
   /** The ebuild's RESTRICT, resolved (e.g. ['test', 'network-sandbox']). */
   readonly restrict: readonly string[];
   /**
-   * Whether ALLOW_TEST=network is in effect (netaudit sets it, as a user allowing network tests does):
-   * only then does PROPERTIES=test_network give src_test the network (without it Portage skips the test).
+   * ALLOW_TEST in effect, split into words: the user's configuration (Portage's default: empty), or what
+   * --allow-test set instead.
    */
-  readonly allowTestNetwork: boolean;
+  readonly allowTest: readonly string[];
+}
+
+/** Whether Portage skips src_test for this ebuild (RESTRICT=test not lifted by ALLOW_TEST). */
+export function testsRestricted(policy: EbuildPolicy): boolean {
+  const { properties, restrict, allowTest } = policy;
+  return (
+    restrict.includes('test') &&
+    !allowTest.includes('all') &&
+    !(properties.includes('test_network') && allowTest.includes('network')) &&
+    !(properties.includes('test_privileged') && allowTest.includes('privileged'))
+  );
 }
 
 /** Portage's short phase names -> ebuild function names (doebuild.py _phase_func_map); depend has none. */
@@ -71,7 +85,7 @@ export function allowedBy(phase: string | undefined, policy: EbuildPolicy | unde
   const fn = phase === undefined ? undefined : phaseFunction(phase);
   if (fn !== undefined && UNSANDBOXED_PHASES.includes(fn)) return `phase ${fn} is not sandboxed`;
   if (fn === 'src_unpack' && policy.properties.includes('live')) return 'PROPERTIES=live in src_unpack';
-  if (fn === 'src_test' && policy.properties.includes('test_network') && policy.allowTestNetwork) return 'PROPERTIES=test_network';
+  if (fn === 'src_test' && policy.properties.includes('test_network')) return 'PROPERTIES=test_network';
   if (fn !== 'depend' && policy.restrict.includes('network-sandbox')) return 'RESTRICT=network-sandbox';
   return undefined;
 }

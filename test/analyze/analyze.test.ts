@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { analyze, type PhaseInterval } from '../../src/analyze/index.js';
-import type { Attempt } from '../../src/model/types.js';
+import { analyze } from '../../src/analyze/index.js';
+import type { Attempt, Phase } from '../../src/model/types.js';
 import { BUILD_LL6, BUILD_V4, BUILD_V6, MONITOR_LL6, MONITOR_V4, Packets, T0, shuffled } from './packets.js';
 
-const run = (p: Packets, phases?: PhaseInterval[]): Attempt[] => analyze(p.list, { buildStartMs: T0, ...(phases ? { phases } : {}) });
+const run = (p: Packets, phases?: Phase[]): Attempt[] => analyze(p.list, { buildStartMs: T0, ...(phases ? { phases } : {}) });
 
 describe('analyze', () => {
   describe('DNS', () => {
@@ -194,6 +194,49 @@ describe('analyze', () => {
       assert.deepStrictEqual(run(p), []);
     });
 
+    it("a refused connect to a port the build served itself in the run is no host service (its own test server)", () => {
+      const p = new Packets()
+        // A test server on 127.0.0.1:8765 answers one client, then closes; a later test still tries it.
+        .syn('lo', 5, '127.0.0.1', 45000, '127.0.0.1', 8765)
+        .synAck('lo', 5.01, '127.0.0.1', 8765, '127.0.0.1', 45000)
+        .syn('lo', 50, '127.0.0.1', 45002, '127.0.0.1', 8765)
+        .rst('lo', 50.01, '127.0.0.1', 8765, '127.0.0.1', 45002)
+        // A client of localhost tries ::1 first (refused: the server is on 127.0.0.1 only), then 127.0.0.1.
+        .syn('lo', 60, '::1', 46000, '::1', 9000)
+        .rst('lo', 60.01, '::1', 9000, '::1', 46000)
+        .syn('lo', 60.2, '127.0.0.1', 46002, '127.0.0.1', 9000)
+        .synAck('lo', 60.21, '127.0.0.1', 9000, '127.0.0.1', 46002)
+        // The host's PostgreSQL: nothing of the build's ever listened on 5432.
+        .syn('lo', 70, '127.0.0.1', 47000, '127.0.0.1', 5432)
+        .rst('lo', 70.01, '127.0.0.1', 5432, '127.0.0.1', 47000);
+      assert.deepStrictEqual(run(p), [
+        { kind: 'tcp', scope: 'host-local', family: 4, address: '127.0.0.1', port: 5432, count: 1, firstAtMs: 70, outcome: 'refused', seenOn: ['lo'], allowed: false },
+      ]);
+    });
+
+    it('only a TCP handshake the build accepted makes a port its own: UDP answers and refusals do not', () => {
+      const p = new Packets()
+        // A UDP exchange on 5432 and a refused connect to a LAN address on 5432: neither is a server of the build's.
+        .udp('lo', 1, '127.0.0.1', 41000, '127.0.0.1', 5432)
+        .udp('lo', 1.01, '127.0.0.1', 5432, '127.0.0.1', 41000)
+        .syn('lo', 2, '10.0.0.1', 40000, '10.1.2.3', 5432)
+        .rst('lo', 2.01, '10.1.2.3', 5432, '10.0.0.1', 40000)
+        .syn('lo', 3, '127.0.0.1', 40002, '127.0.0.1', 5432)
+        .rst('lo', 3.01, '127.0.0.1', 5432, '127.0.0.1', 40002)
+        // A server of the build's on 10.0.0.1:6000 makes 6000 its port on every lo address.
+        .syn('lo', 4, '10.0.0.1', 40004, '10.0.0.1', 6000)
+        .synAck('lo', 4.01, '10.0.0.1', 6000, '10.0.0.1', 40004)
+        .syn('lo', 5, '127.0.0.1', 40006, '127.0.0.1', 6000)
+        .rst('lo', 5.01, '127.0.0.1', 6000, '127.0.0.1', 40006);
+      assert.deepStrictEqual(
+        run(p).map((a) => [a.kind, a.scope, a.address, a.port]),
+        [
+          ['tcp', 'external', '10.1.2.3', 5432],
+          ['tcp', 'host-local', '127.0.0.1', 5432],
+        ],
+      );
+    });
+
     it('reports a LAN host in 10/8 as external, refused locally', () => {
       const p = new Packets().syn('lo', 8, '10.0.0.1', 40000, '10.1.2.3', 80).rst('lo', 8.01, '10.1.2.3', 80, '10.0.0.1', 40000);
       assert.deepStrictEqual(run(p), [
@@ -201,15 +244,13 @@ describe('analyze', () => {
       ]);
     });
 
-    it('matches a port reused after a refusal in capture order', () => {
+    it("a refusal before the build's own server on that port came up (a readiness poll) is no attempt", () => {
       const p = new Packets()
         .syn('lo', 1, '127.0.0.1', 40000, '127.0.0.1', 6379)
         .rst('lo', 1.01, '127.0.0.1', 6379, '127.0.0.1', 40000)
         .syn('lo', 2, '127.0.0.1', 40000, '127.0.0.1', 6379) // the test started its own redis since
         .synAck('lo', 2.01, '127.0.0.1', 6379, '127.0.0.1', 40000);
-      assert.deepStrictEqual(run(p), [
-        { kind: 'tcp', scope: 'host-local', family: 4, address: '127.0.0.1', port: 6379, count: 1, firstAtMs: 1, outcome: 'refused', seenOn: ['lo'], allowed: false },
-      ]);
+      assert.deepStrictEqual(run(p), []);
     });
   });
 
@@ -257,10 +298,11 @@ describe('analyze', () => {
   });
 
   describe('time and phases', () => {
-    const phases: PhaseInterval[] = [
-      { name: 'pkg_setup', startMs: T0, endMs: T0 + 1000, sandboxed: false },
-      { name: 'src_unpack', startMs: T0 + 1000, endMs: T0 + 2000, sandboxed: true },
-      { name: 'src_test', startMs: T0 + 3000, sandboxed: true },
+    // Phases count from the build's start (T0), packets carry epoch ms.
+    const phases: Phase[] = [
+      { name: 'pkg_setup', startMs: 0, endMs: 1000, sandboxed: false },
+      { name: 'src_unpack', startMs: 1000, endMs: 2000, sandboxed: true },
+      { name: 'src_test', startMs: 3000, sandboxed: true },
     ];
     const at = (ms: number) => new Packets().udp('nflog', ms, BUILD_V4, 40000, '198.51.100.7', 8125);
 
@@ -286,10 +328,10 @@ describe('analyze', () => {
     });
 
     it('an open-ended phase ends where the next one starts; overlaps go to the innermost', () => {
-      const open: PhaseInterval[] = [
-        { name: 'src_compile', startMs: T0 },
-        { name: 'src_test', startMs: T0 + 100, endMs: T0 + 200 },
-        { name: 'src_install', startMs: T0 + 150 },
+      const open: Phase[] = [
+        { name: 'src_compile', startMs: 0 },
+        { name: 'src_test', startMs: 100, endMs: 200 },
+        { name: 'src_install', startMs: 150 },
       ];
       assert.equal(run(at(120), open)[0]?.phase, 'src_test');
       assert.equal(run(at(170), open)[0]?.phase, 'src_install');

@@ -14,10 +14,33 @@ import { requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 import { assertAttempts } from '../helpers/attempts.js';
 
-interface Expected {
+interface Expectation {
   verdict: string;
   portageSandboxSucceeds: boolean;
   attempts: Partial<Attempt>[];
+  /** Keywords that must be among the build's findings. */
+  findings?: string[];
+}
+/** For the default ALLOW_TEST (the configuration's), and for --allow-test network where that differs. */
+interface Expected extends Expectation {
+  allowTestNetwork?: Expectation;
+}
+
+function checkBuild(b: BuildResult | undefined, exp: Expectation, cpv: string): void {
+  assert.ok(b, `no build ${cpv} in the report`);
+  assert.equal(b.kind, 'ebuild');
+  assert.equal(b.verdict, exp.verdict, JSON.stringify(b.findings, null, 1));
+  assertAttempts(b.attempts, exp.attempts, cpv);
+  for (const k of exp.findings ?? []) assert.ok(b.findings.some((f) => f.keyword === k), `${cpv}: no ${k} finding: ${JSON.stringify(b.findings, null, 1)}`);
+  assert.ok(b.phases?.some((p) => p.name === 'src_compile' || p.name === 'pkg_setup'), 'phases recorded');
+  assert.ok(b.log && existsSync(b.log), 'the build log is kept and linked');
+  assert.equal(b.capture.dropped, 0);
+  if (exp.verdict === 'breaks') {
+    const quoted = b.findings.flatMap((f) => f.logLines ?? []);
+    assert.ok(quoted.length > 0, 'a breaks finding quotes the build log');
+  }
+  const blocked = b.attempts.filter((a) => !a.allowed);
+  for (const a of blocked) assert.ok(a.phase, `attempt without a phase: ${JSON.stringify(a)}`);
 }
 
 const REPO = path.join(ROOT, 'fixtures/repo');
@@ -57,20 +80,11 @@ describe('netaudit ebuild on the fixture repository @privileged @portage', funct
   for (const cpv of cpvs) {
     const exp = expected[cpv] as Expected;
     it(`${cpv}: ${exp.verdict}`, function () {
-      const b = report.builds.find((x) => x.name === cpv) as BuildResult;
-      assert.ok(b, `no build ${cpv} in the report`);
-      assert.equal(b.kind, 'ebuild');
-      assert.equal(b.verdict, exp.verdict, JSON.stringify(b.findings, null, 1));
-      assertAttempts(b.attempts, exp.attempts, cpv);
-      assert.ok(b.phases?.some((p) => p.name === 'src_compile' || p.name === 'pkg_setup'), 'phases recorded');
-      assert.ok(b.log && existsSync(b.log), 'the build log is kept and linked');
-      assert.equal(b.capture.dropped, 0);
-      if (exp.verdict === 'breaks') {
-        const quoted = b.findings.flatMap((f) => f.logLines ?? []);
-        assert.ok(quoted.length > 0, 'a breaks finding quotes the build log');
-      }
-      const blocked = b.attempts.filter((a) => !a.allowed);
-      for (const a of blocked) assert.ok(a.phase, `attempt without a phase: ${JSON.stringify(a)}`);
+      checkBuild(
+        report.builds.find((x) => x.name === cpv),
+        exp,
+        cpv,
+      );
     });
   }
 
@@ -96,10 +110,46 @@ describe('netaudit ebuild on the fixture repository @privileged @portage', funct
     assert.deepEqual(left.filter((d) => cpvs.some((c) => c.endsWith(`/${d}`))), []);
   });
 
-  it("says what it changed in the user's configuration", function () {
+  it("says what it changed in the user's configuration, and that ALLOW_TEST is the configuration's", function () {
     const b = report.builds[0] as BuildResult;
     assert.ok(b.changes?.some((c) => c.includes('-network-sandbox')));
+    assert.ok(b.changes?.some((c) => /^ALLOW_TEST as configured/.test(c)), JSON.stringify(b.changes));
   });
+});
+
+describe('netaudit ebuild --allow-test network on the fixtures that declare network tests @privileged @portage', function () {
+  this.timeout(300_000);
+  let tmp: string;
+  let report: Report;
+  const cpvs = Object.keys(expected).filter((k) => typeof expected[k] !== 'string' && (expected[k] as Expected).allowTestNetwork);
+
+  before(async function () {
+    requirePrivileges(this);
+    requirePortage(this);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
+    const json = path.join(tmp, 'report.json');
+    const r = await netaudit(['ebuild', '--allow-test', 'network', '--json', json, '--log-dir', path.join(tmp, 'logs'), '--fail-on', 'never', ...cpvs.map(ebuildPath)]);
+    assert.equal(r.code, 0, r.stderr);
+    report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  it('covers at least one passing and one failing declared suite', () => {
+    const verdicts = cpvs.map((c) => (expected[c] as Expected).allowTestNetwork?.verdict);
+    assert.ok(verdicts.includes('clean') && verdicts.includes('fails-without-network'), verdicts.join(' '));
+  });
+
+  for (const cpv of cpvs) {
+    const exp = (expected[cpv] as Expected).allowTestNetwork as Expectation;
+    it(`${cpv} with ALLOW_TEST=network: ${exp.verdict}`, function () {
+      const b = report.builds.find((x) => x.name === cpv);
+      checkBuild(b, exp, cpv);
+      assert.ok(b?.changes?.some((c) => c.startsWith('ALLOW_TEST=network (--allow-test')), JSON.stringify(b?.changes));
+      if (exp.verdict === 'fails-without-network') {
+        assert.ok(!b?.findings.some((f) => f.keyword === 'BuildFailedWithoutNetwork'), 'a failure of declared network tests is not "another cause"');
+      }
+    });
+  }
 });
 
 describe("netaudit ebuild keeps the user's own bashrc @privileged @portage", function () {

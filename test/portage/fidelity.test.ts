@@ -26,12 +26,16 @@ interface ExpectedAttempt {
   hostname?: string;
   allowed?: boolean;
 }
-interface Expected {
+interface Expectation {
   verdict: 'clean' | 'tolerates' | 'breaks' | 'fails-without-network';
   portageSandboxSucceeds: boolean;
   /** A regular expression the build log must match under the real sandbox. */
   portageLog?: string;
   attempts: ExpectedAttempt[];
+}
+/** The default ALLOW_TEST (the configuration's: none), and ALLOW_TEST=network where that differs. */
+interface Expected extends Expectation {
+  allowTestNetwork?: Expectation;
 }
 
 const REPO = path.join(ROOT, 'fixtures/repo');
@@ -167,8 +171,10 @@ describe("fixture ebuilds under Portage's own network-sandbox (fidelity) @privil
     const cpvs = Object.keys(expected).filter((k) => typeof expected[k] !== 'string');
     assert.deepEqual(cpvs.map(ebuildFile).sort(), files);
     assert.ok(cpvs.length >= 12, `${cpvs.length} fixture ebuilds`);
-    for (const cpv of cpvs) {
-      const exp = expected[cpv] as Expected;
+    for (const [cpv, exp] of cpvs.flatMap((c) => {
+      const e = expected[c] as Expected;
+      return [[c, e], ...(e.allowTestNetwork ? [[`${c} (ALLOW_TEST=network)`, e.allowTestNetwork]] : [])] as [string, Expectation][];
+    })) {
       assert.ok(exp.verdict in SUCCEEDS, `${cpv}: unknown verdict ${exp.verdict}`);
       assert.equal(exp.portageSandboxSucceeds, SUCCEEDS[exp.verdict], `${cpv}: portageSandboxSucceeds must follow from the verdict ${exp.verdict}`);
       assert.ok(Array.isArray(exp.attempts), `${cpv}: attempts`);
@@ -180,54 +186,63 @@ describe("fixture ebuilds under Portage's own network-sandbox (fidelity) @privil
     }
   });
 
-  for (const [cpv, exp] of Object.entries(expected)) {
-    if (typeof exp === 'string') continue;
-    it(`${cpv}: ${exp.portageSandboxSucceeds ? 'passes' : 'fails'} under FEATURES=network-sandbox (verdict ${exp.verdict})`, async function () {
-      requirePortage(this);
-      assert.equal(exp.portageSandboxSucceeds, SUCCEEDS[exp.verdict], `expected.json: portageSandboxSucceeds must follow from the verdict ${exp.verdict}`);
-      const file = ebuildFile(cpv);
-      const [cat, pf] = cpv.split('/') as [string, string];
-      const runDir = mkdtempSync(path.join(tmp, `${pf}-`));
-      const logDir = path.join(runDir, 'log');
-      const dnsLog = path.join(runDir, 'dns.txt');
-      const env = portageEnv(install, { ALLOW_TEST: 'network', PORTAGE_LOGDIR: logDir, FEATURES: 'network-sandbox' });
-      const inLoOnly = (argv: string[], queries = dnsLog) =>
-        run(['unshare', '--net', '--', 'sh', '-c', LO_ONLY, 'lo-only', recorder, queries, resolvers, ...argv], { env });
-      let r: Ran | undefined;
-      try {
-        r = await inLoOnly([install.ebuild, file, 'clean', 'test', 'install']);
-        timings.push({ cpv, ms: r.ms, code: r.code });
-      } finally {
-        // Every run ends with a clean, pass or fail: nothing is left under PORTAGE_TMPDIR.
-        const c = await inLoOnly([install.ebuild, file, 'clean'], `${dnsLog}.clean`);
-        assert.equal(c.code, 0, `ebuild ${pf} clean: ${c.stdout}${c.stderr}`);
-      }
-      assert.ok(r);
-      assert.notEqual(r.code, 125, `the lo-only namespace could not be set up: ${r.stderr}`);
-      assert.ok(!existsSync(path.join(buildRoot, cat, pf)), 'build dir removed');
+  for (const [cpv, entry] of Object.entries(expected)) {
+    if (typeof entry === 'string') continue;
+    const cases: { allowTest?: string; exp: Expectation }[] = [{ exp: entry }, ...(entry.allowTestNetwork ? [{ allowTest: 'network', exp: entry.allowTestNetwork }] : [])];
+    for (const { allowTest, exp } of cases) {
+      const config = allowTest ? ` with ALLOW_TEST=${allowTest}` : '';
+      it(`${cpv}: ${exp.portageSandboxSucceeds ? 'passes' : 'fails'} under FEATURES=network-sandbox${config} (verdict ${exp.verdict})`, async function () {
+        requirePortage(this);
+        assert.equal(exp.portageSandboxSucceeds, SUCCEEDS[exp.verdict], `expected.json: portageSandboxSucceeds must follow from the verdict ${exp.verdict}`);
+        const file = ebuildFile(cpv);
+        const [cat, pf] = cpv.split('/') as [string, string];
+        const runDir = mkdtempSync(path.join(tmp, `${pf}-`));
+        const logDir = path.join(runDir, 'log');
+        const dnsLog = path.join(runDir, 'dns.txt');
+        // ALLOW_TEST as netaudit leaves it by default (the configuration's), or as --allow-test sets it.
+        const env = portageEnv(install, { PORTAGE_LOGDIR: logDir, FEATURES: 'network-sandbox', ...(allowTest ? { ALLOW_TEST: allowTest } : {}) });
+        if (!allowTest) delete env.ALLOW_TEST;
+        const inLoOnly = (argv: string[], queries = dnsLog) =>
+          run(['unshare', '--net', '--', 'sh', '-c', LO_ONLY, 'lo-only', recorder, queries, resolvers, ...argv], { env });
+        let r: Ran | undefined;
+        try {
+          r = await inLoOnly([install.ebuild, file, 'clean', 'test', 'install']);
+          timings.push({ cpv, ms: r.ms, code: r.code });
+        } finally {
+          // Every run ends with a clean, pass or fail: nothing is left under PORTAGE_TMPDIR.
+          const c = await inLoOnly([install.ebuild, file, 'clean'], `${dnsLog}.clean`);
+          assert.equal(c.code, 0, `ebuild ${pf} clean: ${c.stdout}${c.stderr}`);
+        }
+        assert.ok(r);
+        assert.notEqual(r.code, 125, `the lo-only namespace could not be set up: ${r.stderr}`);
+        assert.ok(!existsSync(path.join(buildRoot, cat, pf)), 'build dir removed');
 
-      const logs = existsSync(logDir) ? readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n') : '';
-      const output = `exit ${r.code}, ${Math.round(r.ms)} ms:\n${(r.stdout + r.stderr).slice(-2500)}`;
-      assert.match(logs, /FEATURES:.*\bnetwork-sandbox\b/, `Portage's own network-sandbox was not on: ${output}`);
-      assert.equal(r.code === 0, exp.portageSandboxSucceeds, output);
-      if (exp.portageLog) assert.match(logs, new RegExp(exp.portageLog), output);
-      if (exp.verdict === 'breaks') {
-        assert.match(logs, NETWORK_ERROR, `the build log shows no network failure: ${output}`);
-        // It failed in a phase where a blocked attempt was expected.
-        const failed = /failed \((\w+) phase\)/.exec(logs)?.[1] ?? '';
-        const phases = exp.attempts.filter((a) => !a.allowed).map((a) => a.phase);
-        assert.ok(phases.includes(PHASE_FUNC[failed]), `failed in the ${failed} phase, blocked attempts in ${phases.join(', ')}`);
-      }
-      if (exp.verdict === 'fails-without-network') assert.doesNotMatch(logs, NETWORK_ERROR);
+        const logs = existsSync(logDir) ? readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n') : '';
+        const output = `exit ${r.code}, ${Math.round(r.ms)} ms:\n${(r.stdout + r.stderr).slice(-2500)}`;
+        assert.match(logs, /FEATURES:.*\bnetwork-sandbox\b/, `Portage's own network-sandbox was not on: ${output}`);
+        assert.equal(r.code === 0, exp.portageSandboxSucceeds, output);
+        if (exp.portageLog) assert.match(logs, new RegExp(exp.portageLog), output);
+        if (exp.verdict === 'breaks') {
+          assert.match(logs, NETWORK_ERROR, `the build log shows no network failure: ${output}`);
+          // It failed in a phase where a blocked attempt was expected.
+          const failed = /failed \((\w+) phase\)/.exec(logs)?.[1] ?? '';
+          const phases = exp.attempts.filter((a) => !a.allowed).map((a) => a.phase);
+          assert.ok(phases.includes(PHASE_FUNC[failed]), `failed in the ${failed} phase, blocked attempts in ${phases.join(', ')}`);
+        }
+        // A failure of declared network tests (every attempt allowed) shows network errors; any other
+        // fails-without-network has another cause.
+        const declaredOnly = exp.attempts.length > 0 && exp.attempts.every((a) => a.allowed);
+        if (exp.verdict === 'fails-without-network' && !declaredOnly) assert.doesNotMatch(logs, NETWORK_ERROR);
 
-      // The DNS queries that reached the recorder came from phases Portage did not sandbox: exactly the allowed ones.
-      const seen = new Set(readFileSync(dnsLog, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[0]));
-      for (const a of exp.attempts.filter((x) => x.kind === 'dns' && x.hostname)) {
-        const name = (a.hostname as string).toLowerCase();
-        if (a.allowed) assert.ok(seen.has(name), `${name} (${a.phase}) is expected allowed, but Portage sandboxed it; unsandboxed queries: ${[...seen].join(' ') || 'none'}`);
-        else assert.ok(!seen.has(name), `${name} (${a.phase}) is expected blocked, but Portage let it out`);
-      }
-      rmSync(runDir, { recursive: true, force: true });
-    });
+        // The DNS queries that reached the recorder came from phases Portage did not sandbox: exactly the allowed ones.
+        const seen = new Set(readFileSync(dnsLog, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[0]));
+        for (const a of exp.attempts.filter((x) => x.kind === 'dns' && x.hostname)) {
+          const name = (a.hostname as string).toLowerCase();
+          if (a.allowed) assert.ok(seen.has(name), `${name} (${a.phase}) is expected allowed, but Portage sandboxed it; unsandboxed queries: ${[...seen].join(' ') || 'none'}`);
+          else assert.ok(!seen.has(name), `${name} (${a.phase}) is expected blocked, but Portage let it out`);
+        }
+        rmSync(runDir, { recursive: true, force: true });
+      });
+    }
   }
 });

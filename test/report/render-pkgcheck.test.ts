@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { BuildResult, Report } from '../../src/model/types.js';
+import type { BuildResult, FindingKeyword, Report } from '../../src/model/types.js';
+// pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
+
 import { summarize } from '../../src/report/json.js';
 import { pkgcheckResults, pythonJsonDumps, renderPkgcheckJson } from '../../src/report/pkgcheck.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
@@ -33,9 +35,9 @@ describe('pkgcheck-json reporter', () => {
   it("writes pkgcheck's JsonReporter lines (tests/test_reporters.py, version scope)", () => {
     const r = report([
       withFindings('dev-libs/foo-0', { category: 'dev-libs', package: 'foo', version: '0' }, [
-        { keyword: 'BadFilename', level: 'warning', message: 'bad filenames: [ 0.tar.gz, foo.tar.gz ]' },
-        { keyword: 'ReadonlyVariable', level: 'warning', message: "read-only variable 'P' assigned, line 7: P=6" },
-        { keyword: 'UnquotedVariable', level: 'warning', message: 'unquoted variable D on lines: 5, 7' },
+        { keyword: 'BadFilename' as FindingKeyword, level: 'warning', message: 'bad filenames: [ 0.tar.gz, foo.tar.gz ]' },
+        { keyword: 'ReadonlyVariable' as FindingKeyword, level: 'warning', message: "read-only variable 'P' assigned, line 7: P=6" },
+        { keyword: 'UnquotedVariable' as FindingKeyword, level: 'warning', message: 'unquoted variable D on lines: 5, 7' },
       ]),
     ]);
     // Expected lines from pkgcore/pkgcheck tests/test_reporters.py TestJsonReporter (commit 7e2120a7).

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { BuildResult, Report } from '../../src/model/types.js';
+import type { BuildResult, FindingKeyword, Report } from '../../src/model/types.js';
+// pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
+
 import { summarize } from '../../src/report/json.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderPkgcheckXml } from '../../src/report/pkgcheck.js';
@@ -323,9 +325,9 @@ describe('pkgcheck-xml reporter', () => {
       name: 'dev-libs/foo-0',
       ebuild: { ...(b.ebuild as NonNullable<BuildResult['ebuild']>), category: 'dev-libs', package: 'foo', version: '0' },
       findings: [
-        { keyword: 'BadFilename', level: 'warning', message: 'bad filenames: [ 0.tar.gz, foo.tar.gz ]' },
-        { keyword: 'ReadonlyVariable', level: 'warning', message: "read-only variable 'P' assigned, line 7: P=6" },
-        { keyword: 'UnquotedVariable', level: 'warning', message: 'unquoted variable D on lines: 5, 7' },
+        { keyword: 'BadFilename' as FindingKeyword, level: 'warning', message: 'bad filenames: [ 0.tar.gz, foo.tar.gz ]' },
+        { keyword: 'ReadonlyVariable' as FindingKeyword, level: 'warning', message: "read-only variable 'P' assigned, line 7: P=6" },
+        { keyword: 'UnquotedVariable' as FindingKeyword, level: 'warning', message: 'unquoted variable D on lines: 5, 7' },
       ],
     };
     return { ...base, builds: [foo], summary: summarize([foo]) };

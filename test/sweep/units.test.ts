@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BuildResult } from '../../src/model/types.js';
+import { ebuildName, type BuildResult } from '../../src/model/types.js';
 import { discoverEbuilds, matchAtoms, parseShard, shardOf } from '../../src/sweep/discover.js';
 import { formatEta, progressLine } from '../../src/sweep/progress.js';
 import { ResultsFile } from '../../src/sweep/results.js';
@@ -28,9 +28,9 @@ describe('sweep units', function () {
       writeFileSync(path.join(tmp, c as string, p as string, `${p}-${v}.ebuild`), 'EAPI=8\n');
     }
     writeFileSync(path.join(tmp, 'a-cat/foo/metadata.xml'), '');
-    assert.deepEqual(discoverEbuilds(tmp).map((r) => r.name), ['a-cat/bar-1', 'a-cat/foo-10', 'a-cat/foo-2', 'b-cat/zed-1']);
-    assert.deepEqual(matchAtoms(discoverEbuilds(tmp), ['a-cat/foo']).map((r) => r.name), ['a-cat/foo-10', 'a-cat/foo-2']);
-    assert.deepEqual(matchAtoms(discoverEbuilds(tmp), ['a-cat/foo-2', 'b-cat/*']).map((r) => r.name), ['a-cat/foo-2', 'b-cat/zed-1']);
+    assert.deepEqual(discoverEbuilds(tmp).map(ebuildName), ['a-cat/bar-1', 'a-cat/foo-10', 'a-cat/foo-2', 'b-cat/zed-1']);
+    assert.deepEqual(matchAtoms(discoverEbuilds(tmp), ['a-cat/foo']).map(ebuildName), ['a-cat/foo-10', 'a-cat/foo-2']);
+    assert.deepEqual(matchAtoms(discoverEbuilds(tmp), ['a-cat/foo-2', 'b-cat/*']).map(ebuildName), ['a-cat/foo-2', 'b-cat/zed-1']);
     assert.throws(() => discoverEbuilds(path.join(tmp, 'a-cat')), /not an ebuild repository/);
     assert.throws(() => matchAtoms([], ['foo']), /not an atom/);
   });

@@ -1,29 +1,33 @@
 /** verdict/: the four verdicts, --fail-on order, Portage's phase policy, findings and their registry. */
 import assert from 'node:assert/strict';
 import type { Attempt } from '../../src/model/types.js';
-import { FINDING_KINDS, applyPolicy, failsOn, findings, isSandboxed, judge, serviceAt, verdictSeverity } from '../../src/verdict/index.js';
+import { FINDING_KINDS, applyPolicy, failsOn, findings, isSandboxed, judgeCommand, judgeEbuild, serviceAt, verdictSeverity, type EbuildPolicy } from '../../src/verdict/index.js';
 
 function attempt(over: Partial<Attempt> = {}): Attempt {
   return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 3, allowed: false, ...over };
 }
 const noDrops = { dropped: 0, undecodable: 0 };
-const ebuildPolicy = (properties: string[] = [], restrict: string[] = []) => ({ properties, restrict, allowTestNetwork: true });
+const ebuildPolicy = (properties: string[] = [], restrict: string[] = [], allowTest: string[] = ['network']): EbuildPolicy => ({ properties, restrict, allowTest });
+type End = Parameters<typeof judgeCommand>[0]['end'];
+const judge = (attempts: Attempt[], end: End) => judgeCommand({ attempts, end });
+const judgeAsEbuild = (attempts: Attempt[], end: End, policy: EbuildPolicy) =>
+  judgeEbuild({ attempts, phases: [], log: '', policy, outcome: { stage: 'build', ...end } });
 
 describe('verdicts', () => {
   it('clean, tolerates, breaks, fails-without-network', () => {
-    assert.equal(judge({ attempts: [], exitCode: 0, capture: noDrops }).verdict, 'clean');
-    assert.equal(judge({ attempts: [attempt()], exitCode: 0, capture: noDrops }).verdict, 'tolerates');
-    assert.equal(judge({ attempts: [attempt()], exitCode: 1, capture: noDrops }).verdict, 'breaks');
-    assert.equal(judge({ attempts: [], exitCode: 3, capture: noDrops }).verdict, 'fails-without-network');
-    assert.equal(judge({ attempts: [attempt()], exitCode: null, signal: 'SIGKILL', capture: noDrops }).verdict, 'breaks');
-    assert.equal(judge({ attempts: [], exitCode: 0, timedOut: true, capture: noDrops }).verdict, 'fails-without-network');
+    assert.equal(judge([], { exitCode: 0, capture: noDrops }).verdict, 'clean');
+    assert.equal(judge([attempt()], { exitCode: 0, capture: noDrops }).verdict, 'tolerates');
+    assert.equal(judge([attempt()], { exitCode: 1, capture: noDrops }).verdict, 'breaks');
+    assert.equal(judge([], { exitCode: 3, capture: noDrops }).verdict, 'fails-without-network');
+    assert.equal(judge([attempt()], { exitCode: null, signal: 'SIGKILL', capture: noDrops }).verdict, 'breaks');
+    assert.equal(judge([], { exitCode: 0, timedOut: true, capture: noDrops }).verdict, 'fails-without-network');
   });
 
   it('allowed attempts never count toward breaks or tolerates', () => {
     const a = attempt({ phase: 'pkg_setup' });
-    assert.equal(judge({ attempts: [a], exitCode: 0, capture: noDrops, policy: ebuildPolicy() }).verdict, 'clean');
-    assert.equal(judge({ attempts: [a], exitCode: 1, capture: noDrops, policy: ebuildPolicy() }).verdict, 'fails-without-network');
-    assert.equal(judge({ attempts: [a], exitCode: 1, capture: noDrops }).verdict, 'breaks', 'a plain command has no policy');
+    assert.equal(judgeAsEbuild([a], { exitCode: 0, capture: noDrops }, ebuildPolicy()).verdict, 'clean');
+    assert.equal(judgeAsEbuild([a], { exitCode: 1, capture: noDrops }, ebuildPolicy()).verdict, 'fails-without-network');
+    assert.equal(judge([a], { exitCode: 1, capture: noDrops }).verdict, 'breaks', 'a plain command has no policy');
   });
 
   it('--fail-on: clean < fails-without-network < tolerates < breaks', () => {
@@ -47,7 +51,9 @@ describe("Portage's phase policy", () => {
   it('test_network opens src_test, live opens src_unpack, RESTRICT=network-sandbox opens every phase but depend', () => {
     assert.equal(isSandboxed('src_test', ebuildPolicy(['test_network'])), false);
     assert.equal(isSandboxed('src_compile', ebuildPolicy(['test_network'])), true);
-    assert.equal(isSandboxed('src_test', { properties: ['test_network'], restrict: [], allowTestNetwork: false }), true);
+    // Portage's doebuild gives src_test the network for PROPERTIES=test_network whatever ALLOW_TEST says (ALLOW_TEST
+    // only decides whether a RESTRICT=test suite runs at all: testsRestricted).
+    assert.equal(isSandboxed('src_test', ebuildPolicy(['test_network'], ['test'], [])), false);
     assert.equal(isSandboxed('src_unpack', ebuildPolicy(['live'])), false);
     assert.equal(isSandboxed('src_compile', ebuildPolicy([], ['network-sandbox'])), false);
     assert.equal(isSandboxed('depend', ebuildPolicy([], ['network-sandbox'])), true);
@@ -108,7 +114,7 @@ describe('findings', () => {
 
 describe('capture completeness', () => {
   it('a capture without its end marker is reported as incomplete', () => {
-    const f = findings([], { exitCode: 0, capture: { dropped: 0, unfinished: ['lo'] } });
+    const f = findings([], { exitCode: 0, capture: { dropped: 0, incomplete: ['lo'] } });
     assert.equal(f[0]?.keyword, 'CaptureIncomplete');
     assert.match(f[0]?.message ?? '', /no end marker on lo/);
   });

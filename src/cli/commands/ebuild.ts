@@ -1,8 +1,6 @@
 /** `netaudit ebuild [options] EBUILD...` */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../model/errors.js';
-import type { BuildResult } from '../../model/types.js';
-import type { Sandbox as SandboxType } from '../../sandbox/sandbox.js';
 import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
@@ -12,7 +10,7 @@ interface EbuildArgs extends AuditArgs {
   repo?: string;
   portage?: string;
   'log-dir': string;
-  'allow-test': string;
+  'allow-test'?: string;
   verbose: boolean;
   'keep-workdir': boolean;
 }
@@ -26,7 +24,11 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       .option('repo', { type: 'string', describe: 'repository for atoms (default: the repository containing each file, else the configured ones)', requiresArg: true })
       .option('portage', { type: 'string', describe: "Portage's ebuild program (default: ebuild on PATH, else /opt/netaudit; env NETAUDIT_PORTAGE)", requiresArg: true })
       .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
-      .option('allow-test', { type: 'string', default: 'network', describe: 'ALLOW_TEST for the build (network: tests with PROPERTIES=test_network run)' })
+      .option('allow-test', {
+        type: 'string',
+        describe: "ALLOW_TEST for the builds instead of your Portage configuration's (network: tests declaring PROPERTIES=test_network run, with the network)",
+        requiresArg: true,
+      })
       .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
@@ -36,7 +38,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
     assertPrerequisites();
-    const [{ locatePortage }, { readMetadata }, { auditEbuild }, { collectGarbage }, { makeReport }, { VERSION }, { renderEbuildLines }] = await Promise.all([
+    const [{ locatePortage }, { readMetadata }, { auditEbuilds }, { collectGarbage }, { makeReport }, { VERSION }, { renderEbuildLines }, { Sandbox }] = await Promise.all([
       import('../../portage/locate.js'),
       import('../../portage/metadata.js'),
       import('../../runner/ebuild.js'),
@@ -44,50 +46,44 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       import('../../report/json.js'),
       import('../../version.js'),
       import('../../report/ebuild-lines.js'),
+      import('../../sandbox/sandbox.js'),
     ]);
     const install = locatePortage({ portage: args.portage });
     await collectGarbage();
     // The first sandbox is set up while Portage reads the metadata (a Python start-up, ~0.2 s).
-    const { Sandbox } = await import('../../sandbox/sandbox.js');
-    let ahead: Promise<SandboxType> | undefined = Sandbox.create();
+    const ahead = Sandbox.create();
     ahead.catch(() => undefined);
     let metas;
     try {
-      metas = await readMetadata(install, args.ebuilds.map(String), args.repo);
+      metas = await readMetadata(install, args.ebuilds.map(String), { repo: args.repo, allowTest: args['allow-test'] });
     } catch (e) {
       await ahead.then((s) => s.destroy(), () => undefined);
       throw e;
     }
+    const color = args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR);
     const stop = interruption();
-    const builds: BuildResult[] = [];
     try {
-      for (const meta of metas) {
-        if (stop.signal.aborted) break;
-        const audit = await auditEbuild({
-          install,
-          meta,
-          logDir: args['log-dir'],
-          allowTest: args['allow-test'],
-          keepWorkdir: args['keep-workdir'],
-          timeoutMs,
-          pcapDir: args.pcap ? `${args.pcap}/${meta.category}/${meta.pf}` : undefined,
-          onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
-          signal: stop.signal,
-          ...(ahead ? { sandbox: ahead } : {}),
-        });
-        ahead = undefined;
-        for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
-        if (audit.interrupted) break;
-        builds.push(audit.result);
-        if (!args.quiet) process.stdout.write(renderEbuildLines(audit.result, { color: args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR) }));
-      }
-      if (ahead) await ahead.then((s) => s.destroy(), () => undefined);
-      if (stop.signal.aborted) {
+      const { results, interrupted } = await auditEbuilds({
+        install,
+        metas,
+        sandbox: ahead,
+        logDir: args['log-dir'],
+        allowTest: args['allow-test'],
+        keepWorkdir: args['keep-workdir'],
+        timeoutMs,
+        pcapDir: args.pcap,
+        onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
+        signal: stop.signal,
+        onResult: (b) => {
+          if (!args.quiet) process.stdout.write(renderEbuildLines(b, { color }));
+        },
+        onTeardownProblem: (t) => process.stderr.write(`netaudit: warning: teardown: ${t}\n`),
+      });
+      if (interrupted) {
         process.exitCode = stop.exitCode();
         return;
       }
-      const report = makeReport('ebuild', builds, VERSION);
-      process.exitCode = await emitReport(report, { json: args.json, quiet: true, failOn: args['fail-on'] });
+      process.exitCode = await emitReport(makeReport('ebuild', results, VERSION), { json: args.json, quiet: true, failOn: args['fail-on'] });
     } finally {
       stop.dispose();
     }

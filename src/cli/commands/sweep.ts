@@ -2,7 +2,8 @@
 import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../model/errors.js';
-import { parseDuration, type FailOn } from '../options.js';
+import { FAIL_ON, type FailOn } from '../../model/types.js';
+import { parseDuration } from '../options.js';
 import { interruption } from '../signals.js';
 
 interface SweepArgs {
@@ -15,7 +16,7 @@ interface SweepArgs {
   resume: boolean;
   timeout?: string;
   portage?: string;
-  'allow-test': string;
+  'allow-test'?: string;
   'fail-on': FailOn;
 }
 
@@ -33,8 +34,8 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'continue an interrupted sweep in --out, skipping finished packages' })
       .option('timeout', { type: 'string', describe: 'per-package limit (e.g. 30m)', requiresArg: true })
       .option('portage', { type: 'string', describe: "Portage's ebuild program", requiresArg: true })
-      .option('allow-test', { type: 'string', default: 'network', describe: 'ALLOW_TEST for the builds' })
-      .option('fail-on', { choices: ['breaks', 'tolerates', 'never'] as const, default: 'breaks' as FailOn, describe: 'exit 1 when a package is at or above this verdict' })
+      .option('allow-test', { type: 'string', describe: "ALLOW_TEST for the builds instead of your Portage configuration's", requiresArg: true })
+      .option('fail-on', { choices: FAIL_ON, default: 'breaks' as FailOn, describe: 'exit 1 when a package is at or above this verdict' })
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
       .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
