@@ -5,7 +5,7 @@
  * end without a word; so the file header is checked here first (a nanosecond file is read by handing the
  * parser a copy with the microsecond magic), and the bytes the records account for are compared with the
  * file size to tell a cut-off file. A file cut inside a record yields the frames before it and
- * `truncated: true`; a record header claiming more bytes than any capture could hold ends the read the same
+ * `incomplete: true`; a record header claiming more bytes than any capture could hold ends the read the same
  * way. A file that is not a pcap at all is E_BAD_PCAP.
  */
 import { readFile } from 'node:fs/promises';
@@ -19,9 +19,13 @@ export interface PcapContents {
   linkType: number;
   snapLength: number;
   frames: RawFrame[];
-  /** The file ends inside a record, or a record header is bogus: `frames` holds the records before it. */
-  truncated: boolean;
-  /** What was wrong at the end, when truncated ("record 7 cut after 20 of 74 bytes"). */
+  /**
+   * The capture did not finish: the file ends inside a record, or a record header is bogus; `frames` holds
+   * the records before it. (The one name netaudit uses for a capture that did not finish, also in
+   * CaptureResult and the verdict's input.)
+   */
+  incomplete: boolean;
+  /** What was wrong at the end, when incomplete ("record 7 cut after 20 of 74 bytes"). */
   truncation?: string;
   /** Timestamps were in nanoseconds (magic a1b23c4d). */
   nanosecond: boolean;
@@ -148,13 +152,13 @@ export function readPcapBuffer(input: Uint8Array, file = '(capture in memory)'):
         reject(badPcap(file, 'no file header'));
         return;
       }
-      const contents: PcapContents = { linkType, snapLength, frames, truncated: false, nanosecond: header.nanosecond };
+      const contents: PcapContents = { linkType, snapLength, frames, incomplete: false, nanosecond: header.nanosecond };
       if (bogus !== undefined) {
-        contents.truncated = true;
+        contents.incomplete = true;
         contents.truncation = bogus;
       } else if (consumed < total) {
         const left = total - consumed;
-        contents.truncated = true;
+        contents.incomplete = true;
         contents.truncation =
           left < RECORD_HEADER
             ? `record ${frames.length} header cut after ${left} of ${RECORD_HEADER} bytes`

@@ -15,7 +15,7 @@ interface Expect {
   error?: string;
   messageIncludes?: string;
   frames?: number;
-  truncated?: boolean;
+  incomplete?: boolean;
   linkType?: number;
   nanosecond?: boolean;
   sameFramesAs?: string;
@@ -60,7 +60,7 @@ describe('capture/pcap', () => {
     const p = await readPcapFile(path);
     assert.equal(p.linkType, LINKTYPE.ETHERNET);
     assert.equal(p.snapLength, 1600);
-    assert.equal(p.truncated, false);
+    assert.equal(p.incomplete, false);
     assert.equal(p.nanosecond, false);
     assert.equal(p.truncation, undefined);
     // Walk the records by hand and compare.
@@ -89,9 +89,9 @@ describe('capture/pcap', () => {
     assert.equal((await readPcapFile(join(PCAP_DIR, 'cooked', 'any-sll2.pcap'))).linkType, LINKTYPE.LINUX_SLL2);
   });
 
-  it('a header-only capture has no frames and is not truncated', async () => {
+  it('a header-only capture has no frames and is not incomplete', async () => {
     const p = await readPcapFile(join(PCAP_DIR, 'curl-v4', 'lo.pcap'));
-    assert.deepEqual([p.frames.length, p.truncated, p.linkType], [0, false, LINKTYPE.ETHERNET]);
+    assert.deepEqual([p.frames.length, p.incomplete, p.linkType], [0, false, LINKTYPE.ETHERNET]);
   });
 
   it('readPcapBuffer takes a plain Uint8Array; frames are views, not copies', async () => {
@@ -133,17 +133,17 @@ describe('capture/pcap', () => {
     await rejectsWith(readPcapBuffer(Buffer.from('not a pcap file at all, no'), 'veth capture'), 'E_BAD_PCAP', /^malformed pcap veth capture: bad magic number 0x6e6f7420 \(not a pcap file\) — re-capture it or check the path$/);
   });
 
-  it('a record cut short at the end: the frames before it, truncated', async () => {
+  it('a record cut short at the end: the frames before it, incomplete', async () => {
     const full = pcap(LINKTYPE.RAW, [
       { sec: 1, frac: 0, data: Buffer.alloc(40, 0x45) },
       { sec: 2, frac: 0, data: Buffer.alloc(40, 0x45) },
     ]);
     const midData = await readPcapBuffer(full.subarray(0, full.length - 10));
-    assert.deepEqual([midData.frames.length, midData.truncated, midData.truncation], [1, true, 'record 1 cut after 30 of 40 bytes']);
+    assert.deepEqual([midData.frames.length, midData.incomplete, midData.truncation], [1, true, 'record 1 cut after 30 of 40 bytes']);
     const midHeader = await readPcapBuffer(full.subarray(0, 24 + 56 + 5));
-    assert.deepEqual([midHeader.frames.length, midHeader.truncated, midHeader.truncation], [1, true, 'record 1 header cut after 5 of 16 bytes']);
+    assert.deepEqual([midHeader.frames.length, midHeader.incomplete, midHeader.truncation], [1, true, 'record 1 header cut after 5 of 16 bytes']);
     const exact = await readPcapBuffer(full.subarray(0, 24 + 56));
-    assert.deepEqual([exact.frames.length, exact.truncated], [1, false]);
+    assert.deepEqual([exact.frames.length, exact.incomplete], [1, false]);
   });
 
   it('nanosecond magic: fractions are nanoseconds', async () => {
@@ -153,7 +153,7 @@ describe('capture/pcap', () => {
   });
 
   for (const [file, { description, expect }] of Object.entries(manifest)) {
-    if (expect.error === undefined && expect.truncated === undefined) continue;
+    if (expect.error === undefined && expect.incomplete === undefined) continue;
     it(`broken/${file}: ${description}`, async () => {
       const path = join(BROKEN, file);
       if (expect.error !== undefined) {
@@ -162,13 +162,13 @@ describe('capture/pcap', () => {
       }
       const p = await readPcapFile(path);
       assert.equal(p.frames.length, expect.frames);
-      assert.equal(p.truncated, expect.truncated);
+      assert.equal(p.incomplete, expect.incomplete);
       if (expect.linkType !== undefined) assert.equal(p.linkType, expect.linkType);
-      if (expect.truncated) assert.ok(p.truncation, 'says why');
+      if (expect.incomplete) assert.ok(p.truncation, 'says why');
       if (expect.messageIncludes) assert.ok(p.truncation?.includes(expect.messageIncludes), p.truncation);
       if (expect.nanosecond !== undefined) assert.equal(p.nanosecond, expect.nanosecond);
       // Files that are a cut or re-encoded copy of a capture: the frames before the damage are intact.
-      if (!expect.truncated && expect.sameFramesAs === undefined) return;
+      if (!expect.incomplete && expect.sameFramesAs === undefined) return;
       const source = await readPcapFile(join(PCAP_DIR, expect.sameFramesAs ?? 'curl-v4/veth.pcap'));
       for (const f of p.frames) {
         const o = source.frames[f.index];

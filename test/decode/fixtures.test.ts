@@ -28,7 +28,7 @@ describe('decode: fixture captures', () => {
       const got: Record<string, FileSummary> = {};
       for (const f of s.files) {
         const pcap = await readPcapFile(join(s.dir, f));
-        assert.equal(pcap.truncated, false, `${f} is truncated`);
+        assert.equal(pcap.incomplete, false, `${f} is incomplete`);
         got[f] = summarize(pcap.linkType, pcap.snapLength, pcap.frames, sourceOf(f));
         // decodeFrames agrees with frame-by-frame decoding.
         const d = decodeFrames(pcap.linkType, pcap.frames, sourceOf(f));
