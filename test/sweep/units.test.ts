@@ -1,10 +1,19 @@
-/** Pure parts of the sweep: discovery order, atoms, shards, progress text (the results file: results.test.ts). */
+/** Pure parts of the sweep: discovery order, atoms, shards, the results file's crash safety, progress text. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BuildResult } from '../../src/model/types.js';
 import { discoverEbuilds, matchAtoms, parseShard, shardOf } from '../../src/sweep/discover.js';
 import { formatEta, progressLine } from '../../src/sweep/progress.js';
+import { ResultsFile } from '../../src/sweep/results.js';
+
+/** A build that follows the schema (results.jsonl is validated on resume): an ebuild build has its ebuild block. */
+function build(name: string, verdict: BuildResult['verdict'] = 'clean'): BuildResult {
+  const [category = '', pf = ''] = name.split('/');
+  const ebuild = { category, package: pf.slice(0, pf.lastIndexOf('-')), version: pf.slice(pf.lastIndexOf('-') + 1), path: `/repo/${name}.ebuild` };
+  return { name, kind: 'ebuild', command: [], exitCode: 0, durationMs: 1, verdict, attempts: [], findings: [], capture: { packets: 0, dropped: 0 }, ebuild };
+}
 
 describe('sweep units', function () {
   let tmp: string;
@@ -38,6 +47,22 @@ describe('sweep units', function () {
     assert.deepEqual(shardOf(items, { index: 2, count: 3 }), shards[1]);
     assert.deepEqual(parseShard('2/3'), { index: 2, count: 3 });
     for (const bad of ['0/3', '4/3', '1/0', 'x', '1-3']) assert.throws(() => parseShard(bad), /--shard/);
+  });
+
+  it('results.jsonl: a line cut short by a crash is dropped, nothing is written twice (more in results.test.ts)', async () => {
+    const file = path.join(tmp, 'results.jsonl');
+    const r = new ResultsFile(file);
+    r.append(build('a/x-1'));
+    r.append(build('a/y-1', 'breaks'));
+    r.append(build('a/x-1'));
+    r.close();
+    appendFileSync(file, JSON.stringify(build('a/z-1')).slice(0, 40));
+    const again = new ResultsFile(file);
+    assert.deepEqual((await again.load()).map((b) => b.name), ['a/x-1', 'a/y-1']);
+    assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2, 'the partial line is gone');
+    again.append(build('a/z-1'));
+    again.close();
+    assert.deepEqual((await new ResultsFile(file).load()).map((b) => b.name), ['a/x-1', 'a/y-1', 'a/z-1']);
   });
 
   it('progress: counts per verdict and an ETA', () => {
