@@ -1,6 +1,8 @@
 // Compile reports/report.schema.json with ajv to standalone ESM code, so that validating a report at run time
 // needs neither ajv nor a compile (see DESIGN.md, performance notes). Runs after tsc in `npm run build`: it takes
-// the ajv options from the compiled src/report/validate.ts, the same ones as the run-time fallback.
+// the ajv options and the export names from the compiled src/report/validate.ts, the same ones as the run-time
+// fallback. Two validators: the whole report (`validate`, also the default export) and one build of it
+// (`validateBuild`, #/definitions/build: a line of a sweep's results.jsonl).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +13,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const schemaFile = path.join(root, 'reports/report.schema.json');
 const outFile = path.join(root, 'dist/src/report/schema-validator.generated.js');
 
-const { AJV_OPTIONS } = await import(new URL('../dist/src/report/validate.js', import.meta.url).href);
+const { AJV_OPTIONS, SCHEMA_EXPORTS } = await import(new URL('../dist/src/report/validate.js', import.meta.url).href);
 const schema = JSON.parse(await readFile(schemaFile, 'utf8'));
 const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
-const code = standaloneCode(ajv, ajv.compile(schema));
+ajv.addSchema(schema);
+const exports = Object.fromEntries(Object.entries(SCHEMA_EXPORTS).map(([name, pointer]) => [name, `${schema.$id}${pointer}`]));
+for (const [name, ref] of Object.entries(exports)) {
+  let found;
+  try {
+    found = ajv.getSchema(ref);
+  } catch {
+    found = undefined;
+  }
+  if (!found) {
+    console.error(`build-schema: ${ref} (for ${name}) is not in ${path.relative(root, schemaFile)}`);
+    process.exit(1);
+  }
+}
+const code = `${standaloneCode(ajv, exports)}\nexport default validate;\n`;
 
 // The generated module must stand alone: a require() of ajv's runtime helpers would fail in ESM.
 if (/\brequire\(/.test(code)) {

@@ -103,11 +103,12 @@ export class Capture {
         this.child.kill('SIGKILL');
         const message = `starting the ${this.options.source} capture: ${why}`;
         const missing = notFound ? CAPTURE_TOOLS.filter((t) => !which(t)) : [];
-        reject(
-          missing.length
-            ? new MissingToolError(missing, `${message} — install ${missing.join(', ')} ('netaudit doctor' prints the command)`)
-            : new SetupError(`the ${this.options.source} capture`, message),
-        );
+        const error = missing.length
+          ? new MissingToolError(missing, `${message} — install ${missing.join(', ')} ('netaudit doctor' prints the command)`)
+          : new SetupError(`the ${this.options.source} capture`, message);
+        // Nobody holds this capture once start() has failed: it is reaped before the failure is reported.
+        // (No pid: spawn itself failed, there is no process.)
+        void (this.child.pid === undefined ? Promise.resolve() : this.exited).then(() => reject(error));
       };
       this.child.once('error', onError);
       this.child.once('close', onClose);
@@ -147,16 +148,18 @@ export class Capture {
    * Stop tcpdump and collect the capture. Once the sentinel is in, everything the build sent has been written
    * out (-U), so tcpdump is asked for its statistics (SIGUSR1) and then killed: a graceful SIGTERM costs
    * 25-50 ms of teardown per capture. Without the sentinel, SIGTERM lets it write out what it holds.
+   * After a kill the process may still be exiting: whoever stops a capture must also await reaped().
    */
   async stop(): Promise<CaptureResult> {
     const alive = (): boolean => this.child.exitCode === null && this.child.signalCode === null;
     if (alive() && this.sentinelSeen && (await this.requestStats(300))) {
       // Its exit takes the kernel another 20-40 ms (closing a packet socket waits for an RCU grace period);
-      // nothing more can come from it, so that is not waited for here. It is gone before the namespace is.
+      // nothing more can come from it, so the results are returned at once and the exit is awaited in
+      // reaped(), alongside the rest of the teardown (Sandbox.destroy). The child stays referenced, so node
+      // cannot end before it has reaped it.
       this.child.kill('SIGKILL');
       this.child.stdout?.destroy();
       this.child.stderr?.destroy();
-      this.child.unref();
     } else {
       if (alive()) this.child.kill('SIGTERM');
       const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
@@ -195,9 +198,17 @@ export class Capture {
     });
   }
 
-  /** Kill without collecting (teardown after a failure). */
+  /** Kill without collecting (teardown after a failure); resolves once the process is reaped. */
   kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  /**
+   * Resolves once tcpdump has exited and node has reaped it (waitpid: no zombie remains). It does not end the
+   * process: after stop(), or when it ends by itself.
+   */
+  reaped(): Promise<void> {
     return this.exited;
   }
 }

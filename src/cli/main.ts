@@ -2,7 +2,15 @@
 /**
  * netaudit's entry: wires the commands and turns errors into one line and an exit code. Commands load what
  * they need when they run (startup time is part of every audit's overhead).
+ *
+ * Importing this module runs nothing: `parser()` builds the command line parser (tests call
+ * `parser().parseAsync([...])` in-process), `main()` parses, runs and maps the outcome to an exit code, and the
+ * guard at the bottom calls it only when this file is the program (`node dist/src/cli/main.js`, or npm's
+ * `netaudit` symlink to it).
  */
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, isNetauditError, UsageError } from '../model/errors.js';
@@ -15,8 +23,22 @@ import { sweepCommand } from './commands/sweep.js';
 import { VERSION } from '../version.js';
 import { trace } from '../util/trace.js';
 
-export function parser(args: string[]) {
-  return yargs(args)
+export interface ParserOptions {
+  /** Terminal width for --help (default: stdout's, else 100; at most 110). */
+  readonly columns?: number;
+}
+
+/**
+ * A fresh parser with every command. One per parse: a yargs instance keeps state from one parse to the next
+ * (commands and failures of the first leak into the second; yargs' maintainers advise a new instance per
+ * parse), so this is a factory rather than one shared `parser` constant.
+ *
+ * It never exits the process: a bad command line fails with UsageError (yargs' own complaints carry `seeHelp`;
+ * yargs throws those from parseAsync() itself, before any promise, so callers await inside try or an async
+ * function), a command's failure rejects with its own error, and --help/--version only print.
+ */
+export function parser(options: ParserOptions = {}) {
+  return yargs()
     .scriptName('netaudit')
     .parserConfiguration({ 'populate--': true })
     .command(runCommand)
@@ -25,32 +47,83 @@ export function parser(args: string[]) {
     .command(reportCommand)
     .command(doctorCommand)
     .command(gcCommand)
-    .demandCommand(1, 'name a command: run, ebuild, sweep, report, doctor, gc (see --help)')
+    .demandCommand(1, 'name a command: run, ebuild, sweep, report, doctor, gc')
     .strict()
     .version(VERSION)
     .help()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .wrap(Math.min(110, options.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg, { seeHelp: true });
+      // Some of yargs' messages span lines ("Invalid values:\n  Argument: ..."); ours are one line.
+      throw new UsageError(oneLine(msg), { seeHelp: true });
     });
 }
 
-export async function main(args: string[]): Promise<void> {
+/** Where main() writes and what it reads; the process's own by default. Commands still use the process's. */
+export interface MainIO {
+  readonly stdout?: NodeJS.WritableStream & { columns?: number };
+  readonly stderr?: NodeJS.WritableStream;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Parse `args` (without node and the script), run the command, and return the exit code: the command's own
+ * (commands set process.exitCode: 0/1 for the verdict, 128+N after a signal), or exitCodeFor(error) with the
+ * error as one line on stderr. process.exitCode is left as it was found.
+ */
+export async function main(args: readonly string[], io: MainIO = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const before = process.exitCode;
+  process.exitCode = undefined;
   try {
-    await parser(args).parseAsync();
+    // With a callback, yargs hands over what --help/--version print instead of writing it to the console.
+    await parser({ columns: stdout.columns }).parseAsync([...args], {}, (_err, _argv, output) => {
+      if (output) stdout.write(`${output}\n`);
+    });
+    return Number(process.exitCode ?? 0);
   } catch (e) {
-    if (e instanceof UsageError && e.seeHelp) {
-      process.stderr.write(`netaudit: ${e.message} — see netaudit --help\n`);
-    } else if (isNetauditError(e)) {
-      process.stderr.write(`netaudit: ${e.message}\n`);
-    } else {
-      process.stderr.write(`netaudit: internal error: ${(e as Error).message}\n`);
-      if (process.env.NETAUDIT_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-    }
-    process.exitCode = exitCodeFor(e);
+    stderr.write(errorLine(e));
+    if (!isNetauditError(e) && env.NETAUDIT_DEBUG) stderr.write(`${(e as Error).stack}\n`);
+    return exitCodeFor(e);
+  } finally {
+    process.exitCode = before;
   }
 }
 
-trace('main loaded');
-await main(hideBin(process.argv));
+/** The one line netaudit prints for an error that ended a command. */
+export function errorLine(e: unknown): string {
+  if (e instanceof UsageError && e.seeHelp) return `netaudit: ${oneLine(e.message)} — see netaudit --help\n`;
+  if (isNetauditError(e)) return `netaudit: ${oneLine(e.message)}\n`;
+  return `netaudit: internal error: ${oneLine(String((e as Error | undefined)?.message ?? e))}\n`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Whether the module at `moduleUrl` is the program node was started with. `script` (process.argv[1]) may be a
+ * symlink (npm installs `bin` as one), relative, or lack the .js; node itself runs the resolved file, unless
+ * --preserve-symlinks-main keeps the link's own path.
+ */
+export function isMainModule(moduleUrl: string, script: string | undefined = process.argv[1]): boolean {
+  if (!script) return false;
+  const given = path.resolve(script);
+  for (const file of [given, `${given}.js`]) {
+    if (pathToFileURL(file).href === moduleUrl) return true;
+    try {
+      if (pathToFileURL(realpathSync(file)).href === moduleUrl) return true;
+    } catch {
+      /* no such file: try the next spelling */
+    }
+  }
+  return false;
+}
+
+if (isMainModule(import.meta.url)) {
+  trace('main loaded');
+  process.exitCode = await main(hideBin(process.argv));
+}

@@ -1,14 +1,15 @@
 /**
  * Validating a report against the contract: reports/report.schema.json (compiled by ajv to standalone code at
  * build time, see scripts/build-schema.mjs) plus the checks a schema cannot express (summary counts match the
- * builds; a finding's attempt index points at an attempt).
+ * builds; a finding's attempt index points at an attempt). One build alone (a line of a sweep's results.jsonl)
+ * is validated against the schema's #/definitions/build and the same per-build checks.
  *
  * Loading is lazy: nothing here imports ajv at module load. The standalone validator is imported on first use;
  * only when it is missing (no `npm run build` yet) is the schema compiled with ajv at run time.
  */
 import { fileURLToPath } from 'node:url';
 import { BadReportError } from '../model/errors.js';
-import { VERDICTS, type Report } from '../model/types.js';
+import { VERDICTS, type BuildResult, type Report } from '../model/types.js';
 
 export type ValidationResult = { ok: true } | { ok: false; errors: string[] };
 
@@ -44,6 +45,13 @@ export const SCHEMA_URL = new URL('../../../reports/report.schema.json', import.
 /** Written by scripts/build-schema.mjs next to the compiled validate.js. */
 export const GENERATED_URL = new URL('./schema-validator.generated.js', import.meta.url);
 
+/**
+ * The validators the generated module exports, each a JSON pointer into the schema ('' is the whole report).
+ * scripts/build-schema.mjs compiles exactly these; the run-time fallback resolves the same pointers.
+ */
+export const SCHEMA_EXPORTS = { validate: '', validateBuild: '#/definitions/build' } as const;
+type SchemaPart = keyof typeof SCHEMA_EXPORTS;
+
 /** At most this many messages are returned; the first is what users see. */
 const MAX_ERRORS = 20;
 
@@ -54,30 +62,39 @@ const cache = new Map<string, Promise<SchemaValidator>>();
  * compiling the schema when the generated file does not exist. `generatedUrl` is for tests.
  */
 export function loadSchemaValidator(source: ValidatorSource = 'auto', generatedUrl: URL = GENERATED_URL): Promise<SchemaValidator> {
-  const key = `${source} ${generatedUrl.href}`;
+  return loadPart('validate', source, generatedUrl);
+}
+
+/** The validator of one build (#/definitions/build), loaded as loadSchemaValidator loads the report's. */
+export function loadBuildValidator(source: ValidatorSource = 'auto', generatedUrl: URL = GENERATED_URL): Promise<SchemaValidator> {
+  return loadPart('validateBuild', source, generatedUrl);
+}
+
+function loadPart(part: SchemaPart, source: ValidatorSource, generatedUrl: URL): Promise<SchemaValidator> {
+  const key = `${part} ${source} ${generatedUrl.href}`;
   let loading = cache.get(key);
   if (!loading) {
-    loading = load(source, generatedUrl);
+    loading = load(part, source, generatedUrl);
     cache.set(key, loading);
     loading.catch(() => cache.delete(key));
   }
   return loading;
 }
 
-async function load(source: ValidatorSource, generatedUrl: URL): Promise<SchemaValidator> {
-  if (source === 'runtime') return compileAtRuntime();
+async function load(part: SchemaPart, source: ValidatorSource, generatedUrl: URL): Promise<SchemaValidator> {
+  if (source === 'runtime') return compileAtRuntime(part);
   try {
-    return await importStandalone(generatedUrl);
+    return await importStandalone(generatedUrl, part);
   } catch (e) {
-    if (source === 'auto' && isModuleNotFound(e, generatedUrl)) return compileAtRuntime();
+    if (source === 'auto' && isModuleNotFound(e, generatedUrl)) return compileAtRuntime(part);
     throw e;
   }
 }
 
-async function importStandalone(url: URL): Promise<SchemaValidator> {
-  const mod = (await import(url.href)) as { default?: unknown; validate?: unknown };
-  const fn = mod.default ?? mod.validate;
-  if (typeof fn !== 'function') throw new Error(`${url.pathname} does not export a validate function; run npm run build`);
+async function importStandalone(url: URL, part: SchemaPart): Promise<SchemaValidator> {
+  const mod = (await import(url.href)) as Record<string, unknown>;
+  const fn = mod[part] ?? (part === 'validate' ? mod.default : undefined);
+  if (typeof fn !== 'function') throw new Error(`${url.pathname} does not export ${part}; run npm run build`);
   return fn as SchemaValidator;
 }
 
@@ -88,18 +105,32 @@ function isModuleNotFound(e: unknown, url: URL): boolean {
   return err.url === url.href || (typeof err.message === 'string' && err.message.includes(fileURLToPath(url)));
 }
 
-async function compileAtRuntime(): Promise<SchemaValidator> {
+async function compileAtRuntime(part: SchemaPart): Promise<SchemaValidator> {
   const [{ readFile }, ajvModule] = await Promise.all([import('node:fs/promises'), import('ajv')]);
   // ajv is CommonJS: the default import is module.exports, whose `default` is the Ajv class.
   const Ajv = ajvModule.default.default;
-  const schema = JSON.parse(await readFile(SCHEMA_URL, 'utf8')) as object;
-  return new Ajv({ ...AJV_OPTIONS }).compile(schema) as SchemaValidator;
+  const schema = JSON.parse(await readFile(SCHEMA_URL, 'utf8')) as { $id: string };
+  const ajv = new Ajv({ ...AJV_OPTIONS });
+  ajv.addSchema(schema);
+  const validate = ajv.getSchema(`${schema.$id}${SCHEMA_EXPORTS[part]}`);
+  if (!validate) throw new Error(`${SCHEMA_URL.pathname} has no ${SCHEMA_EXPORTS[part] || 'root'} schema for ${part}`);
+  return validate as SchemaValidator;
 }
 
 /** Validate against the schema and the semantic checks; messages look like `/builds/0/attempts/2/port: must be <= 65535`. */
 export async function validateReport(report: unknown, source: ValidatorSource = 'auto'): Promise<ValidationResult> {
   const validate = await loadSchemaValidator(source);
   const errors = validate(report) ? semanticErrors(report as Report) : schemaErrors(validate.errors ?? [], report);
+  return errors.length ? { ok: false, errors: errors.slice(0, MAX_ERRORS) } : { ok: true };
+}
+
+/**
+ * Validate one build (a line of results.jsonl) against #/definitions/build and the per-build checks; messages
+ * are relative to the build: `/attempts/0/port: must be <= 65535 (got 70000)`.
+ */
+export async function validateBuild(build: unknown, source: ValidatorSource = 'auto'): Promise<ValidationResult> {
+  const validate = await loadBuildValidator(source);
+  const errors = validate(build) ? findingIndexErrors(build as BuildResult, '') : schemaErrors(validate.errors ?? [], build);
   return errors.length ? { ok: false, errors: errors.slice(0, MAX_ERRORS) } : { ok: true };
 }
 
@@ -129,13 +160,18 @@ export function semanticErrors(report: Report): string[] {
     const got = report.summary[verdict];
     if (got !== n) errors.push(`/summary/${verdict}: must be ${n}, the number of builds with verdict ${verdict} (got ${got})`);
   }
-  report.builds.forEach((b, i) => {
-    b.findings.forEach((f, j) => {
-      if (f.attempt !== undefined && f.attempt >= b.attempts.length) {
-        const range = b.attempts.length ? `0..${b.attempts.length - 1}` : 'none: the build has no attempts';
-        errors.push(`/builds/${i}/findings/${j}/attempt: must index an attempt of the build (${range}) (got ${f.attempt})`);
-      }
-    });
+  report.builds.forEach((b, i) => errors.push(...findingIndexErrors(b, `/builds/${i}`)));
+  return errors;
+}
+
+/** A finding's attempt index must point at an attempt of its build; `at` is the build's JSON pointer. */
+function findingIndexErrors(build: BuildResult, at: string): string[] {
+  const errors: string[] = [];
+  build.findings.forEach((f, j) => {
+    if (f.attempt !== undefined && f.attempt >= build.attempts.length) {
+      const range = build.attempts.length ? `0..${build.attempts.length - 1}` : 'none: the build has no attempts';
+      errors.push(`${at}/findings/${j}/attempt: must index an attempt of the build (${range}) (got ${f.attempt})`);
+    }
   });
   return errors;
 }

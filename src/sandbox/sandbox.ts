@@ -26,6 +26,8 @@ export class Sandbox {
   readonly monitorNsPath: string;
   private readonly undo = new UndoStack();
   private captures: Capture[] = [];
+  /** Captures collect() stopped without waiting for their exit; destroy() reaps them. */
+  private stopped: Capture[] = [];
   private readonly sentinel = Buffer.from(`netaudit-end-${randomBytes(12).toString('hex')}`);
   private destroyed = false;
 
@@ -115,6 +117,7 @@ export class Sandbox {
     const [, nftLogged] = await Promise.all([waits, this.readNftCounters().then((n) => (debug('nft counters'), n))]);
     const results = await Promise.all(this.captures.map((c) => c.stop().then((r) => (debug(`stopped ${r.source}`), r))));
     debug('captures stopped');
+    this.stopped.push(...this.captures);
     this.captures = [];
     return { results, nftLogged: nftLogged === undefined ? undefined : Math.max(0, nftLogged - 1), sentinel: this.sentinel };
   }
@@ -134,10 +137,17 @@ export class Sandbox {
     }
   }
 
-  /** Remove everything this sandbox created. Safe to call twice; returns what could not be removed. */
+  /**
+   * Remove everything this sandbox created. Safe to call twice; returns what could not be removed. When it
+   * resolves, every capture process has been reaped: those collect() killed without waiting exit (20-40 ms
+   * each) while the namespaces are being removed, the others are killed and awaited by the undo stack.
+   */
   async destroy(): Promise<string[]> {
     if (this.destroyed) return [];
     this.destroyed = true;
-    return this.undo.unwind();
+    const stopped = this.stopped;
+    this.stopped = [];
+    const [failures] = await Promise.all([this.undo.unwind(), Promise.all(stopped.map((c) => c.reaped()))]);
+    return failures;
   }
 }

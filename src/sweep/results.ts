@@ -1,11 +1,16 @@
 /**
  * DIR/results.jsonl: one finished build per line, appended (and fsynced) as soon as it is known, so a sweep
  * killed at any moment — Ctrl-C, kill -9, power loss — loses at most the builds that were running. On resume,
- * a last line cut short by the crash is dropped (the file is truncated to its last whole line) and every
- * build already there is skipped; a build is never written twice.
+ * a last line cut short by the crash (no newline after it) is dropped: the file is truncated to its last whole
+ * line and that package is audited again. Every whole line must be a build of the report schema
+ * (#/definitions/build); any other line stops the resume with BadResultsError naming it, before anything is
+ * written, since a sweep cannot tell what such a line meant. Every build already there is skipped; a build is
+ * never written twice.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { BadResultsError } from '../model/errors.js';
 import type { BuildResult } from '../model/types.js';
+import { validateBuild } from '../report/validate.js';
 
 export class ResultsFile {
   private fd: number | undefined;
@@ -13,22 +18,36 @@ export class ResultsFile {
 
   constructor(readonly path: string) {}
 
-  /** Read what a previous run left; returns the builds already finished. */
-  load(): BuildResult[] {
+  /**
+   * Read what a previous run left; returns the builds already finished. Throws BadResultsError (with the 1-based
+   * line number) for a whole line that is not a build, leaving the file untouched.
+   */
+  async load(): Promise<BuildResult[]> {
     if (!existsSync(this.path)) return [];
     const text = readFileSync(this.path, 'utf8');
+    // What follows the last newline was being written when the sweep died.
     const end = text.lastIndexOf('\n') + 1;
-    if (end < text.length) truncateSync(this.path, Buffer.byteLength(text.slice(0, end)));
-    for (const line of text.slice(0, end).split('\n')) {
+    const builds: BuildResult[] = [];
+    const lines = text.slice(0, end).split('\n');
+    for (const [i, line] of lines.entries()) {
       if (!line.trim()) continue;
-      try {
-        const b = JSON.parse(line) as BuildResult;
-        if (typeof b.name === 'string' && typeof b.verdict === 'string') this.done.set(b.name, b);
-      } catch {
-        /* a damaged line: the build runs again */
-      }
+      builds.push(await this.parseLine(line, i + 1));
     }
+    if (end < text.length) truncateSync(this.path, Buffer.byteLength(text.slice(0, end)));
+    for (const b of builds) this.done.set(b.name, b);
     return [...this.done.values()];
+  }
+
+  private async parseLine(line: string, lineNo: number): Promise<BuildResult> {
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch (e) {
+      throw new BadResultsError(this.path, lineNo, [`bad JSON: ${(e as Error).message}`]);
+    }
+    const checked = await validateBuild(data);
+    if (!checked.ok) throw new BadResultsError(this.path, lineNo, checked.errors);
+    return data as BuildResult;
   }
 
   has(name: string): boolean {

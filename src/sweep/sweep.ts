@@ -70,7 +70,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     throw new UsageError(`${options.outDir} already holds a sweep — continue it with --resume, or choose another --out`, { option: '--out' });
   }
   mkdirSync(options.outDir, { recursive: true });
-  results.load();
+  await results.load();
   const wanted = new Set(refs.map(ebuildName));
   const pending = refs.filter((r) => !results.has(ebuildName(r)));
   // An ebuild Portage cannot read is a result of its own (MetadataError), not the end of the sweep.

@@ -1,4 +1,11 @@
-/** Small, labelled wrappers around child processes. Only src/sandbox and src/capture run privileged commands. */
+/**
+ * Small, labelled wrappers around child processes. netaudit runs as root, so whatever starts here runs as root
+ * unless it drops privileges itself. Who starts what: src/sandbox/ and src/capture/ set up and remove the
+ * namespaces, the veth, nftables rules and captures (ip, nsenter, nft, sysctl, tcpdump) and run the build in
+ * them; src/portage/ (metadata.ts: Portage's Python API) and src/runner/ (ebuild.ts: `ebuild … fetch` and
+ * `clean`, outside the sandbox) run Portage, which itself needs root and drops to the portage user for the
+ * phases (FEATURES=userpriv). decode/, analyze/, verdict/ and report/ start no process.
+ */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { MissingToolError, SetupError, UsageError } from '../model/errors.js';
 

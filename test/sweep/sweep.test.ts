@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { CLI, ROOT, netaudit } from '../helpers/cli.js';
-import { netauditNamespaces, waitFor } from '../helpers/host.js';
+import { namespacesOf, waitFor } from '../helpers/host.js';
 import { requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
@@ -85,16 +85,18 @@ describe('netaudit sweep @privileged @portage', function () {
     assert.ok(lines(results).length < names.length, 'killed before the end');
     const gc = await netaudit(['gc']);
     assert.equal(gc.code, 0, gc.stderr);
-    assert.deepEqual(netauditNamespaces(), []);
+    // Only this sweep's: other netaudit runs on the machine have namespaces of their own.
+    assert.deepEqual(namespacesOf(child.pid as number), []);
     const again = await netaudit(['sweep', REPO, '--out', out, '--jobs', '2', '--fail-on', 'never']);
     assert.equal(again.code, 2, 'without --resume an existing sweep is refused');
     assert.match(again.stderr, /--resume/);
-    const resumed = await netaudit(['sweep', REPO, '--out', out, '--resume', '--jobs', '2', '--fail-on', 'never']);
+    let resumedPid = 0;
+    const resumed = await netaudit(['sweep', REPO, '--out', out, '--resume', '--jobs', '2', '--fail-on', 'never'], { onSpawn: (pid) => (resumedPid = pid) });
     assert.equal(resumed.code, 0, resumed.stderr);
     const all = lines(results).map((b) => b.name);
     assert.deepEqual([...all].sort(), names, 'every package exactly once');
     assert.deepEqual(essence(read(path.join(out, 'report.json'))), essence(full));
-    assert.deepEqual(netauditNamespaces(), []);
+    assert.deepEqual(namespacesOf(resumedPid), []);
   });
 
   it('report diff of two sweeps where one fixture changed reports exactly that change', async function () {

@@ -8,8 +8,11 @@ import { discoverEbuilds, matchAtoms, parseShard, shardOf } from '../../src/swee
 import { formatEta, progressLine } from '../../src/sweep/progress.js';
 import { ResultsFile } from '../../src/sweep/results.js';
 
+/** A build that follows the schema (results.jsonl is validated on resume): an ebuild build has its ebuild block. */
 function build(name: string, verdict: BuildResult['verdict'] = 'clean'): BuildResult {
-  return { name, kind: 'ebuild', command: [], exitCode: 0, durationMs: 1, verdict, attempts: [], findings: [], capture: { packets: 0, dropped: 0 } };
+  const [category = '', pf = ''] = name.split('/');
+  const ebuild = { category, package: pf.slice(0, pf.lastIndexOf('-')), version: pf.slice(pf.lastIndexOf('-') + 1), path: `/repo/${name}.ebuild` };
+  return { name, kind: 'ebuild', command: [], exitCode: 0, durationMs: 1, verdict, attempts: [], findings: [], capture: { packets: 0, dropped: 0 }, ebuild };
 }
 
 describe('sweep units', function () {
@@ -46,7 +49,7 @@ describe('sweep units', function () {
     for (const bad of ['0/3', '4/3', '1/0', 'x', '1-3']) assert.throws(() => parseShard(bad), /--shard/);
   });
 
-  it('results.jsonl: a line cut short by a crash is dropped, nothing is written twice', () => {
+  it('results.jsonl: a line cut short by a crash is dropped, nothing is written twice (more in results.test.ts)', async () => {
     const file = path.join(tmp, 'results.jsonl');
     const r = new ResultsFile(file);
     r.append(build('a/x-1'));
@@ -55,11 +58,11 @@ describe('sweep units', function () {
     r.close();
     appendFileSync(file, JSON.stringify(build('a/z-1')).slice(0, 40));
     const again = new ResultsFile(file);
-    assert.deepEqual(again.load().map((b) => b.name), ['a/x-1', 'a/y-1']);
+    assert.deepEqual((await again.load()).map((b) => b.name), ['a/x-1', 'a/y-1']);
     assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2, 'the partial line is gone');
     again.append(build('a/z-1'));
     again.close();
-    assert.deepEqual(new ResultsFile(file).load().map((b) => b.name), ['a/x-1', 'a/y-1', 'a/z-1']);
+    assert.deepEqual((await new ResultsFile(file).load()).map((b) => b.name), ['a/x-1', 'a/y-1', 'a/z-1']);
   });
 
   it('progress: counts per verdict and an ETA', () => {
