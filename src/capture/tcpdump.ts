@@ -1,6 +1,6 @@
 /**
  * One tcpdump per capture point, started inside a namespace with nsenter, writing pcap to stdout. The stream
- * is kept in memory; a capture is complete when the sentinel datagram (a random nonce) sent after the build
+ * is kept in memory; a capture is incomplete until the sentinel datagram (a random nonce) sent after the build
  * ends has been seen in it, so nothing the build sent is lost in a buffer when tcpdump is stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,8 +34,8 @@ export interface CaptureResult {
   readonly captured: number;
   readonly receivedByFilter: number;
   readonly droppedByKernel: number;
-  /** False when the sentinel never arrived (the capture may miss the last packets). */
-  readonly complete: boolean;
+  /** True when the sentinel never arrived: the capture did not finish and may miss the last packets. */
+  readonly incomplete: boolean;
 }
 
 export class Capture {
@@ -176,7 +176,7 @@ export class Capture {
       captured: stat('captured'),
       receivedByFilter: stat('received by filter'),
       droppedByKernel: stat('dropped by kernel'),
-      complete: this.sentinelSeen,
+      incomplete: !this.sentinelSeen,
     };
   }
 

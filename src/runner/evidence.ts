@@ -39,7 +39,7 @@ export async function evidenceFrom(
   for (const c of captures) {
     const pcap = await readPcapBuffer(c.pcap);
     const frames = framesBeforeSentinel(pcap.frames, context.sentinel);
-    if (!c.complete || pcap.incomplete) incomplete.push(c.source);
+    if (c.incomplete || pcap.incomplete) incomplete.push(c.source);
     const decoded = decodeFrames(pcap.linkType, frames, c.source);
     packets.push(...decoded.packets);
     total += frames.length;

@@ -23,7 +23,7 @@ async function capturesOf(scenario: string): Promise<{ captures: CaptureResult[]
     const pcap = readFileSync(path.join(DIR, scenario, `${source}.pcap`));
     const contents = await readPcapBuffer(pcap);
     for (const f of contents.frames) startMs = Math.min(startMs, f.tsMs);
-    captures.push({ source, pcap, captured: contents.frames.length, receivedByFilter: contents.frames.length, droppedByKernel: 0, complete: true });
+    captures.push({ source, pcap, captured: contents.frames.length, receivedByFilter: contents.frames.length, droppedByKernel: 0, incomplete: false });
   }
   return { captures, startMs: Math.floor(startMs) };
 }
