@@ -68,8 +68,8 @@ export class KernelSupportError extends NetauditError {
   readonly code = 'E_NO_NETNS';
 }
 
-export class NoSuchFileError extends NetauditError {
-  readonly code = 'E_NO_SUCH_FILE';
+/** A failure about one file, named in `file`. */
+export abstract class FileError extends NetauditError {
   constructor(
     readonly file: string,
     message: string,
@@ -77,29 +77,23 @@ export class NoSuchFileError extends NetauditError {
   ) {
     super(message, options);
   }
+}
+
+export class NoSuchFileError extends FileError {
+  readonly code = 'E_NO_SUCH_FILE';
 }
 
 /** A file exists but cannot be read (permissions, a directory where a file was wanted, I/O error). */
-export class ReadError extends NetauditError {
+export class ReadError extends FileError {
   readonly code = 'E_READ';
-  constructor(
-    readonly file: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Writing a file failed; the target is left as it was and no temporary file remains. */
-export class WriteError extends NetauditError {
+export class WriteError extends FileError {
   readonly code = 'E_WRITE';
-  constructor(
-    readonly file: string,
-    cause: unknown,
-    message = `cannot write ${file}: ${(cause as NodeJS.ErrnoException | undefined)?.code ?? String((cause as Error | undefined)?.message ?? cause)} — check that its directory exists and is writable`,
-  ) {
-    super(message, { cause });
+  constructor(file: string, cause: unknown) {
+    const why = (cause as NodeJS.ErrnoException | undefined)?.code ?? String((cause as Error | undefined)?.message ?? cause);
+    super(file, `cannot write ${file}: ${why} — check that its directory exists and is writable`, { cause });
   }
 }
 
@@ -119,16 +113,16 @@ export class BadPcapError extends NetauditError {
  * A report that does not follow reports/report.schema.json: read from a file (`file` set), or about to be
  * written (then it is netaudit's bug and nothing was written).
  */
-export class BadReportError extends NetauditError {
+export class BadReportError extends FileError {
   readonly code = 'E_BAD_REPORT';
   constructor(
-    readonly file: string,
+    file: string,
     /** The schema's complaints, `path: message (got value)`, the first one first. */
     readonly errors: readonly string[],
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(file, message, options);
   }
 }
 
