@@ -5,6 +5,7 @@
  *     > getent: Temporary failure in name resolution        (the matching build log line)
  *     hint: ...
  */
+import { blockedPhases, subjectText } from '../model/format.js';
 import type { BuildResult } from '../model/types.js';
 
 const COLOURS: Record<string, [string, string]> = {
@@ -15,8 +16,8 @@ const COLOURS: Record<string, [string, string]> = {
 };
 
 export function renderEbuildLines(b: BuildResult, options: { color?: boolean } = {}): string {
-  const subject = b.ebuild ? `${b.ebuild.category}/${b.ebuild.package}-${b.ebuild.version}` : b.name;
-  const phases = [...new Set(b.attempts.filter((a) => !a.allowed && a.phase).map((a) => a.phase))];
+  const subject = subjectText(b);
+  const phases = blockedPhases(b.attempts);
   const [on, off] = options.color ? (COLOURS[b.verdict] ?? ['', '']) : ['', ''];
   const lines = [`${subject}: ${on}${b.verdict.toUpperCase()}${off}${phases.length ? ` (${phases.join(', ')})` : ''}`];
   for (const f of b.findings) {

@@ -6,7 +6,8 @@
  * (the attempt is why it would break under network-sandbox), warning when it succeeded anyway.
  * Names, addresses and phases come from packets and logs: they are escaped (safeText), never interpreted.
  */
-import { classifyAddress, hostPort } from '../analyze/addr.js';
+import { classifyAddress } from '../analyze/addr.js';
+import { endpoint, exitText } from '../model/format.js';
 import type { Attempt, Finding, Level } from '../model/types.js';
 import { PROXY_PORTS, serviceAt } from './ports.js';
 
@@ -148,7 +149,7 @@ const OUTCOME_TEXT: Record<NonNullable<Attempt['outcome']>, string> = {
 
 function what(a: Attempt): string {
   const addr = safeText(a.address);
-  const at = hostPort(addr, a.port);
+  const at = endpoint(addr, a.port);
   const service = a.kind === 'dns' ? undefined : serviceAt(a.port, a.kind);
   const svc = service ? ` (${service.service})` : '';
   const name = a.hostname !== undefined ? ` for ${safeText(a.hostname)}` : '';
@@ -199,9 +200,7 @@ function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
 }
 
 function ending(end: BuildEnd): string {
-  if (end.timedOut) return 'timed out';
-  if (end.signal) return `was killed by ${safeText(end.signal)}`;
-  return `exited with status ${end.exitCode ?? 'unknown'}`;
+  return exitText({ ...end, signal: end.signal && safeText(end.signal) }, 'sentence');
 }
 
 /** Findings for attempts already judged by policy (applyPolicy), in attempt order, then build-level ones. */
