@@ -13,7 +13,7 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
-import { blockedPhases, exitText, packageVersion, processText, subjectOf } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, packageVersion, processText, subjectOf } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Report } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
@@ -25,11 +25,6 @@ function caseName(b: BuildResult): { classname: string; name: string } {
 
 function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
-}
-
-function endpoint(address: string, port: number | undefined): string {
-  const host = address.includes(':') ? `[${address}]` : address;
-  return port === undefined ? host : `${host}:${port}`;
 }
 
 /** One line per attempt: `dns anything.example.org (A) via 10.0.0.53:53 ×2 in test: unreachable, by curl[42], blocked`. */
