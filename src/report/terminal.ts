@@ -61,6 +61,14 @@ function verdictLabel(v: Verdict, c: ChalkInstance): string {
   return verdictPaint(v, c)(v.toUpperCase());
 }
 
+/**
+ * The verdict as every terminal output names it, `BREAKS`, in its colour when `color` (decide with
+ * colorEnabled): for lines written elsewhere (report/ebuild-lines.ts), so that no other module writes colours.
+ */
+export function verdictText(v: Verdict, color: boolean): string {
+  return verdictLabel(v, new Chalk({ level: color ? 1 : 0 }));
+}
+
 /** clean green, tolerates yellow, breaks red bold, fails-without-network magenta. */
 function verdictPaint(v: Verdict, c: ChalkInstance): (s: string) => string {
   switch (v) {

@@ -79,7 +79,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
         if (audit.interrupted) break;
         builds.push(audit.result);
-        if (!args.quiet) process.stdout.write(renderEbuildLines(audit.result, { color: args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR) }));
+        if (!args.quiet) process.stdout.write(renderEbuildLines(audit.result, { color: args.color ?? (await import('../../report/terminal.js')).colorEnabled(process.stdout, process.env) }));
       }
       if (ahead) await ahead.then((s) => s.destroy(), () => undefined);
       if (stop.signal.aborted) {
