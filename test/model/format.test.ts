@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Attempt, BuildResult } from '../../src/model/types.js';
-import { blockedPhases, COMMAND_CATEGORY, endpoint, exitText, formatDuration, packageVersion, processText, subjectOf, subjectText } from '../../src/model/format.js';
+import { blockedPhases, COMMAND_CATEGORY, endpoint, exitText, formatDuration, packageVersion, processText, subjectOf, subjectText, type Ending } from '../../src/model/format.js';
 
 const EBUILD: Pick<BuildResult, 'kind' | 'name' | 'ebuild'> = {
   kind: 'ebuild',
@@ -56,44 +56,29 @@ describe('model/format', () => {
   });
 
   describe('exitText', () => {
-    const ends = {
-      code: { exitCode: 6 },
-      zero: { exitCode: 0 },
-      unknown: { exitCode: null },
-      signal: { exitCode: null, signal: 'SIGSEGV' },
-      timedOut: { exitCode: null, timedOut: true },
-      timedOutKilled: { exitCode: null, signal: 'SIGKILL', timedOut: true },
-    } as const;
+    // How a build ended -> [short (the default), status, sentence].
+    const table: readonly [Ending, string, string, string][] = [
+      [{ exitCode: 6 }, 'exit 6', 'exit status 6', 'exited with status 6'],
+      [{ exitCode: 0 }, 'exit 0', 'exit status 0', 'exited with status 0'],
+      [{ exitCode: null }, 'no exit status', 'no exit status', 'exited with status unknown'],
+      [{ exitCode: null, signal: 'SIGSEGV' }, 'killed by SIGSEGV', 'killed by SIGSEGV', 'was killed by SIGSEGV'],
+      [{ exitCode: null, timedOut: true }, 'timed out', 'timed out', 'timed out'],
+      [{ exitCode: null, signal: 'SIGKILL', timedOut: true }, 'timed out, killed by SIGKILL', 'timed out', 'timed out'],
+      // A signal wins over an exit code; an empty or null signal is no signal.
+      [{ exitCode: 1, signal: 'SIGTERM' }, 'killed by SIGTERM', 'killed by SIGTERM', 'was killed by SIGTERM'],
+      [{ exitCode: 1, signal: '' }, 'exit 1', 'exit status 1', 'exited with status 1'],
+      [{ exitCode: 1, signal: null }, 'exit 1', 'exit status 1', 'exited with status 1'],
+      [{ exitCode: null, signal: '', timedOut: true }, 'timed out', 'timed out', 'timed out'],
+    ];
 
-    it('short (the terminal header) is the default', () => {
-      assert.equal(exitText(ends.code), 'exit 6');
-      assert.equal(exitText(ends.zero, 'short'), 'exit 0');
-      assert.equal(exitText(ends.unknown), 'no exit status');
-      assert.equal(exitText(ends.signal), 'killed by SIGSEGV');
-      assert.equal(exitText(ends.timedOut), 'timed out');
-      assert.equal(exitText(ends.timedOutKilled), 'timed out, killed by SIGKILL');
-    });
-
-    it('status (JUnit, the HTML details)', () => {
-      assert.equal(exitText(ends.code, 'status'), 'exit status 6');
-      assert.equal(exitText(ends.unknown, 'status'), 'no exit status');
-      assert.equal(exitText(ends.signal, 'status'), 'killed by SIGSEGV');
-      assert.equal(exitText(ends.timedOut, 'status'), 'timed out');
-      assert.equal(exitText(ends.timedOutKilled, 'status'), 'timed out');
-    });
-
-    it('sentence (after "the build" in a finding)', () => {
-      assert.equal(exitText(ends.code, 'sentence'), 'exited with status 6');
-      assert.equal(exitText(ends.unknown, 'sentence'), 'exited with status unknown');
-      assert.equal(exitText(ends.signal, 'sentence'), 'was killed by SIGSEGV');
-      assert.equal(exitText(ends.timedOutKilled, 'sentence'), 'timed out');
-    });
-
-    it('a signal wins over an exit code; an empty or null signal is no signal', () => {
-      assert.equal(exitText({ exitCode: 1, signal: 'SIGTERM' }), 'killed by SIGTERM');
-      assert.equal(exitText({ exitCode: 1, signal: '' }), 'exit 1');
-      assert.equal(exitText({ exitCode: 1, signal: null }), 'exit 1');
-      assert.equal(exitText({ exitCode: null, signal: '', timedOut: true }), 'timed out');
+    it('short (the terminal header, the default), status (JUnit, the HTML details), sentence (a finding)', () => {
+      for (const [end, short, status, sentence] of table) {
+        const what = JSON.stringify(end);
+        assert.equal(exitText(end), short, what);
+        assert.equal(exitText(end, 'short'), short, what);
+        assert.equal(exitText(end, 'status'), status, what);
+        assert.equal(exitText(end, 'sentence'), sentence, what);
+      }
     });
   });
 
@@ -112,19 +97,22 @@ describe('model/format', () => {
 
   describe('formatDuration', () => {
     it('under 5 ms, seconds with two decimals, then one, then minutes and hours', () => {
-      assert.equal(formatDuration(0), '<0.01 s');
-      assert.equal(formatDuration(4.9), '<0.01 s');
-      assert.equal(formatDuration(5), '0.01 s');
-      assert.equal(formatDuration(17), '0.02 s');
-      assert.equal(formatDuration(9_999), '10.00 s');
-      assert.equal(formatDuration(10_000), '10.0 s');
-      assert.equal(formatDuration(12_345), '12.3 s');
-      assert.equal(formatDuration(59_999), '60.0 s');
-      assert.equal(formatDuration(60_000), '1 min 00 s');
-      assert.equal(formatDuration(125_000), '2 min 05 s');
-      assert.equal(formatDuration(3_599_000), '59 min 59 s');
-      assert.equal(formatDuration(3_600_000), '1 h 00 min');
-      assert.equal(formatDuration(3_725_000), '1 h 02 min');
+      const table: readonly [number, string][] = [
+        [0, '<0.01 s'],
+        [4.9, '<0.01 s'],
+        [5, '0.01 s'],
+        [17, '0.02 s'],
+        [9_999, '10.00 s'],
+        [10_000, '10.0 s'],
+        [12_345, '12.3 s'],
+        [59_999, '60.0 s'],
+        [60_000, '1 min 00 s'],
+        [125_000, '2 min 05 s'],
+        [3_599_000, '59 min 59 s'],
+        [3_600_000, '1 h 00 min'],
+        [3_725_000, '1 h 02 min'],
+      ];
+      for (const [ms, text] of table) assert.equal(formatDuration(ms), text, `${ms} ms`);
     });
   });
 
