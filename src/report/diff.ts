@@ -13,6 +13,7 @@
  * Exit code: 1 when some package started breaking (StartedBreaking only: a new package that breaks is listed
  * as NewPackage but does not count, since a sweep of more atoms would otherwise fail), else 0.
  */
+import { endpoint } from '../model/format.js';
 import type { Attempt, BuildResult, Report, Verdict } from '../model/types.js';
 import { compareBuilds } from './merge.js';
 
@@ -41,10 +42,12 @@ export interface ReportDiff {
   readonly new: { readonly createdAt: string; readonly builds: number; readonly summary: Report['summary'] };
 }
 
-/** An attempt's destination as the diff and the dashboard show it: `kind host-or-address:port`. */
+/**
+ * An attempt's destination as the diff and the dashboard show it: the kind, then the endpoint (model/format.ts) of
+ * the name looked up (dns) or of the address: `dns testdata.example:53`, `tcp [2001:db8::1]:443`, `icmp 2001:db8::1`.
+ */
 export function destination(a: Attempt): string {
-  const host = a.kind === 'dns' ? (a.hostname ?? a.address) : a.address.includes(':') ? `[${a.address}]` : a.address;
-  return `${a.kind} ${host}${a.port !== undefined ? `:${a.port}` : ''}`;
+  return `${a.kind} ${endpoint(a.kind === 'dns' ? (a.hostname ?? a.address) : a.address, a.port)}`;
 }
 
 /** The blocked (not allowed) destinations of a build. */

@@ -1,24 +1,22 @@
 /**
- * The per-ebuild lines a Gentoo developer reads in seconds, in pkgcheck's Str style:
- *   net-test/test-resolve-1: BREAKS (src_test)
- *   net-test/test-resolve-1: DnsLookup: src_test looked up testdata.example (A) ×2 via 10.255.255.53:53
+ * The per-ebuild lines a Gentoo developer reads in seconds, in pkgcheck's Str style: the subject, the verdict and
+ * the phases it was blocked in, then a line per finding with its quoted log lines and hint, then the build log:
+ *   net-test/test-resolve-1: BREAKS (test)
+ *   net-test/test-resolve-1: DnsLookup: looked up testdata.example (A) via 10.255.255.53:53 ×2 in test: refused (ECONNREFUSED)
  *     > getent: Temporary failure in name resolution        (the matching build log line)
  *     hint: ...
+ *     build log: /var/tmp/netaudit/logs/net-test/net-test:test-resolve-1:20260101-120000.log
+ * Only the verdict is coloured, by the terminal reporter (verdictText), as in its summary; decide `color` with
+ * colorEnabled(process.stdout, process.env).
  */
+import { blockedPhases, subjectText } from '../model/format.js';
 import type { BuildResult } from '../model/types.js';
-
-const COLOURS: Record<string, [string, string]> = {
-  clean: ['\x1b[32m', '\x1b[39m'],
-  tolerates: ['\x1b[33m', '\x1b[39m'],
-  breaks: ['\x1b[1;31m', '\x1b[0m'],
-  'fails-without-network': ['\x1b[35m', '\x1b[39m'],
-};
+import { verdictText } from './terminal.js';
 
 export function renderEbuildLines(b: BuildResult, options: { color?: boolean } = {}): string {
-  const subject = b.ebuild ? `${b.ebuild.category}/${b.ebuild.package}-${b.ebuild.version}` : b.name;
-  const phases = [...new Set(b.attempts.filter((a) => !a.allowed && a.phase).map((a) => a.phase))];
-  const [on, off] = options.color ? (COLOURS[b.verdict] ?? ['', '']) : ['', ''];
-  const lines = [`${subject}: ${on}${b.verdict.toUpperCase()}${off}${phases.length ? ` (${phases.join(', ')})` : ''}`];
+  const subject = subjectText(b);
+  const phases = blockedPhases(b.attempts);
+  const lines = [`${subject}: ${verdictText(b.verdict, options.color ?? false)}${phases.length ? ` (${phases.join(', ')})` : ''}`];
   for (const f of b.findings) {
     lines.push(`${subject}: ${f.keyword}: ${f.message.replace(/\s+/g, ' ')}`);
     for (const l of f.logLines ?? []) lines.push(`    > ${l}`);

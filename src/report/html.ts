@@ -10,12 +10,18 @@
  * script turns into DOM nodes with textContent and setAttribute only, never innerHTML. A Content-Security-Policy
  * forbids loading anything at all.
  *
+ * Data blocks: netaudit-data (the report itself, unchanged), netaudit-view (per build the texts model/format.ts
+ * makes of it: exit status, blocked phases, duration, per attempt endpoint and process; see BuildView) and
+ * netaudit-colors. The page script formats nothing itself: every derived text comes from netaudit-view, so the
+ * page says what the other reporters say.
+ *
  * For tests and links: data-testid on the totals (total-clean, total-tolerates, total-breaks,
  * total-fails-without-network, total-builds), the search box (search), each build's row (build-row, with
  * data-name and data-verdict) and its detail row (build-detail). Rows a search leaves out get the `hidden`
  * attribute. The search can be given in the URL fragment: report.html#q=net-test/foo; &open=1 (or #open=1) also
  * expands every row shown. <html> gets data-ready="true" when the script has run.
  */
+import { blockedPhases, endpoint, exitText, formatDuration, processText } from '../model/format.js';
 import { VERDICTS, type Report, type Verdict } from '../model/types.js';
 import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
@@ -45,6 +51,31 @@ export function destinationCounts(report: Report, limit = TOP_DESTINATIONS): { d
     .map(([d, c]) => ({ destination: d, builds: c.builds.size, attempts: c.attempts }))
     .sort((x, y) => y.builds - x.builds || y.attempts - x.attempts || (x.destination < y.destination ? -1 : x.destination > y.destination ? 1 : 0))
     .slice(0, limit);
+}
+
+/**
+ * What the page shows of a build beyond the report's own fields: the texts of model/format.ts, worked out here so
+ * that the page script has no formatting of its own. Embedded as the netaudit-view block, one per build in report
+ * order (parallel to netaudit-data's builds).
+ */
+export interface BuildView {
+  /** How the build ended (exitText, `status` wording): `exit status 1`, `killed by SIGKILL`, `timed out`. */
+  readonly status: string;
+  /** The blocked phases, comma-separated: the phases cell and its sort key. */
+  readonly phases: string;
+  /** formatDuration: `2.21 s`, `<0.01 s`, `2 min 05 s`. */
+  readonly duration: string;
+  /** Per attempt, in order: its endpoint (searched) and process with its command line ('' when not known). */
+  readonly attempts: readonly { readonly endpoint: string; readonly process: string }[];
+}
+
+export function buildViews(report: Report): BuildView[] {
+  return report.builds.map((b) => ({
+    status: exitText(b, 'status'),
+    phases: blockedPhases(b.attempts).join(', '),
+    duration: formatDuration(b.durationMs),
+    attempts: b.attempts.map((a) => ({ endpoint: endpoint(a.address, a.port), process: a.process ? processText(a.process, { argv: true }) : '' })),
+  }));
 }
 
 interface Bar {
@@ -106,22 +137,19 @@ const SCRIPT = `
 'use strict';
 var data=JSON.parse(document.getElementById('netaudit-data').textContent);
 var colors=JSON.parse(document.getElementById('netaudit-colors').textContent);
+var views=JSON.parse(document.getElementById('netaudit-view').textContent);
 var tbody=document.getElementById('builds');var search=document.getElementById('search');var shown=document.getElementById('shown');
 function el(tag,text,cls){var e=document.createElement(tag);if(text!==undefined&&text!==null)e.textContent=String(text);if(cls)e.className=cls;return e;}
-function endpoint(a){var h=a.address.indexOf(':')>=0?'['+a.address+']':a.address;return a.port===undefined?h:h+':'+a.port;}
-function phases(b){var s=[];b.attempts.forEach(function(a){if(!a.allowed&&a.phase&&s.indexOf(a.phase)<0)s.push(a.phase);});return s.join(', ');}
-function seconds(ms){return (ms/1000).toFixed(ms<10000?2:1)+' s';}
 function table(head,rows){var t=el('table');var hr=el('tr');head.forEach(function(h){hr.appendChild(el('th',h));});var th=el('thead');th.appendChild(hr);t.appendChild(th);
   var tb=el('tbody');rows.forEach(function(r){var tr=el('tr');r.forEach(function(c){var td=el('td',c.text,c.cls);tr.appendChild(td);});tb.appendChild(tr);});t.appendChild(tb);return t;}
-function detail(b){
+function detail(b,view){
   var d=el('div');
   d.appendChild(el('div','command: '+b.command.join(' '),'mono'));
-  var st=b.timedOut?'timed out':b.signal?('killed by '+b.signal):b.exitCode===null?'no exit status':('exit status '+b.exitCode);
-  d.appendChild(el('div',st+' · '+b.attempts.length+' attempt(s) · capture '+b.capture.packets+' packets, '+b.capture.dropped+' dropped'));
+  d.appendChild(el('div',view.status+' · '+b.attempts.length+' attempt(s) · capture '+b.capture.packets+' packets, '+b.capture.dropped+' dropped'));
   if(b.log)d.appendChild(el('div','build log: '+b.log,'mono'));
   if(b.attempts.length){
-    d.appendChild(table(['kind','phase','host name','address','port','count','outcome','process','allowed'],b.attempts.map(function(a){
-      var proc=a.process?(a.process.comm+'['+a.process.pid+']'+(a.process.argv?' '+a.process.argv.join(' '):'')):'';
+    d.appendChild(table(['kind','phase','host name','address','port','count','outcome','process','allowed'],b.attempts.map(function(a,i){
+      var proc=view.attempts[i].process;
       return [{text:a.kind+(a.qtype?' '+a.qtype:'')},{text:a.phase||''},{text:a.hostname||''},{text:a.address,cls:'mono'},{text:a.port===undefined?'':a.port},{text:a.count},
         {text:a.outcome||''},{text:proc,cls:'mono'},a.allowed?{text:'yes'+(a.allowedBy?': '+a.allowedBy:''),cls:'allowed'}:{text:'no (blocked)',cls:'blocked'}];})));
     b.attempts.forEach(function(a){(a.logLines||[]).forEach(function(l){d.appendChild(el('div','> '+l,'log'));});});
@@ -132,17 +160,17 @@ function detail(b){
   return d;
 }
 function setOpen(r,open){r.det.hidden=!open;r.btn.textContent=open?'\\u2212':'+';r.btn.setAttribute('aria-expanded',String(open));}
-var rows=data.builds.map(function(b){
+var rows=data.builds.map(function(b,i){var view=views[i];
   var tr=el('tr');tr.setAttribute('data-testid','build-row');tr.setAttribute('data-name',b.name);tr.setAttribute('data-verdict',b.verdict);
   var name=el('td',undefined,'name');var btn=el('button','+','more');btn.type='button';btn.setAttribute('aria-expanded','false');btn.setAttribute('aria-label','details');
   name.appendChild(btn);name.appendChild(document.createTextNode(b.name));tr.appendChild(name);
   var vt=el('td');var v=el('span',b.verdict,'v');v.style.background=colors[b.verdict]||'#555';vt.appendChild(v);tr.appendChild(vt);
-  tr.appendChild(el('td',b.attempts.length));tr.appendChild(el('td',phases(b)));tr.appendChild(el('td',seconds(b.durationMs)));
+  tr.appendChild(el('td',b.attempts.length));tr.appendChild(el('td',view.phases));tr.appendChild(el('td',view.duration));
   var det=el('tr',undefined,'detail');det.setAttribute('data-testid','build-detail');det.hidden=true;var td=el('td');td.colSpan=5;det.appendChild(td);
-  td.appendChild(detail(b));
-  var text=[b.name,b.verdict,b.command.join(' '),b.log||''].concat(b.attempts.map(function(a){return [a.kind,a.hostname||'',endpoint(a),a.phase||'',a.process?a.process.comm:''].join(' ');}),
+  td.appendChild(detail(b,view));
+  var text=[b.name,b.verdict,b.command.join(' '),b.log||''].concat(b.attempts.map(function(a,j){return [a.kind,a.hostname||'',view.attempts[j].endpoint,a.phase||'',a.process?a.process.comm:''].join(' ');}),
     b.findings.map(function(f){return f.keyword+' '+f.message;})).join('\\n').toLowerCase();
-  var r={b:b,tr:tr,det:det,btn:btn,text:text};
+  var r={b:b,view:view,tr:tr,det:det,btn:btn,text:text};
   btn.addEventListener('click',function(){setOpen(r,det.hidden);});
   return r;
 });
@@ -153,7 +181,7 @@ function filter(){var terms=search.value.toLowerCase().split(/\\s+/).filter(Bool
   shown.textContent=n+' of '+rows.length+' builds shown';}
 search.addEventListener('input',function(){filter();var q=search.value;try{history.replaceState(null,'',q?'#q='+encodeURIComponent(q):location.pathname+location.search);}catch(e){}});
 var order=['breaks','tolerates','fails-without-network','clean'];
-var keys=[function(r){return r.b.name;},function(r){return order.indexOf(r.b.verdict);},function(r){return r.b.attempts.length;},function(r){return phases(r.b);},function(r){return r.b.durationMs;}];
+var keys=[function(r){return r.b.name;},function(r){return order.indexOf(r.b.verdict);},function(r){return r.b.attempts.length;},function(r){return r.view.phases;},function(r){return r.b.durationMs;}];
 var heads=document.querySelectorAll('table.builds>thead th');var sortedBy=-1,dir=1;
 Array.prototype.forEach.call(heads,function(th,i){th.tabIndex=0;function sort(){dir=sortedBy===i?-dir:1;sortedBy=i;
   Array.prototype.forEach.call(heads,function(h){h.removeAttribute('aria-sort');});th.setAttribute('aria-sort',dir>0?'ascending':'descending');
@@ -206,6 +234,7 @@ export function renderHtml(report: Report): string {
 <table class="builds"><thead><tr><th>build</th><th>verdict</th><th>attempts</th><th>phases</th><th>duration</th></tr></thead><tbody id="builds"></tbody></table>
 <script type="application/json" id="netaudit-colors">${jsonForScript(COLORS)}</script>
 <script type="application/json" id="netaudit-data">${jsonForScript(report)}</script>
+<script type="application/json" id="netaudit-view">${jsonForScript(buildViews(report))}</script>
 <script>${SCRIPT}</script>
 </body></html>
 `;

@@ -13,21 +13,18 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
+import { blockedPhases, endpoint, exitText, packageVersion, processText, subjectOf } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Report } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
+/** classname: the category (`command` for commands); name: package-version (a command's name). */
 function caseName(b: BuildResult): { classname: string; name: string } {
-  if (b.kind === 'ebuild' && b.ebuild) return { classname: b.ebuild.category, name: `${b.ebuild.package}-${b.ebuild.version}` };
-  return { classname: 'command', name: b.name };
+  const s = subjectOf(b);
+  return { classname: s.category, name: packageVersion(s) };
 }
 
 function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
-}
-
-function endpoint(address: string, port: number | undefined): string {
-  const host = address.includes(':') ? `[${address}]` : address;
-  return port === undefined ? host : `${host}:${port}`;
 }
 
 /** One line per attempt: `dns anything.example.org (A) via 10.0.0.53:53 ×2 in test: unreachable, by curl[42], blocked`. */
@@ -39,7 +36,7 @@ export function attemptLine(a: Attempt): string {
   const parts = [what];
   if (a.count > 1) parts.push(`×${a.count}`);
   if (a.phase) parts.push(`in ${a.phase}`);
-  const tail = [a.outcome, a.process ? `by ${a.process.comm}[${a.process.pid}]` : '', a.allowed ? `allowed${a.allowedBy ? ` (${a.allowedBy})` : ''}` : 'blocked'];
+  const tail = [a.outcome, a.process ? `by ${processText(a.process)}` : '', a.allowed ? `allowed${a.allowedBy ? ` (${a.allowedBy})` : ''}` : 'blocked'];
   return `${parts.join(' ')}: ${tail.filter(Boolean).join(', ')}`;
 }
 
@@ -47,23 +44,13 @@ function findingLines(f: Finding): string[] {
   return [`${f.keyword} [${f.level}]: ${f.message}`, ...(f.logLines ?? []).map((l) => `  > ${l}`), ...(f.hint ? [`  hint: ${f.hint}`] : [])];
 }
 
-function exitStatus(b: BuildResult): string {
-  if (b.timedOut) return 'timed out';
-  if (b.signal) return `killed by ${b.signal}`;
-  return b.exitCode === null ? 'no exit status' : `exit status ${b.exitCode}`;
-}
-
 function systemOut(b: BuildResult): string {
-  const lines = [`verdict: ${b.verdict} (${exitStatus(b)})`, `command: ${b.command.join(' ')}`];
+  const lines = [`verdict: ${b.verdict} (${exitText(b, 'status')})`, `command: ${b.command.join(' ')}`];
   lines.push(b.attempts.length ? `attempts (${b.attempts.length}):` : 'attempts: none');
   for (const a of b.attempts) lines.push(`  ${attemptLine(a)}`);
   if (b.findings.length) lines.push('findings:', ...b.findings.flatMap(findingLines).map((l) => `  ${l}`));
   if (b.log) lines.push(`build log: ${b.log}`);
   return lines.join('\n');
-}
-
-function phasesOf(b: BuildResult): string[] {
-  return [...new Set(b.attempts.filter((a) => !a.allowed && a.phase).map((a) => a.phase as string))];
 }
 
 export function renderJunit(report: Report): string {
@@ -82,13 +69,13 @@ export function renderJunit(report: Report): string {
     out.push(`    <testcase classname="${escapeXml(classname)}" name="${escapeXml(name)}" time="${seconds(b.durationMs)}">`);
     if (b.verdict === 'breaks') {
       const blocked = b.attempts.filter((a) => !a.allowed).length;
-      const phases = phasesOf(b);
-      const msg = `breaks under network-sandbox${phases.length ? ` (${phases.join(', ')})` : ''}: ${blocked} blocked attempt${blocked === 1 ? '' : 's'}, ${exitStatus(b)}`;
+      const phases = blockedPhases(b.attempts);
+      const msg = `breaks under network-sandbox${phases.length ? ` (${phases.join(', ')})` : ''}: ${blocked} blocked attempt${blocked === 1 ? '' : 's'}, ${exitText(b, 'status')}`;
       const text = b.findings.length ? b.findings.flatMap(findingLines).join('\n') : b.attempts.map(attemptLine).join('\n');
       out.push(`      <failure type="breaks" message="${escapeXml(msg)}">${escapeXmlText(text)}</failure>`);
     } else if (b.verdict === 'fails-without-network') {
       const first = b.findings[0];
-      const why = first ? `${first.keyword}: ${first.message}` : `${exitStatus(b)} and no network attempt: the failure has another cause`;
+      const why = first ? `${first.keyword}: ${first.message}` : `${exitText(b, 'status')} and no network attempt: the failure has another cause`;
       out.push(`      <skipped message="${escapeXml(`fails without network: ${why}`)}"/>`);
     }
     out.push(`      <system-out>${escapeXmlText(systemOut(b))}</system-out>`);

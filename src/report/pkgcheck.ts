@@ -25,11 +25,9 @@
  * command keeps its own findings when the lines are merged (a category-scope result would let two commands'
  * same keyword overwrite each other).
  */
-import type { BuildResult, Finding, Report } from '../model/types.js';
+import { subjectOf } from '../model/format.js';
+import type { Finding, Report } from '../model/types.js';
 import { escapeXmlText } from './xml.js';
-
-/** The category command builds are filed under. */
-export const COMMAND_CATEGORY = 'command';
 
 /** One pkgcheck result made of a finding. `version` is absent for package-scope results (commands). */
 export interface PkgcheckResult {
@@ -42,15 +40,10 @@ export interface PkgcheckResult {
   readonly desc: string;
 }
 
-function subject(b: BuildResult): Pick<PkgcheckResult, 'category' | 'package' | 'version'> {
-  if (b.kind === 'ebuild' && b.ebuild) return { category: b.ebuild.category, package: b.ebuild.package, version: b.ebuild.version };
-  return { category: COMMAND_CATEGORY, package: b.name };
-}
-
 /** Every finding of the report as a pkgcheck result, builds in report order, findings in build order. */
 export function pkgcheckResults(report: Report): PkgcheckResult[] {
   return report.builds.flatMap((b) => {
-    const where = subject(b);
+    const where = subjectOf(b);
     return b.findings.map((f) => ({ ...where, keyword: f.keyword, level: f.level, desc: f.message.replace(/\s+/g, ' ').trim() }));
   });
 }

@@ -12,6 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { endpoint, exitText, formatDuration, processText, subjectText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -48,7 +49,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
 }
 
 function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined): string[] {
-  const lines = [`${verdictLabel(b.verdict, c)}  ${c.bold(b.name)}  ${c.dim(`(${exitStatus(b)}, ${formatDuration(b.durationMs)})`)}`];
+  const lines = [`${verdictLabel(b.verdict, c)}  ${c.bold(b.name)}  ${c.dim(`(${exitText(b)}, ${formatDuration(b.durationMs)})`)}`];
   lines.push(...attemptLines(b.attempts, c));
   for (const f of b.findings) lines.push(...findingLines(f, c, width));
   for (const change of b.changes ?? []) lines.push(...wrap(`note: ${change}`, '  ', '    ', width).map((l) => c.dim(l)));
@@ -58,6 +59,14 @@ function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined
 
 function verdictLabel(v: Verdict, c: ChalkInstance): string {
   return verdictPaint(v, c)(v.toUpperCase());
+}
+
+/**
+ * The verdict as every terminal output names it, `BREAKS`, in its colour when `color` (decide with
+ * colorEnabled): for lines written elsewhere (report/ebuild-lines.ts), so that no other module writes colours.
+ */
+export function verdictText(v: Verdict, color: boolean): string {
+  return verdictLabel(v, new Chalk({ level: color ? 1 : 0 }));
 }
 
 /** clean green, tolerates yellow, breaks red bold, fails-without-network magenta. */
@@ -72,31 +81,6 @@ function verdictPaint(v: Verdict, c: ChalkInstance): (s: string) => string {
     case 'fails-without-network':
       return c.magenta;
   }
-}
-
-/** `exit 6`, `killed by SIGKILL`, `timed out, killed by SIGKILL`. */
-export function exitStatus(b: Pick<BuildResult, 'exitCode' | 'signal' | 'timedOut'>): string {
-  if (b.timedOut) return b.signal ? `timed out, killed by ${b.signal}` : 'timed out';
-  if (b.signal) return `killed by ${b.signal}`;
-  if (b.exitCode !== null) return `exit ${b.exitCode}`;
-  return 'no exit status';
-}
-
-/** `<0.01 s`, `0.02 s`, `12.5 s`, `2 min 05 s`, `1 h 02 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 5) return '<0.01 s';
-  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-}
-
-/** `192.0.2.1:80`, `[2001:db8::1]:443`, or the bare address when there is no port. */
-export function formatEndpoint(address: string, port?: number): string {
-  if (port === undefined) return address;
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** A table cell: plain text (measured for alignment) and how to colour it; empty when not known. */
@@ -130,7 +114,7 @@ function attemptRow(a: Attempt, c: ChalkInstance): Cell[] {
     { text: where(a) },
     { text: `×${a.count}`, paint: c.bold },
     { text: a.phase ? `in ${a.phase}` : '' },
-    { text: a.process ? `by ${a.process.comm}[${a.process.pid}]` : '' },
+    { text: a.process ? `by ${processText(a.process)}` : '' },
     { text: a.outcome ?? '', paint: a.allowed ? c.dim : c.red },
     { text: a.allowed ? (a.allowedBy ? `allowed (${a.allowedBy})` : 'allowed') : '', paint: c.green },
   ];
@@ -147,13 +131,13 @@ function what(a: Attempt): string {
     case 'unix':
       return a.address;
     default:
-      return `${formatEndpoint(a.address, a.port)}${name}`;
+      return `${endpoint(a.address, a.port)}${name}`;
   }
 }
 
 /** Where it went: the resolver for DNS, the scope otherwise. */
 function where(a: Attempt): string {
-  return a.kind === 'dns' ? `via ${formatEndpoint(a.address, a.port)}` : a.scope;
+  return a.kind === 'dns' ? `via ${endpoint(a.address, a.port)}` : a.scope;
 }
 
 function levelPaint(level: Level, c: ChalkInstance): (s: string) => string {
@@ -227,7 +211,7 @@ function wrap(text: string, first: string, rest: string, width: number | undefin
 export function renderPkgcheckLines(report: Report): string {
   const lines: string[] = [];
   for (const b of report.builds) {
-    const subject = b.kind === 'ebuild' && b.ebuild ? `${b.ebuild.category}/${b.ebuild.package}-${b.ebuild.version}` : b.name;
+    const subject = subjectText(b);
     for (const f of b.findings) lines.push(`${subject}: ${f.keyword}: ${oneLine(f.message)}`);
   }
   return lines.length ? `${lines.join('\n')}\n` : '';

@@ -6,8 +6,9 @@
  * (the attempt is why it would break under network-sandbox), warning when it succeeded anyway.
  * Names, addresses and phases come from packets and logs: they are escaped (safeText), never interpreted.
  */
-import { classifyAddress, hostPort } from '../analyze/addr.js';
+import { classifyAddress } from '../analyze/addr.js';
 import type { FindingKeyword } from '../model/findings.js';
+import { endpoint, exitText } from '../model/format.js';
 import type { Attempt, Finding, Level } from '../model/types.js';
 import { PROXY_PORTS, serviceAt } from './ports.js';
 
@@ -83,7 +84,7 @@ const OUTCOME_TEXT: Record<NonNullable<Attempt['outcome']>, string> = {
 
 function what(a: Attempt): string {
   const addr = safeText(a.address);
-  const at = hostPort(addr, a.port);
+  const at = endpoint(addr, a.port);
   const service = a.kind === 'dns' ? undefined : serviceAt(a.port, a.kind);
   const svc = service ? ` (${service.service})` : '';
   const name = a.hostname !== undefined ? ` for ${safeText(a.hostname)}` : '';
@@ -134,9 +135,7 @@ function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
 }
 
 function ending(end: BuildEnd): string {
-  if (end.timedOut) return 'timed out';
-  if (end.signal) return `was killed by ${safeText(end.signal)}`;
-  return `exited with status ${end.exitCode ?? 'unknown'}`;
+  return exitText({ ...end, signal: end.signal && safeText(end.signal) }, 'sentence');
 }
 
 /** One finding per attempt (already judged by policy: applyPolicy), in attempt order; `attempt` indexes them. */

@@ -107,4 +107,11 @@ describe('diffReports', () => {
     assert.equal(destination({ ...LOOKUP, kind: 'tcp', address: '2001:db8::1', port: 443, hostname: 'x.example' }), 'tcp [2001:db8::1]:443');
     assert.equal(destination({ ...LOOKUP, kind: 'icmp', address: '192.0.2.1', port: undefined }), 'icmp 192.0.2.1');
   });
+
+  it('destinations are written with the shared endpoint: v6 in brackets before a port only', () => {
+    // A v6 resolver without a name: the port must not run into the address (was `dns fd::1:53`).
+    assert.equal(destination({ ...LOOKUP, family: 6, address: 'fd::1', hostname: undefined }), 'dns [fd::1]:53');
+    assert.equal(destination({ ...LOOKUP, kind: 'icmp', family: 6, address: '2001:db8::9', port: undefined, hostname: undefined }), 'icmp 2001:db8::9');
+    assert.equal(destination({ ...LOOKUP, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', port: undefined, hostname: undefined }), 'unix /run/a:b.sock');
+  });
 });

@@ -13,6 +13,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
+import { blockedPhases, exitText, formatDuration } from '../../src/model/format.js';
 import { renderHtml } from '../../src/report/html.js';
 import { summarize } from '../../src/report/json.js';
 import { EXAMPLES, readJson } from './helpers.js';
@@ -108,11 +109,38 @@ describe('HTML dashboard in headless Chromium', function () {
     assert.match(dom, new RegExp(`<span id="shown">${report.builds.length} of ${report.builds.length} builds shown</span>`));
     // No element came from the data: the only img/b elements or scripts are the page's own.
     assert.doesNotMatch(dom, /<img\b/i, 'no <img> injected by the build name');
-    assert.equal((dom.match(/<script\b/g) ?? []).length, 3, 'no <script> injected by the host name');
+    assert.equal((dom.match(/<script\b/g) ?? []).length, 4, 'no <script> injected by the host name');
     assert.doesNotMatch(dom, /<title>pwned/);
     assert.ok(dom.includes(`>${escapeText(EVIL_NAME)}</td>`), 'the name is shown as text in its cell');
     assert.ok(dom.includes(escapeText(EVIL_HOST)), 'the host name is shown as text in the details');
     assert.ok(dom.includes('&gt; &lt;b&gt;bold&lt;/b&gt; &amp; &lt;/script&gt;'), 'the log line is shown as text');
+  });
+
+  it('the cells and details show the texts of model/format.ts (from netaudit-view), as the other reporters do', () => {
+    const dom = browse(`file://${file}#open=1`, ['--dump-dom']);
+    const rows = dom.split('<tr data-testid="build-row"').slice(1);
+    assert.equal(rows.length, report.builds.length);
+    report.builds.forEach((b, i) => {
+      // build, verdict, attempts, phases, duration; then the detail row.
+      const cells = [...(rows[i] as string).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1] as string);
+      const phases = escapeText(blockedPhases(b.attempts).join(', '));
+      assert.deepEqual(cells.slice(2, 5), [String(b.attempts.length), phases, escapeText(formatDuration(b.durationMs))], b.name);
+      assert.ok((rows[i] as string).includes(`<div>${exitText(b, 'status')} · ${b.attempts.length} attempt(s)`), `${b.name}: ${exitText(b, 'status')}`);
+    });
+    assert.ok(dom.includes('<td>15 min 00 s</td>') && dom.includes('<td>&lt;0.01 s</td>'), 'long and very short durations as the terminal writes them');
+    assert.ok(dom.includes('<div>timed out · 0 attempt(s)'), 'a timeout');
+  });
+
+  it('a search for an endpoint (address:port, [v6]:port) finds the builds that tried it', () => {
+    // Without findings, whose messages name the endpoints too: only the attempts' endpoints (netaudit-view) match.
+    const bare = path.join(tmp, 'no-findings.html');
+    writeFileSync(bare, renderHtml({ ...report, builds: report.builds.map((b) => ({ ...b, findings: [] })) }));
+    const visible = (q: string) =>
+      rowTags(browse(`file://${bare}#q=${encodeURIComponent(q)}`, ['--dump-dom']))
+        .filter((t) => !/\bhidden\b/.test(t))
+        .map((t) => /data-name="([^"]*)"/.exec(t)?.[1]);
+    assert.deepEqual(visible('[2001:db8::7]:8125'), ['dev-python/autoskip-4.2']);
+    assert.deepEqual(visible('10.255.255.53:53 go'), ['dev-go/modfetch-0.3', escapeText(EVIL_NAME)]);
   });
 
   it('#q= in the URL filters: only matching rows are visible, the others get the hidden attribute', () => {

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
-import { destinationCounts, renderHtml } from '../../src/report/html.js';
+import { buildViews, destinationCounts, renderHtml } from '../../src/report/html.js';
+import { blockedPhases, endpoint, exitText, formatDuration } from '../../src/model/format.js';
 import { summarize } from '../../src/report/json.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
 
@@ -92,14 +93,67 @@ describe('html reporter', () => {
   it('values from builds appear only escaped: no markup, no script end, no comment start from the data', () => {
     const html = renderHtml(hostile());
     for (const raw of ['<img', '<svg onload', '<b>bold', '<b>go', '<i>', '<log>', EVIL_HOST, '<!--']) assert.ok(!html.includes(raw), raw);
-    // Three script elements (two data blocks, the page script), each ended once.
-    assert.equal((html.match(/<script\b/g) ?? []).length, 3);
-    assert.equal((html.match(/<\/script>/g) ?? []).length, 3);
+    // Four script elements (three data blocks, the page script), each ended once.
+    assert.equal((html.match(/<script\b/g) ?? []).length, 4);
+    assert.equal((html.match(/<\/script>/g) ?? []).length, 4);
     const data = dataBlock(html, 'netaudit-data');
     assert.ok(!data.includes('<'), 'no < at all in the data block');
+    const view = dataBlock(html, 'netaudit-view');
+    assert.ok(!view.includes('<'), 'no < at all in the view block');
+    assert.ok(view.includes('\\u003ci>x\\u003c/i>'), 'the argv of a process, escaped');
     assert.ok(data.includes('\\u003c/script>\\u003cscript>alert(2)\\u003c/script>.example'));
     // The SVG chart labels hold host names: escaped there too.
     assert.ok(html.includes('&lt;/script&gt;&lt;script&gt;alert(2)'), 'escaped in the chart');
+  });
+
+  it('embeds per build the texts model/format.ts makes of it, parallel to the builds', () => {
+    for (const { f, r } of [...examples, { f: 'hostile', r: hostile() }]) {
+      const views = JSON.parse(dataBlock(renderHtml(r), 'netaudit-view')) as ReturnType<typeof buildViews>;
+      assert.deepEqual(views, buildViews(r), f);
+      assert.equal(views.length, r.builds.length, f);
+      r.builds.forEach((b, i) => {
+        const v = views[i] as (typeof views)[number];
+        assert.equal(v.status, exitText(b, 'status'), f);
+        assert.equal(v.phases, blockedPhases(b.attempts).join(', '), f);
+        assert.equal(v.duration, formatDuration(b.durationMs), f);
+        assert.deepEqual(v.attempts.map((a) => a.endpoint), b.attempts.map((a) => endpoint(a.address, a.port)), f);
+      });
+    }
+    const sweep = buildViews(examples.find((e) => e.f === 'sweep-multi.json')?.r as Report);
+    assert.deepEqual(
+      sweep.map((v) => [v.status, v.phases, v.duration]),
+      [
+        ['exit status 0', '', '2.21 s'],
+        ['exit status 1', 'compile', '3.12 s'],
+        ['exit status 0', 'test', '4.41 s'],
+        ['timed out', '', '15 min 00 s'],
+      ],
+    );
+    assert.deepEqual(
+      sweep.map((v) => v.attempts),
+      [
+        [],
+        [
+          { endpoint: '10.255.255.53:53', process: 'go[31544]' },
+          { endpoint: '10.255.255.53:53', process: 'go[31544]' },
+        ],
+        [
+          { endpoint: '10.255.255.53:53', process: '' },
+          { endpoint: '[2001:db8::7]:8125', process: '' },
+        ],
+        [],
+      ],
+    );
+    const hostileViews = buildViews(hostile());
+    assert.equal(hostileViews[hostileViews.length - 1]?.attempts[0]?.process, '<b>go</b>[1] <i>x</i>', 'with the command line, as given (the page sets it as text)');
+  });
+
+  it('the page script formats nothing itself: no endpoint, exit status, phases or duration of its own', () => {
+    const script = pageScript(renderHtml(hostile()));
+    for (const copy of [/toFixed/, /exit status|killed by|timed out|no exit status/, /indexOf\(':'\)|'\['/, /\.durationMs\/|\/1000/, /\.comm\+'\['/]) {
+      assert.doesNotMatch(script, copy);
+    }
+    assert.match(script, /getElementById\('netaudit-view'\)/);
   });
 
   it('the page script is valid JavaScript that renders with textContent, never innerHTML', () => {

@@ -10,7 +10,7 @@ import type { BuildResult, FindingKeyword, Report } from '../../src/model/types.
 // pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
 
 import { summarize } from '../../src/report/json.js';
-import { renderJunit } from '../../src/report/junit.js';
+import { attemptLine, renderJunit } from '../../src/report/junit.js';
 import { renderPkgcheckXml } from '../../src/report/pkgcheck.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
 
@@ -300,6 +300,15 @@ describe('junit reporter', () => {
     assert.match(out, /^attempts \(1\):\n {2}tcp 192\.0\.2\.1:80: unreachable.*, blocked$/m);
     const clean = all(parseXml(renderJunit(examples.find((e) => e.f === 'run-true-clean.json')?.r as Report)), 'system-out')[0] as XmlElement;
     assert.match(clean.text, /^attempts: none$/m);
+  });
+
+  it('attempt lines write endpoints as the other reporters do: v6 in brackets before a port only', () => {
+    const base = { scope: 'external', family: 6, count: 1, firstAtMs: 0, allowed: false, outcome: 'unreachable' } as const;
+    assert.equal(attemptLine({ ...base, kind: 'tcp', address: '2001:db8::1', port: 443, count: 2, phase: 'test' }), 'tcp [2001:db8::1]:443 ×2 in test: unreachable, blocked');
+    assert.equal(attemptLine({ ...base, kind: 'dns', address: 'fd::1', port: 53, hostname: 'h.example', qtype: 'AAAA' }), 'dns h.example (AAAA) via [fd::1]:53: unreachable, blocked');
+    // No port, no brackets (were `icmp [2001:db8::9]` and `unix [/run/a:b.sock]`).
+    assert.equal(attemptLine({ ...base, kind: 'icmp', address: '2001:db8::9' }), 'icmp 2001:db8::9: unreachable, blocked');
+    assert.equal(attemptLine({ ...base, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', allowed: true, allowedBy: 'RESTRICT=network-sandbox' }), 'unix /run/a:b.sock: unreachable, allowed (RESTRICT=network-sandbox)');
   });
 
   it('hostile values come back as they were, minus the characters XML forbids', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
 import { makeReport } from '../../src/report/json.js';
-import { colorEnabled, exitStatus, formatDuration, formatEndpoint, renderPkgcheckLines, renderTerminal } from '../../src/report/terminal.js';
+import { colorEnabled, renderPkgcheckLines, renderTerminal } from '../../src/report/terminal.js';
 import { validateReport } from '../../src/report/validate.js';
 import { EXAMPLES, readJson } from './helpers.js';
 
@@ -154,20 +154,6 @@ describe('terminal reporter', () => {
 
   it('an empty report says so', () => {
     assert.equal(renderTerminal(makeReport('sweep', [], '0.1.0'), { color: false }), 'no builds\n');
-  });
-
-  it('formats endpoints, exit statuses and durations', () => {
-    assert.equal(formatEndpoint('2001:db8::1', 443), '[2001:db8::1]:443');
-    assert.equal(formatEndpoint('192.0.2.1', 80), '192.0.2.1:80');
-    assert.equal(formatEndpoint('2001:db8::1'), '2001:db8::1');
-    assert.equal(exitStatus({ exitCode: 6 }), 'exit 6');
-    assert.equal(exitStatus({ exitCode: null, signal: 'SIGSEGV' }), 'killed by SIGSEGV');
-    assert.equal(exitStatus({ exitCode: null, signal: 'SIGKILL', timedOut: true }), 'timed out, killed by SIGKILL');
-    assert.equal(exitStatus({ exitCode: null }), 'no exit status');
-    assert.equal(formatDuration(17), '0.02 s');
-    assert.equal(formatDuration(12_345), '12.3 s');
-    assert.equal(formatDuration(125_000), '2 min 05 s');
-    assert.equal(formatDuration(3_725_000), '1 h 02 min');
   });
 
   describe('colorEnabled', () => {

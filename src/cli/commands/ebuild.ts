@@ -38,7 +38,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
     assertPrerequisites();
-    const [{ locatePortage }, { readMetadata }, { auditEbuilds }, { collectGarbage }, { makeReport }, { VERSION }, { renderEbuildLines }, { Sandbox }] = await Promise.all([
+    const [{ locatePortage }, { readMetadata }, { auditEbuilds }, { collectGarbage }, { makeReport }, { VERSION }, { renderEbuildLines }, { Sandbox }, { colorEnabled }] = await Promise.all([
       import('../../portage/locate.js'),
       import('../../portage/metadata.js'),
       import('../../runner/ebuild.js'),
@@ -47,6 +47,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       import('../../version.js'),
       import('../../report/ebuild-lines.js'),
       import('../../sandbox/sandbox.js'),
+      import('../../report/terminal.js'),
     ]);
     const install = locatePortage({ portage: args.portage });
     await collectGarbage();
@@ -60,7 +61,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       await ahead.then((s) => s.destroy(), () => undefined);
       throw e;
     }
-    const color = args.color ?? (process.stdout.isTTY && !process.env.NO_COLOR);
+    const color = args.color ?? colorEnabled(process.stdout, process.env);
     const stop = interruption();
     try {
       const { results, interrupted } = await auditEbuilds({

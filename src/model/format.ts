@@ -1,0 +1,109 @@
+/**
+ * How a build's parts are written for people, in one place, as pkgcheck's StrReporter.scope_prefix_map is one
+ * table shared by every reporter: the subject a build is filed under, an endpoint, how a build ended, the phases
+ * in which it was blocked, a duration, a process. Every reporter (src/report/) and the findings (src/verdict/)
+ * use these, so the terminal, the pkgcheck lines, JUnit, the diff and the HTML page say the same thing the same
+ * way. Where a reporter needs other words on purpose (a table cell, a sentence), that is a named variant here.
+ *
+ * Pure, no I/O; imports only types, so that verdict/ can use it without importing report/. Values are written
+ * as given: escaping (safeText for messages, XML, HTML) is the caller's.
+ */
+import type { Attempt, BuildResult, ProcessInfo } from './types.js';
+
+/** The category command builds are filed under: they have no package of their own. */
+export const COMMAND_CATEGORY = 'command';
+
+/**
+ * Where a build's results belong, in pkgcheck's terms: ebuilds are version scope (category, package, version);
+ * command builds are package scope, under the category `command` with the build's name as the package.
+ */
+export interface Subject {
+  readonly category: string;
+  readonly package: string;
+  /** Absent for command builds (package scope). */
+  readonly version?: string;
+}
+
+/** The subject of a build: its ebuild's category/package/version, else `command` and its name. */
+export function subjectOf(b: Pick<BuildResult, 'kind' | 'name' | 'ebuild'>): Subject {
+  if (b.kind === 'ebuild' && b.ebuild) return { category: b.ebuild.category, package: b.ebuild.package, version: b.ebuild.version };
+  return { category: COMMAND_CATEGORY, package: b.name };
+}
+
+/** `package-version`, or the package alone for command builds (their name). */
+export function packageVersion(s: Subject): string {
+  return s.version === undefined ? s.package : `${s.package}-${s.version}`;
+}
+
+/** What a line about a build starts with: `category/package-version` for ebuilds, the build's name for commands. */
+export function subjectText(b: Pick<BuildResult, 'kind' | 'name' | 'ebuild'>): string {
+  const s = subjectOf(b);
+  return s.version === undefined ? b.name : `${s.category}/${packageVersion(s)}`;
+}
+
+/**
+ * `192.0.2.1:80`, `[2001:db8::1]:443`, or the bare address (or socket path) when there is no port: the brackets
+ * are there to set a port apart from an IPv6 address, so without a port there are none.
+ */
+export function endpoint(address: string, port?: number): string {
+  if (port === undefined) return address;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** How a build ended, as the exit texts need it. */
+export interface Ending {
+  readonly exitCode: number | null;
+  readonly signal?: string | null;
+  readonly timedOut?: boolean;
+}
+
+/**
+ * The wordings of how a build ended:
+ * - `short`, after the verdict in the terminal's header: `exit 6`, `killed by SIGKILL`, `timed out, killed by
+ *   SIGKILL` (or `timed out`), `no exit status`.
+ * - `status`, a label on its own (JUnit, the HTML details): `exit status 6`, `killed by SIGKILL`, `timed out`,
+ *   `no exit status`.
+ * - `sentence`, after "the build" in a finding's message: `exited with status 6`, `was killed by SIGKILL`,
+ *   `timed out`, `exited with status unknown`.
+ */
+export type ExitWording = 'short' | 'status' | 'sentence';
+
+const EXIT_WORDINGS: Readonly<
+  Record<ExitWording, { readonly code: (n: number) => string; readonly unknown: string; readonly killed: (signal: string) => string; readonly timedOut: (signal?: string) => string }>
+> = {
+  short: { code: (n) => `exit ${n}`, unknown: 'no exit status', killed: (s) => `killed by ${s}`, timedOut: (s) => (s ? `timed out, killed by ${s}` : 'timed out') },
+  status: { code: (n) => `exit status ${n}`, unknown: 'no exit status', killed: (s) => `killed by ${s}`, timedOut: () => 'timed out' },
+  sentence: { code: (n) => `exited with status ${n}`, unknown: 'exited with status unknown', killed: (s) => `was killed by ${s}`, timedOut: () => 'timed out' },
+};
+
+/** How the build ended, in the given wording (default `short`); a timeout first, then a signal, then the code. */
+export function exitText(end: Ending, wording: ExitWording = 'short'): string {
+  const w = EXIT_WORDINGS[wording];
+  if (end.timedOut) return w.timedOut(end.signal || undefined);
+  if (end.signal) return w.killed(end.signal);
+  return end.exitCode === null ? w.unknown : w.code(end.exitCode);
+}
+
+/** The phases of the attempts that network-sandbox blocks (not allowed), each once, in the order first seen. */
+export function blockedPhases(attempts: readonly Pick<Attempt, 'allowed' | 'phase'>[]): string[] {
+  const phases: string[] = [];
+  for (const a of attempts) if (!a.allowed && a.phase && !phases.includes(a.phase)) phases.push(a.phase);
+  return phases;
+}
+
+/** A duration for people: `<0.01 s`, `0.02 s`, `12.5 s`, `2 min 05 s`, `1 h 02 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 5) return '<0.01 s';
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** `curl[4711]`; with `argv`, the command line follows when known: `curl[4711] curl -sS https://example.org/`. */
+export function processText(p: ProcessInfo, options: { readonly argv?: boolean } = {}): string {
+  const id = `${p.comm}[${p.pid}]`;
+  return options.argv && p.argv ? `${id} ${p.argv.join(' ')}` : id;
+}
