@@ -3,6 +3,7 @@
  * network-sandbox (loopback, the 10/8 and ::/8 that Portage puts on lo, link-local, reserved ranges).
  * Pure; never throws on malformed input (addresses come from packets): unparseable text is kept as is.
  */
+import { formatIpv6 } from '../decode/addr.js';
 import type { Family } from '../model/types.js';
 
 /**
@@ -82,29 +83,15 @@ export function parseV6(text: string): number[] | undefined {
   return [...head, ...new Array<number>(8 - given).fill(0), ...rest];
 }
 
-/** RFC 5952 text: lowercase, no leading zeros, the longest run (>= 2) of zero words as '::', v4-mapped dotted. */
+/** RFC 5952 text of eight 16-bit words, by the decoder's formatter (one implementation of the rules). */
 export function formatV6(w: readonly number[]): string {
-  if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) {
-    return `::ffff:${formatV4((((w[6] ?? 0) << 16) | (w[7] ?? 0)) >>> 0)}`;
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const x = w[i] ?? 0;
+    bytes[2 * i] = x >> 8;
+    bytes[2 * i + 1] = x & 0xff;
   }
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: readonly number[]) => ws.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+  return formatIpv6(bytes, 0);
 }
 
 /** Canonical text of an address (v4 dotted quad, v6 RFC 5952); unparseable text comes back unchanged. */
