@@ -147,11 +147,6 @@ export function familyOf(text: string): Family {
   return text.includes(':') ? 6 : 4;
 }
 
-/** Loopback destinations are services of the host (scope host-local); all else is external. */
-export function isLoopback(text: string): boolean {
-  return classifyAddress(text) === 'loopback';
-}
-
 /** "192.0.2.1:80", "[2001:db8::1]:80", or the bare address without a port. */
 export function hostPort(address: string, port?: number): string {
   if (port === undefined) return address;
