@@ -28,9 +28,6 @@ export type AddressClass =
   | 'unspecified'
   | 'public';
 
-/** The build's own addresses on its veth end (src/sandbox/names.ts BUILD_V4, BUILD_LL6; not imported: that file does I/O). */
-export const DEFAULT_BUILD_ADDRESSES: readonly string[] = ['169.254.1.2', 'fe80::2'];
-
 /** IPv4 text -> 32-bit unsigned number, or undefined. */
 export function parseV4(text: string): number | undefined {
   const parts = text.split('.');
