@@ -6,8 +6,8 @@
  * fields plus the offset where the next layer starts. A Cursor checks the bounds before every read: a read
  * past the end throws a DecodeError naming what was being read and where ("truncated IPv4 header at offset
  * 14"), so no decoder ever reads out of bounds or silently gets `undefined`, and decodeFrame() turns the
- * error into a per-frame reason instead of throwing. A decoder that wants its whole fixed header reported
- * as truncated at the header's start calls need() for it before reading the fields. Reads return plain
+ * error into a per-frame reason instead of throwing. A decoder opens its fixed header with Cursor.header(),
+ * which checks all of it at once, so that a cut header is reported at its start. Reads return plain
  * numbers; nothing is allocated per field.
  */
 
@@ -49,6 +49,16 @@ export class Cursor {
     this.buf = buf;
     this.offset = offset;
     this.end = end < buf.length ? end : buf.length;
+  }
+
+  /**
+   * A cursor at the start of a header of at least `length` bytes, or a DecodeError "truncated <what> at offset
+   * <offset>": the whole fixed part is checked once, at the header's start, before any field is read.
+   */
+  static header(buf: Uint8Array, offset: number, end: number, length: number, what: string): Cursor {
+    const c = new Cursor(buf, offset, end);
+    c.need(length, what);
+    return c;
   }
 
   /** Bytes left before the end (negative when the offset was moved past it). */

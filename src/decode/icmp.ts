@@ -103,22 +103,20 @@ function decodeQuoted(buf: Uint8Array, offset: number, end: number, v6: boolean)
 /** Decode the ICMP (v6: ICMPv6) message at `offset`; `end` is the end of the captured message. */
 export function decodeIcmp(buf: Uint8Array, offset: number, end: number, v6: boolean): IcmpInfo {
   const what = v6 ? 'ICMPv6 header' : 'ICMP header';
-  const c = new Cursor(buf, offset, end);
-  c.need(4, what);
+  const c = Cursor.header(buf, offset, end, 4, what);
   const type = c.peekU8(what);
   const echo = v6 ? type === 128 || type === 129 : type === 8 || type === 0;
   const quotes = !echo && (v6 ? v6QuotesPacket(type) : v4QuotesPacket(type));
   // Echo messages and errors have 4 more bytes (identifier and sequence, or unused) before their body.
   if (echo) c.need(8, `${v6 ? 'ICMPv6' : 'ICMP'} echo header`);
   else if (quotes) c.need(8, what);
-  c.skip(1, what); // type
-  const code = c.u8(what);
-  c.skip(2, what); // checksum
+  const code = (c.u32(what) >>> 16) & 0xff; // type, code, checksum
   const info: IcmpInfo = { v6, type, code };
   if (echo) {
-    info.echo = { id: c.u16(what), seq: c.u16(what) };
+    const row1 = c.u32(what); // identifier, sequence number
+    info.echo = { id: row1 >>> 16, seq: row1 & 0xffff };
   } else if (quotes) {
-    c.skip(4, what);
+    c.skip(4, what); // unused (or MTU, pointer)
     const quoted = decodeQuoted(buf, c.offset, end, v6);
     if (quoted) info.quoted = quoted;
   }

@@ -31,23 +31,23 @@ export interface Ipv4Header {
  */
 export function decodeIpv4(buf: Uint8Array, offset: number, end: number, quoted = false): Ipv4Header {
   const what = quoted ? 'quoted IPv4 header' : 'IPv4 header';
-  const c = new Cursor(buf, offset, end);
-  c.need(20, what);
+  const c = Cursor.header(buf, offset, end, 20, what);
   const b0 = c.peekU8(what);
   const version = b0 >> 4;
   if (version !== 4) malformed(`${what} with version ${version}`, offset);
   const headerLength = (b0 & 0x0f) * 4;
   if (headerLength < 20) malformed(`${what} length ${headerLength} below 20`, offset);
   c.need(headerLength, what);
-  c.skip(2, what); // version and IHL, type of service
-  let totalLength = c.u16(what);
+  // The fixed header in its 32-bit rows (RFC 791 3.1), then the addresses.
+  const row0 = c.u32(what); // version, IHL, type of service, total length
+  const row1 = c.u32(what); // identification, flags, fragment offset
+  const row2 = c.u32(what); // time to live, protocol, checksum
+  let totalLength = row0 & 0xffff;
   // 0: a segmentation-offload super-packet captured before it was split; take what was captured.
   if (totalLength === 0 || quoted) totalLength = end - offset;
   if (totalLength < headerLength) malformed(`IPv4 total length ${totalLength} below header length ${headerLength}`, offset);
-  c.skip(2, what); // identification
-  const frag = c.u16(what);
-  const protocol = c.u16(what) & 0xff; // time to live, protocol
-  c.skip(2, what); // checksum
+  const frag = row1 & 0xffff;
+  const protocol = (row2 >>> 16) & 0xff;
   const src = readIpv4(c, what);
   const dst = readIpv4(c, what);
   c.skip(headerLength - 20, what); // options

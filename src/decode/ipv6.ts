@@ -40,14 +40,14 @@ const NH_SHIM6 = 140;
  */
 export function decodeIpv6(buf: Uint8Array, offset: number, end: number, quoted = false): Ipv6Header {
   const what = quoted ? 'quoted IPv6 header' : 'IPv6 header';
-  const h = new Cursor(buf, offset, end);
-  h.need(40, what);
-  const version = h.peekU8(what) >> 4;
+  const h = Cursor.header(buf, offset, end, 40, what);
+  // The fixed header's first two 32-bit rows (RFC 8200 3), then the addresses.
+  const row0 = h.u32(what); // version, traffic class, flow label
+  const row1 = h.u32(what); // payload length, next header, hop limit
+  const version = row0 >>> 28;
   if (version !== 6) malformed(`${what} with version ${version}`, offset);
-  h.skip(4, what); // version, traffic class, flow label
-  let payloadLength = h.u16(what);
-  let nh = h.u8(what);
-  h.skip(1, what); // hop limit
+  let payloadLength = row1 >>> 16;
+  let nh = (row1 >>> 8) & 0xff;
   const src = readIpv6(h, what);
   const dst = readIpv6(h, what);
   // 0: a jumbogram or an offload super-packet; quoted: the quote is shorter than the original.

@@ -20,8 +20,7 @@ const ACK = 0x10;
  */
 export function decodeTcp(buf: Uint8Array, offset: number, end: number, wireLength: number): TcpSegment {
   const what = 'TCP header';
-  const c = new Cursor(buf, offset, end);
-  c.need(20, what);
+  const c = Cursor.header(buf, offset, end, 20, what);
   const srcPort = c.u16(what);
   const dstPort = c.u16(what);
   const seq = c.u32(what);

@@ -18,8 +18,7 @@ export interface UdpDatagram {
  */
 export function decodeUdp(buf: Uint8Array, offset: number, end: number, wireLength: number, firstFragment = false): UdpDatagram {
   const what = 'UDP header';
-  const c = new Cursor(buf, offset, end);
-  c.need(8, what);
+  const c = Cursor.header(buf, offset, end, 8, what);
   const srcPort = c.u16(what);
   const dstPort = c.u16(what);
   let length = c.u16(what);
