@@ -3,6 +3,7 @@
  * network-sandbox (loopback, the 10/8 and ::/8 that Portage puts on lo, link-local, reserved ranges).
  * Pure; never throws on malformed input (addresses come from packets): unparseable text is kept as is.
  */
+import { formatIpv6 } from '../decode/addr.js';
 import type { Family } from '../model/types.js';
 
 /**
@@ -26,9 +27,6 @@ export type AddressClass =
   | 'broadcast'
   | 'unspecified'
   | 'public';
-
-/** The build's own addresses on its veth end (src/sandbox/names.ts BUILD_V4, BUILD_LL6; not imported: that file does I/O). */
-export const DEFAULT_BUILD_ADDRESSES: readonly string[] = ['169.254.1.2', 'fe80::2'];
 
 /** IPv4 text -> 32-bit unsigned number, or undefined. */
 export function parseV4(text: string): number | undefined {
@@ -82,29 +80,15 @@ export function parseV6(text: string): number[] | undefined {
   return [...head, ...new Array<number>(8 - given).fill(0), ...rest];
 }
 
-/** RFC 5952 text: lowercase, no leading zeros, the longest run (>= 2) of zero words as '::', v4-mapped dotted. */
+/** RFC 5952 text of eight 16-bit words, by the decoder's formatter (one implementation of the rules). */
 export function formatV6(w: readonly number[]): string {
-  if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) {
-    return `::ffff:${formatV4((((w[6] ?? 0) << 16) | (w[7] ?? 0)) >>> 0)}`;
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const x = w[i] ?? 0;
+    bytes[2 * i] = x >> 8;
+    bytes[2 * i + 1] = x & 0xff;
   }
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: readonly number[]) => ws.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+  return formatIpv6(bytes, 0);
 }
 
 /** Canonical text of an address (v4 dotted quad, v6 RFC 5952); unparseable text comes back unchanged. */
@@ -158,11 +142,6 @@ export function classifyAddress(text: string): AddressClass {
 
 export function familyOf(text: string): Family {
   return text.includes(':') ? 6 : 4;
-}
-
-/** Loopback destinations are services of the host (scope host-local); all else is external. */
-export function isLoopback(text: string): boolean {
-  return classifyAddress(text) === 'loopback';
 }
 
 /** "192.0.2.1:80", "[2001:db8::1]:80", or the bare address without a port. */

@@ -1,12 +1,13 @@
 /** Per-analysis memo of address facts: packets repeat the same few addresses many thousand times. */
-import { DEFAULT_BUILD_ADDRESSES, canonicalAddress, classifyAddress, type AddressClass } from './addr.js';
+import { BUILD_ADDRESSES } from '../sandbox/constants.js';
+import { canonicalAddress, classifyAddress, type AddressClass } from './addr.js';
 
 export class AddressBook {
   readonly #canon = new Map<string, string>();
   readonly #class = new Map<string, AddressClass>();
   readonly #build: ReadonlySet<string>;
 
-  constructor(buildAddresses: readonly string[] = DEFAULT_BUILD_ADDRESSES) {
+  constructor(buildAddresses: readonly string[] = BUILD_ADDRESSES) {
     this.#build = new Set(buildAddresses.map(canonicalAddress));
   }
 

@@ -31,7 +31,8 @@ export interface AnalyzeContext {
   readonly phases?: readonly Phase[];
   /**
    * The build's addresses on its veth end, for telling its packets from the monitor's answers there.
-   * Default ['169.254.1.2', 'fe80::2'] (src/sandbox/names.ts); 10/8 and ::/8 sources always count as the build.
+   * Default BUILD_ADDRESSES of src/sandbox/constants.ts (169.254.1.2, fe80::2); 10/8 and ::/8 sources always
+   * count as the build.
    */
   readonly buildAddresses?: readonly string[];
 }

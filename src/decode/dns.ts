@@ -6,7 +6,7 @@
  */
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
-import { u16At } from './cursor.js';
+import { Cursor } from './cursor.js';
 import type { DnsAnswer, DnsInfo, DnsQuestion } from './types.js';
 
 export const DNS_PORT = 53;
@@ -85,7 +85,10 @@ interface QuestionCodec {
 /** Header and whatever questions were captured of a message the capture cut short. */
 function decodeCut(msg: Buffer): DnsInfo | undefined {
   if (msg.length < 12) return undefined;
-  const qdcount = u16At(msg, 4);
+  const header = new Cursor(msg);
+  const id = header.u16('DNS header');
+  const flags = header.u16('DNS header');
+  const qdcount = header.u16('DNS header');
   if (qdcount === 0) return undefined;
   const codec = (dnsPacket as unknown as { question: QuestionCodec }).question;
   const questions: DnsQuestion[] = [];
@@ -100,8 +103,7 @@ function decodeCut(msg: Buffer): DnsInfo | undefined {
     // The rest was not captured.
   }
   if (questions.length === 0) return undefined;
-  const flags = u16At(msg, 2);
-  return { id: u16At(msg, 0), isResponse: (flags & 0x8000) !== 0, rcode: flags & 0x0f, questions, answers: [] };
+  return { id, isResponse: (flags & 0x8000) !== 0, rcode: flags & 0x0f, questions, answers: [] };
 }
 
 /**
@@ -113,7 +115,7 @@ export function decodeDns(payload: Uint8Array, tcp: boolean, cut: boolean): DnsI
   let length = payload.length;
   if (tcp) {
     if (payload.length < 2) return undefined;
-    const declared = u16At(payload, 0);
+    const declared = new Cursor(payload).u16('DNS message length');
     start = 2;
     if (declared <= payload.length - 2) {
       length = declared;

@@ -4,10 +4,10 @@
  * Also tells which ICMPv6 types are link chatter (NDP, MLD, router solicitations), never an attempt.
  */
 import type { Family } from '../model/types.js';
-import { DecodeError, need, u16At } from './cursor.js';
+import { readIpv4, readIpv6 } from './addr.js';
+import { Cursor, DecodeError } from './cursor.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
-import { formatIpv4, formatIpv6 } from './addr.js';
 import type { IcmpInfo, IpProto, NoiseKind, QuotedPacket } from './types.js';
 
 /** ICMPv4 types whose body quotes the offending packet: unreachable, source quench, redirect, time exceeded, parameter problem. */
@@ -56,11 +56,27 @@ export function icmpNoise(v6: boolean, type: number): NoiseKind | undefined {
 
 /** Ports from the first 4 bytes of a quoted TCP/UDP header, when they were quoted. */
 function withPorts(q: QuotedPacket, buf: Uint8Array, at: number, end: number, fragmentOffset: number): QuotedPacket {
-  if ((q.proto === 'tcp' || q.proto === 'udp') && fragmentOffset === 0 && at + 4 <= end) {
-    q.srcPort = u16At(buf, at);
-    q.dstPort = u16At(buf, at + 2);
+  if ((q.proto === 'tcp' || q.proto === 'udp') && fragmentOffset === 0) {
+    const c = new Cursor(buf, at, end);
+    if (c.remaining >= 4) {
+      q.srcPort = c.u16('quoted ports');
+      q.dstPort = c.u16('quoted ports');
+    }
   }
   return q;
+}
+
+/**
+ * The addresses of a quoted IP header whose options or extension headers were not quoted in full, or
+ * undefined when even its fixed part is missing.
+ */
+function quotedAddresses(buf: Uint8Array, offset: number, end: number, v6: boolean): QuotedPacket | undefined {
+  const what = v6 ? 'quoted IPv6 header' : 'quoted IPv4 header';
+  const c = new Cursor(buf, offset, end);
+  if (c.remaining < (v6 ? 40 : 20) || c.peekU8(what) >> 4 !== (v6 ? 6 : 4)) return undefined;
+  c.skip(v6 ? 8 : 12, what);
+  const read = v6 ? readIpv6 : readIpv4;
+  return { family: v6 ? 6 : 4, src: read(c, what), dst: read(c, what), proto: 'other' };
 }
 
 /**
@@ -80,30 +96,28 @@ function decodeQuoted(buf: Uint8Array, offset: number, end: number, v6: boolean)
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
     // A header whose options or extension headers were not quoted in full: the addresses are still there.
-    if (v6 && offset + 40 <= end && (buf[offset] as number) >> 4 === 6) {
-      return { family: 6, src: formatIpv6(buf, offset + 8), dst: formatIpv6(buf, offset + 24), proto: 'other' };
-    }
-    if (!v6 && offset + 20 <= end && (buf[offset] as number) >> 4 === 4) {
-      return { family: 4, src: formatIpv4(buf, offset + 12), dst: formatIpv4(buf, offset + 16), proto: 'other' };
-    }
-    return undefined;
+    return quotedAddresses(buf, offset, end, v6);
   }
 }
 
 /** Decode the ICMP (v6: ICMPv6) message at `offset`; `end` is the end of the captured message. */
 export function decodeIcmp(buf: Uint8Array, offset: number, end: number, v6: boolean): IcmpInfo {
   const what = v6 ? 'ICMPv6 header' : 'ICMP header';
-  need(end, offset, 4, what);
-  const type = buf[offset] as number;
-  const code = buf[offset + 1] as number;
-  const info: IcmpInfo = { v6, type, code };
+  const c = Cursor.header(buf, offset, end, 4, what);
+  const type = c.peekU8(what);
   const echo = v6 ? type === 128 || type === 129 : type === 8 || type === 0;
+  const quotes = !echo && (v6 ? v6QuotesPacket(type) : v4QuotesPacket(type));
+  // Echo messages and errors have 4 more bytes (identifier and sequence, or unused) before their body.
+  if (echo) c.need(8, `${v6 ? 'ICMPv6' : 'ICMP'} echo header`);
+  else if (quotes) c.need(8, what);
+  const code = (c.u32(what) >>> 16) & 0xff; // type, code, checksum
+  const info: IcmpInfo = { v6, type, code };
   if (echo) {
-    need(end, offset, 8, `${v6 ? 'ICMPv6' : 'ICMP'} echo header`);
-    info.echo = { id: u16At(buf, offset + 4), seq: u16At(buf, offset + 6) };
-  } else if (v6 ? v6QuotesPacket(type) : v4QuotesPacket(type)) {
-    need(end, offset, 8, what);
-    const quoted = decodeQuoted(buf, offset + 8, end, v6);
+    const row1 = c.u32(what); // identifier, sequence number
+    info.echo = { id: row1 >>> 16, seq: row1 & 0xffff };
+  } else if (quotes) {
+    c.skip(4, what); // unused (or MTU, pointer)
+    const quoted = decodeQuoted(buf, c.offset, end, v6);
     if (quoted) info.quoted = quoted;
   }
   return info;

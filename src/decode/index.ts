@@ -104,33 +104,18 @@ export function decodeFrame(linkType: number, frame: RawFrame, source: CaptureSo
 export interface DecodedFrames {
   /** The IP packets worth analysing, in frame order. */
   packets: DecodedPacket[];
-  /** Frames that were link chatter (ARP, NDP, MLD, ...). */
-  noise: number;
-  /** Frames that could not be decoded (truncated or malformed). */
+  /** Frames that could not be decoded (truncated or malformed); decodeFrame() says why, frame by frame. */
   undecodable: number;
-  /** Why, one line per undecodable frame ("frame 12: truncated TCP header at offset 34"), the first 100. */
-  reasons: string[];
 }
 
-/** At most this many reasons are kept; `undecodable` still counts them all. */
-export const MAX_REASONS = 100;
-
-/** Decode every frame of one capture. Never throws. */
+/** Decode every frame of one capture; link chatter (ARP, NDP, MLD, ...) is left out. Never throws. */
 export function decodeFrames(linkType: number, frames: readonly RawFrame[], source: CaptureSource): DecodedFrames {
   const packets: DecodedPacket[] = [];
-  const reasons: string[] = [];
-  let noiseCount = 0;
   let undecodable = 0;
   for (const frame of frames) {
     const r = decodeFrame(linkType, frame, source);
-    if (r.kind === 'packet') {
-      packets.push(r.packet);
-    } else if (r.kind === 'noise') {
-      noiseCount++;
-    } else {
-      undecodable++;
-      if (reasons.length < MAX_REASONS) reasons.push(`frame ${frame.index}: ${r.reason}`);
-    }
+    if (r.kind === 'packet') packets.push(r.packet);
+    else if (r.kind === 'undecodable') undecodable++;
   }
-  return { packets, noise: noiseCount, undecodable, reasons };
+  return { packets, undecodable };
 }

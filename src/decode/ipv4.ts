@@ -1,8 +1,8 @@
 /**
  * IPv4 header (RFC 791): version, header length with options, total length, fragments, protocol, addresses.
  */
-import { formatIpv4 } from './addr.js';
-import { malformed, need, u16At } from './cursor.js';
+import { readIpv4 } from './addr.js';
+import { Cursor, malformed } from './cursor.js';
 
 export interface Ipv4Header {
   src: string;
@@ -31,24 +31,32 @@ export interface Ipv4Header {
  */
 export function decodeIpv4(buf: Uint8Array, offset: number, end: number, quoted = false): Ipv4Header {
   const what = quoted ? 'quoted IPv4 header' : 'IPv4 header';
-  need(end, offset, 20, what);
-  const b0 = buf[offset] as number;
+  const c = Cursor.header(buf, offset, end, 20, what);
+  const b0 = c.peekU8(what);
   const version = b0 >> 4;
   if (version !== 4) malformed(`${what} with version ${version}`, offset);
   const headerLength = (b0 & 0x0f) * 4;
   if (headerLength < 20) malformed(`${what} length ${headerLength} below 20`, offset);
-  need(end, offset, headerLength, what);
-  let totalLength = u16At(buf, offset + 2);
+  c.need(headerLength, what);
+  // The fixed header in its 32-bit rows (RFC 791 3.1), then the addresses.
+  const row0 = c.u32(what); // version, IHL, type of service, total length
+  const row1 = c.u32(what); // identification, flags, fragment offset
+  const row2 = c.u32(what); // time to live, protocol, checksum
+  let totalLength = row0 & 0xffff;
   // 0: a segmentation-offload super-packet captured before it was split; take what was captured.
   if (totalLength === 0 || quoted) totalLength = end - offset;
   if (totalLength < headerLength) malformed(`IPv4 total length ${totalLength} below header length ${headerLength}`, offset);
-  const frag = u16At(buf, offset + 6);
-  const payloadOffset = offset + headerLength;
+  const frag = row1 & 0xffff;
+  const protocol = (row2 >>> 16) & 0xff;
+  const src = readIpv4(c, what);
+  const dst = readIpv4(c, what);
+  c.skip(headerLength - 20, what); // options
+  const payloadOffset = c.offset;
   const wireEnd = offset + totalLength;
   return {
-    src: formatIpv4(buf, offset + 12),
-    dst: formatIpv4(buf, offset + 16),
-    protocol: buf[offset + 9] as number,
+    src,
+    dst,
+    protocol,
     headerLength,
     fragmentOffset: (frag & 0x1fff) * 8,
     moreFragments: (frag & 0x2000) !== 0,

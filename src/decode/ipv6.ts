@@ -3,8 +3,8 @@
  * destination options (60), authentication header (51, RFC 4302), and the other (len+1)*8-sized ones
  * (mobility 135, HIP 139, shim6 140). 59 is "no next header". ESP (50) cannot be walked: it ends the chain.
  */
-import { formatIpv6 } from './addr.js';
-import { Cursor, malformed, need, u16At } from './cursor.js';
+import { readIpv6 } from './addr.js';
+import { Cursor, malformed } from './cursor.js';
 
 export interface Ipv6Header {
   src: string;
@@ -40,21 +40,26 @@ const NH_SHIM6 = 140;
  */
 export function decodeIpv6(buf: Uint8Array, offset: number, end: number, quoted = false): Ipv6Header {
   const what = quoted ? 'quoted IPv6 header' : 'IPv6 header';
-  need(end, offset, 40, what);
-  const version = (buf[offset] as number) >> 4;
+  const h = Cursor.header(buf, offset, end, 40, what);
+  // The fixed header's first two 32-bit rows (RFC 8200 3), then the addresses.
+  const row0 = h.u32(what); // version, traffic class, flow label
+  const row1 = h.u32(what); // payload length, next header, hop limit
+  const version = row0 >>> 28;
   if (version !== 6) malformed(`${what} with version ${version}`, offset);
-  let payloadLength = u16At(buf, offset + 4);
+  let payloadLength = row1 >>> 16;
+  let nh = (row1 >>> 8) & 0xff;
+  const src = readIpv6(h, what);
+  const dst = readIpv6(h, what);
   // 0: a jumbogram or an offload super-packet; quoted: the quote is shorter than the original.
   if (payloadLength === 0 || quoted) payloadLength = end - offset - 40;
   const wireEnd = offset + 40 + payloadLength;
   const stop = Math.min(wireEnd, end);
 
-  let nh = buf[offset + 6] as number;
   let fragmentOffset = 0;
   let moreFragments = false;
   // The chain is variable-length: walk it with a cursor bounded by the captured packet. Each header takes
   // at least 8 bytes, so the walk ends within the packet.
-  const c = new Cursor(buf, offset + 40, stop);
+  const c = new Cursor(buf, h.offset, stop);
   walk: while (true) {
     switch (nh) {
       case NH_HOP_BY_HOP:
@@ -94,8 +99,8 @@ export function decodeIpv6(buf: Uint8Array, offset: number, end: number, quoted 
   }
   const at = c.offset;
   return {
-    src: formatIpv6(buf, offset + 8),
-    dst: formatIpv6(buf, offset + 24),
+    src,
+    dst,
     protocol: nh,
     fragmentOffset,
     moreFragments,

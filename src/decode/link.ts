@@ -7,7 +7,7 @@
  */
 import type { Family } from '../model/types.js';
 import { LINKTYPE, type NoiseKind } from './types.js';
-import { DecodeError, malformed, need, u16At, u16LeAt, u32At, u32LeAt } from './cursor.js';
+import { Cursor, DecodeError, malformed } from './cursor.js';
 
 /** Where the network-layer packet sits in the frame, or why there is none. */
 export type LinkPayload =
@@ -47,13 +47,22 @@ function ip(family: Family, offset: number, end: number): LinkPayload {
 const ARP: LinkPayload = { kind: 'noise', noise: 'arp' };
 const OTHER_LINK: LinkPayload = { kind: 'noise', noise: 'other-link' };
 
-/** Classify an ethertype (also the protocol field of SLL/SLL2) whose payload starts at `offset`. */
-function byEthertype(type: number, offset: number, end: number): LinkPayload {
+/** The same 16-bit (32-bit) field in the other byte order: for fields in the capturing host's order. */
+function swap16(x: number): number {
+  return ((x & 0xff) << 8) | (x >> 8);
+}
+
+function swap32(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+}
+
+/** Classify an ethertype (also the protocol field of SLL/SLL2) whose payload starts at the cursor. */
+function byEthertype(type: number, c: Cursor): LinkPayload {
   switch (type) {
     case ETHERTYPE_IPV4:
-      return ip(4, offset, end);
+      return ip(4, c.offset, c.end);
     case ETHERTYPE_IPV6:
-      return ip(6, offset, end);
+      return ip(6, c.offset, c.end);
     case ETHERTYPE_ARP:
     case ETHERTYPE_RARP:
       return ARP;
@@ -63,54 +72,58 @@ function byEthertype(type: number, offset: number, end: number): LinkPayload {
 }
 
 /** IP version from the first nibble, for link types that carry no protocol field. */
-function byVersion(buf: Uint8Array, offset: number, end: number): LinkPayload {
-  need(end, offset, 1, 'IP header');
-  const version = (buf[offset] as number) >> 4;
-  if (version === 4) return ip(4, offset, end);
-  if (version === 6) return ip(6, offset, end);
-  return malformed(`IP version ${version} is neither 4 nor 6`, offset);
+function byVersion(c: Cursor): LinkPayload {
+  const version = c.peekU8('IP header') >> 4;
+  if (version === 4) return ip(4, c.offset, c.end);
+  if (version === 6) return ip(6, c.offset, c.end);
+  return malformed(`IP version ${version} is neither 4 nor 6`, c.offset);
 }
 
-function ethernet(buf: Uint8Array): LinkPayload {
-  const end = buf.length;
-  need(end, 0, 14, 'Ethernet header');
-  let at = 12;
-  let type = u16At(buf, at);
+function ethernet(c: Cursor): LinkPayload {
+  const what = 'Ethernet header';
+  c.need(14, what);
+  c.skip(12, what); // destination and source MAC
+  let type = c.u16(what);
   // Up to two VLAN tags (802.1Q, 802.1ad Q-in-Q): 2 bytes TCI, then the next ethertype.
   for (let tags = 0; tags < 2 && (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD); tags++) {
-    need(end, at + 2, 4, 'VLAN tag');
-    at += 4;
-    type = u16At(buf, at);
+    c.need(4, 'VLAN tag');
+    c.skip(2, 'VLAN tag');
+    type = c.u16('VLAN tag');
   }
-  return byEthertype(type, at + 2, end);
+  return byEthertype(type, c);
 }
 
 /** Linux cooked capture v1: type, ARPHRD, address length, 8 address bytes, protocol. */
-function sll(buf: Uint8Array): LinkPayload {
-  need(buf.length, 0, 16, 'Linux cooked (SLL) header');
-  return byEthertype(u16At(buf, 14), 16, buf.length);
+function sll(c: Cursor): LinkPayload {
+  const what = 'Linux cooked (SLL) header';
+  c.need(16, what);
+  c.skip(14, what);
+  return byEthertype(c.u16(what), c);
 }
 
 /** Linux cooked capture v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, 8 address bytes. */
-function sll2(buf: Uint8Array): LinkPayload {
-  need(buf.length, 0, 20, 'Linux cooked (SLL2) header');
-  return byEthertype(u16At(buf, 0), 20, buf.length);
+function sll2(c: Cursor): LinkPayload {
+  const what = 'Linux cooked (SLL2) header';
+  c.need(20, what);
+  const type = c.u16(what);
+  c.skip(18, what);
+  return byEthertype(type, c);
 }
 
 /** BSD loopback: a 4-byte address family, in the capturing host's byte order (NULL) or network order (LOOP). */
-function loopback(buf: Uint8Array, hostOrder: boolean): LinkPayload {
-  need(buf.length, 0, 4, 'loopback header');
-  let family = hostOrder ? u32LeAt(buf, 0) : u32At(buf, 0);
+function loopback(c: Cursor, hostOrder: boolean): LinkPayload {
+  const raw = c.u32('loopback header');
+  let family = hostOrder ? swap32(raw) : raw;
   // Written on a big-endian host: the family lands in the high bytes when read as little-endian.
-  if (hostOrder && family > 0xffff) family = u32At(buf, 0);
+  if (hostOrder && family > 0xffff) family = raw;
   switch (family) {
     case 2: // AF_INET everywhere
-      return ip(4, 4, buf.length);
+      return ip(4, c.offset, c.end);
     case 10: // AF_INET6 on Linux
     case 24: // NetBSD, OpenBSD
     case 28: // FreeBSD
     case 30: // macOS
-      return ip(6, 4, buf.length);
+      return ip(6, c.offset, c.end);
     default:
       return OTHER_LINK;
   }
@@ -121,56 +134,59 @@ function loopback(buf: Uint8Array, hostOrder: boolean): LinkPayload {
  * byte order (little-endian on x86), each padded to 4 bytes; the length counts the 4-byte TLV header.
  * The byte order is read from the first TLV: its type is small (NFULA_* < 32), so a swapped read shows.
  */
-function nflog(buf: Uint8Array): LinkPayload {
-  const end = buf.length;
-  need(end, 0, 4, 'NFLOG header');
-  const family = buf[0] as number;
-  const version = buf[1] as number;
+function nflog(c: Cursor): LinkPayload {
+  const what = 'NFLOG header';
+  c.need(4, what);
+  const family = c.u8(what);
+  const version = c.u8(what);
   if (version !== 0) malformed(`unsupported NFLOG version ${version}`, 1);
-  let le = true;
-  if (end >= 8) {
-    const leType = u16LeAt(buf, 6) & NLA_TYPE_MASK;
-    const beType = u16At(buf, 6) & NLA_TYPE_MASK;
-    if (leType > 0xff && beType <= 0xff) le = false;
-  }
-  let at = 4;
-  while (at < end) {
-    need(end, at, 4, 'NFLOG TLV header');
-    const length = le ? u16LeAt(buf, at) : u16At(buf, at);
-    const type = (le ? u16LeAt(buf, at + 2) : u16At(buf, at + 2)) & NLA_TYPE_MASK;
+  c.skip(2, what); // resource id
+  let le: boolean | undefined;
+  while (c.remaining > 0) {
+    const at = c.offset;
+    c.need(4, 'NFLOG TLV header');
+    let length = c.u16('NFLOG TLV header');
+    let type = c.u16('NFLOG TLV header');
+    le ??= !((swap16(type) & NLA_TYPE_MASK) > 0xff && (type & NLA_TYPE_MASK) <= 0xff);
+    if (le) {
+      length = swap16(length);
+      type = swap16(type);
+    }
     if (length < 4) malformed(`bad NFLOG TLV length ${length}`, at);
-    if (type === NFULA_PAYLOAD) {
+    if ((type & NLA_TYPE_MASK) === NFULA_PAYLOAD) {
       // The payload may have been cut by the snapshot length: take what was captured.
-      const start = at + 4;
-      const stop = Math.min(at + length, end);
+      const start = c.offset;
+      const stop = Math.min(at + length, c.end);
       if (family === 2) return ip(4, start, stop);
       if (family === 10) return ip(6, start, stop);
-      return byVersion(buf, start, stop);
+      return byVersion(new Cursor(c.buf, start, stop));
     }
-    at += (length + 3) & ~3;
+    // On to the next TLV, unchecked: a length beyond the capture ends the walk (no payload TLV).
+    c.offset = at + ((length + 3) & ~3);
   }
-  throw new DecodeError(`NFLOG record without a payload TLV at offset ${at}`, at);
+  throw new DecodeError(`NFLOG record without a payload TLV at offset ${c.offset}`, c.offset);
 }
 
 /** Find the network-layer packet in `buf`, a frame of pcap link type `linkType`. */
 export function decodeLink(linkType: number, buf: Uint8Array): LinkPayload {
+  const c = new Cursor(buf);
   switch (linkType) {
     case LINKTYPE.ETHERNET:
-      return ethernet(buf);
+      return ethernet(c);
     case LINKTYPE.LINUX_SLL:
-      return sll(buf);
+      return sll(c);
     case LINKTYPE.LINUX_SLL2:
-      return sll2(buf);
+      return sll2(c);
     case LINKTYPE.RAW:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
-      return byVersion(buf, 0, buf.length);
+      return byVersion(c);
     case LINKTYPE.NULL:
-      return loopback(buf, true);
+      return loopback(c, true);
     case LINKTYPE_LOOP:
-      return loopback(buf, false);
+      return loopback(c, false);
     case LINKTYPE.NFLOG:
-      return nflog(buf);
+      return nflog(c);
     default:
       throw new DecodeError(`unsupported link type ${linkType}`, 0);
   }

@@ -1,5 +1,5 @@
 /** TCP header (RFC 9293): ports, sequence numbers, flags, data offset. Options are skipped. */
-import { malformed, need, u16At, u32At } from './cursor.js';
+import { Cursor, malformed } from './cursor.js';
 import type { TcpInfo } from './types.js';
 
 export interface TcpSegment {
@@ -19,17 +19,22 @@ const ACK = 0x10;
  * Only the fixed 20 bytes must be captured: options cut by the snapshot length are not an error.
  */
 export function decodeTcp(buf: Uint8Array, offset: number, end: number, wireLength: number): TcpSegment {
-  need(end, offset, 20, 'TCP header');
-  const dataOffset = ((buf[offset + 12] as number) >> 4) * 4;
+  const what = 'TCP header';
+  const c = Cursor.header(buf, offset, end, 20, what);
+  const srcPort = c.u16(what);
+  const dstPort = c.u16(what);
+  const seq = c.u32(what);
+  const ack = c.u32(what);
+  const dataOffset = (c.u8(what) >> 4) * 4;
   if (dataOffset < 20) malformed(`TCP data offset ${dataOffset} below 20`, offset + 12);
   if (dataOffset > wireLength) malformed(`TCP data offset ${dataOffset} beyond the segment (${wireLength} bytes)`, offset + 12);
-  const flags = buf[offset + 13] as number;
+  const flags = c.u8(what);
   return {
     info: {
-      srcPort: u16At(buf, offset),
-      dstPort: u16At(buf, offset + 2),
-      seq: u32At(buf, offset + 4),
-      ack: u32At(buf, offset + 8),
+      srcPort,
+      dstPort,
+      seq,
+      ack,
       syn: (flags & SYN) !== 0,
       ackFlag: (flags & ACK) !== 0,
       rst: (flags & RST) !== 0,

@@ -1,5 +1,5 @@
 /** UDP header (RFC 768): ports and length. */
-import { malformed, need, u16At } from './cursor.js';
+import { Cursor, malformed } from './cursor.js';
 import type { UdpInfo } from './types.js';
 
 export interface UdpDatagram {
@@ -17,18 +17,18 @@ export interface UdpDatagram {
  * fragments; the payload length is then the datagram's, and only the part in this fragment can be read.
  */
 export function decodeUdp(buf: Uint8Array, offset: number, end: number, wireLength: number, firstFragment = false): UdpDatagram {
-  need(end, offset, 8, 'UDP header');
-  let length = u16At(buf, offset + 4);
+  const what = 'UDP header';
+  const c = Cursor.header(buf, offset, end, 8, what);
+  const srcPort = c.u16(what);
+  const dstPort = c.u16(what);
+  let length = c.u16(what);
   if (length === 0) length = wireLength;
   if (length < 8) malformed(`UDP length ${length} below 8`, offset + 4);
   if (length > wireLength && !firstFragment) malformed(`UDP length ${length} beyond the IP payload (${wireLength} bytes)`, offset + 4);
+  c.skip(2, what); // checksum
   return {
-    info: {
-      srcPort: u16At(buf, offset),
-      dstPort: u16At(buf, offset + 2),
-      payloadLength: length - 8,
-    },
-    payloadOffset: offset + 8,
+    info: { srcPort, dstPort, payloadLength: length - 8 },
+    payloadOffset: c.offset,
     payloadEnd: Math.min(offset + length, offset + wireLength, end),
   };
 }

@@ -1,24 +1,13 @@
 /**
  * Names of what one audit creates. Every name carries the owning process's pid and start time (clock ticks
  * since boot, /proc/PID/stat field 22), so `netaudit gc` can tell a live run from a dead one even when the pid
- * was reused, and never touches a live run's namespaces.
+ * was reused, and never touches a live run's namespaces. (Interface names and addresses inside the
+ * namespaces are the same for every run: constants.ts.)
  */
 import { readFileSync } from 'node:fs';
 
 export const NETNS_PREFIX = 'netaudit-';
 export const TMPDIR_PREFIX = 'netaudit-';
-
-/** Interfaces live inside their own namespaces, so their names need not be unique across runs. */
-export const BUILD_VETH = 'na0';
-export const MONITOR_VETH = 'na1';
-export const BUILD_MAC = '02:6e:61:00:00:02';
-export const MONITOR_MAC = '02:6e:61:00:00:01';
-export const BUILD_V4 = '169.254.1.2';
-export const MONITOR_V4 = '169.254.1.1';
-export const BUILD_LL6 = 'fe80::2';
-export const MONITOR_LL6 = 'fe80::1';
-/** The NFLOG group the build namespace's nftables rules log dropped sends to (groups are per namespace). */
-export const NFLOG_GROUP = 7;
 
 export interface Owner {
   readonly pid: number;

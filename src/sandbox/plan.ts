@@ -1,5 +1,6 @@
 /**
  * The namespace plan, parsed first and acted on later (bubblewrap style): plain data saying what to create.
+ * Names and addresses come from constants.ts; with today's values:
  *
  *   build netns  lo: 127.0.0.1/8, ::1, 10.0.0.1/8, fd::1/8  (Portage's loopback setup, process.py)
  *                na0: 169.254.1.2/30, fe80::2/64 nodad; default routes v4/v6 via the monitor
@@ -10,9 +11,10 @@
  * Neighbour entries are static (nud permanent): no ARP/NDP delay before the first SYN, less noise.
  */
 import {
-  BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP,
-  type RunNames,
-} from './names.js';
+  BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, LINK_LL6_PREFIX, LINK_V4_PREFIX, MONITOR_LL6, MONITOR_MAC, MONITOR_V4,
+  MONITOR_VETH, NFLOG_GROUP, PORTAGE_LO_V4, PORTAGE_LO_V6, PORTAGE_NET_V4, PORTAGE_NET_V6,
+} from './constants.js';
+import type { RunNames } from './names.js';
 
 export interface SandboxPlan {
   readonly names: RunNames;
@@ -38,12 +40,12 @@ export function makePlan(names: RunNames): SandboxPlan {
     ],
     build: [
       'link set lo up',
-      'addr add 10.0.0.1/8 dev lo',
-      'addr add fd::1/8 dev lo nodad',
+      `addr add ${PORTAGE_LO_V4} dev lo`,
+      `addr add ${PORTAGE_LO_V6} dev lo nodad`,
       `link set ${BUILD_VETH} addrgenmode none`,
       `link set ${BUILD_VETH} up`,
-      `addr add ${BUILD_V4}/30 dev ${BUILD_VETH}`,
-      `addr add ${BUILD_LL6}/64 dev ${BUILD_VETH} nodad`,
+      `addr add ${BUILD_V4}/${LINK_V4_PREFIX} dev ${BUILD_VETH}`,
+      `addr add ${BUILD_LL6}/${LINK_LL6_PREFIX} dev ${BUILD_VETH} nodad`,
       `neigh replace ${MONITOR_V4} lladdr ${MONITOR_MAC} dev ${BUILD_VETH} nud permanent`,
       `neigh replace ${MONITOR_LL6} lladdr ${MONITOR_MAC} dev ${BUILD_VETH} nud permanent`,
       `route add default via ${MONITOR_V4} dev ${BUILD_VETH}`,
@@ -53,8 +55,8 @@ export function makePlan(names: RunNames): SandboxPlan {
       'link set lo up',
       `link set ${MONITOR_VETH} addrgenmode none`,
       `link set ${MONITOR_VETH} up`,
-      `addr add ${MONITOR_V4}/30 dev ${MONITOR_VETH}`,
-      `addr add ${MONITOR_LL6}/64 dev ${MONITOR_VETH} nodad`,
+      `addr add ${MONITOR_V4}/${LINK_V4_PREFIX} dev ${MONITOR_VETH}`,
+      `addr add ${MONITOR_LL6}/${LINK_LL6_PREFIX} dev ${MONITOR_VETH} nodad`,
       `neigh replace ${BUILD_V4} lladdr ${BUILD_MAC} dev ${MONITOR_VETH} nud permanent`,
       `neigh replace ${BUILD_LL6} lladdr ${BUILD_MAC} dev ${MONITOR_VETH} nud permanent`,
       // Every destination is local here; the build's own addresses are routed back over the veth (the local
@@ -62,8 +64,8 @@ export function makePlan(names: RunNames): SandboxPlan {
       'route add local 0.0.0.0/0 dev lo',
       'route add local ::/0 dev lo',
       `route add ${BUILD_V4}/32 dev ${MONITOR_VETH} table local`,
-      `route add 10.0.0.0/8 via ${BUILD_V4} dev ${MONITOR_VETH} table local`,
-      `route add ::/8 via ${BUILD_LL6} dev ${MONITOR_VETH} table local`,
+      `route add ${PORTAGE_NET_V4} via ${BUILD_V4} dev ${MONITOR_VETH} table local`,
+      `route add ${PORTAGE_NET_V6} via ${BUILD_LL6} dev ${MONITOR_VETH} table local`,
     ],
     monitorSysctl: [
       'net.ipv4.icmp_ratelimit=0',

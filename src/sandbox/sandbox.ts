@@ -8,7 +8,8 @@ import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcp
 import { loadFilter, loadNftRules } from '../capture/filters.js';
 import { execCapture, execStep } from '../util/exec.js';
 import { makePlan, netnsPath, type SandboxPlan } from './plan.js';
-import { BUILD_V4, BUILD_VETH, MONITOR_VETH, newRunNames, type RunNames } from './names.js';
+import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from './constants.js';
+import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { UndoStack } from './undo.js';
 
@@ -103,15 +104,16 @@ export class Sandbox {
   async collect(timeoutMs = 2000): Promise<SandboxCaptures> {
     const s = this.sentinel.toString('latin1');
     // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
-    // veth (a datagram from the monitor to the build's address).
+    // veth (a datagram from the monitor to the build's address): constants.ts END_MARKER.
     const send = (nsPath: string, script: string): Promise<unknown> =>
       execCapture(['nsenter', `--net=${nsPath}`, '--', 'bash', '-c', script]);
+    const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
     const waits = Promise.all(this.captures.map((c) => c.waitForSentinel(timeoutMs).then((ok) => (debug(`sentinel ${ok}`), ok))));
     await Promise.all([
-      send(this.buildNsPath, `printf %s '${s}' >/dev/udp/127.0.0.1/53; printf %s '${s}' >/dev/udp/203.0.113.255/9; true`),
-      send(this.monitorNsPath, `printf %s '${s}' >/dev/udp/${BUILD_V4}/9`),
+      send(this.buildNsPath, `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; true`),
+      send(this.monitorNsPath, to(END_MARKER.veth)),
     ]);
     debug('sentinels sent');
     const [, nftLogged] = await Promise.all([waits, this.readNftCounters().then((n) => (debug('nft counters'), n))]);

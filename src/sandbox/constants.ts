@@ -1,0 +1,60 @@
+/**
+ * The fixed facts of the sandbox's network, in one place: interface names, MACs and addresses of the veth
+ * pair, Portage's loopback addresses, the NFLOG group and where the end-of-capture markers go.
+ *
+ * Pure data: no imports, no I/O, so that every stage can take from it. plan.ts builds the namespaces from it,
+ * sandbox.ts sends the end markers to it, capture/filters.ts fills the placeholders of bpf/*.nft from it, and
+ * analyze/ tells the build's packets on the veth from the monitor's by it. plan.ts draws the whole picture.
+ */
+
+/** The build's veth end. Interfaces live inside their own namespaces, so the names need not be unique. */
+export const BUILD_VETH = 'na0';
+/** The monitor's veth end, where the veth capture runs. */
+export const MONITOR_VETH = 'na1';
+/** Locally administered MACs (02:...), "na" in the middle; the neighbour entries are static. */
+export const BUILD_MAC = '02:6e:61:00:00:02';
+export const MONITOR_MAC = '02:6e:61:00:00:01';
+
+/** The build's IPv4 address on the veth; the monitor's is its default gateway. Both in LINK_V4_PREFIX. */
+export const BUILD_V4 = '169.254.1.2';
+export const MONITOR_V4 = '169.254.1.1';
+export const LINK_V4_PREFIX = 30;
+/** The build's IPv6 link-local address on the veth; the monitor's is its default gateway. */
+export const BUILD_LL6 = 'fe80::2';
+export const MONITOR_LL6 = 'fe80::1';
+export const LINK_LL6_PREFIX = 64;
+
+/** The build's own addresses on its veth end: on the veth, packets from these are the build's. */
+export const BUILD_ADDRESSES: readonly string[] = [BUILD_V4, BUILD_LL6];
+
+/**
+ * What Portage puts on the build's lo besides 127.0.0.1 and ::1 (lib/portage/process.py), as `ip addr`
+ * takes it: 10.0.0.1/8 and fd::1/8 (written so, fd::1 is 00fd::1, inside ::/8), to satisfy glibc's
+ * AI_ADDRCONFIG. The networks are local on lo; the monitor routes them back to the build.
+ */
+export const PORTAGE_LO_V4 = '10.0.0.1/8';
+export const PORTAGE_LO_V6 = 'fd::1/8';
+export const PORTAGE_NET_V4 = '10.0.0.0/8';
+export const PORTAGE_NET_V6 = '::/8';
+
+/** The NFLOG group the build namespace's nftables rules log dropped sends to (groups are per namespace). */
+export const NFLOG_GROUP = 7;
+
+/** A UDP destination for an end-of-capture marker. */
+export interface MarkerTarget {
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * Where Sandbox.collect() sends the end-of-capture marker, one datagram per capture point.
+ * - lo: sent in the build namespace; a DNS-port datagram passes bpf/loopback.bpf.
+ * - nflog: sent in the build namespace; any UDP towards the veth is logged (and dropped) by bpf/build.nft.
+ *   A documentation address (RFC 5737), never a real host.
+ * - veth: sent in the monitor namespace, to the build's address, so it crosses the veth.
+ */
+export const END_MARKER: { readonly lo: MarkerTarget; readonly nflog: MarkerTarget; readonly veth: MarkerTarget } = {
+  lo: { address: '127.0.0.1', port: 53 },
+  nflog: { address: '203.0.113.255', port: 9 },
+  veth: { address: BUILD_V4, port: 9 },
+};

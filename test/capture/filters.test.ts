@@ -1,0 +1,77 @@
+/**
+ * bpf/*.nft are templates: every @NAME@ placeholder gets a value from src/sandbox/constants.ts (through
+ * loadNftRules, called as sandbox.ts calls it), and no address is written into the files a second time.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { bpfDir, fillPlaceholders, loadFilter, loadNftRules } from '../../src/capture/filters.js';
+import { BUILD_VETH, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/sandbox/constants.js';
+
+/** As src/sandbox/sandbox.ts loads them. */
+const LOADED = {
+  build: () => loadNftRules('build', { group: NFLOG_GROUP, veth: BUILD_VETH }),
+  monitor: () => loadNftRules('monitor', { veth: MONITOR_VETH }),
+} as const;
+
+/** The rules without their comments, one line each. */
+function ruleLines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+describe('capture/filters: nftables templates', () => {
+  it('loads every bpf/*.nft file, and only those', () => {
+    const files = readdirSync(bpfDir()).filter((f) => f.endsWith('.nft')).sort();
+    assert.deepEqual(files, Object.keys(LOADED).map((k) => `${k}.nft`).sort());
+  });
+
+  for (const [file, load] of Object.entries(LOADED)) {
+    it(`${file}.nft: every placeholder is filled in, none is left`, () => {
+      const raw = readFileSync(path.join(bpfDir(), `${file}.nft`), 'utf8');
+      assert.match(raw, /@[A-Z][A-Z0-9_]*@/, 'the file is a template');
+      const text = load();
+      assert.doesNotMatch(text, /@[A-Za-z0-9_]+@/);
+      assert.equal(ruleLines(text).length, ruleLines(raw).length, 'only placeholders change');
+    });
+  }
+
+  it('build.nft: the rules name the build veth and log to the NFLOG group', () => {
+    const rules = ruleLines(LOADED.build()).filter((l) => l.includes('log group'));
+    assert.equal(rules.length, 3);
+    for (const r of rules) {
+      assert.ok(r.startsWith(`oifname "${BUILD_VETH}" `), r);
+      assert.ok(r.includes(` log group ${NFLOG_GROUP} `), r);
+    }
+  });
+
+  it("monitor.nft: the rules name the monitor veth and let the monitor's own addresses through", () => {
+    const rules = ruleLines(LOADED.monitor()).filter((l) => l.startsWith('iifname'));
+    assert.deepEqual(rules, [
+      `iifname "${MONITOR_VETH}" ip daddr ${MONITOR_V4} accept`,
+      `iifname "${MONITOR_VETH}" ip6 daddr { ${MONITOR_LL6}, ff00::/8 } accept`,
+      `iifname "${MONITOR_VETH}" counter reject with icmpx type no-route`,
+    ]);
+  });
+
+  it('no file writes a sandbox address or interface itself', () => {
+    for (const f of readdirSync(bpfDir()).filter((x) => x.endsWith('.nft'))) {
+      const rules = ruleLines(readFileSync(path.join(bpfDir(), f), 'utf8')).join('\n');
+      for (const value of [MONITOR_V4, MONITOR_LL6, BUILD_VETH, MONITOR_VETH]) assert.ok(!rules.includes(value), `${f} holds ${value}`);
+      assert.doesNotMatch(rules, /log group \d/, `${f} holds a group number`);
+    }
+  });
+
+  it('a placeholder without a value throws, naming the file and the placeholder', () => {
+    assert.equal(fillPlaceholders('a @X@ b @X@ @Y_2@', { X: '1', Y_2: '2' }, 'f'), 'a 1 b 1 2');
+    assert.throws(() => fillPlaceholders('ip daddr @MONITOR_V5@', { MONITOR_V4 }, 'bpf/t.nft'), /^Error: bpf\/t\.nft: no value for the placeholder @MONITOR_V5@$/);
+    assert.equal(fillPlaceholders('add @seen { ip daddr }', {}, 'f'), 'add @seen { ip daddr }', 'an nft set reference is not a placeholder');
+  });
+
+  it('the tcpdump filters load without comments', () => {
+    for (const name of ['veth', 'loopback'] as const) {
+      const f = loadFilter(name);
+      assert.ok(f.length > 0);
+      assert.doesNotMatch(f, /#/);
+    }
+  });
+});
