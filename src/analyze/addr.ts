@@ -144,8 +144,3 @@ export function familyOf(text: string): Family {
   return text.includes(':') ? 6 : 4;
 }
 
-/** "192.0.2.1:80", "[2001:db8::1]:80", or the bare address without a port. */
-export function hostPort(address: string, port?: number): string {
-  if (port === undefined) return address;
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { canonicalAddress, classifyAddress, hostPort, parseV6 } from '../../src/analyze/addr.js';
+import { canonicalAddress, classifyAddress, parseV6 } from '../../src/analyze/addr.js';
 
 describe('analyze/addr', () => {
   it('writes addresses canonically (RFC 5952 for IPv6)', () => {
@@ -55,9 +55,4 @@ describe('analyze/addr', () => {
     for (const [input, want] of cases) assert.equal(classifyAddress(input), want, input);
   });
 
-  it('writes host:port with brackets for IPv6', () => {
-    assert.equal(hostPort('192.0.2.1', 80), '192.0.2.1:80');
-    assert.equal(hostPort('2001:db8::1', 443), '[2001:db8::1]:443');
-    assert.equal(hostPort('2001:db8::1'), '2001:db8::1');
-  });
 });
