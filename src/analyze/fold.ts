@@ -89,7 +89,7 @@ export function compareAttempts(a: Attempt, b: Attempt): number {
     a.firstAtMs - b.firstAtMs ||
     cmp(a.kind, b.kind) ||
     cmp(a.scope, b.scope) ||
-    a.family - b.family ||
+    (a.family ?? 0) - (b.family ?? 0) ||
     cmp(a.address, b.address) ||
     cmp(a.port, b.port) ||
     cmp(a.hostname, b.hostname) ||

@@ -13,21 +13,41 @@ export type AttemptKind = 'dns' | 'tcp' | 'udp' | 'icmp' | 'unix';
 export type Scope = 'external' | 'host-local';
 export type Family = 4 | 6;
 
-/** Where a packet was seen: the monitor's veth end, the build's lo, or the build's nftables log (dropped sends). */
+/** Where a packet was captured: the monitor's veth end, the build's lo, or the build's nftables log (dropped sends). */
 export type CaptureSource = 'veth' | 'lo' | 'nflog';
 
+/** Where an attempt was seen: a capture point, or the syscall observer (src/observe/: a call that may never have become a packet). */
+export type SeenOn = CaptureSource | 'syscall';
+
+/** The process that made an attempt, from the syscall observer. Text from the build: escaped when shown. */
 export interface ProcessInfo {
   readonly pid: number;
+  /** Its parent at the time of the attempt. */
+  readonly ppid?: number;
   readonly comm: string;
+  /** argv of the exec that started it (capped: src/observe/attribute.ts). */
   readonly argv?: readonly string[];
+}
+
+/** What the syscall observer could do for a build (the sibling of `capture`). */
+export interface ObserverStatus {
+  /** Whether it ran for this build. */
+  readonly available: boolean;
+  /** Why not, one phrase each (bpftrace missing, no BTF, tracefs not mounted, not root, --no-observe). */
+  readonly missing: string[];
+  /** Syscall events seen in the build's namespace. */
+  readonly events?: number;
+  /** Event records the kernel could not hand over (its buffer was full): attribution may miss them. */
+  readonly lost?: number;
 }
 
 /** One attempted connection (or lookup) the build made, folded over retransmits. */
 export interface Attempt {
   kind: AttemptKind;
   scope: Scope;
-  family: Family;
-  /** Destination address (for dns: the resolver the query went to). */
+  /** IP family; absent only for kind unix. */
+  family?: Family;
+  /** Destination address (for dns: the resolver the query went to; for unix: `@name` of an abstract socket). */
   address: string;
   /** Destination port; absent for icmp. */
   port?: number;
@@ -42,9 +62,11 @@ export interface Attempt {
   /** How the sandbox answered: unreachable (ENETUNREACH), refused (ECONNREFUSED), dropped (EPERM), unanswered. */
   outcome?: 'unreachable' | 'refused' | 'dropped' | 'unanswered';
   /** Capture points that saw it. */
-  seenOn?: CaptureSource[];
+  seenOn?: SeenOn[];
   /** Ebuild phase, when known. */
   phase?: string;
+  /** The test that made it (a pytest node id), when the build ran a known test runner. */
+  test?: string;
   process?: ProcessInfo;
   /** True when policy permits it (unsandboxed phase, test_network, RESTRICT=network-sandbox). */
   allowed: boolean;
@@ -135,6 +157,8 @@ export interface BuildResult {
   attempts: Attempt[];
   findings: Finding[];
   capture: CaptureStats;
+  /** The syscall observer's part: absent in reports made before it existed. */
+  observer?: ObserverStatus;
   ebuild?: Ebuild;
   /** Path of the kept build log, when there is one. */
   log?: string;
