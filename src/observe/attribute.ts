@@ -28,15 +28,26 @@ export interface AttributeOptions {
   /** Only events of this network namespace (one tracer shared by several builds). */
   readonly netns?: number;
   /**
+   * Epoch ms when the build ended: later events are not the build's (netaudit's own end-of-capture marker
+   * is sent from inside the build namespace after the build). Default: no limit.
+   */
+  readonly buildEndMs?: number;
+  /**
    * How much later than the attempt's first packet a matching call may appear to be, in ms: firstAtMs is
    * rounded to the millisecond and the two clocks agree to well under a millisecond. Default 2.
    */
   readonly afterMs?: number;
 }
 
-export interface Attribution {
+/**
+ * An attempt whose `process` (when filled) carries the parent too: what the model's ProcessInfo should
+ * become. `process` comes from the observer alone (packets never carry one): unmatched, it is absent.
+ */
+export type AttributedAttempt<A extends Attempt = Attempt> = Omit<A, 'process'> & { process?: ObservedProcess };
+
+export interface Attribution<A extends Attempt = Attempt> {
   /** The attempts, in their order, with `process` filled where a call matched. */
-  readonly attempts: Attempt[];
+  readonly attempts: AttributedAttempt<A>[];
   /** Socket calls with an IPv4/IPv6 destination that match no attempt, in time order. */
   readonly unmatched: SocketEvent[];
 }
@@ -95,13 +106,14 @@ export function processOf(e: SyscallEvent): ObservedProcess {
   };
 }
 
-export function attribute(attempts: readonly Attempt[], events: readonly SyscallEvent[], options: AttributeOptions): Attribution {
+export function attribute<A extends Attempt>(attempts: readonly A[], events: readonly SyscallEvent[], options: AttributeOptions): Attribution<A> {
   const afterMs = options.afterMs ?? 2;
   const byKey = new Map<string, SocketEvent[]>();
   const candidates: { e: SocketEvent; key: string }[] = [];
   for (const e of events) {
     if (e.kind === 'exec') continue;
     if (options.netns !== undefined && e.netns !== options.netns) continue;
+    if (options.buildEndMs !== undefined && e.tsMs > options.buildEndMs) continue;
     const t = eventTransport(e);
     if (!t) continue;
     const key = keyOf(t, e.address, e.port);
@@ -113,8 +125,9 @@ export function attribute(attempts: readonly Attempt[], events: readonly Syscall
   for (const list of byKey.values()) list.sort((x, y) => x.tsMs - y.tsMs);
 
   const attemptKeys = new Set<string>();
-  const out = attempts.map((a) => {
-    const t = attemptTransport(a);
+  const out = attempts.map((attempt): AttributedAttempt<A> => {
+    const { process: _ignored, ...a } = attempt;
+    const t = attemptTransport(attempt);
     if (!t) return a;
     const key = keyOf(t, a.address, a.port);
     attemptKeys.add(key);
@@ -143,6 +156,8 @@ export function attribute(attempts: readonly Attempt[], events: readonly Syscall
 export interface UnixAttemptOptions {
   readonly buildStartMs: number;
   readonly netns?: number;
+  /** As in attribute(): later events are not the build's. */
+  readonly buildEndMs?: number;
 }
 
 /**
@@ -154,7 +169,10 @@ export interface UnixAttemptOptions {
  * sockets (they cross namespaces: network-sandbox leaves them working).
  */
 export function unixAttempts(events: readonly SyscallEvent[], options: UnixAttemptOptions): UnixAttempt[] {
-  const mine = events.filter((e): e is SocketEvent => e.kind !== 'exec' && (options.netns === undefined || e.netns === options.netns));
+  const mine = events.filter(
+    (e): e is SocketEvent =>
+      e.kind !== 'exec' && (options.netns === undefined || e.netns === options.netns) && (options.buildEndMs === undefined || e.tsMs <= options.buildEndMs),
+  );
   const bound = new Set(mine.filter((e) => e.family === 'unix' && e.abstract && (e.kind === 'bind' || e.kind === 'listen') && e.errno === 0).map((e) => e.address));
   const byAddress = new Map<string, { first: SocketEvent; count: number; refused: boolean }>();
   for (const e of [...mine].sort((x, y) => x.tsMs - y.tsMs)) {

@@ -232,7 +232,8 @@ export class Observer {
    * of compile and attach and ~1 s of detach are paid once). Waits for the drain marker first, so every
    * event the namespace's processes made before this call is in. `lost` counts every record lost since
    * watch(netns) in any namespace: a loss cannot be traced to its namespace, so it is charged to every
-   * build observed at the time (over-reported, never hidden). Later events of the namespace are dropped.
+   * build observed at the time (over-reported, never hidden). End the build's processes first: what they do
+   * after collect() stays in the tracer (and would go to a later namespace that reuses the inode).
    */
   async collect(netns: number, options: StopOptions = {}): Promise<ObserverResult> {
     const marker = Number(process.hrtime.bigint());

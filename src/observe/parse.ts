@@ -141,8 +141,6 @@ export class OutputReader {
   beganAtNs: number | undefined;
   ended = false;
   private readonly lastTick = new Map<number, number>();
-  /** Namespaces already handed out by takeNamespace(): whatever still comes from them is dropped. */
-  private readonly retired = new Set<number>();
   private partial = '';
 
   push(chunk: string): void {
@@ -175,7 +173,7 @@ export class OutputReader {
         if (rec.e === 'tick') this.lastTick.set(rec.cpu, Math.max(rec.ts, this.lastTick.get(rec.cpu) ?? 0));
         else if (rec.e === 'begin') this.beganAtNs ??= rec.ts;
         else if (rec.e === 'end') this.ended = true;
-        else if (!this.retired.has(rec.ns)) this.records.push(rec);
+        else this.records.push(rec);
         break;
       }
       case 'ignored':
@@ -184,15 +182,14 @@ export class OutputReader {
   }
 
   /**
-   * Remove and return the records of one namespace (a tracer shared by several builds hands each build its
-   * own); records of that namespace read later are dropped.
+   * Remove and return the records of one namespace read so far (a tracer shared by several builds hands
+   * each build its own). Nothing is dropped for later: namespace inodes are reused once a namespace is gone.
    */
   takeNamespace(netns: number): NamespacedRecord[] {
     const mine: NamespacedRecord[] = [];
     const rest: NamespacedRecord[] = [];
     for (const r of this.records) (r.ns === netns ? mine : rest).push(r);
     this.records = rest;
-    this.retired.add(netns);
     return mine;
   }
 

@@ -111,6 +111,8 @@ describe('observe: attribute()', () => {
       unmatched.map((e) => `${e.address}:${e.port}`),
       ['10.1.2.3:5432'],
     );
+    const before = attribute([attempt()], events, { buildStartMs: START, buildEndMs: START + 1.5 });
+    assert.deepEqual(before.unmatched, [], 'events after the build ended are not the build s');
   });
 
   it('argv capped at 16 arguments of 256 characters and escaped like every name from a build', () => {
