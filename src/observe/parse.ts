@@ -137,7 +137,7 @@ export class OutputReader {
   lost = 0;
   malformed = 0;
   probes: number | undefined;
-  /** Monotonic ns of the BEGIN record, once seen: the tracer is attached. */
+  /** Monotonic ns of the BEGIN record, once seen: the script is loaded (its probes are attached after it). */
   beganAtNs: number | undefined;
   ended = false;
   private readonly lastTick = new Map<number, number>();

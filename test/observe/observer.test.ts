@@ -70,7 +70,7 @@ describe('syscall observer on real programs @privileged', function () {
   afterEach(() => ns?.destroy());
 
   const collect = async (): Promise<ObserverResult> => {
-    const r = await (observer as Observer).collect((ns as TestNetns).inode);
+    const r = await (observer as Observer).collect((ns as TestNetns).inode, { drainTimeoutMs: 10_000 });
     assert.equal(r.complete, true, 'drained');
     assert.equal(r.malformed, 0);
     assert.ok(r.events.every((e) => e.netns === ns?.inode));

@@ -49,7 +49,9 @@ describe('attribution on a netaudit sandbox @privileged', function () {
       outcome = await runBuild(sb, { argv: ['sh', '-c', script], stdio: 'pipe', onOutput: (b) => (out += b.toString()) });
       await sb.killBuildProcesses(1000);
       // Before the captures are collected: their end marker is sent from inside the build namespace.
-      seen = await (observer as Observer).collect(inode);
+      const t = performance.now();
+      seen = await (observer as Observer).collect(inode, { drainTimeoutMs: 10_000 });
+      process.stdout.write(`      collect: drained in ${(performance.now() - t).toFixed(0)} ms, ${seen.lost} records lost (all namespaces)\n`);
       captures = await sb.collect();
     } finally {
       await sb.destroy();
