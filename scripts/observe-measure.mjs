@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measurements behind the header of bpf/observer.bt (run as root after `npm run build`):
 //   node scripts/observe-measure.mjs
-// attach time and CPU, detach time, idle CPU, the syscall overhead on the whole machine, the cost per
+// attach time and CPU, detach time, drain time, idle CPU, the syscall overhead on the whole machine, the cost per
 // observed connect, loss under bursts, and the clock alignment with tcpdump's timestamps. Everything runs in
 // namespaces this script creates (obs-measure-*) and removes; every bpftrace it starts is ended by pid.
 import { Buffer } from 'node:buffer';
@@ -83,17 +83,32 @@ try {
   out('bpftrace CPU until attached', `${attachCpu.map((x) => x.toFixed(0)).join(', ')} ms`);
   out('detach (SIGKILL -> gone)', `${detach.map((x) => x.toFixed(0)).join(', ')} ms`);
 
-  // 2. idle: no event in the namespace for 10 s.
+  // 2. drain: 40 collect() calls at random moments (the wait for a tick from every CPU after "now").
+  {
+    const od = await observe(ns);
+    const times = [];
+    for (let i = 0; i < 40; i++) {
+      await sleep(100 + Math.random() * 300);
+      const t = performance.now();
+      await od.collect(ns.inode);
+      times.push(performance.now() - t);
+    }
+    await od.kill();
+    times.sort((a, b) => a - b);
+    out('drain (collect/stop wait)', `min ${times[0].toFixed(0)} median ${median(times).toFixed(0)} p90 ${times[35].toFixed(0)} max ${times[39].toFixed(0)} ms`);
+  }
+
+  // 3. idle: no event in the namespace for 10 s.
   const o = await observe(ns);
   const c0 = cpuTicks(o.pid);
   await sleep(10_000);
   out('bpftrace CPU while idle', `${(((cpuTicks(o.pid) - c0) / hz / 10) * 100).toFixed(2)} % of one CPU (20 Hz heartbeat on ${os.cpus().length} CPUs)`);
 
-  // 3. overhead on syscalls that are not traced (dd: 1M read + 1M write), outside and inside the namespace.
+  // 4. overhead on syscalls that are not traced (dd: 1M read + 1M write), outside and inside the namespace.
   const dd = ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=1000000', 'status=none'];
   const withObs = [timed(dd), timed(dd), timed(dd)].map((r) => r.sysS);
   const inNs = [timed(dd, ns.path), timed(dd, ns.path)].map((r) => r.sysS);
-  // 4. observed connects: 20,000 in the namespace.
+  // 5. observed connects: 20,000 in the namespace.
   const c20 = timed([PY, '-c', burst(20000)], ns.path);
   await o.kill();
   const without = [timed(dd), timed(dd), timed(dd)].map((r) => r.sysS);
@@ -103,7 +118,7 @@ try {
   out('untraced syscall, build namespace', `sys ${median(inNs)} s per 2M: +${per(inNs, without)} ns each`);
   out('observed connect (20,000)', `user+sys ${(c20w.userS + c20w.sysS).toFixed(2)} s -> ${(c20.userS + c20.sysS).toFixed(2)} s: +${(((c20.userS + c20.sysS - c20w.userS - c20w.sysS) / 20000) * 1e6).toFixed(1)} us each (plus bpftrace's reading)`);
 
-  // 5. bursts: 2,000 with bpftrace's default 64 pages per CPU and with ours; 10,000 with ours.
+  // 6. bursts: 2,000 with bpftrace's default 64 pages per CPU and with ours; 10,000 with ours.
   for (const [n, pages] of [
     [2000, 64],
     [2000, undefined],
@@ -119,7 +134,7 @@ try {
     out(`burst ${n}, ${pages ?? 'default'} pages/CPU`, `${seen}/${n} connects seen, ${withRet} with errno, ${r.lost} records lost, complete ${r.complete}, program ${ms.toFixed(0)} ms`);
   }
 
-  // 6. clock: 50 UDP sends to 127.0.0.1:9 on the namespace's lo, captured by tcpdump; event time vs packet time.
+  // 7. clock: 50 UDP sends to 127.0.0.1:9 on the namespace's lo, captured by tcpdump; event time vs packet time.
   const ob = await observe(ns);
   const td = spawn('nsenter', [`--net=${ns.path}`, '--', 'tcpdump', '-i', 'lo', '-w', '-', '-U', '--immediate-mode', '-n', 'udp port 9'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks = [];

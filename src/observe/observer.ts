@@ -6,13 +6,16 @@
  *
  * Ready means attached. Not BEGIN: bpftrace 0.17 runs BEGIN before it attaches the other probes, and
  * attaches those one by one in the order of the script (measured: connect 3-7 ms after BEGIN, bind 15 ms,
- * the exit probes 18-22 ms, the heartbeat 75-107 ms). The heartbeat (profile:hz:20) is the script's last
- * probe: start() waits until a tick has come from every online CPU, and then every probe is attached.
- * Complete means drained: stop() notes the monotonic time T, waits until the heartbeat has been read from
- * every online CPU with a timestamp after T (so every event and every loss report written before T has
- * been read), then ends bpftrace.
+ * the exit probes 18-22 ms, the heartbeat 75-107 ms). The heartbeat (profile:hz:20, and a kill probe that
+ * makes a tick on demand) comes last in the script: start() waits until a tick has come from every online
+ * CPU, and then every probe is attached.
+ * Complete means drained: stop() notes the monotonic time T, waits until a tick has been read from every
+ * online CPU with a timestamp after T (so every event and every loss report written before T has been
+ * read), then ends bpftrace. A vCPU with nothing to run can go seconds without a profile tick (measured: 4 s
+ * on this VM), so a CPU that lags 100 ms gets a tick on demand: `taskset -c CPU kill -0 -- -MARK`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,11 @@ import type { ObserverResult } from './types.js';
 
 /** bpftrace 0.17's limit for str()/buf() is 200; 160 keeps the biggest printf of the script on the BPF stack. */
 const STRLEN = 160;
+/** PID_MAX_LIMIT on 64-bit: kill(-(this + n), 0) names no process group, ever (ESRCH). */
+const PID_MAX_LIMIT = 4_194_304;
+/** A CPU whose heartbeat lags this long gets a tick on demand, and again every NUDGE_EVERY_MS. */
+const NUDGE_AFTER_MS = 100;
+const NUDGE_EVERY_MS = 250;
 
 export interface ObserverOptions {
   /**
@@ -125,25 +133,26 @@ export class Observer {
   private stderr = '';
   private readonly exited: Promise<void>;
   private readonly cpus = onlineCpus();
-  private onData: (() => void) | undefined;
+  /** Called on every chunk of output: readiness and drain waiters (collect() calls may overlap). */
+  private readonly listeners = new Set<() => void>();
   private stopped: ObserverRun | undefined;
   private readonly lostAt = new Map<number, number>();
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly offsetMs: number,
+    private readonly mark: number,
   ) {
     this.pid = child.pid ?? -1;
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (s: string) => {
       this.reader.push(s);
-      this.onData?.();
+      for (const l of [...this.listeners]) l();
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (s: string) => {
       this.stderr += s;
-      this.onData?.();
     });
   }
 
@@ -157,13 +166,14 @@ export class Observer {
     const host = netnsInodeOf('/proc/self/ns/net');
     const script = options.script ?? packagePath('bpf/observer.bt');
     const pages = options.perfPagesPerCpu ?? defaultPerfPages(onlineCpus().length);
-    const argv = ['--pdeathsig', 'KILL', '--', options.bpftrace ?? 'bpftrace', '--no-warnings', '-B', 'none', '-f', 'json', script, String(options.netnsInode), String(host)];
+    const mark = PID_MAX_LIMIT + randomInt(1, 1_000_000);
+    const argv = ['--pdeathsig', 'KILL', '--', options.bpftrace ?? 'bpftrace', '--no-warnings', '-B', 'none', '-f', 'json', script, String(options.netnsInode), String(host), String(mark)];
     const t0 = performance.now();
     const child = spawn('setpriv', argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
     });
-    const observer = new Observer(child, offsetMs);
+    const observer = new Observer(child, offsetMs, mark);
     await observer.ready(options.readyTimeoutMs ?? 30_000, options.signal);
     observer.attachMs = Math.round(performance.now() - t0);
     return observer;
@@ -177,32 +187,41 @@ export class Observer {
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
         clearTimeout(timer);
-        this.onData = undefined;
+        clearInterval(nudger);
+        this.listeners.delete(onData);
         this.child.off('close', onClose);
         this.child.off('error', onError);
         signal?.removeEventListener('abort', onAbort);
       };
-      const fail = (why: string, notFound = false): void => {
+      const fail = (why: string, missing?: 'setpriv' | 'bpftrace'): void => {
         cleanup();
         this.child.once('error', () => undefined);
         if (this.alive()) this.child.kill('SIGKILL');
         const message = `starting the syscall observer: ${why}`;
-        // Reject only once the process is gone: a caller never has to clean up after a failed start.
-        void this.exited.then(() =>
-          reject(notFound ? new MissingToolError('bpftrace', `${message} — install bpftrace (dev-debug/bpftrace | apt-get install bpftrace)`) : new SetupError('the syscall observer', message)),
-        );
+        const pkg = missing === 'setpriv' ? 'sys-apps/util-linux | util-linux' : 'dev-debug/bpftrace | bpftrace';
+        const error = missing ? new MissingToolError(missing, `${message} — install ${missing} (${pkg})`) : new SetupError('the syscall observer', message);
+        // Reject only once the process is gone (spawn failed: there is none): nothing is left to clean up.
+        if (this.child.pid === undefined) reject(error);
+        else void this.exited.then(() => reject(error));
       };
-      const onError = (e: NodeJS.ErrnoException): void => fail(e.message, e.code === 'ENOENT');
-      const onClose = (code: number | null): void => fail(this.errorText() || `bpftrace exited (${code ?? this.child.signalCode})`, code === 127);
+      // setpriv not there: spawn fails with ENOENT; bpftrace not there: setpriv exits 127.
+      const onError = (e: NodeJS.ErrnoException): void => fail(e.message, e.code === 'ENOENT' ? 'setpriv' : undefined);
+      const onClose = (code: number | null): void => fail(this.errorText() || `bpftrace exited (${code ?? this.child.signalCode})`, code === 127 ? 'bpftrace' : undefined);
       const onAbort = (): void => fail('interrupted');
-      this.onData = () => {
+      const onData = (): void => {
         const begin = this.reader.beganAtNs;
         if (begin === undefined || !this.reader.drainedPast(begin, this.cpus)) return;
         cleanup();
         this.child.once('error', () => undefined);
         resolve();
       };
+      this.listeners.add(onData);
       const timer = setTimeout(() => fail(`bpftrace did not attach within ${timeoutMs} ms`), timeoutMs);
+      // Once BEGIN is in, CPUs that stay silent get a tick on demand (it works once the last probe is attached).
+      const nudger = setInterval(() => {
+        const begin = this.reader.beganAtNs;
+        if (begin !== undefined && Number(process.hrtime.bigint()) - begin > NUDGE_AFTER_MS * 1e6) this.nudge(begin);
+      }, NUDGE_EVERY_MS);
       this.child.once('error', onError);
       this.child.once('close', onClose);
       if (signal?.aborted) return onAbort();
@@ -276,17 +295,48 @@ export class Observer {
     return new Promise((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);
-        this.onData = undefined;
+        clearTimeout(nudgeStart);
+        clearInterval(nudger);
+        clearInterval(debug);
+        this.listeners.delete(onData);
         this.child.off('close', onClose);
         resolve(ok);
       };
       const onClose = (): void => done(this.reader.drainedPast(markerNs, this.cpus));
       const timer = setTimeout(() => done(false), timeoutMs);
-      this.onData = () => {
+      // A CPU with nothing to run may send no heartbeat for seconds: give the laggards a tick on demand.
+      let nudger: NodeJS.Timeout | undefined;
+      const nudgeStart = setTimeout(() => {
+        this.nudge(markerNs);
+        nudger = setInterval(() => this.nudge(markerNs), NUDGE_EVERY_MS);
+      }, NUDGE_AFTER_MS);
+      // NETAUDIT_DEBUG: how far behind each CPU's heartbeat is while waiting.
+      const debug = process.env.NETAUDIT_DEBUG
+        ? setInterval(() => {
+            const behind = this.cpus.map((c) => `cpu${c} ${(((this.reader.lastTickNs(c) ?? 0) - markerNs) / 1e6).toFixed(0)} ms`).join(', ');
+            process.stderr.write(`netaudit: observer drain: heartbeat relative to the marker: ${behind}\n`);
+          }, 500)
+        : undefined;
+      const onData = (): void => {
         if (this.reader.drainedPast(markerNs, this.cpus)) done(true);
       };
+      this.listeners.add(onData);
       this.child.once('close', onClose);
     });
+  }
+
+  /**
+   * A tick on demand on every CPU whose heartbeat is not past `markerNs`: `taskset -c CPU kill -0 -- -MARK`
+   * (ESRCH, harmless; the script's kill probe prints a tick on that CPU). Best effort: without taskset or
+   * kill, the wait relies on the heartbeat alone.
+   */
+  private nudge(markerNs: number): void {
+    if (!this.alive()) return;
+    for (const c of this.cpus) {
+      if ((this.reader.lastTickNs(c) ?? -1) > markerNs) continue;
+      const k = spawn('taskset', ['-c', String(c), 'kill', '-0', '--', `-${this.mark}`], { stdio: 'ignore' });
+      k.on('error', () => undefined);
+    }
   }
 
   /** Resolves when the bpftrace process is gone (reaped). */

@@ -193,6 +193,11 @@ export class OutputReader {
     return mine;
   }
 
+  /** Monotonic ns of the newest heartbeat read from `cpu`, if any. */
+  lastTickNs(cpu: number): number | undefined {
+    return this.lastTick.get(cpu);
+  }
+
   /** True when a heartbeat later than `ns` (monotonic) has been read from each of `cpus`. */
   drainedPast(ns: number, cpus: readonly number[]): boolean {
     return cpus.every((c) => (this.lastTick.get(c) ?? -1) > ns);

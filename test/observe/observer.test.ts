@@ -225,6 +225,38 @@ describe('syscall observer on real programs @privileged', function () {
   });
 });
 
+describe('syscall observer shared by two builds at once @privileged', function () {
+  this.timeout(120_000);
+  let observer: Observer | undefined;
+  const spaces: TestNetns[] = [];
+  before(async function () {
+    this.timeout(120_000);
+    await requireObserver(this);
+    observer = await Observer.start({ netnsInode: 0, readyTimeoutMs: 90_000 });
+  });
+  after(async () => {
+    await observer?.stop();
+    for (const s of spaces) s.destroy();
+  });
+
+  it('routes events by namespace; two collect() calls may overlap', async () => {
+    spaces.push(portageNetns(), portageNetns());
+    const [a, b] = spaces as [TestNetns, TestNetns];
+    const connect = (port: number) => `import socket\ntry: socket.socket().connect(("203.0.113.10", ${port}))\nexcept OSError: pass`;
+    const [ra, rb] = await Promise.all([runIn(a.path, [PYTHON, '-c', connect(1111)]), runIn(b.path, [PYTHON, '-c', connect(2222)])]);
+    const [ea, eb] = await Promise.all([(observer as Observer).collect(a.inode, { drainTimeoutMs: 10_000 }), (observer as Observer).collect(b.inode, { drainTimeoutMs: 10_000 })]);
+    assert.equal(ea.complete && eb.complete, true);
+    assert.deepEqual(
+      connects(ea).map((e) => [e.pid, e.port, e.netns]),
+      [[ra.pid, 1111, a.inode]],
+    );
+    assert.deepEqual(
+      connects(eb).map((e) => [e.pid, e.port, e.netns]),
+      [[rb.pid, 2222, b.inode]],
+    );
+  });
+});
+
 describe('syscall observer: a burst of 2,000 connects, one namespace @privileged', function () {
   this.timeout(180_000);
   let ns: TestNetns | undefined;

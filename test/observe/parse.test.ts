@@ -254,7 +254,7 @@ describe('observe: records -> events', () => {
     const r = parseOutput(text, 0);
     assert.equal(r.malformed, 0);
     assert.equal(r.lost, 0);
-    assert.equal(r.probes, 19);
+    assert.equal(r.probes, 20);
     assert.equal(r.complete, true, 'END was printed');
     const [sh, py, cat] = execs(r.events);
     assert.deepEqual([sh?.comm, py?.comm, cat?.comm], ['sh', 'python3', 'cat']);
