@@ -38,7 +38,8 @@ const NUDGE_EVERY_MS = 250;
 export interface ObserverOptions {
   /**
    * Inode of the network namespace to observe (`stat -L -c %i /run/netns/NAME`, or netnsInodeOf()).
-   * 0 observes every namespace except netaudit's own (one tracer for a whole sweep; route events by `netns`).
+   * 0 observes every namespace except netaudit's own (one tracer for a whole sweep; route events by `netns`
+   * with collect()). Records of namespaces nobody collects (containers, other tools) are kept until stop().
    */
   readonly netnsInode: number;
   /** Milliseconds to wait for bpftrace to compile and attach. Default 30000 (it takes 1-8 s on 2 busy cores). */
