@@ -189,7 +189,6 @@ export function unixAttempts(events: readonly SyscallEvent[], options: UnixAttem
   return [...byAddress.values()].map(({ first, count, refused }) => ({
     kind: 'unix',
     scope: 'host-local',
-    family: 'unix',
     address: safeText(first.address),
     count,
     firstAtMs: Math.max(0, Math.round(first.tsMs - options.buildStartMs)),

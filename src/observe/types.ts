@@ -1,6 +1,6 @@
 /**
  * What the syscall observer (bpf/observer.bt) reports, as typed events. Kept apart from src/model/types.ts
- * until the model grows the fields it needs (process.ppid, the `observer` block, family 'unix'): see
+ * until the model grows the fields it needs (process.ppid, the `observer` block, no family for kind unix): see
  * ObservedProcess, ObserverStatus and UnixAttempt below, which are what the model should take over.
  */
 import type { Attempt, Family, ProcessInfo } from '../model/types.js';
@@ -99,11 +99,10 @@ export interface ObserverStatus {
 }
 
 /**
- * A connect to an abstract AF_UNIX address, as an attempt: family is 'unix', which the model's Attempt
- * (family 4 | 6) does not take yet.
+ * A connect to an abstract AF_UNIX address, as an attempt: no family and no port (the model's Attempt here
+ * still requires family 4 | 6; main's model already makes family absent for kind unix).
  */
-export type UnixAttempt = Omit<Attempt, 'family' | 'port' | 'kind'> & {
+export type UnixAttempt = Omit<Attempt, 'family' | 'port' | 'kind' | 'process'> & {
   kind: 'unix';
-  family: 'unix';
   process?: ObservedProcess;
 };

@@ -138,7 +138,6 @@ describe('observe: unixAttempts()', () => {
       {
         kind: 'unix',
         scope: 'host-local',
-        family: 'unix',
         address: '@/tmp/.X11-unix/X0',
         count: 2,
         firstAtMs: 12,
