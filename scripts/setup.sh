@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # chromium and libxml2-utils only for the tests of the HTML and JUnit reports.
-pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils)
+pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils bpftrace)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,6 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The syscall observer (bpftrace) needs tracefs; some boots leave its mount point empty.
+[ -e /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing
 
 # Real Portage for `netaudit ebuild` (a venv of Debian's python with portage from PyPI, under /opt/netaudit).
 # On Gentoo the system Portage is used instead.

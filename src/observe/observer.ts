@@ -1,0 +1,356 @@
+/**
+ * The syscall observer process: bpftrace running bpf/observer.bt, filtered in the kernel on one network
+ * namespace, its JSON output read as it comes (OutputReader). Like the captures (src/capture/tcpdump.ts) it
+ * is started through `setpriv --pdeathsig KILL`, so it dies with netaudit even on SIGKILL, and it is always
+ * waited for: stop() and kill() resolve only once the process is gone (no zombie, no probe left attached).
+ *
+ * Ready means attached. Not BEGIN: bpftrace 0.17 runs BEGIN before it attaches the other probes, and
+ * attaches those one by one in the order of the script (measured: connect 3-7 ms after BEGIN, bind 15 ms,
+ * the exit probes 18-22 ms, the heartbeat 75-107 ms). The heartbeat (profile:hz:20, and a kill probe that
+ * makes a tick on demand) comes last in the script: start() waits until a tick has come from every online
+ * CPU, and then every probe is attached.
+ * Complete means drained: stop() notes the monotonic time T, waits until a tick has been read from every
+ * online CPU with a timestamp after T (so every event and every loss report written before T has been
+ * read), then ends bpftrace. A vCPU with nothing to run can go seconds without a profile tick (measured: 4 s
+ * on this VM), so a CPU that lags 100 ms gets a tick on demand: `taskset -c CPU kill -0 -- -MARK`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MissingToolError, SetupError } from '../model/errors.js';
+import { execCapture } from '../util/exec.js';
+import { packagePath } from '../util/package.js';
+import { TRACEFS } from './availability.js';
+import { measureOffsetMs } from './clock.js';
+import { OutputReader, assemble } from './parse.js';
+import type { ObserverResult } from './types.js';
+
+/** bpftrace 0.17's limit for str()/buf() is 200; 160 keeps the biggest printf of the script on the BPF stack. */
+const STRLEN = 160;
+/** PID_MAX_LIMIT on 64-bit: kill(-(this + n), 0) names no process group, ever (ESRCH). */
+const PID_MAX_LIMIT = 4_194_304;
+/** A CPU whose heartbeat lags this long gets a tick on demand, and again every NUDGE_EVERY_MS. */
+const NUDGE_AFTER_MS = 100;
+const NUDGE_EVERY_MS = 250;
+
+export interface ObserverOptions {
+  /**
+   * Inode of the network namespace to observe (`stat -L -c %i /run/netns/NAME`, or netnsInodeOf()).
+   * 0 observes every namespace except netaudit's own (one tracer for a whole sweep; route events by `netns`
+   * with collect()). Records of namespaces nobody collects (containers, other tools) are kept until stop().
+   */
+  readonly netnsInode: number;
+  /** Milliseconds to wait for bpftrace to compile and attach. Default 30000 (it takes 1-8 s on 2 busy cores). */
+  readonly readyTimeoutMs?: number;
+  /**
+   * Perf buffer pages per CPU (a power of 2). Default: 16 MiB in all, between 64 and 1024 pages per CPU
+   * (1024 on 2 CPUs: 4 MiB each, room for ~15,000 socket calls without reading any).
+   */
+  readonly perfPagesPerCpu?: number;
+  /** The script; default bpf/observer.bt of this package. */
+  readonly script?: string;
+  /** The bpftrace binary; default `bpftrace` from PATH. */
+  readonly bpftrace?: string;
+  /** Abort waiting for readiness (the process is killed and start() rejects). */
+  readonly signal?: AbortSignal;
+}
+
+export interface StopOptions {
+  /** Milliseconds to wait for the drain marker from every CPU. Default 5000 (it takes 50-100 ms; longer when bpftrace gets no CPU). */
+  readonly drainTimeoutMs?: number;
+  /**
+   * stop() only: wait until bpftrace is gone before resolving (default true). The kernel detaches each of
+   * the 19 probes in turn (~75 ms each, 1-3 s in all on 2 busy cores); with false, stop() resolves once the
+   * events are in and SIGKILL is sent, and closed() resolves when the process is gone (await it in teardown).
+   */
+  readonly waitForExit?: boolean;
+}
+
+export interface ObserverRun extends ObserverResult {
+  /** Milliseconds from spawning bpftrace to every probe attached (compile + attach). */
+  readonly attachMs: number;
+  /** realtime - monotonic offset used for tsMs, and how much it moved by stop() (NTP), in ms. */
+  readonly clockOffsetMs: number;
+  readonly clockDriftMs: number;
+  /** bpftrace's stderr, without its RLIMIT_MEMLOCK notice (empty when all went well). */
+  readonly stderr: string;
+}
+
+/** Inode of a network namespace file (/run/netns/NAME, /proc/PID/ns/net). */
+export function netnsInodeOf(nsPath: string): number {
+  return statSync(nsPath).ino;
+}
+
+/** Online CPUs from /sys/devices/system/cpu/online ("0-3,6"); all of os.cpus() when unreadable. */
+export function onlineCpus(text?: string): number[] {
+  let spec = text;
+  if (spec === undefined) {
+    try {
+      spec = readFileSync('/sys/devices/system/cpu/online', 'utf8');
+    } catch {
+      return os.cpus().map((_, i) => i);
+    }
+  }
+  const cpus: number[] = [];
+  for (const part of spec.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    const lo = Number(m[1]);
+    const hi = Number(m[2] ?? m[1]);
+    for (let c = lo; c <= hi; c++) cpus.push(c);
+  }
+  return cpus.length ? cpus : os.cpus().map((_, i) => i);
+}
+
+/** Default perf buffer size per CPU: 16 MiB spread over the CPUs, a power of 2 in [64, 1024] pages. */
+export function defaultPerfPages(cpus: number): number {
+  const budget = Math.floor((16 * 1024 * 1024) / 4096 / Math.max(1, cpus));
+  let pages = 64;
+  while (pages * 2 <= Math.min(1024, budget)) pages *= 2;
+  return pages;
+}
+
+/** Mount tracefs when its mount point is there but empty (a fresh boot of some distributions). */
+export async function ensureTracefs(): Promise<void> {
+  try {
+    statSync(path.join(TRACEFS, 'events'));
+    return;
+  } catch {
+    /* not mounted */
+  }
+  const r = await execCapture(['mount', '-t', 'tracefs', 'tracefs', TRACEFS]);
+  if (r.code !== 0) {
+    throw new SetupError('mounting tracefs', `mounting tracefs on ${TRACEFS}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+}
+
+export class Observer {
+  readonly pid: number;
+  /** Milliseconds from spawn to attached. */
+  attachMs = 0;
+  private readonly reader = new OutputReader();
+  private stderr = '';
+  private readonly exited: Promise<void>;
+  private readonly cpus = onlineCpus();
+  /** Called on every chunk of output: readiness and drain waiters (collect() calls may overlap). */
+  private readonly listeners = new Set<() => void>();
+  private stopped: ObserverRun | undefined;
+  private readonly lostAt = new Map<number, number>();
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly offsetMs: number,
+    private readonly mark: number,
+  ) {
+    this.pid = child.pid ?? -1;
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (s: string) => {
+      this.reader.push(s);
+      for (const l of [...this.listeners]) l();
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => {
+      this.stderr += s;
+    });
+  }
+
+  /** Start bpftrace and resolve once every probe is attached (a heartbeat from every CPU). */
+  static async start(options: ObserverOptions): Promise<Observer> {
+    if (!Number.isInteger(options.netnsInode) || options.netnsInode < 0) {
+      throw new RangeError(`Observer.start: netnsInode must be a namespace inode or 0 (got ${options.netnsInode})`);
+    }
+    await ensureTracefs();
+    const offsetMs = measureOffsetMs();
+    const host = netnsInodeOf('/proc/self/ns/net');
+    const script = options.script ?? packagePath('bpf/observer.bt');
+    const pages = options.perfPagesPerCpu ?? defaultPerfPages(onlineCpus().length);
+    const mark = PID_MAX_LIMIT + randomInt(1, 1_000_000);
+    const argv = ['--pdeathsig', 'KILL', '--', options.bpftrace ?? 'bpftrace', '--no-warnings', '-B', 'none', '-f', 'json', script, String(options.netnsInode), String(host), String(mark)];
+    const t0 = performance.now();
+    const child = spawn('setpriv', argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
+    });
+    const observer = new Observer(child, offsetMs, mark);
+    await observer.ready(options.readyTimeoutMs ?? 30_000, options.signal);
+    observer.attachMs = Math.round(performance.now() - t0);
+    return observer;
+  }
+
+  private alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private ready(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        clearInterval(nudger);
+        this.listeners.delete(onData);
+        this.child.off('close', onClose);
+        this.child.off('error', onError);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (why: string, missing?: 'setpriv' | 'bpftrace'): void => {
+        cleanup();
+        this.child.once('error', () => undefined);
+        if (this.alive()) this.child.kill('SIGKILL');
+        const message = `starting the syscall observer: ${why}`;
+        const pkg = missing === 'setpriv' ? 'sys-apps/util-linux | util-linux' : 'dev-debug/bpftrace | bpftrace';
+        const error = missing ? new MissingToolError(missing, `${message} — install ${missing} (${pkg})`) : new SetupError('the syscall observer', message);
+        // Reject only once the process is gone (spawn failed: there is none): nothing is left to clean up.
+        if (this.child.pid === undefined) reject(error);
+        else void this.exited.then(() => reject(error));
+      };
+      // setpriv not there: spawn fails with ENOENT; bpftrace not there: setpriv exits 127.
+      const onError = (e: NodeJS.ErrnoException): void => fail(e.message, e.code === 'ENOENT' ? 'setpriv' : undefined);
+      const onClose = (code: number | null): void => fail(this.errorText() || `bpftrace exited (${code ?? this.child.signalCode})`, code === 127 ? 'bpftrace' : undefined);
+      const onAbort = (): void => fail('interrupted');
+      const onData = (): void => {
+        const begin = this.reader.beganAtNs;
+        if (begin === undefined || !this.reader.drainedPast(begin, this.cpus)) return;
+        cleanup();
+        this.child.once('error', () => undefined);
+        resolve();
+      };
+      this.listeners.add(onData);
+      const timer = setTimeout(() => fail(`bpftrace did not attach within ${timeoutMs} ms`), timeoutMs);
+      // Once BEGIN is in, CPUs that stay silent get a tick on demand (it works once the last probe is attached).
+      const nudger = setInterval(() => {
+        const begin = this.reader.beganAtNs;
+        if (begin !== undefined && Number(process.hrtime.bigint()) - begin > NUDGE_AFTER_MS * 1e6) this.nudge(begin);
+      }, NUDGE_EVERY_MS);
+      this.child.once('error', onError);
+      this.child.once('close', onClose);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The last error bpftrace printed (its RLIMIT_MEMLOCK notice is harmless on kernels >= 5.11 and skipped). */
+  private errorText(): string {
+    return this.cleanStderr().split('\n').filter(Boolean).pop() ?? '';
+  }
+
+  private cleanStderr(): string {
+    return this.stderr
+      .split('\n')
+      .filter((l) => !/couldn't set RLIMIT_MEMLOCK/.test(l))
+      .join('\n')
+      .trim();
+  }
+
+  /**
+   * Note the start of a build in namespace `netns` (with a shared tracer, netnsInode 0): collect() charges
+   * it the losses from here on.
+   */
+  watch(netns: number): void {
+    this.lostAt.set(netns, this.reader.lost);
+  }
+
+  /**
+   * The events of one namespace so far, without stopping the tracer (a sweep shares one tracer: its ~2 s
+   * of compile and attach and ~1 s of detach are paid once). Waits for the drain marker first, so every
+   * event the namespace's processes made before this call is in. `lost` counts every record lost since
+   * watch(netns) in any namespace: a loss cannot be traced to its namespace, so it is charged to every
+   * build observed at the time (over-reported, never hidden). End the build's processes first: what they do
+   * after collect() stays in the tracer (and would go to a later namespace that reuses the inode).
+   */
+  async collect(netns: number, options: StopOptions = {}): Promise<ObserverResult> {
+    const marker = Number(process.hrtime.bigint());
+    const complete = this.alive() && (await this.drain(marker, options.drainTimeoutMs ?? 5000));
+    const records = this.reader.takeNamespace(netns);
+    const lost = this.reader.lost - (this.lostAt.get(netns) ?? 0);
+    this.lostAt.delete(netns);
+    return { events: assemble(records, this.offsetMs), lost, complete, malformed: this.reader.malformed };
+  }
+
+  /** Wait for the drain marker, end bpftrace, return everything it saw. Safe to call twice. */
+  async stop(options: StopOptions = {}): Promise<ObserverRun> {
+    if (this.stopped) return this.stopped;
+    const marker = Number(process.hrtime.bigint());
+    const complete = this.alive() && (await this.drain(marker, options.drainTimeoutMs ?? 5000));
+    if (options.waitForExit ?? true) {
+      await this.kill();
+    } else if (this.alive()) {
+      this.child.stdout?.removeAllListeners('data');
+      this.child.kill('SIGKILL');
+    }
+    this.reader.flush();
+    const driftMs = Math.round((measureOffsetMs() - this.offsetMs) * 1000) / 1000;
+    this.stopped = {
+      ...this.reader.result(this.offsetMs, complete),
+      attachMs: this.attachMs,
+      clockOffsetMs: this.offsetMs,
+      clockDriftMs: driftMs,
+      stderr: this.cleanStderr(),
+    };
+    return this.stopped;
+  }
+
+  private drain(markerNs: number, timeoutMs: number): Promise<boolean> {
+    if (this.reader.drainedPast(markerNs, this.cpus)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        clearTimeout(nudgeStart);
+        clearInterval(nudger);
+        clearInterval(debug);
+        this.listeners.delete(onData);
+        this.child.off('close', onClose);
+        resolve(ok);
+      };
+      const onClose = (): void => done(this.reader.drainedPast(markerNs, this.cpus));
+      const timer = setTimeout(() => done(false), timeoutMs);
+      // A CPU with nothing to run may send no heartbeat for seconds: give the laggards a tick on demand.
+      let nudger: NodeJS.Timeout | undefined;
+      const nudgeStart = setTimeout(() => {
+        this.nudge(markerNs);
+        nudger = setInterval(() => this.nudge(markerNs), NUDGE_EVERY_MS);
+      }, NUDGE_AFTER_MS);
+      // NETAUDIT_DEBUG: how far behind each CPU's heartbeat is while waiting.
+      const debug = process.env.NETAUDIT_DEBUG
+        ? setInterval(() => {
+            const behind = this.cpus.map((c) => `cpu${c} ${(((this.reader.lastTickNs(c) ?? 0) - markerNs) / 1e6).toFixed(0)} ms`).join(', ');
+            process.stderr.write(`netaudit: observer drain: heartbeat relative to the marker: ${behind}\n`);
+          }, 500)
+        : undefined;
+      const onData = (): void => {
+        if (this.reader.drainedPast(markerNs, this.cpus)) done(true);
+      };
+      this.listeners.add(onData);
+      this.child.once('close', onClose);
+    });
+  }
+
+  /**
+   * A tick on demand on every CPU whose heartbeat is not past `markerNs`: `taskset -c CPU kill -0 -- -MARK`
+   * (ESRCH, harmless; the script's kill probe prints a tick on that CPU). Best effort: without taskset or
+   * kill, the wait relies on the heartbeat alone.
+   */
+  private nudge(markerNs: number): void {
+    if (!this.alive()) return;
+    for (const c of this.cpus) {
+      if ((this.reader.lastTickNs(c) ?? -1) > markerNs) continue;
+      const k = spawn('taskset', ['-c', String(c), 'kill', '-0', '--', `-${this.mark}`], { stdio: 'ignore' });
+      k.on('error', () => undefined);
+    }
+  }
+
+  /** Resolves when the bpftrace process is gone (reaped). */
+  closed(): Promise<void> {
+    return this.exited;
+  }
+
+  /**
+   * End bpftrace at once and wait until it is gone. Nothing is lost by SIGKILL once drained: the kernel
+   * detaches the probes when the process's file descriptors close; END is not needed.
+   */
+  async kill(): Promise<void> {
+    if (this.alive()) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}

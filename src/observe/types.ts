@@ -1,0 +1,108 @@
+/**
+ * What the syscall observer (bpf/observer.bt) reports, as typed events. Kept apart from src/model/types.ts
+ * until the model grows the fields it needs (process.ppid, the `observer` block, no family for kind unix): see
+ * ObservedProcess, ObserverStatus and UnixAttempt below, which are what the model should take over.
+ */
+import type { Attempt, Family, ProcessInfo } from '../model/types.js';
+
+/** Address family of a socket event: IPv4, IPv6, or AF_UNIX. */
+export type SocketFamily = Family | 'unix';
+
+/** The syscall that produced a socket event (sendmmsg is reported as kind sendmsg, once per named message). */
+export type SocketSyscall = 'connect' | 'sendto' | 'sendmsg' | 'sendmmsg' | 'bind' | 'listen';
+
+/** Transport of the socket, from the kernel socket (sk_protocol, sk_type). */
+export type SocketProtocol = 'tcp' | 'udp' | 'icmp' | 'unix-stream' | 'unix-dgram' | 'unix-seqpacket' | 'other';
+
+interface EventBase {
+  /** Epoch milliseconds (CLOCK_REALTIME, the clock of pcap timestamps), with microsecond precision. */
+  readonly tsMs: number;
+  /** Process id (tgid) and the id of its parent process at the time of the event. */
+  readonly pid: number;
+  readonly ppid: number;
+  /** The task's comm at the time of the event (at most 15 bytes, as the kernel keeps it). Raw: escape before showing. */
+  readonly comm: string;
+  /**
+   * argv of the exec that started the process (inherited over fork without exec), when the observer saw
+   * that exec. Raw text (invalid UTF-8 is kept byte by byte as U+0000-U+00FF): escape before showing.
+   */
+  readonly argv?: readonly string[];
+  /** True when the kernel-side cap (3,200 bytes of argv) cut it short. */
+  readonly argvTruncated?: boolean;
+  /** Inode of the network namespace the event happened in. */
+  readonly netns: number;
+}
+
+export interface SocketEvent extends EventBase {
+  readonly kind: 'connect' | 'sendto' | 'sendmsg' | 'bind' | 'listen';
+  readonly syscall: SocketSyscall;
+  /** Thread that made the call. */
+  readonly tid: number;
+  readonly fd: number;
+  readonly family: SocketFamily;
+  readonly protocol: SocketProtocol;
+  /**
+   * IPv4/IPv6 text (RFC 5952 for v6, as packets are decoded), or for AF_UNIX the path: `@name` for an
+   * abstract address (first byte 0; later NULs kept as U+0000), the filesystem path otherwise, '' unnamed.
+   */
+  readonly address: string;
+  /** Host byte order; absent for AF_UNIX. */
+  readonly port?: number;
+  /** AF_UNIX only: true for an abstract address (per network namespace, invisible across namespaces). */
+  readonly abstract?: boolean;
+  /**
+   * errno the call returned (0 on success; EINPROGRESS 115 for a non-blocking connect). Absent when the
+   * call had not returned when the observer stopped, or its exit record was lost.
+   */
+  readonly errno?: number;
+  /** Symbolic errno ('ENETUNREACH'), when errno is known and not 0. */
+  readonly error?: string;
+  /** Microseconds between entry and exit of the call (how long it blocked); absent with errno. */
+  readonly blockedUs?: number;
+}
+
+export interface ExecEvent extends EventBase {
+  readonly kind: 'exec';
+  /** argv of the new image (always set for an exec event, possibly empty). */
+  readonly argv: readonly string[];
+}
+
+export type SyscallEvent = SocketEvent | ExecEvent;
+export type SyscallKind = SyscallEvent['kind'];
+
+/** What the observer hands back when stopped. */
+export interface ObserverResult {
+  /** Every event, in time order. */
+  readonly events: SyscallEvent[];
+  /** Event records the kernel could not hand over (perf buffer full): each syscall makes two records. */
+  readonly lost: number;
+  /** True when the drain marker came back from every CPU: everything emitted before stop() was read. */
+  readonly complete: boolean;
+  /** Records that could not be parsed (should be 0). */
+  readonly malformed: number;
+}
+
+/** `process` as the model should have it: ProcessInfo plus the parent. */
+export interface ObservedProcess extends ProcessInfo {
+  readonly ppid: number;
+}
+
+/** The `observer` block a build in the report should carry (its sibling of `capture`). */
+export interface ObserverStatus {
+  readonly available: boolean;
+  /** Why it is not available: the missing pieces, one phrase each. */
+  readonly missing: string[];
+  /** Lost event records (0 when none). */
+  readonly lost?: number;
+  /** Events seen in the build's namespace. */
+  readonly events?: number;
+}
+
+/**
+ * A connect to an abstract AF_UNIX address, as an attempt: no family and no port (the model's Attempt here
+ * still requires family 4 | 6; main's model already makes family absent for kind unix).
+ */
+export type UnixAttempt = Omit<Attempt, 'family' | 'port' | 'kind' | 'process'> & {
+  kind: 'unix';
+  process?: ObservedProcess;
+};

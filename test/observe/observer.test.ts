@@ -1,0 +1,366 @@
+/**
+ * @privileged The syscall observer against real programs (python3, curl, node, a forking shell pipeline, an
+ * abstract-socket server on the host) in a namespace set up as Portage's network-sandbox sets one up.
+ * One tracer (netnsInode 0: every namespace but the host's) serves the tests, each in its own namespace, as
+ * a sweep would use it; the burst and the lifetime tests start their own.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Observer, attribute, unixAttempts, type ExecEvent, type ObserverResult, type SocketEvent } from '../../src/observe/index.js';
+import { SetupError } from '../../src/model/errors.js';
+import { waitFor } from '../helpers/host.js';
+import { PYTHON, bpftracePids, portageNetns, requireObserver, runIn, type TestNetns } from './ns.js';
+
+const sockets = (r: ObserverResult): SocketEvent[] => r.events.filter((e): e is SocketEvent => e.kind !== 'exec');
+const execs = (r: ObserverResult): ExecEvent[] => r.events.filter((e): e is ExecEvent => e.kind === 'exec');
+const connects = (r: ObserverResult): SocketEvent[] => sockets(r).filter((e) => e.kind === 'connect');
+
+/** A python3 on the host (root namespace) listening on a UNIX address; resolves once it listens. */
+function hostListener(address: string): Promise<ChildProcess> {
+  const code = `import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(address)}.encode('latin1'))\ns.listen(8)\nprint('ready',flush=True)\nwhile True:\n  c,_=s.accept(); c.close()\n`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve(child));
+    child.on('error', reject);
+    child.on('close', (c) => reject(new Error(`host listener exited ${c}: ${err}`)));
+  });
+}
+
+/** Alive and not a zombie. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('close', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('syscall observer on real programs @privileged', function () {
+  this.timeout(120_000);
+  let observer: Observer | undefined;
+  let ns: TestNetns | undefined;
+
+  before(async function () {
+    this.timeout(120_000);
+    await requireObserver(this);
+    observer = await Observer.start({ netnsInode: 0, readyTimeoutMs: 90_000 });
+  });
+  after(async () => {
+    await observer?.stop();
+    if (observer) assert.equal(running(observer.pid), false, 'bpftrace ended');
+  });
+  beforeEach(() => {
+    ns = portageNetns();
+    observer?.watch(ns.inode);
+  });
+  afterEach(() => ns?.destroy());
+
+  const collect = async (): Promise<ObserverResult> => {
+    const r = await (observer as Observer).collect((ns as TestNetns).inode, { drainTimeoutMs: 10_000 });
+    assert.equal(r.complete, true, 'drained');
+    assert.equal(r.malformed, 0);
+    assert.ok(r.events.every((e) => e.netns === ns?.inode));
+    return r;
+  };
+
+  it('python3: connect to 203.0.113.7:443 and sendto UDP 198.51.100.5:53, both ENETUNREACH, with pid/ppid/comm/argv', async () => {
+    const script = [
+      'import socket',
+      's = socket.socket()',
+      'try: s.connect(("203.0.113.7", 443))',
+      'except OSError as e: print(e.errno)',
+      'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+      'try: u.sendto(b"q", ("198.51.100.5", 53))',
+      'except OSError as e: print(e.errno)',
+    ].join('\n');
+    const run = await runIn((ns as TestNetns).path, [PYTHON, '-c', script]);
+    assert.equal(run.stdout, '101\n101\n', run.stderr);
+    const r = await collect();
+    const exec = execs(r).find((e) => e.pid === run.pid);
+    assert.deepEqual(exec?.argv, [PYTHON, '-c', script]);
+    assert.equal(exec?.ppid, process.pid, 'nsenter execs python3: its parent is this test');
+    const s = sockets(r).filter((e) => e.pid === run.pid);
+    assert.deepEqual(
+      s.map((e) => [e.kind, e.protocol, e.family, e.address, e.port, e.error, e.ppid, e.comm]),
+      [
+        ['connect', 'tcp', 4, '203.0.113.7', 443, 'ENETUNREACH', process.pid, 'python3'],
+        ['sendto', 'udp', 4, '198.51.100.5', 53, 'ENETUNREACH', process.pid, 'python3'],
+      ],
+    );
+    assert.ok(s.every((e) => e.argv?.[2] === script && (e.blockedUs ?? -1) >= 0 && (e.blockedUs ?? 1e9) < 100_000));
+  });
+
+  it('curl http://198.51.100.9/: its connect, its argv, exit 7', async () => {
+    const run = await runIn((ns as TestNetns).path, ['curl', '-sS', '--max-time', '5', 'http://198.51.100.9/']);
+    assert.equal(run.code, 7, run.stderr);
+    const r = await collect();
+    const c = connects(r).filter((e) => e.address === '198.51.100.9');
+    assert.equal(c.length, 1, JSON.stringify(sockets(r)));
+    assert.deepEqual([c[0]?.pid, c[0]?.comm, c[0]?.port, c[0]?.protocol, c[0]?.error], [run.pid, 'curl', 80, 'tcp', 'ENETUNREACH']);
+    assert.deepEqual(c[0]?.argv, ['curl', '-sS', '--max-time', '5', 'http://198.51.100.9/']);
+  });
+
+  it('node: net.connect to [2001:db8::5]:80, IPv6 text as packets give it', async () => {
+    const code = "require('net').connect({ host: '2001:db8::5', port: 80 }).on('error', (e) => { console.log(e.code); })";
+    const run = await runIn((ns as TestNetns).path, [process.execPath, '-e', code]);
+    assert.equal(run.stdout.trim(), 'ENETUNREACH', run.stderr);
+    const r = await collect();
+    const c = connects(r).filter((e) => e.pid === run.pid && e.family === 6);
+    assert.equal(c.length, 1, JSON.stringify(sockets(r)));
+    assert.deepEqual([c[0]?.address, c[0]?.port, c[0]?.comm, c[0]?.error, c[0]?.argv], ['2001:db8::5', 80, 'node', 'ENETUNREACH', [process.execPath, '-e', code]]);
+    assert.notEqual(c[0]?.tid, undefined);
+  });
+
+  it("a forking pipeline: sh -c 'python3 … | cat' gives the child its own pid, the shell as parent, its argv", async () => {
+    const py = 'import socket\ntry: socket.socket().connect(("203.0.113.8", 8080))\nexcept OSError: pass';
+    const cmd = `${PYTHON} -c '${py}' | cat`;
+    const run = await runIn((ns as TestNetns).path, ['sh', '-c', cmd]);
+    assert.equal(run.code, 0, run.stderr);
+    const r = await collect();
+    const shExec = execs(r).find((e) => e.pid === run.pid);
+    assert.deepEqual(shExec?.argv, ['sh', '-c', cmd]);
+    const c = connects(r).filter((e) => e.address === '203.0.113.8');
+    assert.equal(c.length, 1);
+    const child = c[0] as SocketEvent;
+    assert.notEqual(child.pid, run.pid, 'a child of the shell made it');
+    assert.equal(child.ppid, run.pid);
+    assert.equal(child.comm, 'python3');
+    assert.deepEqual(child.argv, [PYTHON, '-c', py]);
+    assert.equal(child.error, 'ENETUNREACH');
+    const cat = execs(r).find((e) => e.comm === 'cat');
+    assert.equal(cat?.ppid, run.pid);
+    assert.deepEqual(cat?.argv, ['cat']);
+  });
+
+  it("an abstract socket of the host is unreachable from the build namespace: @name, ECONNREFUSED, a unix attempt", async () => {
+    const name = `netaudit-test-${randomBytes(4).toString('hex')}`;
+    let listener: ChildProcess | undefined;
+    try {
+      listener = await hostListener(`\0${name}`);
+      const code = `import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n  s.connect(b"\\0${name}"); print("connected")\nexcept OSError as e: print(e.errno)`;
+      // On the host the server answers: the refusal inside is the namespace's doing.
+      const onHost = spawn(PYTHON, ['-c', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let hostOut = '';
+      onHost.stdout.on('data', (b: Buffer) => (hostOut += b.toString()));
+      await new Promise((r) => onHost.on('close', r));
+      assert.equal(hostOut.trim(), 'connected');
+
+      const t0 = Date.now();
+      const run = await runIn((ns as TestNetns).path, [PYTHON, '-c', code]);
+      assert.equal(run.stdout.trim(), '111', run.stderr);
+      const r = await collect();
+      const c = connects(r).filter((e) => e.family === 'unix');
+      assert.equal(c.length, 1);
+      assert.deepEqual([c[0]?.address, c[0]?.abstract, c[0]?.protocol, c[0]?.error, c[0]?.pid], [`@${name}`, true, 'unix-stream', 'ECONNREFUSED', run.pid]);
+      const attempts = unixAttempts(r.events, { buildStartMs: t0, netns: ns?.inode });
+      assert.equal(attempts.length, 1);
+      assert.deepEqual([attempts[0]?.kind, attempts[0]?.address, attempts[0]?.outcome, attempts[0]?.process?.pid], ['unix', `@${name}`, 'refused', run.pid]);
+      assert.equal('family' in (attempts[0] ?? {}), false, 'no IP family');
+    } finally {
+      await stopChild(listener);
+    }
+  });
+
+  it('a filesystem UNIX socket still works across namespaces and is not an attempt', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'obs-test-'));
+    const sockPath = path.join(dir, 'server.sock');
+    let listener: ChildProcess | undefined;
+    try {
+      listener = await hostListener(sockPath);
+      const code = `import socket\ns=socket.socket(socket.AF_UNIX)\ns.connect(${JSON.stringify(sockPath)})\nprint("connected")`;
+      const t0 = Date.now();
+      const run = await runIn((ns as TestNetns).path, [PYTHON, '-c', code]);
+      assert.equal(run.stdout.trim(), 'connected', run.stderr);
+      const r = await collect();
+      const c = connects(r).filter((e) => e.family === 'unix' && e.pid === run.pid);
+      assert.deepEqual(
+        c.map((e) => [e.address, e.abstract, e.errno]),
+        [[sockPath, false, 0]],
+      );
+      assert.deepEqual(unixAttempts(r.events, { buildStartMs: t0, netns: ns?.inode }), []);
+    } finally {
+      await stopChild(listener);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bind and listen inside the build (its own server on 127.0.0.1 and an abstract name) are seen, not attempts', async () => {
+    const code = [
+      'import socket',
+      's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()',
+      'u = socket.socket(socket.AF_UNIX); u.bind(b"\\0own-server"); u.listen()',
+      'c = socket.socket(socket.AF_UNIX); c.connect(b"\\0own-server")',
+    ].join('\n');
+    const t0 = Date.now();
+    const run = await runIn((ns as TestNetns).path, [PYTHON, '-c', code]);
+    assert.equal(run.code, 0, run.stderr);
+    const r = await collect();
+    const s = sockets(r).filter((e) => e.pid === run.pid);
+    assert.deepEqual(
+      s.map((e) => [e.kind, e.address, e.errno]),
+      [
+        ['bind', '127.0.0.1', 0],
+        ['listen', '127.0.0.1', 0],
+        ['bind', '@own-server', 0],
+        ['listen', '@own-server', 0],
+        ['connect', '@own-server', 0],
+      ],
+    );
+    assert.ok((s[1]?.port ?? 0) > 0, 'listen reports the port bind picked');
+    assert.deepEqual(unixAttempts(r.events, { buildStartMs: t0, netns: ns?.inode }), []);
+    assert.deepEqual(attribute([], r.events, { buildStartMs: t0 }).unmatched, []);
+  });
+});
+
+describe('syscall observer shared by two builds at once @privileged', function () {
+  this.timeout(120_000);
+  let observer: Observer | undefined;
+  const spaces: TestNetns[] = [];
+  before(async function () {
+    this.timeout(120_000);
+    await requireObserver(this);
+    observer = await Observer.start({ netnsInode: 0, readyTimeoutMs: 90_000 });
+  });
+  after(async () => {
+    await observer?.stop();
+    for (const s of spaces) s.destroy();
+  });
+
+  it('routes events by namespace; two collect() calls may overlap', async () => {
+    spaces.push(portageNetns(), portageNetns());
+    const [a, b] = spaces as [TestNetns, TestNetns];
+    const connect = (port: number) => `import socket\ntry: socket.socket().connect(("203.0.113.10", ${port}))\nexcept OSError: pass`;
+    const [ra, rb] = await Promise.all([runIn(a.path, [PYTHON, '-c', connect(1111)]), runIn(b.path, [PYTHON, '-c', connect(2222)])]);
+    const [ea, eb] = await Promise.all([(observer as Observer).collect(a.inode, { drainTimeoutMs: 10_000 }), (observer as Observer).collect(b.inode, { drainTimeoutMs: 10_000 })]);
+    assert.equal(ea.complete && eb.complete, true);
+    assert.deepEqual(
+      connects(ea).map((e) => [e.pid, e.port, e.netns]),
+      [[ra.pid, 1111, a.inode]],
+    );
+    assert.deepEqual(
+      connects(eb).map((e) => [e.pid, e.port, e.netns]),
+      [[rb.pid, 2222, b.inode]],
+    );
+  });
+});
+
+describe('syscall observer: a burst of 2,000 connects, one namespace @privileged', function () {
+  this.timeout(180_000);
+  let ns: TestNetns | undefined;
+  let observer: Observer | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    await requireObserver(this);
+    ns = portageNetns();
+  });
+  after(async () => {
+    await observer?.kill();
+    ns?.destroy();
+  });
+
+  it('2,000 non-blocking connects fired at once: all seen, or the loss counted', async () => {
+    observer = await Observer.start({ netnsInode: (ns as TestNetns).inode, readyTimeoutMs: 90_000 });
+    const script = [
+      'import socket',
+      'n = 0',
+      'for i in range(2000):',
+      '    s = socket.socket(); s.setblocking(False)',
+      '    try: s.connect(("203.0.113.%d" % (1 + i % 250), 1000 + i))',
+      '    except OSError as e: n += e.errno == 101',
+      '    s.close()',
+      'print(n)',
+    ].join('\n');
+    const run = await runIn((ns as TestNetns).path, [PYTHON, '-c', script]);
+    assert.equal(run.stdout.trim(), '2000', run.stderr);
+    const r = await observer.stop();
+    assert.equal(await observer.stop(), r, 'stop() twice is safe');
+    assert.equal(running(observer.pid), false);
+    const c = connects(r).filter((e) => e.pid === run.pid);
+    const answered = c.filter((e) => e.error === 'ENETUNREACH').length;
+    process.stdout.write(`      burst: ${c.length}/2000 connects seen, ${answered} with their return, ${r.lost} records lost, attach ${r.attachMs} ms\n`);
+    assert.equal(r.complete, true);
+    assert.equal(new Set(c.map((e) => e.port)).size, c.length, 'no connect twice');
+    if (r.lost === 0) {
+      assert.equal(c.length, 2000);
+      assert.equal(answered, 2000);
+    } else {
+      // Each connect is two records (entry and return): whatever is missing is accounted for.
+      assert.ok(c.length + answered + r.lost >= 4000, `${c.length} + ${answered} + ${r.lost} lost < 4000`);
+    }
+  });
+});
+
+describe('syscall observer: lifetime @privileged', function () {
+  this.timeout(180_000);
+  before(async function () {
+    await requireObserver(this);
+  });
+
+  it('a start that times out kills bpftrace before rejecting', async () => {
+    const before = new Set(bpftracePids());
+    await assert.rejects(Observer.start({ netnsInode: 1, readyTimeoutMs: 50 }), (e: unknown) => e instanceof SetupError && /did not attach within 50 ms/.test(e.message));
+    assert.deepEqual(
+      bpftracePids().filter((p) => !before.has(p)),
+      [],
+    );
+  });
+
+  it('a start that fails (bad script) rejects with bpftrace error and leaves no process', async () => {
+    const before = new Set(bpftracePids());
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'obs-test-'));
+    try {
+      const script = path.join(dir, 'bad.bt');
+      writeFileSync(script, 'tracepoint:syscalls:sys_enter_connect { printf("%d\\n", nonsense); }\n');
+      await assert.rejects(Observer.start({ netnsInode: 1, script }), (e: unknown) => e instanceof SetupError && /starting the syscall observer/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(
+      bpftracePids().filter((p) => !before.has(p)),
+      [],
+    );
+  });
+
+  it('an abort signal while attaching (SIGINT in netaudit) kills bpftrace before rejecting', async () => {
+    const before = new Set(bpftracePids());
+    const ac = new AbortController();
+    const started = Observer.start({ netnsInode: 1, signal: ac.signal, readyTimeoutMs: 90_000 });
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(started, (e: unknown) => e instanceof SetupError && /interrupted/.test(e.message));
+    assert.deepEqual(
+      bpftracePids().filter((p) => !before.has(p)),
+      [],
+    );
+  });
+
+  it('bpftrace dies with netaudit, even on SIGKILL (setpriv --pdeathsig)', async () => {
+    const url = new URL('../../src/observe/index.js', import.meta.url).href;
+    const code = `const { Observer } = await import(${JSON.stringify(url)}); const o = await Observer.start({ netnsInode: 1, readyTimeoutMs: 90000 }); console.log(o.pid); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => resolve(Number(b.toString().trim())));
+        child.on('close', (c) => reject(new Error(`exited ${c}`)));
+      });
+      assert.ok(running(pid));
+      child.kill('SIGKILL');
+      await waitFor(`bpftrace ${pid} to die with its parent`, () => !running(pid), 15_000);
+    } finally {
+      await stopChild(child);
+    }
+  });
+});
