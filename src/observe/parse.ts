@@ -21,40 +21,31 @@ export const ARGV_KERNEL_CAP = 3200;
 const SYSCALLS: Record<number, SocketSyscall> = { 1: 'connect', 2: 'sendto', 3: 'sendmsg', 4: 'sendmmsg', 5: 'bind' };
 
 /** One line of the script's own output (the "data" of a bpftrace printf record), as printed. */
+/** What bpf/observer.bt prints for every socket call it records (the "sock" and "listen" lines). */
+interface SocketRecordFields {
+  readonly ts: number;
+  readonly pid: number;
+  readonly tid: number;
+  readonly ppid: number;
+  readonly ns: number;
+  readonly fd: number;
+  readonly proto: number;
+  readonly type: number;
+  readonly comm: string;
+}
+
 export type TraceRecord =
   | { readonly e: 'begin'; readonly ts: number }
   | { readonly e: 'end' }
   | { readonly e: 'tick'; readonly cpu: number; readonly ts: number }
-  | {
-      readonly e: 'sock';
-      readonly sys: number;
-      readonly ts: number;
-      readonly pid: number;
-      readonly tid: number;
-      readonly ppid: number;
-      readonly ns: number;
-      readonly fd: number;
-      readonly proto: number;
-      readonly type: number;
-      readonly comm: string;
-      readonly sa: string;
-    }
-  | {
+  | (SocketRecordFields & { readonly e: 'sock'; readonly sys: number; readonly sa: string })
+  | (SocketRecordFields & {
       readonly e: 'listen';
-      readonly ts: number;
-      readonly pid: number;
-      readonly tid: number;
-      readonly ppid: number;
-      readonly ns: number;
-      readonly fd: number;
-      readonly proto: number;
-      readonly type: number;
-      readonly comm: string;
       readonly fam: number;
       readonly port?: number;
       readonly addr?: string;
       readonly sa?: string;
-    }
+    })
   | { readonly e: 'ret'; readonly ts: number; readonly pid: number; readonly tid: number; readonly ns: number; readonly ret: number; readonly us: number }
   | { readonly e: 'exec'; readonly ts: number; readonly pid: number; readonly ppid: number; readonly ns: number; readonly comm: string; readonly len: number }
   | { readonly e: 'argv'; readonly ts: number; readonly pid: number; readonly ns: number; readonly i: number; readonly b: string }
