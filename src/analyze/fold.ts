@@ -10,7 +10,7 @@
  * - seenOn: the capture points, in alphabetical order.
  * Attempts are sorted by firstAtMs, then by the fold key (numbers numerically, strings by code unit).
  */
-import type { Attempt, CaptureSource } from '../model/types.js';
+import type { Attempt, SeenOn } from '../model/types.js';
 import type { AddressBook } from './book.js';
 import type { AnswerIndex } from './dns.js';
 import type { Observation, Outcome } from './observation.js';
@@ -33,7 +33,7 @@ interface Acc {
   count: number;
   firstTs: number;
   outcome: Outcome | undefined;
-  readonly sources: Set<CaptureSource>;
+  readonly sources: Set<SeenOn>;
 }
 
 export function fold(observations: readonly Observation[], ctx: FoldContext): Attempt[] {

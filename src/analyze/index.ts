@@ -21,6 +21,8 @@ import { onIcmp } from './icmp.js';
 import type { Observation } from './observation.js';
 import { PhaseClock } from './phase.js';
 import { onUdp } from './udp.js';
+import { syscallObservations } from './syscalls.js';
+import type { SocketEvent } from '../observe/types.js';
 
 export { compareAttempts } from './fold.js';
 
@@ -63,6 +65,18 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
     (o) => !(o.source === 'lo' && o.kind === 'tcp' && o.outcome === 'refused' && o.port !== undefined && servedOnLo.has(o.port) && book.classOf(o.address) === 'loopback'),
   );
   return fold(hostServices, { buildStartMs: ctx.buildStartMs, clock, answers, book });
+}
+
+/**
+ * Attempts from socket calls that matched no packet (src/observe attribute()'s `unmatched`), folded as
+ * packets are (phase, hostname from the build's DNS answers, one attempt per destination), seenOn `syscall`.
+ */
+export function analyzeSyscalls(events: readonly SocketEvent[], packets: readonly DecodedPacket[], ctx: AnalyzeContext): Attempt[] {
+  const book = new AddressBook(ctx.buildAddresses);
+  const observations = syscallObservations(events, book);
+  if (!observations.length) return [];
+  const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
+  return fold(observations, { buildStartMs: ctx.buildStartMs, clock, answers: AnswerIndex.from(packets, book), book });
 }
 
 /** Packets per capture point (in a fixed order), each in capture order: frame index, then timestamp. */

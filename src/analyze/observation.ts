@@ -2,7 +2,7 @@
  * The unit between packets and attempts: one try (a connection, a query, a datagram, an echo request, with
  * its retransmits) seen on one capture point and resolved to an outcome. fold.ts folds tries into attempts.
  */
-import type { Attempt, CaptureSource, Family } from '../model/types.js';
+import type { Attempt, Family, SeenOn } from '../model/types.js';
 
 export type Outcome = NonNullable<Attempt['outcome']>;
 export type TryKind = 'dns' | 'tcp' | 'udp' | 'icmp';
@@ -27,5 +27,6 @@ export interface Observation extends TryInit {
   readonly count: number;
   /** Absent when the destination answered over the veth (a sinkhole/observation mode). */
   readonly outcome?: Outcome;
-  readonly source: CaptureSource;
+  /** The capture point, or `syscall` for a try the observer saw as a system call only (syscalls.ts). */
+  readonly source: SeenOn;
 }

@@ -13,6 +13,7 @@ export interface AuditArgs {
   timeout?: string;
   user?: string;
   pcap?: string;
+  observe: boolean;
 }
 
 export function reportOptions<T>(y: Argv<T>) {
@@ -31,8 +32,19 @@ export function sandboxOptions<T>(y: Argv<T>) {
   return y
     .option('timeout', { type: 'string', describe: 'kill the whole build after this long (e.g. 90, 90s, 15m, 2h)', requiresArg: true })
     .option('user', { type: 'string', describe: 'run the build as this user (real builds run as portage)', requiresArg: true })
-    .option('pcap', { type: 'string', describe: 'keep the raw captures (veth.pcap, lo.pcap, nflog.pcap) in DIR for Wireshark', requiresArg: true });
+    .option('pcap', { type: 'string', describe: 'keep the raw captures (veth.pcap, lo.pcap, nflog.pcap) in DIR for Wireshark', requiresArg: true })
+    .option(...OBSERVE_OPTION);
 }
+
+/** --observe / --no-observe, for every command that builds. */
+export const OBSERVE_OPTION = [
+  'observe',
+  {
+    type: 'boolean',
+    default: true,
+    describe: "trace the build's socket calls with bpftrace where it can run (who made each attempt; network-sandbox's errnos); --no-observe: packets only, a faster start",
+  },
+] as const;
 
 /** "90", "90s", "15m", "2h", "500ms" -> milliseconds. */
 export function parseDuration(text: string | undefined, flag = '--timeout'): number | undefined {

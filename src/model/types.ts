@@ -39,6 +39,8 @@ export interface ObserverStatus {
   readonly events?: number;
   /** Event records the kernel could not hand over (its buffer was full): attribution may miss them. */
   readonly lost?: number;
+  /** Where this build's emulation differed because of the observer, or what it could not do (one line each). */
+  readonly notes?: string[];
 }
 
 /** One attempted connection (or lookup) the build made, folded over retransmits. */

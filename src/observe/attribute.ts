@@ -193,6 +193,7 @@ export function unixAttempts(events: readonly SyscallEvent[], options: UnixAttem
     count,
     firstAtMs: Math.max(0, Math.round(first.tsMs - options.buildStartMs)),
     ...(refused ? { outcome: 'refused' as const } : {}),
+    seenOn: ['syscall' as const],
     process: processOf(first),
     allowed: false,
   }));

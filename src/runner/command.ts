@@ -4,11 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BuildResult } from '../model/types.js';
+import type { Attempt, BuildResult, ObserverStatus } from '../model/types.js';
+import { netnsInodeOf } from '../observe/observer.js';
 import { runBuild, type BuildOutcome, type BuildRunOptions } from '../sandbox/build.js';
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
+import type { Observed } from './evidence.js';
+import type { ObserverSession } from './observe.js';
 
 export interface CommandAuditOptions {
   readonly argv: readonly string[];
@@ -22,6 +25,8 @@ export interface CommandAuditOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly signal?: AbortSignal;
+  /** The syscall observer of this netaudit command (absent: packets only, and the report says so). */
+  readonly observe?: ObserverSession;
 }
 
 export interface CommandAudit {
@@ -41,7 +46,7 @@ export function loadPipeline() {
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
   const pipeline = loadPipeline();
-  const { outcome, captures, teardown } = await buildInSandbox(Sandbox.create(), {
+  const { outcome, captures, observed, teardown } = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes }), {
     argv: options.argv,
     user: options.user,
     timeoutMs: options.timeoutMs,
@@ -50,13 +55,14 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     env: options.env,
     cwd: options.cwd,
     signal: options.signal,
-  });
+  }, options.observe);
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
   const { evidenceFrom, judgeCommand } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
     sentinel: captures.sentinel,
     nftLogged: captures.nftLogged,
     buildStartMs: outcome.startMs,
+    observed,
   });
   const judged = judgeCommand({
     attempts: evidence.attempts,
@@ -83,6 +89,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       ...evidence.stats,
       ...(options.pcapDir ? { files: captures.results.map((c) => path.join(options.pcapDir as string, `${c.source}.pcap`)) } : {}),
     },
+    observer: observerStatus(options.observe, observed, judged.attempts),
   };
   return { result, interrupted: outcome.interrupted, teardown };
 }
@@ -90,32 +97,63 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
 export interface SandboxedBuild {
   readonly outcome: BuildOutcome;
   readonly captures: SandboxCaptures;
+  /** What the syscall observer saw, when it ran for this build. */
+  readonly observed?: Observed & { readonly lost: number; readonly complete: boolean };
   /** Teardown problems (should be empty). */
   readonly teardown: string[];
 }
 
 /**
- * The privileged middle of every audit: the build runs in the sandbox, whatever it left running is ended, the
- * captures are flushed and collected, and the sandbox is removed — always, also when anything here throws.
+ * The privileged middle of every audit: the build runs in the sandbox (once the observer, when there is
+ * one, is attached and watching the build's namespace), whatever it left running is ended, the observer's
+ * events and the captures are flushed and collected, and the sandbox is removed — always, also when
+ * anything here throws. A sandbox made in route mode `dns` gets its routes back when the observer is
+ * missing after all (src/runner/observe.ts).
  */
-export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: BuildRunOptions): Promise<SandboxedBuild> {
+export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: BuildRunOptions, observe?: ObserverSession): Promise<SandboxedBuild> {
   trace('creating the sandbox');
   const sandbox = await sandboxReady;
   trace('sandbox ready');
   let outcome: BuildOutcome;
   let captures: SandboxCaptures;
+  let observed: SandboxedBuild['observed'];
   let teardown: string[];
   try {
+    const observer = observe ? await observe.ready : undefined;
+    if (!observer && sandbox.routes !== 'all') await sandbox.routeEverything();
+    const netns = observer ? netnsInodeOf(sandbox.buildNsPath) : 0;
+    observer?.watch(netns);
     outcome = await runBuild(sandbox, build);
     trace('build ended');
     await sandbox.killBuildProcesses(1000);
+    const buildEndMs = Date.now();
+    if (observer) {
+      const seen = await observer.collect(netns);
+      observed = { events: seen.events, netns, buildEndMs, lost: seen.lost, complete: seen.complete };
+      trace('observer events collected');
+    }
     captures = await sandbox.collect();
     trace('captures collected');
   } finally {
     teardown = await sandbox.destroy();
     trace('sandbox removed');
   }
-  return { outcome, captures, teardown };
+  return { outcome, captures, ...(observed ? { observed } : {}), teardown };
+}
+
+/** The report's `observer` block for one build. */
+export function observerStatus(observe: ObserverSession | undefined, observed: SandboxedBuild['observed'], attempts: readonly Attempt[]): ObserverStatus {
+  if (!observe) return { available: false, missing: ['turned off (--no-observe)'] };
+  if (!observed) return observe.status();
+  const mine = observed.events.filter((e) => e.netns === observed.netns && e.tsMs <= observed.buildEndMs).length;
+  const notes: string[] = [];
+  const dns = attempts.filter((a) => a.kind === 'dns' && a.outcome === 'dropped').length;
+  if (dns) {
+    notes.push(
+      `${dns} DNS ${dns === 1 ? 'question' : 'questions'} got EPERM where network-sandbox gives ENETUNREACH: they are routed to be recorded, with their names, and dropped by nftables`,
+    );
+  }
+  return observe.status({ events: mine, lost: observed.lost, complete: observed.complete }, notes);
 }
 
 export function keepPcaps(dir: string, results: SandboxCaptures['results']): void {

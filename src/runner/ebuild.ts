@@ -21,7 +21,8 @@ import { Sandbox } from '../sandbox/sandbox.js';
 import { resolveUser, type UserSpec } from '../sandbox/user.js';
 import { execCapture } from '../util/exec.js';
 import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict/index.js';
-import { buildInSandbox, keepPcaps } from './command.js';
+import { buildInSandbox, keepPcaps, observerStatus } from './command.js';
+import type { ObserverSession } from './observe.js';
 import { evidenceFrom } from './evidence.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
@@ -46,6 +47,8 @@ export interface EbuildAuditOptions {
   readonly signal?: AbortSignal;
   /** A sandbox made ahead (while Portage read the metadata); this audit owns and removes it. */
   readonly sandbox?: Promise<Sandbox>;
+  /** The syscall observer of this netaudit command (absent: packets only). */
+  readonly observe?: ObserverSession;
 }
 
 export interface EbuildAudit {
@@ -103,7 +106,7 @@ function ebuildBlock(meta: EbuildMeta): Ebuild {
 function ebuildResult(
   ebuild: Ebuild,
   judged: EbuildJudgement,
-  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes'>>,
+  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes' | 'observer'>>,
 ): BuildResult {
   return {
     name: ebuildName(ebuild),
@@ -117,6 +120,7 @@ function ebuildResult(
     attempts: judged.attempts,
     findings: judged.findings,
     capture: run.capture,
+    ...(run.observer !== undefined ? { observer: run.observer } : {}),
     ebuild,
     ...(run.log !== undefined ? { log: run.log } : {}),
     ...(judged.phases.length ? { phases: judged.phases.map(roundPhase) } : {}),
@@ -181,14 +185,14 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
-    const { outcome, captures, teardown } = await buildInSandbox(options.sandbox ?? Sandbox.create(), {
+    const { outcome, captures, observed, teardown } = await buildInSandbox(options.sandbox ?? Sandbox.create({ routes: options.observe?.routes }), {
       argv,
       env,
       stdio: 'pipe',
       onOutput: (b) => options.onOutput?.(b),
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-    });
+    }, options.observe);
     if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
     if (outcome.exitCode !== 0 && !options.keepWorkdir) {
       // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it.
@@ -200,6 +204,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       nftLogged: captures.nftLogged,
       buildStartMs: outcome.startMs,
       phases,
+      observed,
     });
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
@@ -226,6 +231,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       capture: { ...evidence.stats },
       ...(logPath ? { log: logPath } : {}),
       changes,
+      observer: observerStatus(options.observe, observed, judged.attempts),
     });
     return { result, interrupted: outcome.interrupted, teardown };
   } finally {

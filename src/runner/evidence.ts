@@ -6,8 +6,20 @@ import { readPcapBuffer } from '../capture/pcap.js';
 import type { CaptureResult } from '../capture/tcpdump.js';
 import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket, RawFrame } from '../decode/types.js';
-import { analyze } from '../analyze/index.js';
+import { analyze, analyzeSyscalls, compareAttempts } from '../analyze/index.js';
+import { PhaseClock } from '../analyze/phase.js';
 import type { Attempt, CaptureStats, Phase } from '../model/types.js';
+import { attribute, unixAttempts } from '../observe/attribute.js';
+import type { SyscallEvent } from '../observe/types.js';
+
+/** What the syscall observer saw of one build (src/observe collect()). */
+export interface Observed {
+  readonly events: readonly SyscallEvent[];
+  /** The build namespace's inode: events of other namespaces are not this build's. */
+  readonly netns: number;
+  /** Epoch ms when the build ended: netaudit's own end marker and later calls are not the build's. */
+  readonly buildEndMs: number;
+}
 
 export interface Evidence {
   readonly packets: DecodedPacket[];
@@ -29,7 +41,7 @@ export function framesBeforeSentinel(frames: readonly RawFrame[], sentinel: Buff
 
 export async function evidenceFrom(
   captures: readonly CaptureResult[],
-  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[] },
+  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[]; observed?: Observed },
 ): Promise<Evidence> {
   const packets: DecodedPacket[] = [];
   let total = 0;
@@ -51,6 +63,29 @@ export async function evidenceFrom(
     }
   }
   packets.sort((a, b) => a.tsMs - b.tsMs);
-  const attempts = analyze(packets, { buildStartMs: context.buildStartMs, phases: context.phases });
+  const ctx = { buildStartMs: context.buildStartMs, phases: context.phases };
+  const fromPackets = analyze(packets, ctx);
+  const attempts = context.observed ? withSyscalls(fromPackets, packets, ctx, context.observed) : fromPackets;
   return { packets, attempts, stats: { packets: total, dropped, undecodable }, incomplete };
+}
+
+/**
+ * The observer's part: who made each attempt (process), the tries that never became a packet (connects
+ * and sends the kernel refused: no route, seenOn `syscall`), and connects to abstract AF_UNIX addresses.
+ */
+export function withSyscalls(
+  attempts: readonly Attempt[],
+  packets: readonly DecodedPacket[],
+  ctx: { buildStartMs: number; phases?: readonly Phase[] },
+  observed: Observed,
+): Attempt[] {
+  const options = { buildStartMs: ctx.buildStartMs, netns: observed.netns, buildEndMs: observed.buildEndMs };
+  const attributed = attribute(attempts, observed.events, options);
+  const syscallOnly = attribute(analyzeSyscalls(attributed.unmatched, packets, ctx), attributed.unmatched, options).attempts;
+  const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
+  const unix = unixAttempts(observed.events, options).map((a) => {
+    const phase = clock.at(ctx.buildStartMs + a.firstAtMs);
+    return phase ? { ...a, phase } : a;
+  });
+  return [...attributed.attempts, ...syscallOnly, ...unix].sort(compareAttempts);
 }

@@ -50,11 +50,11 @@ export interface MarkerTarget {
  * Where Sandbox.collect() sends the end-of-capture marker, one datagram per capture point.
  * - lo: sent in the build namespace; a DNS-port datagram passes bpf/loopback.bpf.
  * - nflog: sent in the build namespace; any UDP towards the veth is logged (and dropped) by bpf/build.nft.
- *   A documentation address (RFC 5737), never a real host.
+ *   A documentation address (RFC 5737), never a real host; port 53, the one port route mode `dns` routes.
  * - veth: sent in the monitor namespace, to the build's address, so it crosses the veth.
  */
 export const END_MARKER: { readonly lo: MarkerTarget; readonly nflog: MarkerTarget; readonly veth: MarkerTarget } = {
   lo: { address: '127.0.0.1', port: 53 },
-  nflog: { address: '203.0.113.255', port: 9 },
+  nflog: { address: '203.0.113.255', port: 53 },
   veth: { address: BUILD_V4, port: 9 },
 };

@@ -3,7 +3,11 @@
  * Names and addresses come from constants.ts; with today's values:
  *
  *   build netns  lo: 127.0.0.1/8, ::1, 10.0.0.1/8, fd::1/8  (Portage's loopback setup, process.py)
- *                na0: 169.254.1.2/30, fe80::2/64 nodad; default routes v4/v6 via the monitor
+ *                na0: 169.254.1.2/30, fe80::2/64 nodad; default routes v4/v6 via the monitor (route mode
+ *                `all`), or (mode `dns`, with the syscall observer) none: only UDP to port 53 is routed to
+ *                the monitor, by a policy rule to table 53, so DNS questions still leave their text in the
+ *                NFLOG capture while every other external connect or send fails at once with ENETUNREACH,
+ *                as under network-sandbox (the observer sees those calls: src/analyze/syscalls.ts).
  *   monitor netns na1: 169.254.1.1/30, fe80::1/64 nodad; it owns every address (AnyIP local routes) and
  *                answers each packet from the build with ICMP/ICMPv6 "network unreachable" from its nftables
  *                input chain (bpf/monitor.nft); routes back to 10/8 and ::/8 (fd::1 is the source the build
@@ -16,8 +20,18 @@ import {
 } from './constants.js';
 import type { RunNames } from './names.js';
 
+/**
+ * How the build namespace reaches the monitor. `all`: default routes (every packet crosses the veth: the
+ * only evidence without the observer). `dns`: UDP port 53 only (see above).
+ */
+export type RouteMode = 'all' | 'dns';
+
+/** The policy routing table of route mode `dns`. */
+export const DNS_TABLE = 53;
+
 export interface SandboxPlan {
   readonly names: RunNames;
+  readonly routes: RouteMode;
   /** `ip -batch` lines run in the root namespace: create both namespaces and the veth inside them. */
   readonly create: readonly string[];
   /** `ip -n BUILD -batch` lines. */
@@ -29,9 +43,25 @@ export interface SandboxPlan {
   readonly nflogGroup: number;
 }
 
-export function makePlan(names: RunNames): SandboxPlan {
+/** `ip -n BUILD -batch` lines that route everything to the monitor (mode `all`; added later on a fallback). */
+export function defaultRoutes(): string[] {
+  return [`route add default via ${MONITOR_V4} dev ${BUILD_VETH}`, `route add ::/0 via ${MONITOR_LL6} dev ${BUILD_VETH}`];
+}
+
+/** Mode `dns`: DNS questions (UDP port 53) routed by policy to table 53 (`-6` does not work in -batch: `from ::/0` selects IPv6). */
+function dnsRoutes(): string[] {
+  return [
+    `route add default via ${MONITOR_V4} dev ${BUILD_VETH} table ${DNS_TABLE}`,
+    `route add ::/0 via ${MONITOR_LL6} dev ${BUILD_VETH} table ${DNS_TABLE}`,
+    `rule add ipproto udp dport 53 lookup ${DNS_TABLE}`,
+    `rule add from ::/0 ipproto udp dport 53 lookup ${DNS_TABLE}`,
+  ];
+}
+
+export function makePlan(names: RunNames, routes: RouteMode = 'all'): SandboxPlan {
   return {
     names,
+    routes,
     create: [
       `netns add ${names.buildNs}`,
       `netns add ${names.monitorNs}`,
@@ -48,8 +78,7 @@ export function makePlan(names: RunNames): SandboxPlan {
       `addr add ${BUILD_LL6}/${LINK_LL6_PREFIX} dev ${BUILD_VETH} nodad`,
       `neigh replace ${MONITOR_V4} lladdr ${MONITOR_MAC} dev ${BUILD_VETH} nud permanent`,
       `neigh replace ${MONITOR_LL6} lladdr ${MONITOR_MAC} dev ${BUILD_VETH} nud permanent`,
-      `route add default via ${MONITOR_V4} dev ${BUILD_VETH}`,
-      `route add ::/0 via ${MONITOR_LL6} dev ${BUILD_VETH}`,
+      ...(routes === 'all' ? defaultRoutes() : dnsRoutes()),
     ],
     monitor: [
       'link set lo up',

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
 import { loadFilter, loadNftRules } from '../capture/filters.js';
 import { execCapture, execStep } from '../util/exec.js';
-import { makePlan, netnsPath, type SandboxPlan } from './plan.js';
+import { defaultRoutes, makePlan, netnsPath, type RouteMode, type SandboxPlan } from './plan.js';
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from './constants.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
@@ -39,8 +39,8 @@ export class Sandbox {
   }
 
   /** Create both namespaces, the veth, addresses, routes, nftables rules and start the captures. */
-  static async create(options: { capture?: boolean } = {}): Promise<Sandbox> {
-    const sb = new Sandbox(makePlan(newRunNames()));
+  static async create(options: { capture?: boolean; routes?: RouteMode } = {}): Promise<Sandbox> {
+    const sb = new Sandbox(makePlan(newRunNames(), options.routes));
     try {
       await sb.setup(options.capture ?? true);
     } catch (e) {
@@ -83,6 +83,20 @@ export class Sandbox {
     ]);
     const failed = steps.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** How the build namespace is routed now (routeEverything() turns `dns` into `all`). */
+  get routes(): RouteMode {
+    return this.routeMode ?? this.plan.routes;
+  }
+
+  private routeMode: RouteMode | undefined;
+
+  /** Route every packet to the monitor (the fallback when a `dns`-mode sandbox gets no observer after all). */
+  async routeEverything(): Promise<void> {
+    if (this.routes === 'all') return;
+    await execStep('routing the build namespace to the monitor', ['ip', '-n', this.names.buildNs, '-batch', '-'], { input: defaultRoutes().join('\n') + '\n' });
+    this.routeMode = 'all';
   }
 
   private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {

@@ -14,6 +14,7 @@ import { writeReportFile, makeReport } from '../report/json.js';
 import { getReporter, SWEEP_RENDERINGS } from '../report/index.js';
 import { sortBuilds } from '../report/merge.js';
 import { auditEbuild, metadataFailureResult } from '../runner/ebuild.js';
+import type { ObserverSession } from '../runner/observe.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 import { discoverEbuilds, matchAtoms, readFromList, shardOf } from './discover.js';
@@ -33,6 +34,8 @@ export interface SweepOptions {
   /** ALLOW_TEST instead of the configuration's (--allow-test). */
   readonly allowTest?: string;
   readonly signal: AbortSignal;
+  /** One tracer for the whole sweep, its events routed to each build by network namespace. */
+  readonly observe?: ObserverSession;
   readonly progress?: { stream: NodeJS.WriteStream; tty: boolean };
 }
 
@@ -102,6 +105,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           timeoutMs: options.timeoutMs,
           pcapDir: path.join(options.outDir, 'pcap', meta.category, meta.pf),
           signal: options.signal,
+          observe: options.observe,
         });
         if (audit.interrupted || options.signal.aborted) return;
         results.append(audit.result);

@@ -138,6 +138,7 @@ describe('observe: unixAttempts()', () => {
       {
         kind: 'unix',
         scope: 'host-local',
+        seenOn: ['syscall'],
         address: '@/tmp/.X11-unix/X0',
         count: 2,
         firstAtMs: 12,

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
-import { makePlan, netnsPath } from '../../src/sandbox/plan.js';
-import { BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/sandbox/constants.js';
+import { DNS_TABLE, defaultRoutes, makePlan, netnsPath } from '../../src/sandbox/plan.js';
+import { BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP, END_MARKER } from '../../src/sandbox/constants.js';
 import type { RunNames } from '../../src/sandbox/names.js';
 
 const names: RunNames = { id: '4242.777-0', buildNs: 'netaudit-4242.777-0-b', monitorNs: 'netaudit-4242.777-0-m' };
@@ -43,6 +43,23 @@ describe('sandbox plan', () => {
 
     it('has exactly the two default routes, v4 and v6, via the monitor over the veth', () => {
       assert.deepEqual(routes(plan.build), [`default via ${MONITOR_V4} dev ${BUILD_VETH}`, `::/0 via ${MONITOR_LL6} dev ${BUILD_VETH}`]);
+    });
+
+    it("route mode dns (with the observer): no default route; only UDP port 53 goes to the monitor, by policy, both families", () => {
+      const dns = makePlan(names, 'dns');
+      assert.equal(dns.routes, 'dns');
+      assert.deepEqual(routes(dns.build), [
+        `default via ${MONITOR_V4} dev ${BUILD_VETH} table ${DNS_TABLE}`,
+        `::/0 via ${MONITOR_LL6} dev ${BUILD_VETH} table ${DNS_TABLE}`,
+      ]);
+      assert.deepEqual(dns.build.filter((l) => l.startsWith('rule ')), [
+        `rule add ipproto udp dport 53 lookup ${DNS_TABLE}`,
+        `rule add from ::/0 ipproto udp dport 53 lookup ${DNS_TABLE}`,
+      ]);
+      assert.ok(!dns.build.some((l) => l.startsWith('route add default via') && !l.includes(' table ')), 'no default route in the main table');
+      assert.deepEqual(dns.monitor, plan.monitor, 'the monitor is the same in both modes');
+      assert.deepEqual(routes(defaultRoutes()), routes(plan.build), 'the fallback adds the routes of mode all');
+      assert.equal(END_MARKER.nflog.port, 53, 'the NFLOG end marker takes the one routed port');
     });
 
     it('the veth end has a link-local address of each family, no generated one, and static neighbours', () => {

@@ -49,25 +49,30 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       import('../../sandbox/sandbox.js'),
       import('../../report/terminal.js'),
     ]);
+    const { ObserverSession } = await import('../../runner/observe.js');
     const install = locatePortage({ portage: args.portage });
     await collectGarbage();
-    // The first sandbox is set up while Portage reads the metadata (a Python start-up, ~0.2 s).
-    const ahead = Sandbox.create();
+    const stop = interruption();
+    // The tracer attaches, and the first sandbox is set up, while Portage reads the metadata.
+    const observe = args.observe ? ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
+    const ahead = Sandbox.create({ routes: observe?.routes });
     ahead.catch(() => undefined);
     let metas;
     try {
       metas = await readMetadata(install, args.ebuilds.map(String), { repo: args.repo, allowTest: args['allow-test'] });
     } catch (e) {
       await ahead.then((s) => s.destroy(), () => undefined);
+      await observe?.close();
+      stop.dispose();
       throw e;
     }
     const color = args.color ?? colorEnabled(process.stdout, process.env);
-    const stop = interruption();
     try {
       const { results, interrupted } = await auditEbuilds({
         install,
         metas,
         sandbox: ahead,
+        observe,
         logDir: args['log-dir'],
         allowTest: args['allow-test'],
         keepWorkdir: args['keep-workdir'],
@@ -86,6 +91,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       }
       process.exitCode = await emitReport(makeReport('ebuild', results, VERSION), { json: args.json, quiet: true, failOn: args['fail-on'] });
     } finally {
+      await observe?.close();
       stop.dispose();
     }
   },

@@ -30,13 +30,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const user = args.user ? (await import('../../sandbox/user.js')).resolveUser(args.user) : undefined;
     // The report modules load while the build runs; only what sets up the sandbox is awaited first.
     const reporting = Promise.all([import('../../report/json.js'), import('../../version.js')]);
+    const stop = interruption();
+    // The tracer compiles and attaches (seconds) while the rest is loaded and the sandbox made.
+    const observe = args.observe ? (await import('../../runner/observe.js')).ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
     const [{ auditCommand }, { collectGarbage }] = await Promise.all([import('../../runner/command.js'), import('../../sandbox/gc.js')]);
     trace('modules loaded');
     await collectGarbage();
     trace('gc done');
-    const stop = interruption();
     try {
-      const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal: stop.signal });
+      const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal: stop.signal, observe });
       for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
       if (stop.signal.aborted) {
         process.exitCode = stop.exitCode();
@@ -47,6 +49,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       trace('report made');
       process.exitCode = await emitReport(report, { json: args.json, quiet: args.quiet, color: args.color, failOn: args['fail-on'] });
     } finally {
+      await observe?.close();
       stop.dispose();
     }
   },

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../model/errors.js';
 import { FAIL_ON, type FailOn } from '../../model/types.js';
-import { parseDuration } from '../options.js';
+import { OBSERVE_OPTION, parseDuration } from '../options.js';
 import { interruption } from '../signals.js';
 
 interface SweepArgs {
@@ -18,6 +18,7 @@ interface SweepArgs {
   portage?: string;
   'allow-test'?: string;
   'fail-on': FailOn;
+  observe: boolean;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -36,6 +37,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('portage', { type: 'string', describe: "Portage's ebuild program", requiresArg: true })
       .option('allow-test', { type: 'string', describe: "ALLOW_TEST for the builds instead of your Portage configuration's", requiresArg: true })
       .option('fail-on', { choices: FAIL_ON, default: 'breaks' as FailOn, describe: 'exit 1 when a package is at or above this verdict' })
+      .option(...OBSERVE_OPTION)
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
       .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
@@ -55,6 +57,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const install = locatePortage({ portage: args.portage });
     await collectGarbage();
     const stop = interruption();
+    const observe = args.observe ? (await import('../../runner/observe.js')).ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
     try {
       const outcome = await runSweep({
         repo: args.repo,
@@ -68,6 +71,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         install,
         allowTest: args['allow-test'],
         signal: stop.signal,
+        observe,
         progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
       });
       if (outcome.interrupted) {
@@ -79,6 +83,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       if (r) process.stderr.write(`netaudit: ${r.builds.length} packages: ${Object.entries(r.summary).map(([v, n]) => `${v} ${n}`).join(', ')}; ${args.out}/report.json, report.html, junit.xml\n`);
       process.exitCode = r?.builds.some((b) => failsOn(b.verdict, args['fail-on'])) ? 1 : 0;
     } finally {
+      await observe?.close();
       stop.dispose();
     }
   },

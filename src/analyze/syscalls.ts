@@ -1,0 +1,71 @@
+/**
+ * Tries seen only as system calls (src/observe/): a connect() or a send with a destination that made no
+ * packet, or whose packets were missed. With the observer on, the build namespace has no route for
+ * anything but DNS (src/sandbox/plan.ts, route mode `dns`), so a TCP connect or a UDP send to an external
+ * address fails in the kernel with ENETUNREACH, as under network-sandbox, and only the observer sees it.
+ *
+ * Which calls are tries:
+ * - TCP connect() (and sendto/sendmsg with an address: TCP Fast Open) that did not succeed;
+ * - UDP sendto/sendmsg with an address, and a UDP connect() that failed (a program asking the kernel for a
+ *   route: "which source address would I use towards 203.0.113.1?" fails so under network-sandbox too);
+ * - ICMP sends (ping sockets).
+ * A UDP connect() that succeeded sends nothing and is no try. Destinations on loopback or Portage's
+ * 10/8 and ::/8 are left to the lo capture, which sees every such packet.
+ *
+ * The outcome comes from the errno: ENETUNREACH/EHOSTUNREACH -> unreachable, ECONNREFUSED -> refused,
+ * EPERM/EACCES -> dropped (nftables), anything else or no return seen -> no outcome.
+ */
+import type { SocketEvent } from '../observe/types.js';
+import type { AddressBook } from './book.js';
+import type { Observation, Outcome, TryKind } from './observation.js';
+
+const OUTCOME_OF_ERRNO: Record<string, Outcome> = {
+  ENETUNREACH: 'unreachable',
+  EHOSTUNREACH: 'unreachable',
+  ECONNREFUSED: 'refused',
+  EPERM: 'dropped',
+  EACCES: 'dropped',
+};
+
+function tryKind(e: SocketEvent): TryKind | undefined {
+  if (e.family === 'unix' || (e.port === undefined && e.protocol !== 'icmp')) return undefined;
+  switch (e.protocol) {
+    case 'tcp':
+      return e.errno === 0 && e.kind === 'connect' ? undefined : 'tcp';
+    case 'udp':
+      if (e.kind === 'connect' && e.errno === 0) return undefined;
+      return 'udp';
+    case 'icmp':
+      return e.kind === 'connect' ? undefined : 'icmp';
+    default:
+      return undefined;
+  }
+}
+
+/** The observations these socket calls stand for (calls that are no try are left out). */
+export function syscallObservations(events: readonly SocketEvent[], book: AddressBook): Observation[] {
+  const out: Observation[] = [];
+  for (const e of events) {
+    if (e.kind !== 'connect' && e.kind !== 'sendto' && e.kind !== 'sendmsg') continue;
+    const kind = tryKind(e);
+    if (!kind || e.family === 'unix') continue;
+    // A v6 socket's ::ffff:a.b.c.d is IPv4 on the wire, and is so reported.
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(e.address);
+    const family = mapped ? 4 : e.family;
+    const address = book.canon(mapped ? (mapped[1] as string) : e.address);
+    const cls = book.classOf(address);
+    if (cls === 'loopback' || cls === 'sandbox-local') continue;
+    const outcome = e.error !== undefined ? OUTCOME_OF_ERRNO[e.error] : undefined;
+    out.push({
+      kind,
+      family,
+      address,
+      ...(kind !== 'icmp' && e.port !== undefined ? { port: e.port } : {}),
+      firstTs: e.tsMs,
+      count: 1,
+      ...(outcome ? { outcome } : {}),
+      source: 'syscall',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * The syscall observer as the runners use it: one tracer per netaudit command (a sweep's builds share it,
+ * events routed by network namespace), started beside the sandbox set-up so that its attach (2-4 s: bpftrace
+ * compiles the script first) overlaps the rest, and never a reason for an audit to fail: when it cannot run,
+ * the audit runs on packets alone and the report's `observer` block says what was missing.
+ *
+ * Route mode: with the observer, the build namespace gets no default route (src/sandbox/plan.ts, `dns`), so
+ * connects and sends to external addresses fail at once with ENETUNREACH as under network-sandbox, and the
+ * observer is what sees them. When the tracer fails to attach after the sandbox was made so, the runner gives
+ * the sandbox its routes back (Sandbox.routeEverything()) before the build starts: packets then carry the
+ * evidence, as without the observer.
+ */
+import { availability } from '../observe/availability.js';
+import { Observer } from '../observe/observer.js';
+import type { ObserverStatus } from '../model/types.js';
+import type { RouteMode } from '../sandbox/plan.js';
+import { trace } from '../util/trace.js';
+
+export interface ObserverSessionOptions {
+  /** false: --no-observe. */
+  readonly enabled: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export class ObserverSession {
+  /** The tracer, once attached; undefined when it is off or could not run (see `missing`). */
+  readonly ready: Promise<Observer | undefined>;
+  /** Why it is not running (filled once `ready` settles). */
+  readonly missing: string[] = [];
+  private observer: Observer | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(readonly enabled: boolean, signal: AbortSignal | undefined) {
+    this.ready = enabled ? this.start(signal) : Promise.resolve(undefined);
+    if (!enabled) this.missing.push('turned off (--no-observe)');
+  }
+
+  static start(options: ObserverSessionOptions): ObserverSession {
+    return new ObserverSession(options.enabled, options.signal);
+  }
+
+  /** A session that never observes (library callers, tests of the packet path). */
+  static off(reason = 'turned off (--no-observe)'): ObserverSession {
+    const s = new ObserverSession(false, undefined);
+    s.missing.splice(0, s.missing.length, reason);
+    return s;
+  }
+
+  /** The route mode to make sandboxes with: `dns` while the observer is (or may yet be) there. */
+  get routes(): RouteMode {
+    return this.enabled && (this.observer !== undefined || this.missing.length === 0) ? 'dns' : 'all';
+  }
+
+  private async start(signal: AbortSignal | undefined): Promise<Observer | undefined> {
+    const found = await availability();
+    if (!found.available) {
+      this.missing.push(...found.missing);
+      trace('observer unavailable');
+      return undefined;
+    }
+    try {
+      this.observer = await Observer.start({ netnsInode: 0, signal });
+      trace(`observer attached (${this.observer.attachMs} ms)`);
+      return this.observer;
+    } catch (e) {
+      this.missing.push(`the tracer did not start: ${(e as Error).message}`);
+      trace('observer failed');
+      return undefined;
+    }
+  }
+
+  /** The report's block for a build observed (or not) by this session. */
+  status(seen?: { events: number; lost: number; complete: boolean }, notes: readonly string[] = []): ObserverStatus {
+    if (!seen) return { available: false, missing: [...this.missing] };
+    const all = [...(seen.complete ? [] : ['the tracer did not hand over every event in time: attribution may miss the last calls']), ...notes];
+    return { available: true, missing: [], events: seen.events, lost: seen.lost, ...(all.length ? { notes: all } : {}) };
+  }
+
+  /** End the tracer (once): events in, SIGKILL sent, and the process reaped. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const o = this.observer ?? (await this.ready.catch(() => undefined));
+      if (!o) return;
+      await o.stop({ waitForExit: false });
+      await o.closed();
+    })();
+    return this.closing;
+  }
+}
