@@ -39,7 +39,9 @@ export interface ObserverOptions {
   /**
    * Inode of the network namespace to observe (`stat -L -c %i /run/netns/NAME`, or netnsInodeOf()).
    * 0 observes every namespace except netaudit's own (one tracer for a whole sweep; route events by `netns`
-   * with collect()). Records of namespaces nobody collects (containers, other tools) are kept until stop().
+   * with collect()): then only the records of namespaces between watch() and collect() are kept, so
+   * containers and other tools cost no memory, and a namespace inode that the kernel reuses for the next
+   * build starts empty.
    */
   readonly netnsInode: number;
   /** Milliseconds to wait for bpftrace to compile and attach. Default 30000 (it takes 1-8 s on 2 busy cores). */
@@ -138,6 +140,8 @@ export class Observer {
   private readonly listeners = new Set<() => void>();
   private stopped: ObserverRun | undefined;
   private readonly lostAt = new Map<number, number>();
+  /** With netnsInode 0: the namespaces between watch() and collect(); records of any other are dropped. */
+  private readonly watched = new Set<number>();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -175,6 +179,7 @@ export class Observer {
       env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
     });
     const observer = new Observer(child, offsetMs, mark);
+    if (options.netnsInode === 0) observer.reader.keep = (ns) => observer.watched.has(ns);
     await observer.ready(options.readyTimeoutMs ?? 30_000, options.signal);
     observer.attachMs = Math.round(performance.now() - t0);
     return observer;
@@ -244,11 +249,14 @@ export class Observer {
   }
 
   /**
-   * Note the start of a build in namespace `netns` (with a shared tracer, netnsInode 0): collect() charges
-   * it the losses from here on.
+   * Note the start of a build in namespace `netns` (with a shared tracer, netnsInode 0): its records are
+   * kept from here on (earlier ones, of a namespace that had the inode before, are dropped), and collect()
+   * charges it the losses from here on.
    */
   watch(netns: number): void {
     this.lostAt.set(netns, this.reader.lost);
+    this.watched.add(netns);
+    this.reader.takeNamespace(netns);
   }
 
   /**
@@ -265,6 +273,7 @@ export class Observer {
     const records = this.reader.takeNamespace(netns);
     const lost = this.reader.lost - (this.lostAt.get(netns) ?? 0);
     this.lostAt.delete(netns);
+    this.watched.delete(netns);
     return { events: assemble(records, this.offsetMs), lost, complete, malformed: this.reader.malformed };
   }
 

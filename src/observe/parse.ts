@@ -125,6 +125,8 @@ export type NamespacedRecord = Exclude<TraceRecord, { e: 'begin' | 'end' | 'tick
  */
 export class OutputReader {
   records: NamespacedRecord[] = [];
+  /** Which namespaces' records to keep (default all): a shared tracer keeps only the builds being watched. */
+  keep: ((netns: number) => boolean) | undefined;
   lost = 0;
   malformed = 0;
   probes: number | undefined;
@@ -164,7 +166,7 @@ export class OutputReader {
         if (rec.e === 'tick') this.lastTick.set(rec.cpu, Math.max(rec.ts, this.lastTick.get(rec.cpu) ?? 0));
         else if (rec.e === 'begin') this.beganAtNs ??= rec.ts;
         else if (rec.e === 'end') this.ended = true;
-        else this.records.push(rec);
+        else if (!this.keep || this.keep(rec.ns)) this.records.push(rec);
         break;
       }
       case 'ignored':

@@ -123,13 +123,15 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
     if (!observer && sandbox.routes !== 'all') await sandbox.routeEverything();
     const netns = observer ? netnsInodeOf(sandbox.buildNsPath) : 0;
     observer?.watch(netns);
+    // Records in flight at watch() may be of the namespace that had this inode before.
+    const watchedAtMs = Date.now();
     outcome = await runBuild(sandbox, build);
     trace('build ended');
     await sandbox.killBuildProcesses(1000);
     const buildEndMs = Date.now();
     if (observer) {
       const seen = await observer.collect(netns);
-      observed = { events: seen.events, netns, buildEndMs, lost: seen.lost, complete: seen.complete };
+      observed = { events: seen.events.filter((e) => e.tsMs >= watchedAtMs), netns, buildEndMs, lost: seen.lost, complete: seen.complete };
       trace('observer events collected');
     }
     captures = await sandbox.collect();

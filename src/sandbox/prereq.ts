@@ -24,7 +24,7 @@ export const TOOLS: readonly Tool[] = [
   { command: 'hostname', why: 'sets the build hostname to localhost', gentoo: 'sys-apps/net-tools or sys-apps/coreutils[hostname]', debian: 'hostname' },
   { command: 'bash', why: 'sends the end-of-capture marker', gentoo: 'app-shells/bash', debian: 'bash' },
   { command: 'sysctl', why: 'lifts ICMP rate limits in the monitor', gentoo: 'sys-process/procps', debian: 'procps' },
-  { command: 'bpftrace', why: 'attributes attempts to processes (optional)', gentoo: 'dev-debug/bpftrace', debian: 'bpftrace', optional: true },
+  { command: 'bpftrace', why: 'the syscall observer: who made each attempt, network-sandbox\'s errnos (optional)', gentoo: 'dev-debug/bpftrace', debian: 'bpftrace', optional: true },
 ];
 
 export function which(command: string, envPath = process.env.PATH ?? ''): string | undefined {

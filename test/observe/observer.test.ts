@@ -240,9 +240,27 @@ describe('syscall observer shared by two builds at once @privileged', function (
     for (const s of spaces) s.destroy();
   });
 
+  it('keeps only watched namespaces: nothing before watch() or after collect(), none of an unwatched one', async () => {
+    const c = portageNetns();
+    spaces.push(c);
+    const o = observer as Observer;
+    const connect = (port: number) => `import socket\ntry: socket.socket().connect(("203.0.113.10", ${port}))\nexcept OSError: pass`;
+    await runIn(c.path, [PYTHON, '-c', connect(3331)]);
+    o.watch(c.inode);
+    const during = await runIn(c.path, [PYTHON, '-c', connect(3332)]);
+    const first = await o.collect(c.inode, { drainTimeoutMs: 10_000 });
+    await runIn(c.path, [PYTHON, '-c', connect(3333)]);
+    o.watch(c.inode);
+    const second = await o.collect(c.inode, { drainTimeoutMs: 10_000 });
+    assert.deepEqual(connects(first).map((e) => [e.pid, e.port]), [[during.pid, 3332]]);
+    assert.deepEqual(connects(second), [], 'what came after collect() is not kept for the next watch()');
+  });
+
   it('routes events by namespace; two collect() calls may overlap', async () => {
     spaces.push(portageNetns(), portageNetns());
     const [a, b] = spaces as [TestNetns, TestNetns];
+    (observer as Observer).watch(a.inode);
+    (observer as Observer).watch(b.inode);
     const connect = (port: number) => `import socket\ntry: socket.socket().connect(("203.0.113.10", ${port}))\nexcept OSError: pass`;
     const [ra, rb] = await Promise.all([runIn(a.path, [PYTHON, '-c', connect(1111)]), runIn(b.path, [PYTHON, '-c', connect(2222)])]);
     const [ea, eb] = await Promise.all([(observer as Observer).collect(a.inode, { drainTimeoutMs: 10_000 }), (observer as Observer).collect(b.inode, { drainTimeoutMs: 10_000 })]);

@@ -1,5 +1,24 @@
 /** `netaudit doctor`: what netaudit needs, what is missing, and how to install it. */
 import type { CommandModule } from 'yargs';
+import type { Availability } from '../../observe/availability.js';
+
+/**
+ * The syscall observer's lines: optional (never MISSING, the exit code stays 0), but say what is lost
+ * without it and how to get each missing piece.
+ */
+export function observerLines(found: Availability): string[] {
+  if (found.available) {
+    return [
+      `ok      syscall observer (${found.version ?? 'bpftrace'})${found.mountTracefs ? ' — tracefs is not mounted; netaudit mounts it (mount -t tracefs tracefs /sys/kernel/tracing)' : ''}`,
+    ];
+  }
+  return [
+    'absent  syscall observer — audits run on packets alone: no process or test on attempts, no abstract UNIX',
+    '        socket attempts (X11, D-Bus), and external TCP connects take ~1 s to fail instead of failing at once;',
+    '        to enable it, provide:',
+    ...found.missing.map((m) => `          - ${m}`),
+  ];
+}
 
 export const doctorCommand: CommandModule = {
   command: 'doctor',
@@ -19,6 +38,7 @@ export const doctorCommand: CommandModule = {
     if (root && !problems.length) {
       for (const check of await probeKernel()) lines.push(`${check.ok ? 'ok     ' : 'MISSING'} ${check.what}${check.ok ? '' : ` — ${check.fix}`}`);
     }
+    lines.push(...observerLines(await (await import('../../observe/availability.js')).availability()));
     const missing = TOOLS.filter((t) => !t.optional && !which(t.command));
     if (missing.length) {
       lines.push('');
