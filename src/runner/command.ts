@@ -9,6 +9,8 @@ import { runBuild, type BuildOutcome, type BuildRunOptions } from '../sandbox/bu
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
+import { attributeTests } from '../analyze/tests.js';
+import { readTestLog, testRunnerEnv } from './tests.js';
 
 export interface CommandAuditOptions {
   readonly argv: readonly string[];
@@ -41,25 +43,38 @@ export function loadPipeline() {
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
   const pipeline = loadPipeline();
-  const { outcome, captures, teardown } = await buildInSandbox(Sandbox.create(), {
-    argv: options.argv,
-    user: options.user,
-    timeoutMs: options.timeoutMs,
-    stdio: options.stdio,
-    onOutput: options.onOutput,
-    env: options.env,
-    cwd: options.cwd,
-    signal: options.signal,
-  });
+  // Test attribution (src/runner/tests.ts): the pytest plugin's variables and log, in a temp dir of this run.
+  const tests = testRunnerEnv(options.env ?? process.env, options.user);
+  let built: SandboxedBuild;
+  let testSpans: ReturnType<typeof readTestLog>;
+  try {
+    built = await buildInSandbox(Sandbox.create(), {
+      argv: options.argv,
+      user: options.user,
+      timeoutMs: options.timeoutMs,
+      stdio: options.stdio,
+      onOutput: options.onOutput,
+      env: tests.env,
+      cwd: options.cwd,
+      signal: options.signal,
+    });
+    testSpans = readTestLog(tests.logPath, built.outcome.startMs);
+  } finally {
+    tests.remove();
+  }
+  const { outcome, captures, teardown } = built;
+  // (end of test attribution set-up)
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
   const { evidenceFrom, judgeCommand } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
     sentinel: captures.sentinel,
     nftLogged: captures.nftLogged,
     buildStartMs: outcome.startMs,
+    tests: testSpans,
   });
   const judged = judgeCommand({
-    attempts: evidence.attempts,
+    // attributeTests after any process attribution: with attempt.process it narrows to that process's tests.
+    attempts: attributeTests(evidence.attempts, testSpans),
     end: {
       exitCode: outcome.exitCode,
       signal: outcome.signal,

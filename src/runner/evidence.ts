@@ -7,6 +7,7 @@ import type { CaptureResult } from '../capture/tcpdump.js';
 import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket, RawFrame } from '../decode/types.js';
 import { analyze } from '../analyze/index.js';
+import type { TestSpan } from '../analyze/tests.js';
 import type { Attempt, CaptureStats, Phase } from '../model/types.js';
 
 export interface Evidence {
@@ -29,7 +30,7 @@ export function framesBeforeSentinel(frames: readonly RawFrame[], sentinel: Buff
 
 export async function evidenceFrom(
   captures: readonly CaptureResult[],
-  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[] },
+  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[]; tests?: readonly TestSpan[] },
 ): Promise<Evidence> {
   const packets: DecodedPacket[] = [];
   let total = 0;
@@ -51,6 +52,6 @@ export async function evidenceFrom(
     }
   }
   packets.sort((a, b) => a.tsMs - b.tsMs);
-  const attempts = analyze(packets, { buildStartMs: context.buildStartMs, phases: context.phases });
+  const attempts = analyze(packets, { buildStartMs: context.buildStartMs, phases: context.phases, tests: context.tests });
   return { packets, attempts, stats: { packets: total, dropped, undecodable }, incomplete };
 }
