@@ -1,8 +1,8 @@
 /**
  * Folding observations into attempts. The fold key is
- *   (kind, scope, family, address, port, hostname, qtype, phase)
+ *   (kind, scope, family, address, port, hostname, qtype, phase, test)
  * so retransmits, retried queries and repeated connections to one destination become one attempt, while
- * the same destination in two phases, or under two names, stays two. Folded:
+ * the same destination in two phases, under two names, or by two tests (tests.ts, by time alone), stays two. Folded:
  * - count: the sum of the tries' counts (every SYN, retransmits included; every query packet; every
  *   datagram or echo request; for a flow seen only through ICMP errors, every error);
  * - firstAtMs: from the earliest try, rounded, since the build start, never negative;
@@ -15,12 +15,15 @@ import type { AddressBook } from './book.js';
 import type { AnswerIndex } from './dns.js';
 import type { Observation, Outcome } from './observation.js';
 import type { PhaseClock } from './phase.js';
+import { testSpanAt, type TestSpan } from './tests.js';
 
 export interface FoldContext {
   readonly buildStartMs: number;
   readonly clock: PhaseClock;
   readonly answers: AnswerIndex;
   readonly book: AddressBook;
+  /** Test phases from the test runner's log (ms since the build start), for attempt.test. */
+  readonly tests?: readonly TestSpan[];
 }
 
 const OUTCOME_RANK: Record<Outcome, number> = { dropped: 4, refused: 3, unreachable: 2, unanswered: 1 };
@@ -30,6 +33,7 @@ interface Acc {
   readonly scope: Attempt['scope'];
   readonly hostname: string | undefined;
   readonly phase: string | undefined;
+  readonly test: string | undefined;
   count: number;
   firstTs: number;
   outcome: Outcome | undefined;
@@ -42,10 +46,11 @@ export function fold(observations: readonly Observation[], ctx: FoldContext): At
     const scope = ctx.book.classOf(o.address) === 'loopback' ? 'host-local' : 'external';
     const phase = ctx.clock.at(o.firstTs);
     const hostname = o.kind === 'dns' ? o.qname : ctx.answers.nameFor(o.address, o.firstTs);
-    const key = [o.kind, scope, o.family, o.address, o.port ?? '', hostname ?? '', o.qtype ?? '', phase ?? ''].join('\u0000');
+    const test = ctx.tests?.length ? testSpanAt(ctx.tests, o.firstTs - ctx.buildStartMs)?.nodeid : undefined;
+    const key = [o.kind, scope, o.family, o.address, o.port ?? '', hostname ?? '', o.qtype ?? '', phase ?? '', test ?? ''].join('\u0000');
     const acc = byKey.get(key);
     if (!acc) {
-      byKey.set(key, { o, scope, hostname, phase, count: o.count, firstTs: o.firstTs, outcome: o.outcome, sources: new Set([o.source]) });
+      byKey.set(key, { o, scope, hostname, phase, test, count: o.count, firstTs: o.firstTs, outcome: o.outcome, sources: new Set([o.source]) });
       continue;
     }
     acc.count += o.count;
@@ -72,6 +77,7 @@ function toAttempt(acc: Acc, buildStartMs: number): Attempt {
     ...(acc.outcome !== undefined ? { outcome: acc.outcome } : {}),
     seenOn: [...acc.sources].sort(),
     ...(acc.phase !== undefined ? { phase: acc.phase } : {}),
+    ...(acc.test !== undefined ? { test: acc.test } : {}),
     allowed: false,
   };
 }
@@ -94,6 +100,7 @@ export function compareAttempts(a: Attempt, b: Attempt): number {
     cmp(a.port, b.port) ||
     cmp(a.hostname, b.hostname) ||
     cmp(a.qtype, b.qtype) ||
-    cmp(a.phase, b.phase)
+    cmp(a.phase, b.phase) ||
+    cmp(a.test, b.test)
   );
 }

@@ -20,6 +20,7 @@ import { FlowTable, onTcp, type PacketView } from './flows.js';
 import { onIcmp } from './icmp.js';
 import type { Observation } from './observation.js';
 import { PhaseClock } from './phase.js';
+import type { TestSpan } from './tests.js';
 import { onUdp } from './udp.js';
 import { syscallObservations } from './syscalls.js';
 import type { SocketEvent } from '../observe/types.js';
@@ -31,6 +32,8 @@ export interface AnalyzeContext {
   readonly buildStartMs: number;
   /** Ebuild phases (ms since buildStartMs) for attempt.phase; none for plain commands. */
   readonly phases?: readonly Phase[];
+  /** Test phases from the test runner's log (src/runner/tests.ts), for attempt.test; none when no known runner ran. */
+  readonly tests?: readonly TestSpan[];
   /**
    * The build's addresses on its veth end, for telling its packets from the monitor's answers there.
    * Default BUILD_ADDRESSES of src/sandbox/constants.ts (169.254.1.2, fe80::2); 10/8 and ::/8 sources always
@@ -64,7 +67,7 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
   const hostServices = observations.filter(
     (o) => !(o.source === 'lo' && o.kind === 'tcp' && o.outcome === 'refused' && o.port !== undefined && servedOnLo.has(o.port) && book.classOf(o.address) === 'loopback'),
   );
-  return fold(hostServices, { buildStartMs: ctx.buildStartMs, clock, answers, book });
+  return fold(hostServices, { buildStartMs: ctx.buildStartMs, clock, answers, book, ...(ctx.tests ? { tests: ctx.tests } : {}) });
 }
 
 /**

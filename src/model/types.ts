@@ -91,6 +91,8 @@ export interface Finding {
   /** Index into the build's attempts this finding is about. */
   attempt?: number;
   phase?: string;
+  /** The test that made the attempt, when known (its attempt's `test`). */
+  test?: string;
   logLines?: string[];
 }
 

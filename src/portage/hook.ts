@@ -11,6 +11,8 @@ import { packagePath } from '../util/package.js';
  *
  * The log file is pre-created portage:portage 0664, since phases alternate between root and portage
  * (FEATURES=userpriv). Columns: time, event, EBUILD_PHASE, EBUILD_PHASE_FUNC, CATEGORY/PF, pid:euid, extra.
+ * In src_test it also exports the pytest plugin's variables from NETAUDIT_TEST_LOG and NETAUDIT_PYTEST_DIR
+ * (test attribution, src/runner/tests.ts).
  */
 /** The hook's text (src/portage/netaudit-bashrc.sh, shipped with the package). */
 export function hookBashrc(): string {

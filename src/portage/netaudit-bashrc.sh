@@ -13,3 +13,10 @@ if [[ ${EBUILD_PHASE} != depend && -n ${NETAUDIT_PHASE_LOG} ]]; then
 	__netaudit_prev_exit=${__netaudit_prev_exit%\' EXIT}
 	trap '__netaudit_rc=$?; __netaudit_mark end "rc=${__netaudit_rc}"; '"${__netaudit_prev_exit:+${__netaudit_prev_exit};}"' (exit ${__netaudit_rc})' EXIT
 fi
+# Test attribution (src/runner/tests.ts): pytest run by src_test loads netaudit's plugin, which logs each test
+# phase to NETAUDIT_TEST_LOG. Only src_test, and only when netaudit gave both variables.
+if [[ ${EBUILD_PHASE} == test && -n ${NETAUDIT_TEST_LOG} && -n ${NETAUDIT_PYTEST_DIR} ]]; then
+	export NETAUDIT_TEST_LOG
+	export PYTHONPATH=${NETAUDIT_PYTEST_DIR}${PYTHONPATH:+:${PYTHONPATH}}
+	[[ ,${PYTEST_PLUGINS}, == *,netaudit_pytest,* ]] || export PYTEST_PLUGINS=${PYTEST_PLUGINS:+${PYTEST_PLUGINS},}netaudit_pytest
+fi

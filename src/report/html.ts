@@ -17,9 +17,12 @@
  *
  * For tests and links: data-testid on the totals (total-clean, total-tolerates, total-breaks,
  * total-fails-without-network, total-builds), the search box (search), each build's row (build-row, with
- * data-name and data-verdict) and its detail row (build-detail). Rows a search leaves out get the `hidden`
- * attribute. The search can be given in the URL fragment: report.html#q=net-test/foo; &open=1 (or #open=1) also
- * expands every row shown. <html> gets data-ready="true" when the script has run.
+ * data-name and data-verdict) and its detail row (build-detail), each attempt's row (attempt-row, with data-test:
+ * its test id or empty) and the test filter (test-filter: a <select> of the tests the attempts name, hidden when
+ * none do; choosing one shows the builds with an attempt of that test and, in them, only its attempts). Rows a
+ * search or the filter leaves out get the `hidden` attribute. Both can be given in the URL fragment:
+ * report.html#q=net-test/foo&test=tests/test_net.py::test_download; &open=1 (or #open=1) also expands every row
+ * shown. <html> gets data-ready="true" when the script has run.
  */
 import { blockedPhases, endpoint, exitText, formatDuration, processText } from '../model/format.js';
 import { VERDICTS, type Report, type Verdict } from '../model/types.js';
@@ -139,19 +142,22 @@ var data=JSON.parse(document.getElementById('netaudit-data').textContent);
 var colors=JSON.parse(document.getElementById('netaudit-colors').textContent);
 var views=JSON.parse(document.getElementById('netaudit-view').textContent);
 var tbody=document.getElementById('builds');var search=document.getElementById('search');var shown=document.getElementById('shown');
+var testSel=document.getElementById('test-filter');
 function el(tag,text,cls){var e=document.createElement(tag);if(text!==undefined&&text!==null)e.textContent=String(text);if(cls)e.className=cls;return e;}
-function table(head,rows){var t=el('table');var hr=el('tr');head.forEach(function(h){hr.appendChild(el('th',h));});var th=el('thead');th.appendChild(hr);t.appendChild(th);
-  var tb=el('tbody');rows.forEach(function(r){var tr=el('tr');r.forEach(function(c){var td=el('td',c.text,c.cls);tr.appendChild(td);});tb.appendChild(tr);});t.appendChild(tb);return t;}
-function detail(b,view){
+function table(head,rows,trs){var t=el('table');var hr=el('tr');head.forEach(function(h){hr.appendChild(el('th',h));});var th=el('thead');th.appendChild(hr);t.appendChild(th);
+  var tb=el('tbody');rows.forEach(function(r){var tr=el('tr');r.forEach(function(c){var td=el('td',c.text,c.cls);tr.appendChild(td);});tb.appendChild(tr);if(trs)trs.push(tr);});t.appendChild(tb);return t;}
+function detail(b,view,attemptRows){
   var d=el('div');
   d.appendChild(el('div','command: '+b.command.join(' '),'mono'));
   d.appendChild(el('div',view.status+' · '+b.attempts.length+' attempt(s) · capture '+b.capture.packets+' packets, '+b.capture.dropped+' dropped'));
   if(b.log)d.appendChild(el('div','build log: '+b.log,'mono'));
   if(b.attempts.length){
-    d.appendChild(table(['kind','phase','host name','address','port','count','outcome','process','allowed'],b.attempts.map(function(a,i){
+    var trs=[];
+    d.appendChild(table(['kind','phase','test','host name','address','port','count','outcome','process','allowed'],b.attempts.map(function(a,i){
       var proc=view.attempts[i].process;
-      return [{text:a.kind+(a.qtype?' '+a.qtype:'')},{text:a.phase||''},{text:a.hostname||''},{text:a.address,cls:'mono'},{text:a.port===undefined?'':a.port},{text:a.count},
-        {text:a.outcome||''},{text:proc,cls:'mono'},a.allowed?{text:'yes'+(a.allowedBy?': '+a.allowedBy:''),cls:'allowed'}:{text:'no (blocked)',cls:'blocked'}];})));
+      return [{text:a.kind+(a.qtype?' '+a.qtype:'')},{text:a.phase||''},{text:a.test||'',cls:'mono'},{text:a.hostname||''},{text:a.address,cls:'mono'},{text:a.port===undefined?'':a.port},{text:a.count},
+        {text:a.outcome||''},{text:proc,cls:'mono'},a.allowed?{text:'yes'+(a.allowedBy?': '+a.allowedBy:''),cls:'allowed'}:{text:'no (blocked)',cls:'blocked'}];}),trs));
+    trs.forEach(function(tr,i){tr.setAttribute('data-testid','attempt-row');tr.setAttribute('data-test',b.attempts[i].test||'');attemptRows.push({tr:tr,test:b.attempts[i].test});});
     b.attempts.forEach(function(a){(a.logLines||[]).forEach(function(l){d.appendChild(el('div','> '+l,'log'));});});
   }
   b.findings.forEach(function(f){var x=el('div',undefined,'finding');x.appendChild(el('span',f.level,'lvl lvl-'+f.level));x.appendChild(el('b',f.keyword));
@@ -167,19 +173,27 @@ var rows=data.builds.map(function(b,i){var view=views[i];
   var vt=el('td');var v=el('span',b.verdict,'v');v.style.background=colors[b.verdict]||'#555';vt.appendChild(v);tr.appendChild(vt);
   tr.appendChild(el('td',b.attempts.length));tr.appendChild(el('td',view.phases));tr.appendChild(el('td',view.duration));
   var det=el('tr',undefined,'detail');det.setAttribute('data-testid','build-detail');det.hidden=true;var td=el('td');td.colSpan=5;det.appendChild(td);
-  td.appendChild(detail(b,view));
-  var text=[b.name,b.verdict,b.command.join(' '),b.log||''].concat(b.attempts.map(function(a,j){return [a.kind,a.hostname||'',view.attempts[j].endpoint,a.phase||'',a.process?a.process.comm:''].join(' ');}),
+  var attemptRows=[];
+  td.appendChild(detail(b,view,attemptRows));
+  var text=[b.name,b.verdict,b.command.join(' '),b.log||''].concat(b.attempts.map(function(a,j){return [a.kind,a.hostname||'',view.attempts[j].endpoint,a.phase||'',a.test||'',a.process?a.process.comm:''].join(' ');}),
     b.findings.map(function(f){return f.keyword+' '+f.message;})).join('\\n').toLowerCase();
-  var r={b:b,view:view,tr:tr,det:det,btn:btn,text:text};
+  var r={b:b,view:view,tr:tr,det:det,btn:btn,text:text,attemptRows:attemptRows};
   btn.addEventListener('click',function(){setOpen(r,det.hidden);});
   return r;
 });
 function place(){rows.forEach(function(r){tbody.appendChild(r.tr);tbody.appendChild(r.det);});}
 place();
-function filter(){var terms=search.value.toLowerCase().split(/\\s+/).filter(Boolean);var n=0;
-  rows.forEach(function(r){var show=terms.every(function(t){return r.text.indexOf(t)>=0;});r.tr.hidden=!show;if(!show)setOpen(r,false);if(show)n++;});
-  shown.textContent=n+' of '+rows.length+' builds shown';}
-search.addEventListener('input',function(){filter();var q=search.value;try{history.replaceState(null,'',q?'#q='+encodeURIComponent(q):location.pathname+location.search);}catch(e){}});
+var tests=[];data.builds.forEach(function(b){b.attempts.forEach(function(a){if(a.test&&tests.indexOf(a.test)<0)tests.push(a.test);});});tests.sort();
+tests.forEach(function(t){var o=el('option',t);o.value=t;testSel.appendChild(o);});testSel.hidden=!tests.length;
+function filter(){var terms=search.value.toLowerCase().split(/\\s+/).filter(Boolean);var n=0;var test=testSel.value;
+  rows.forEach(function(r){var show=terms.every(function(t){return r.text.indexOf(t)>=0;})&&(!test||r.b.attempts.some(function(a){return a.test===test;}));
+    r.attemptRows.forEach(function(x){x.tr.hidden=Boolean(test)&&x.test!==test;});
+    r.tr.hidden=!show;if(!show)setOpen(r,false);if(show)n++;});
+  shown.textContent=n+' of '+rows.length+' builds shown'+(test?' (attempts of one test)':'');}
+function toHash(){var q=search.value,t=testSel.value;var h=[q?'q='+encodeURIComponent(q):'',t?'test='+encodeURIComponent(t):''].filter(Boolean).join('&');
+  try{history.replaceState(null,'',h?'#'+h:location.pathname+location.search);}catch(e){}}
+search.addEventListener('input',function(){filter();toHash();});
+testSel.addEventListener('change',function(){filter();toHash();});
 var order=['breaks','tolerates','fails-without-network','clean'];
 var keys=[function(r){return r.b.name;},function(r){return order.indexOf(r.b.verdict);},function(r){return r.b.attempts.length;},function(r){return r.view.phases;},function(r){return r.b.durationMs;}];
 var heads=document.querySelectorAll('table.builds>thead th');var sortedBy=-1,dir=1;
@@ -188,7 +202,7 @@ Array.prototype.forEach.call(heads,function(th,i){th.tabIndex=0;function sort(){
   rows.sort(function(x,y){var a=keys[i](x),b=keys[i](y);return ((a<b?-1:a>b?1:0)||(x.b.name<y.b.name?-1:x.b.name>y.b.name?1:0))*dir;});place();}
   th.addEventListener('click',sort);th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});});
 function param(k){var m=new RegExp('(?:^#|&)'+k+'=([^&]*)').exec(location.hash);if(!m)return undefined;try{return decodeURIComponent(m[1]);}catch(e){return m[1];}}
-function fromHash(){var q=param('q');if(q!==undefined)search.value=q;filter();
+function fromHash(){var q=param('q');if(q!==undefined)search.value=q;var t=param('test');if(t!==undefined&&tests.indexOf(t)>=0)testSel.value=t;filter();
   if(param('open')==='1')rows.forEach(function(r){if(!r.tr.hidden)setOpen(r,true);});}
 window.addEventListener('hashchange',fromHash);
 fromHash();
@@ -229,7 +243,7 @@ export function renderHtml(report: Report): string {
 <div class="meta">${meta}</div>
 <div class="totals" data-testid="totals">${totals}</div>
 <div class="charts"><div><h2>Builds per verdict</h2>${verdictChart}</div><div><h2>Most frequent blocked destinations (builds)</h2>${destChart}</div></div>
-<div class="controls"><input id="search" data-testid="search" type="search" placeholder="search: package, host, address, phase, keyword…" aria-label="search builds" autocomplete="off"><span id="shown"></span></div>
+<div class="controls"><input id="search" data-testid="search" type="search" placeholder="search: package, host, address, phase, keyword…" aria-label="search builds" autocomplete="off"><select id="test-filter" data-testid="test-filter" aria-label="show the attempts of one test"><option value="">all tests</option></select><span id="shown"></span></div>
 <noscript><p>The table of builds needs JavaScript; the data is in the netaudit-data script element of this file, and in the JSON report.</p></noscript>
 <table class="builds"><thead><tr><th>build</th><th>verdict</th><th>attempts</th><th>phases</th><th>duration</th></tr></thead><tbody id="builds"></tbody></table>
 <script type="application/json" id="netaudit-colors">${jsonForScript(COLORS)}</script>

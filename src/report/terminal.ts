@@ -90,7 +90,7 @@ interface Cell {
 }
 
 /**
- * One row per attempt, in columns: kind, what, where, ×count, phase, process, outcome, allowed. Columns empty in
+ * One row per attempt, in columns: kind, what, where, ×count, phase, test, process, outcome, allowed. Columns empty in
  * every row are left out; the others are aligned.
  */
 function attemptLines(attempts: readonly Attempt[], c: ChalkInstance): string[] {
@@ -114,6 +114,7 @@ function attemptRow(a: Attempt, c: ChalkInstance): Cell[] {
     { text: where(a) },
     { text: `×${a.count}`, paint: c.bold },
     { text: a.phase ? `in ${a.phase}` : '' },
+    { text: a.test ? `test ${a.test}` : '' },
     { text: a.process ? `by ${processText(a.process)}` : '' },
     { text: a.outcome ?? '', paint: a.allowed ? c.dim : c.red },
     { text: a.allowed ? (a.allowedBy ? `allowed (${a.allowedBy})` : 'allowed') : '', paint: c.green },

@@ -10,8 +10,10 @@ import { runBuild, type BuildOutcome, type BuildRunOptions } from '../sandbox/bu
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
+import { attributeTests } from '../analyze/tests.js';
 import type { Observed } from './evidence.js';
 import type { ObserverSession } from './observe.js';
+import { readTestLog, testRunnerEnv } from './tests.js';
 
 export interface CommandAuditOptions {
   readonly argv: readonly string[];
@@ -46,26 +48,38 @@ export function loadPipeline() {
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
   const pipeline = loadPipeline();
-  const { outcome, captures, observed, teardown } = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes }), {
-    argv: options.argv,
-    user: options.user,
-    timeoutMs: options.timeoutMs,
-    stdio: options.stdio,
-    onOutput: options.onOutput,
-    env: options.env,
-    cwd: options.cwd,
-    signal: options.signal,
-  }, options.observe);
+  // Test attribution (src/runner/tests.ts): the pytest plugin's variables and log, in a temp dir of this run.
+  const tests = testRunnerEnv(options.env ?? process.env, options.user);
+  let built: SandboxedBuild;
+  let testSpans: ReturnType<typeof readTestLog>;
+  try {
+    built = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes }), {
+      argv: options.argv,
+      user: options.user,
+      timeoutMs: options.timeoutMs,
+      stdio: options.stdio,
+      onOutput: options.onOutput,
+      env: tests.env,
+      cwd: options.cwd,
+      signal: options.signal,
+    }, options.observe);
+    testSpans = readTestLog(tests.logPath, built.outcome.startMs);
+  } finally {
+    tests.remove();
+  }
+  const { outcome, captures, observed, teardown } = built;
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
   const { evidenceFrom, judgeCommand } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
     sentinel: captures.sentinel,
     nftLogged: captures.nftLogged,
     buildStartMs: outcome.startMs,
+    tests: testSpans,
     observed,
   });
   const judged = judgeCommand({
-    attempts: evidence.attempts,
+    // attributeTests after any process attribution: with attempt.process it narrows to that process's tests.
+    attempts: attributeTests(evidence.attempts, testSpans),
     end: {
       exitCode: outcome.exitCode,
       signal: outcome.signal,

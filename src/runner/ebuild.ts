@@ -24,6 +24,8 @@ import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict
 import { buildInSandbox, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';
 import { evidenceFrom } from './evidence.js';
+import { prepareTestLog, readTestLog } from './tests.js';
+import { attributeTests } from '../analyze/tests.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -84,6 +86,7 @@ function changesOf(options: EbuildAuditOptions): string[] {
       ? `ALLOW_TEST=${allowTest} (--allow-test; the configuration has ${meta.allowTest ? `ALLOW_TEST=${meta.allowTest}` : 'none'})`
       : `ALLOW_TEST as configured (${meta.allowTest ? meta.allowTest : 'empty'})`,
     "bashrc: netaudit's phase markers added; the user's own bashrc is sourced first",
+    "src_test: PYTEST_PLUGINS+=netaudit_pytest, its directory first on PYTHONPATH (a plugin that logs which test runs when)",
     `PORTAGE_LOGDIR=${options.logDir}/${meta.category}`,
     'distfiles fetched outside the sandbox first, as Portage does',
   ];
@@ -156,6 +159,8 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
   const userFeatures = process.env.FEATURES ? `${process.env.FEATURES} ` : '';
   try {
     const shadow = makeShadowRoot(work, install.configRoot, portage);
+    // Test attribution: the bashrc hands these to src_test's pytest (src/runner/tests.ts).
+    const testLog = prepareTestLog(work, portage);
     const env = portageEnv(install, {
       PORTAGE_CONFIGROOT: shadow.configRoot,
       FEATURES: `${userFeatures}${SANDBOX_FEATURES_OFF}`,
@@ -163,6 +168,8 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       ...(options.allowTest !== undefined ? { ALLOW_TEST: options.allowTest } : {}),
       NETAUDIT_PHASE_LOG: shadow.phaseLog,
       NETAUDIT_USER_BASHRC: shadow.userBashrc ?? '',
+      NETAUDIT_TEST_LOG: testLog.logPath,
+      NETAUDIT_PYTEST_DIR: testLog.pluginDir,
     });
 
     // 1. Fetch, outside the sandbox (Portage's fetcher runs outside every phase).
@@ -199,18 +206,20 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       await execCapture([install.ebuild, meta.path, 'clean'], { env });
     }
     const phases = parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'), outcome.startMs);
+    const testSpans = readTestLog(testLog.logPath, outcome.startMs);
     const evidence = await evidenceFrom(captures.results, {
       sentinel: captures.sentinel,
       nftLogged: captures.nftLogged,
       buildStartMs: outcome.startMs,
       phases,
+      tests: testSpans,
       observed,
     });
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
     const log = logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
     const judged = judgeEbuild({
-      attempts: evidence.attempts,
+      attempts: attributeTests(evidence.attempts, testSpans),
       phases,
       log,
       policy,

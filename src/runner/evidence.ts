@@ -8,6 +8,7 @@ import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket, RawFrame } from '../decode/types.js';
 import { analyze, analyzeSyscalls, compareAttempts } from '../analyze/index.js';
 import { PhaseClock } from '../analyze/phase.js';
+import type { TestSpan } from '../analyze/tests.js';
 import type { Attempt, CaptureStats, Phase } from '../model/types.js';
 import { attribute, unixAttempts } from '../observe/attribute.js';
 import type { SyscallEvent } from '../observe/types.js';
@@ -41,7 +42,7 @@ export function framesBeforeSentinel(frames: readonly RawFrame[], sentinel: Buff
 
 export async function evidenceFrom(
   captures: readonly CaptureResult[],
-  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[]; observed?: Observed },
+  context: { sentinel: Buffer; nftLogged?: number; buildStartMs: number; phases?: readonly Phase[]; tests?: readonly TestSpan[]; observed?: Observed },
 ): Promise<Evidence> {
   const packets: DecodedPacket[] = [];
   let total = 0;
@@ -63,7 +64,7 @@ export async function evidenceFrom(
     }
   }
   packets.sort((a, b) => a.tsMs - b.tsMs);
-  const ctx = { buildStartMs: context.buildStartMs, phases: context.phases };
+  const ctx = { buildStartMs: context.buildStartMs, phases: context.phases, tests: context.tests };
   const fromPackets = analyze(packets, ctx);
   const attempts = context.observed ? withSyscalls(fromPackets, packets, ctx, context.observed) : fromPackets;
   return { packets, attempts, stats: { packets: total, dropped, undecodable }, incomplete };
@@ -72,11 +73,12 @@ export async function evidenceFrom(
 /**
  * The observer's part: who made each attempt (process), the tries that never became a packet (connects
  * and sends the kernel refused: no route, seenOn `syscall`), and connects to abstract AF_UNIX addresses.
+ * attempt.test is then refined by the caller (attributeTests: with the process known, only its tests count).
  */
 export function withSyscalls(
   attempts: readonly Attempt[],
   packets: readonly DecodedPacket[],
-  ctx: { buildStartMs: number; phases?: readonly Phase[] },
+  ctx: { buildStartMs: number; phases?: readonly Phase[]; tests?: readonly TestSpan[] },
   observed: Observed,
 ): Attempt[] {
   const options = { buildStartMs: ctx.buildStartMs, netns: observed.netns, buildEndMs: observed.buildEndMs };

@@ -109,9 +109,10 @@ function what(a: Attempt): string {
 export function attemptMessage(a: Attempt): string {
   const times = a.count > 1 ? ` ×${a.count}` : '';
   const phase = a.phase !== undefined ? ` in ${safeText(a.phase)}` : '';
+  const test = a.test !== undefined ? ` (test ${safeText(a.test)})` : '';
   const happened = a.outcome ? OUTCOME_TEXT[a.outcome] : 'answered (observation mode, not what network-sandbox does)';
   const tail = a.allowed ? `allowed by Portage (${a.allowedBy ?? 'policy'})` : happened;
-  return `${what(a)}${times}${phase}: ${tail}`;
+  return `${what(a)}${times}${phase}${test}: ${tail}`;
 }
 
 function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
@@ -130,6 +131,7 @@ function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
     ...(hint !== undefined ? { hint } : {}),
     attempt: index,
     ...(a.phase !== undefined ? { phase: a.phase } : {}),
+    ...(a.test !== undefined ? { test: a.test } : {}),
     ...(a.logLines?.length ? { logLines: [...a.logLines] } : {}),
   };
 }

@@ -1,21 +1,24 @@
 /**
  * @privileged End to end through `netaudit run`, each fixture command also run under a plain reference
  * network-sandbox (unshare --net --uts with Portage's loopback setup): the exit status must be the same
- * (fidelity), and the verdict and attempts must be those in fixtures/commands/expected.json.
+ * (fidelity), and the verdict and attempts must be those in fixtures/commands/expected.json; each fixture
+ * twice: with the syscall observer (every attempt names its process) and with --no-observe (packets only).
+ * The tests of other options use --no-observe: the observer's 2-4 s attach would only add to their time.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, Report } from '../../src/model/types.js';
+import type { Report } from '../../src/model/types.js';
 import { ROOT, netaudit, referenceSandbox } from '../helpers/cli.js';
 import { requirePrivileges } from '../helpers/privileged.js';
-import { assertAttempts } from '../helpers/attempts.js';
+import { requireObserver } from '../observe/ns.js';
+import { assertAttempts, wantedIn, type AuditMode, type WantedAttempt } from '../helpers/attempts.js';
 
 interface Expected {
   verdict: string;
   exitCode: number;
-  attempts: Partial<Attempt>[];
+  attempts: WantedAttempt[];
 }
 
 const FIXTURES = path.join(ROOT, 'fixtures/commands');
@@ -29,13 +32,15 @@ describe('netaudit run on fixture commands @privileged', function () {
   });
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
-  for (const [file, exp] of Object.entries(expected)) {
+  const modes: [AuditMode, string[]][] = [['observed', []], ['packets', ['--no-observe']]];
+  for (const [mode, flags] of modes) for (const [file, exp] of Object.entries(expected)) {
     if (typeof exp === 'string') continue;
-    it(`${file}: ${exp.verdict}, exit ${exp.exitCode}, same as under network-sandbox`, async function () {
+    it(`${file} (${mode}): ${exp.verdict}, exit ${exp.exitCode}, same as under network-sandbox`, async function () {
+      if (mode === 'observed') await requireObserver(this);
       const script = path.join(FIXTURES, file);
-      const json = path.join(tmp, `${file}.json`);
+      const json = path.join(tmp, `${file}.${mode}.json`);
       const [audited, reference] = [
-        await netaudit(['run', '--json', json, '--', 'sh', script]),
+        await netaudit(['run', ...flags, '--json', json, '--', 'sh', script]),
         await referenceSandbox(['sh', script]),
       ];
       assert.equal(reference.code, exp.exitCode, `reference sandbox exit status for ${file}: ${reference.stderr}`);
@@ -46,15 +51,25 @@ describe('netaudit run on fixture commands @privileged', function () {
       assert.equal(build.exitCode, reference.code, `fidelity: exit ${build.exitCode} under netaudit, ${reference.code} under network-sandbox`);
       assert.equal(build.verdict, exp.verdict, audited.stderr);
       assert.equal(audited.code, exp.verdict === 'breaks' ? 1 : 0, `netaudit exit code: ${audited.stderr}`);
-      assertAttempts(build.attempts, exp.attempts, file);
+      assertAttempts(build.attempts, exp.attempts.map((w) => wantedIn(mode, w)), file);
       assert.equal(build.capture.dropped, 0, 'kernel drops');
+      assert.equal(build.observer?.available, mode === 'observed', JSON.stringify(build.observer));
+      if (mode === 'observed') {
+        assert.equal(build.observer?.lost, 0, 'lost tracer records');
+        for (const a of build.attempts) {
+          assert.ok(a.process && a.process.pid > 1 && a.process.comm && a.process.argv?.length, `${file}: every attempt names its process: ${JSON.stringify(a)}`);
+        }
+      } else {
+        assert.deepEqual(build.observer?.missing, ['turned off (--no-observe)']);
+        for (const a of build.attempts) assert.equal(a.process, undefined);
+      }
       for (const a of build.attempts) assert.ok(a.firstAtMs >= 0 && a.firstAtMs <= build.durationMs + 50, `firstAtMs ${a.firstAtMs} within the build`);
     });
   }
 
   it('the done-when case: curl to a .example name exits 1, breaks, DNS attempt, well under a second', async function () {
     const json = path.join(tmp, 'done.json');
-    const r = await netaudit(['run', '--json', json, '--', 'curl', '-sS', 'http://anything.example.org/']);
+    const r = await netaudit(['run', '--no-observe', '--json', json, '--', 'curl', '-sS', 'http://anything.example.org/']);
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     assert.equal(report.builds[0]?.verdict, 'breaks');
@@ -66,7 +81,7 @@ describe('netaudit run on fixture commands @privileged', function () {
 
   it('`run -- true` exits 0, clean, no attempts', async function () {
     const json = path.join(tmp, 'true.json');
-    const r = await netaudit(['run', '--json', json, '--', 'true']);
+    const r = await netaudit(['run', '--no-observe', '--json', json, '--', 'true']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     assert.equal(report.builds[0]?.verdict, 'clean');
@@ -75,28 +90,28 @@ describe('netaudit run on fixture commands @privileged', function () {
   });
 
   it('passes stdin, stdout and stderr through unchanged and sets the hostname to localhost', async function () {
-    const r = await netaudit(['run', '--quiet', '--', 'sh', '-c', 'cat; hostname; echo err >&2'], { input: 'from stdin\n' });
+    const r = await netaudit(['run', '--no-observe', '--quiet', '--', 'sh', '-c', 'cat; hostname; echo err >&2'], { input: 'from stdin\n' });
     assert.equal(r.code, 0);
     assert.equal(r.stdout, 'from stdin\nlocalhost\n');
     assert.equal(r.stderr, 'err\n');
   });
 
   it('--user drops to another user inside', async function () {
-    const r = await netaudit(['run', '--quiet', '--user', 'nobody', '--', 'id', '-un']);
+    const r = await netaudit(['run', '--no-observe', '--quiet', '--user', 'nobody', '--', 'id', '-un']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'nobody');
   });
 
   it('--fail-on tolerates and never change the exit code', async function () {
     const tolerant = path.join(FIXTURES, 'tolerant.sh');
-    assert.equal((await netaudit(['run', '-q', '--fail-on', 'tolerates', '--', 'sh', tolerant])).code, 1);
-    assert.equal((await netaudit(['run', '-q', '--', 'sh', tolerant])).code, 0);
-    assert.equal((await netaudit(['run', '-q', '--fail-on', 'never', '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')])).code, 0);
+    assert.equal((await netaudit(['run', '--no-observe', '-q', '--fail-on', 'tolerates', '--', 'sh', tolerant])).code, 1);
+    assert.equal((await netaudit(['run', '--no-observe', '-q', '--', 'sh', tolerant])).code, 0);
+    assert.equal((await netaudit(['run', '--no-observe', '-q', '--fail-on', 'never', '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')])).code, 0);
   });
 
   it('--pcap keeps the raw captures', async function () {
     const dir = path.join(tmp, 'pcaps');
-    const r = await netaudit(['run', '-q', '--pcap', dir, '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')]);
+    const r = await netaudit(['run', '--no-observe', '-q', '--pcap', dir, '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')]);
     assert.equal(r.code, 1);
     for (const f of ['veth.pcap', 'lo.pcap', 'nflog.pcap']) assert.ok(existsSync(path.join(dir, f)), f);
     const veth = readFileSync(path.join(dir, 'veth.pcap'));

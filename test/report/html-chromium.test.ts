@@ -161,6 +161,30 @@ describe('HTML dashboard in headless Chromium', function () {
     assert.deepEqual(byTerms.map((t) => /data-name="([^"]*)"/.exec(t)?.[1]), ['curl -sS http://anything.example.org/']);
   });
 
+  it('the test filter (#test= or the test-filter select): only the builds and attempt rows of that test', () => {
+    const pytest = readJson(path.join(EXAMPLES, 'run-pytest-breaks.json')) as Report;
+    const pb = pytest.builds[0] as BuildResult;
+    // A second test in the same build, and a build without tests.
+    const two: BuildResult = { ...pb, attempts: [...pb.attempts, { ...(pb.attempts[0] as BuildResult['attempts'][number]), address: '198.51.100.31', test: 'tests/test_net.py::test_upload' }] };
+    const other = (readJson(path.join(EXAMPLES, 'run-curl-dns-breaks.json')) as Report).builds;
+    const builds = [two, ...other];
+    const file2 = path.join(tmp, 'tests.html');
+    writeFileSync(file2, renderHtml({ ...pytest, builds, summary: summarize(builds) }));
+    const all = browse(`file://${file2}`, ['--dump-dom']);
+    const select = /<select id="test-filter"[^>]*>(.*?)<\/select>/s.exec(all);
+    assert.ok(select, 'the test filter is there');
+    assert.doesNotMatch(select[0], /hidden/);
+    assert.match(select[0], /data-testid="test-filter"/);
+    assert.deepEqual([...(select[1] as string).matchAll(/<option value="([^"]*)">/g)].map((m) => m[1]), ['', 'tests/test_net.py::test_download', 'tests/test_net.py::test_upload']);
+    const attemptRows = (dom: string): [string | undefined, boolean][] => (dom.match(/<tr data-testid="attempt-row"[^>]*>/g) ?? []).map((t) => [/data-test="([^"]*)"/.exec(t)?.[1], /\bhidden\b/.test(t)]);
+    assert.ok(attemptRows(all).every(([, hidden]) => !hidden), 'no filter: every attempt row shown');
+    const dom = browse(`file://${file2}#test=${encodeURIComponent('tests/test_net.py::test_download')}&open=1`, ['--dump-dom']);
+    const visible = rowTags(dom).filter((t) => !/\bhidden\b/.test(t)).map((t) => /data-name="([^"]*)"/.exec(t)?.[1]);
+    assert.deepEqual(visible, [pb.name]);
+    const rows = attemptRows(dom).filter(([t]) => t?.startsWith('tests/'));
+    assert.deepEqual(rows, [['tests/test_net.py::test_download', false], ['tests/test_net.py::test_upload', true]]);
+  });
+
   it('renders a screenshot (1280x900 PNG with content)', () => {
     const png = path.join(tmp, 'report.png');
     browse(`file://${file}#q=${encodeURIComponent('dev-go')}&open=1`, [`--screenshot=${png}`, '--window-size=1280,900']);

@@ -52,3 +52,20 @@ describe('every reporter on every example report', () => {
     });
   }
 });
+
+describe('every reporter shows the test that made an attempt', () => {
+  const report = readJson(path.join(EXAMPLES, 'run-pytest-breaks.json')) as Report;
+  const test = 'tests/test_net.py::test_download';
+
+  it('the example has an attempt and a finding with the test (from a real run of fixtures/commands/pytest-internet.sh)', () => {
+    const b = report.builds[0];
+    assert.equal(b?.attempts[0]?.test, test);
+    assert.equal(b?.findings[0]?.test, test);
+  });
+
+  for (const reporter of REPORTERS) {
+    it(`${reporter.name} names ${test}`, () => {
+      assert.ok(reporter.render(report, {}).includes(test), reporter.name);
+    });
+  }
+});

@@ -58,6 +58,15 @@ describe('judgeEbuild on recorded builds', () => {
     assert.ok(failed?.logLines?.some((l) => /ERROR: net-test\/test-resolve-1::.* failed \(test phase\)/.test(l)), JSON.stringify(failed));
   });
 
+  it('a pytest suite: the finding of the attempt names the test that made it (from the plugin, recorded)', () => {
+    const judged = judgeEbuild(recorded('pytest-internet-1.json'));
+    assert.equal(judged.verdict, 'breaks');
+    const connect = judged.findings.find((f) => f.keyword === 'ExternalConnect');
+    assert.equal(connect?.test, 'tests/test_net.py::test_download');
+    assert.match(connect?.message ?? '', /^connect to 203\.0\.113\.10:80 \(HTTP\) in src_test \(test tests\/test_net\.py::test_download\): /);
+    assert.equal(judged.attempts[connect?.attempt ?? -1]?.test, 'tests/test_net.py::test_download');
+  });
+
   it('unsandboxed phases: pkg_setup lookups are allowed and clean', () => {
     const judged = judgeEbuild(recorded('setup-network-1.json'));
     assert.equal(judged.verdict, 'clean');

@@ -1,0 +1,94 @@
+/**
+ * Test attribution, the I/O part: the environment that makes a build's pytest log each test phase
+ * (src/portage/netaudit_pytest.py), and reading that log back. Matching attempts to tests is pure
+ * (src/analyze/tests.ts).
+ *
+ * The plugin is copied into a directory of the run (`DIR/pytest/`, world-readable: the build may run as
+ * another user, `portage` under FEATURES=userpriv), and the log `DIR/tests.log` is made beforehand, owned by
+ * the build's user, 0664; the plugin only appends to it. DIR is the caller's, removed with the run.
+ *
+ * The variables: NETAUDIT_TEST_LOG (the log), PYTEST_PLUGINS=netaudit_pytest (added to the build's own),
+ * PYTHONPATH with the plugin's directory first (the build's own entries kept after it). PYTEST_PLUGINS loads
+ * the plugin under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 as well, which Gentoo's epytest sets; naming it twice
+ * (PYTEST_PLUGINS and -p) is harmless, pytest registers a plugin once.
+ */
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseTestLog, type TestSpan } from '../analyze/tests.js';
+import { tempDirPrefix } from '../sandbox/names.js';
+import { packagePath } from '../util/package.js';
+
+export const PYTEST_PLUGIN = 'netaudit_pytest';
+
+export interface TestLog {
+  /** The log the plugin appends to (NETAUDIT_TEST_LOG). */
+  readonly logPath: string;
+  /** The plugin's directory (NETAUDIT_PYTEST_DIR for the Portage bashrc; first on PYTHONPATH for commands). */
+  readonly pluginDir: string;
+}
+
+/** The plugin and an empty log in `dir` (which must exist), usable by `owner` when given. */
+export function prepareTestLog(dir: string, owner?: { uid: number; gid: number }): TestLog {
+  const pluginDir = path.join(dir, 'pytest');
+  mkdirSync(pluginDir, { recursive: true });
+  chmodSync(pluginDir, 0o755);
+  const plugin = path.join(pluginDir, `${PYTEST_PLUGIN}.py`);
+  copyFileSync(packagePath(`src/portage/${PYTEST_PLUGIN}.py`), plugin);
+  chmodSync(plugin, 0o644);
+  const logPath = path.join(dir, 'tests.log');
+  writeFileSync(logPath, '', { mode: 0o664 });
+  chmodSync(logPath, 0o664);
+  if (owner) chownSync(logPath, owner.uid, owner.gid);
+  // The build's user must pass through DIR to reach both (its listing may stay private).
+  if ((statSync(dir).mode & 0o111) !== 0o111) chmodSync(dir, (statSync(dir).mode & 0o777) | 0o111);
+  return { logPath, pluginDir };
+}
+
+/** `first` before the entries of a PATH-like list, which are kept (an empty list adds no empty entry: that would mean the cwd). */
+function prepend(first: string, list: string | undefined): string {
+  return list ? `${first}${path.delimiter}${list}` : first;
+}
+
+/** PYTEST_PLUGINS with ours added (comma separated, as pytest splits it), unless it is there already. */
+function withPlugin(list: string | undefined): string {
+  const names = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return names.includes(PYTEST_PLUGIN) ? names.join(',') : [...names, PYTEST_PLUGIN].join(',');
+}
+
+/** The variables that make a pytest run by a command log its tests, given the command's environment `base`. */
+export function pytestEnv(log: TestLog, base: NodeJS.ProcessEnv): Record<string, string> {
+  return {
+    NETAUDIT_TEST_LOG: log.logPath,
+    PYTEST_PLUGINS: withPlugin(base.PYTEST_PLUGINS),
+    PYTHONPATH: prepend(log.pluginDir, base.PYTHONPATH),
+  };
+}
+
+export interface TestRunnerEnv extends TestLog {
+  /** The command's environment: `base` with the plugin's variables. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Removes the directory made for it. */
+  remove(): void;
+}
+
+/**
+ * For `netaudit run`: a temp dir of its own (netaudit-<owner>-tests-*, so `netaudit gc` knows it) with the
+ * plugin and the log, and the command's environment. The caller removes it (remove()) when the run is over.
+ */
+export function testRunnerEnv(base: NodeJS.ProcessEnv, owner?: { uid: number; gid: number }): TestRunnerEnv {
+  const dir = mkdtempSync(path.join(os.tmpdir(), tempDirPrefix('tests')));
+  try {
+    const log = prepareTestLog(dir, owner);
+    return { ...log, env: { ...base, ...pytestEnv(log, base) }, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The spans the plugin logged, in ms since `buildStartMs` (epoch ms); none when the log is missing. */
+export function readTestLog(logPath: string, buildStartMs: number): TestSpan[] {
+  if (!existsSync(logPath)) return [];
+  return parseTestLog(readFileSync(logPath, 'utf8'), buildStartMs);
+}
