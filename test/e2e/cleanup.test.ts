@@ -13,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { CLI, ROOT, netaudit } from '../helpers/cli.js';
 import { namespacesOf, netauditNamespaces, pidAlive, tcpdumpPids, waitFor } from '../helpers/host.js';
 import { requirePrivileges } from '../helpers/privileged.js';
+import { bpftracePids } from '../observe/ns.js';
 
 function processesWith(marker: string): string[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
@@ -57,16 +58,20 @@ function netauditTempDirs(): string[] {
 
 describe('cleanup @privileged', function () {
   let baselineTcpdump: number[];
+  let baselineBpftrace: number[];
   before(function () {
     requirePrivileges(this);
   });
   beforeEach(() => {
     baselineTcpdump = tcpdumpPids();
+    baselineBpftrace = bpftracePids();
   });
 
   async function assertNothingLeft(pid: number): Promise<void> {
     assert.deepEqual(namespacesOf(pid), [], 'namespaces left');
     await waitFor('tcpdump processes to end', () => tcpdumpPids().filter((p) => !baselineTcpdump.includes(p)).length === 0, 3000);
+    // The tracer is killed at once and reaped before netaudit exits; after kill -9, PR_SET_PDEATHSIG ends it.
+    await waitFor('bpftrace to end', () => bpftracePids().filter((p) => !baselineBpftrace.includes(p)).length === 0, 5000);
     assert.deepEqual(netauditTempDirs().filter((d) => d.startsWith(`netaudit-${pid}.`)), [], 'temp dirs left');
   }
 
@@ -126,21 +131,33 @@ describe('cleanup @privileged', function () {
     assert.deepEqual(processesWith(marker), [], 'processes of the build survived the timeout');
   });
 
-  it('after SIGINT', async function () {
-    const r = start(['run', '-q', '--', 'sleep', '300']);
-    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
-    await new Promise((res) => setTimeout(res, 300));
+  it('after SIGINT during the build', async function () {
+    const marker = `netaudit-sigint-${process.pid}-${Date.now()}`;
+    const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
+    await waitFor('the build', () => processesWith(marker).some((p) => Number(p) !== r.pid), 60_000);
     process.kill(r.pid, 'SIGINT');
     const { code } = await r.done;
     assert.equal(code, 130);
     await assertNothingLeft(r.pid);
+    assert.deepEqual(processesWith(marker), [], 'the build survived SIGINT');
+  });
+
+  it('after SIGINT while the observer attaches (the sandbox is up, the build not started)', async function () {
+    const marker = `netaudit-sigint-early-${process.pid}-${Date.now()}`;
+    const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
+    process.kill(r.pid, 'SIGINT');
+    const { code } = await r.done;
+    assert.equal(code, 130);
+    await assertNothingLeft(r.pid);
+    assert.deepEqual(processesWith(marker), [], 'no build after SIGINT');
   });
 
   it('after kill -9, netaudit gc removes namespaces and the processes inside them', async function () {
     const marker = `netaudit-kill9-${process.pid}-${Date.now()}`;
     const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
-    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
-    await new Promise((res) => setTimeout(res, 300));
+    // The build starts once the observer is attached (seconds): wait for the build itself.
+    await waitFor('the build', () => processesWith(marker).some((p) => Number(p) !== r.pid), 60_000);
     process.kill(r.pid, 'SIGKILL');
     await r.done;
     assert.equal(namespacesOf(r.pid).length, 2, 'a killed run leaves its namespaces (gc must remove them)');
