@@ -10,7 +10,7 @@ import { classifyAddress } from '../analyze/addr.js';
 import type { FindingKeyword } from '../model/findings.js';
 import { endpoint, exitText } from '../model/format.js';
 import type { Attempt, Finding, Level } from '../model/types.js';
-import { PROXY_PORTS, serviceAt } from './ports.js';
+import { PROXY_PORTS, serviceAt, socketService } from './ports.js';
 
 /** How the build ended, as findings need it. */
 export interface BuildEnd {
@@ -100,8 +100,10 @@ function what(a: Attempt): string {
     }
     case 'icmp':
       return `ping ${addr}${name}`;
-    case 'unix':
-      return `connect to UNIX socket ${addr}`;
+    case 'unix': {
+      const known = socketService(a.address);
+      return `connect to UNIX socket ${addr}${known ? ` (${known.service})` : ''}`;
+    }
   }
 }
 
@@ -118,7 +120,7 @@ export function attemptMessage(a: Attempt): string {
 function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
   const keyword = keywordFor(a);
   const level: Level = a.allowed ? 'info' : failed ? 'error' : 'warning';
-  const service = serviceAt(a.kind === 'dns' ? 53 : a.port, a.kind);
+  const service = a.kind === 'unix' ? socketService(a.address) : serviceAt(a.kind === 'dns' ? 53 : a.port, a.kind);
   const hint = a.allowed
     ? undefined
     : keyword === 'ProxyFromEnvironment' || keyword === 'MulticastDatagram' || keyword === 'PrivateNetworkConnect'

@@ -113,3 +113,30 @@ export function serviceAt(port: number | undefined, kind: AttemptKind): PortServ
     (s) => port >= s.ports[0] && port <= s.ports[1] && (kind === 'dns' || s.transports.includes(kind)),
   );
 }
+
+/** A well-known abstract UNIX socket of a host service (the host's are out of reach under network-sandbox). */
+export interface SocketService {
+  /** Matches the attempt's address (`@name`). */
+  readonly address: RegExp;
+  readonly service: string;
+  /** What to change, one line. */
+  readonly hint: string;
+}
+
+export const SOCKET_SERVICES: readonly SocketService[] = [
+  {
+    address: /^@\/tmp\/\.X11-unix\/X\d+$/,
+    service: 'X11 display',
+    hint: 'tests need an X server: inherit virtualx and run them under a private one (virtx epytest, or VIRTUALX_REQUIRED="test")',
+  },
+  {
+    address: /^@\/tmp\/dbus-|^@\/run\/user\/\d+\/bus$|^@\/var\/run\/dbus\//,
+    service: 'D-Bus',
+    hint: 'tests talk to a D-Bus bus of the host: start a private session bus for them (dbus-run-session -- epytest; virtx starts one too)',
+  },
+];
+
+/** The service behind an abstract UNIX socket address, if the table knows it. */
+export function socketService(address: string): SocketService | undefined {
+  return SOCKET_SERVICES.find((s) => s.address.test(address));
+}

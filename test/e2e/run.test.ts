@@ -6,22 +6,40 @@
  * The tests of other options use --no-observe: the observer's 2-4 s attach would only add to their time.
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
-import { ROOT, netaudit, referenceSandbox } from '../helpers/cli.js';
+import { ROOT, netaudit, referenceSandbox, run } from '../helpers/cli.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 import { requireObserver } from '../observe/ns.js';
 import { assertAttempts, wantedIn, type AuditMode, type WantedAttempt } from '../helpers/attempts.js';
 
+type ByMode<T> = T | { observed: T; packets: T };
+
 interface Expected {
-  verdict: string;
+  verdict: ByMode<string>;
   exitCode: number;
-  attempts: WantedAttempt[];
+  attempts: ByMode<WantedAttempt[]>;
+}
+
+function inMode<T>(mode: AuditMode, v: ByMode<T>): T {
+  return v !== null && typeof v === 'object' && 'observed' in v && 'packets' in v ? v[mode] : (v as T);
 }
 
 const FIXTURES = path.join(ROOT, 'fixtures/commands');
+
+/** A python3 on the host (root namespace) listening on an abstract UNIX address; resolves once it listens. */
+function hostAbstractListener(name: string): Promise<ChildProcess> {
+  const code = `import socket\ns=socket.socket(socket.AF_UNIX)\ns.bind(b"\\0${name}")\ns.listen(8)\nprint("ready",flush=True)\nwhile True:\n  c,_=s.accept(); c.close()\n`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.once('data', () => resolve(child));
+    child.once('error', reject);
+    child.once('exit', (c) => reject(new Error(`listener exited ${c}`)));
+  });
+}
 const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected | string>;
 
 describe('netaudit run on fixture commands @privileged', function () {
@@ -33,8 +51,9 @@ describe('netaudit run on fixture commands @privileged', function () {
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
   const modes: [AuditMode, string[]][] = [['observed', []], ['packets', ['--no-observe']]];
-  for (const [mode, flags] of modes) for (const [file, exp] of Object.entries(expected)) {
-    if (typeof exp === 'string') continue;
+  for (const [mode, flags] of modes) for (const [file, e] of Object.entries(expected)) {
+    if (typeof e === 'string') continue;
+    const exp = { ...e, verdict: inMode(mode, e.verdict), attempts: inMode(mode, e.attempts) };
     it(`${file} (${mode}): ${exp.verdict}, exit ${exp.exitCode}, same as under network-sandbox`, async function () {
       if (mode === 'observed') await requireObserver(this);
       const script = path.join(FIXTURES, file);
@@ -66,6 +85,62 @@ describe('netaudit run on fixture commands @privileged', function () {
       for (const a of build.attempts) assert.ok(a.firstAtMs >= 0 && a.firstAtMs <= build.durationMs + 50, `firstAtMs ${a.firstAtMs} within the build`);
     });
   }
+
+  it('an X11 client while the host has an X server on @/tmp/.X11-unix/X77: connects on the host, breaks in the sandbox as a unix attempt', async function () {
+    await requireObserver(this);
+    const server = await hostAbstractListener('/tmp/.X11-unix/X77');
+    try {
+      const script = path.join(FIXTURES, 'x11-abstract.sh');
+      const onHost = await run(['sh', script]);
+      assert.equal(onHost.code, 0, `the host's X server answers outside the sandbox: ${onHost.stderr}`);
+      const reference = await referenceSandbox(['sh', script]);
+      assert.equal(reference.code, 1, 'network-sandbox hides the host abstract socket');
+      const json = path.join(tmp, 'x11.json');
+      const audited = await netaudit(['run', '--json', json, '--', 'sh', script]);
+      const build = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0];
+      assert.ok(build);
+      assert.equal(build.exitCode, 1, audited.stderr);
+      assert.equal(build.verdict, 'breaks');
+      assert.equal(audited.code, 1);
+      const [a] = build.attempts;
+      assert.equal(build.attempts.length, 1, JSON.stringify(build.attempts));
+      assert.equal(a?.kind, 'unix');
+      assert.equal(a?.address, '@/tmp/.X11-unix/X77');
+      assert.equal(a?.family, undefined);
+      assert.equal(a?.process?.comm, 'python3');
+      assert.ok(a?.process?.argv?.some((x) => x === '-'), JSON.stringify(a?.process));
+      const finding = build.findings.find((f) => f.attempt === 0);
+      assert.equal(finding?.keyword, 'HostServiceUnreachable');
+      assert.match(finding?.message ?? '', /\(X11 display\)/);
+      assert.match(finding?.hint ?? '', /virtx/);
+    } finally {
+      server.kill();
+    }
+  });
+
+  it('a forking pipeline: each attempt names the process that made it, with its parent and argv', async function () {
+    await requireObserver(this);
+    const json = path.join(tmp, 'pipeline.json');
+    const connect = (port: number) => `import socket\ntry: socket.create_connection(("203.0.113.50", ${port}), timeout=2)\nexcept OSError: pass`;
+    const script = `echo go | (python3 -c '${connect(7001)}'; cat >/dev/null) | sh -c 'exec python3 -c "$1"' inner '${connect(7002)}'; curl -sS -m 2 http://[2001:db8::50]:7003/ || :`;
+    const r = await netaudit(['run', '--json', json, '--', 'sh', '-c', script]);
+    const build = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0];
+    assert.ok(build, r.stderr);
+    const byPort = new Map(build.attempts.map((a) => [a.port, a]));
+    const a1 = byPort.get(7001);
+    const a2 = byPort.get(7002);
+    const a3 = byPort.get(7003);
+    assert.ok(a1 && a2 && a3, JSON.stringify(build.attempts));
+    assert.equal(a1.process?.comm, 'python3');
+    assert.equal(a2.process?.comm, 'python3');
+    assert.equal(a3.process?.comm, 'curl');
+    assert.notEqual(a1.process?.pid, a2.process?.pid, 'two processes, two pids');
+    assert.ok(a2.process?.argv?.[0]?.endsWith('python3') && a2.process.argv.includes('-c'), JSON.stringify(a2.process));
+    assert.ok(a3.process?.argv?.includes('http://[2001:db8::50]:7003/'), JSON.stringify(a3.process));
+    for (const a of [a1, a2, a3]) assert.ok((a.process?.ppid ?? 0) > 1, `${a.port}: parent pid`);
+    assert.equal(a3.family, 6);
+    assert.deepEqual(a3.seenOn, ['syscall']);
+  });
 
   it('the done-when case: curl to a .example name exits 1, breaks, DNS attempt, well under a second', async function () {
     const json = path.join(tmp, 'done.json');
