@@ -42,7 +42,7 @@ export const FINDING_KINDS = [
   },
   { keyword: 'AllowedNetworkUse', level: 'info', describe: 'A network attempt Portage permits: an unsandboxed phase, PROPERTIES=test_network or live, or RESTRICT=network-sandbox.' },
   { keyword: 'BuildFailedWithoutNetwork', level: 'info', describe: 'The build failed without any attempt network-sandbox would block: the failure has another cause.' },
-  { keyword: 'CaptureIncomplete', level: 'warning', describe: 'The kernel dropped packets or frames could not be decoded: attempts may be missing from the evidence.' },
+  { keyword: 'CaptureIncomplete', level: 'warning', describe: 'The kernel dropped packets, frames could not be decoded, or the syscall observer lost records: attempts may be missing from the evidence.' },
   // About an ebuild's build rather than one attempt (src/verdict/ebuild.ts).
   { keyword: 'PhaseFailed', level: 'error', describe: 'An ebuild phase that network-sandbox covers failed; the quoted log lines and the attempts of that phase show why.' },
   {

@@ -54,6 +54,7 @@ function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined
   for (const f of b.findings) lines.push(...findingLines(f, c, width));
   for (const change of b.changes ?? []) lines.push(...wrap(`note: ${change}`, '  ', '    ', width).map((l) => c.dim(l)));
   lines.push(captureLine(b, c));
+  lines.push(...observerLines(b, c));
   return lines;
 }
 
@@ -170,6 +171,17 @@ function captureLine(b: BuildResult, c: ChalkInstance): string {
   if (undecodable) text += `, ${c.yellow(`${undecodable} undecodable`)}`;
   if (files?.length) text += `, kept in ${files.join(' ')}`;
   return text;
+}
+
+/** The syscall observer: what it saw and lost, its notes; when it did not run, why (one line). */
+function observerLines(b: BuildResult, c: ChalkInstance): string[] {
+  const o = b.observer;
+  if (!o) return [];
+  if (!o.available) return [c.dim(`  observer: not used — ${o.missing.map(oneLine).join('; ')}`)];
+  const lost = o.lost ?? 0;
+  let text = `  observer: ${o.events ?? 0} syscall event${o.events === 1 ? '' : 's'}, `;
+  text += lost > 0 ? c.yellow.bold(`${lost} lost — attempts may be missing`) : '0 lost';
+  return [text, ...(o.notes ?? []).map((n) => c.dim(`    note: ${oneLine(n)}`))];
 }
 
 function totalLine(report: Report, c: ChalkInstance): string {

@@ -84,7 +84,12 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       timedOut: outcome.timedOut,
-      capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, incomplete: evidence.incomplete },
+      capture: {
+        dropped: evidence.stats.dropped,
+        undecodable: evidence.stats.undecodable ?? 0,
+        incomplete: evidence.incomplete,
+        ...(observed ? { tracerLost: observed.lost, tracerIncomplete: !observed.complete } : {}),
+      },
     },
   });
   trace('analyzed');

@@ -228,7 +228,12 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
         exitCode: outcome.exitCode,
         signal: outcome.signal,
         timedOut: outcome.timedOut,
-        capture: { dropped: evidence.stats.dropped, undecodable: evidence.stats.undecodable ?? 0, incomplete: evidence.incomplete },
+        capture: {
+        dropped: evidence.stats.dropped,
+        undecodable: evidence.stats.undecodable ?? 0,
+        incomplete: evidence.incomplete,
+        ...(observed ? { tracerLost: observed.lost, tracerIncomplete: !observed.complete } : {}),
+      },
       },
     });
     const result = ebuildResult(ebuildBlock(meta), judged, {

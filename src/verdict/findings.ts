@@ -22,6 +22,10 @@ export interface BuildEnd {
     readonly undecodable?: number;
     /** Capture points whose capture is incomplete: the end marker never arrived (the last packets may be missing). */
     readonly incomplete?: readonly string[];
+    /** Syscall records the observer's kernel buffer lost (with route mode dns, attempts of those calls are lost too). */
+    readonly tracerLost?: number;
+    /** True when the observer did not hand over every event before the build's collect. */
+    readonly tracerIncomplete?: boolean;
   };
 }
 
@@ -167,11 +171,14 @@ export function captureFindings(capture: BuildEnd['capture']): Finding[] {
   const { dropped } = capture;
   const undecodable = capture.undecodable ?? 0;
   const incomplete = capture.incomplete ?? [];
-  if (dropped === 0 && undecodable === 0 && incomplete.length === 0) return [];
+  const lost = capture.tracerLost ?? 0;
+  if (dropped === 0 && undecodable === 0 && incomplete.length === 0 && lost === 0 && !capture.tracerIncomplete) return [];
   const parts = [
     dropped > 0 ? `${dropped} packets dropped by the kernel` : '',
     undecodable > 0 ? `${undecodable} frames undecodable` : '',
     incomplete.length ? `no end marker on ${incomplete.join(', ')}` : '',
+    lost > 0 ? `${lost} syscall records lost by the observer` : '',
+    capture.tracerIncomplete ? 'the observer did not drain in time' : '',
   ].filter(Boolean);
   return [
     {
