@@ -1,8 +1,9 @@
 # netaudit's pytest plugin: which test ran when, so that each network attempt can name the test that made it.
 #
-# Loaded through the environment (src/runner/tests.ts): PYTEST_PLUGINS=netaudit_pytest, this file's directory
-# on PYTHONPATH, NETAUDIT_TEST_LOG naming the log. PYTEST_PLUGINS is honoured under
-# PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 too (that only stops entry-point plugins), so Gentoo's epytest loads it.
+# Loaded by sitecustomize.py in this directory, which netaudit puts first on PYTHONPATH (src/runner/tests.ts):
+# pytest's plugin manager imports it where it reads PYTEST_PLUGINS, so it loads under
+# PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 too (Gentoo's epytest), and only in interpreters that can import it.
+# NETAUDIT_TEST_LOG names the log.
 #
 # One JSON line per test phase (setup, call, teardown), appended to NETAUDIT_TEST_LOG:
 #   {"v": 1, "start": epoch s, "end": epoch s, "pid": N, "phase": "call", "outcome": "failed", "nodeid": "t.py::test_x"}

@@ -86,7 +86,7 @@ function changesOf(options: EbuildAuditOptions): string[] {
       ? `ALLOW_TEST=${allowTest} (--allow-test; the configuration has ${meta.allowTest ? `ALLOW_TEST=${meta.allowTest}` : 'none'})`
       : `ALLOW_TEST as configured (${meta.allowTest ? meta.allowTest : 'empty'})`,
     "bashrc: netaudit's phase markers added; the user's own bashrc is sourced first",
-    "src_test: PYTEST_PLUGINS+=netaudit_pytest, its directory first on PYTHONPATH (a plugin that logs which test runs when)",
+    "src_test: netaudit's pytest plugin directory first on PYTHONPATH (its sitecustomize.py loads a plugin that logs which test runs when, and runs the sitecustomize it shadows)",
     `PORTAGE_LOGDIR=${options.logDir}/${meta.category}`,
     'distfiles fetched outside the sandbox first, as Portage does',
   ];

@@ -7,10 +7,15 @@
  * another user, `portage` under FEATURES=userpriv), and the log `DIR/tests.log` is made beforehand, owned by
  * the build's user, 0664; the plugin only appends to it. DIR is the caller's, removed with the run.
  *
- * The variables: NETAUDIT_TEST_LOG (the log), PYTEST_PLUGINS=netaudit_pytest (added to the build's own),
- * PYTHONPATH with the plugin's directory first (the build's own entries kept after it). PYTEST_PLUGINS loads
- * the plugin under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 as well, which Gentoo's epytest sets; naming it twice
- * (PYTEST_PLUGINS and -p) is harmless, pytest registers a plugin once.
+ * Two variables: NETAUDIT_TEST_LOG (the log) and PYTHONPATH with the plugin's directory first (the build's own
+ * entries kept after it). That directory holds a sitecustomize.py (src/portage/sitecustomize.py) which asks
+ * pytest for the plugin from inside the interpreter, where pytest reads PYTEST_PLUGINS, and runs the
+ * sitecustomize it shadows. PYTEST_PLUGINS itself is left alone: a name in the environment outlives the
+ * PYTHONPATH that makes the module importable (a suite that replaces PYTHONPATH, `python -I`, a child with a
+ * cleaned environment), and pytest then fails the whole suite with "Error importing plugin". This way an
+ * interpreter that cannot import the plugin never asks for it: attribution is lost there, the result is not.
+ * It loads under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 (Gentoo's epytest) and when an ebuild sets its own
+ * PYTEST_PLUGINS; naming it again (`-p netaudit_pytest`) is harmless, pytest registers a plugin once.
  */
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +25,8 @@ import { tempDirPrefix } from '../sandbox/names.js';
 import { packagePath } from '../util/package.js';
 
 export const PYTEST_PLUGIN = 'netaudit_pytest';
+/** The files copied into the plugin's directory (from src/portage/). */
+const PLUGIN_FILES = [`${PYTEST_PLUGIN}.py`, 'sitecustomize.py'] as const;
 
 export interface TestLog {
   /** The log the plugin appends to (NETAUDIT_TEST_LOG). */
@@ -28,14 +35,16 @@ export interface TestLog {
   readonly pluginDir: string;
 }
 
-/** The plugin and an empty log in `dir` (which must exist), usable by `owner` when given. */
+/** The plugin, its loader and an empty log in `dir` (which must exist), usable by `owner` when given. */
 export function prepareTestLog(dir: string, owner?: { uid: number; gid: number }): TestLog {
   const pluginDir = path.join(dir, 'pytest');
   mkdirSync(pluginDir, { recursive: true });
   chmodSync(pluginDir, 0o755);
-  const plugin = path.join(pluginDir, `${PYTEST_PLUGIN}.py`);
-  copyFileSync(packagePath(`src/portage/${PYTEST_PLUGIN}.py`), plugin);
-  chmodSync(plugin, 0o644);
+  for (const name of PLUGIN_FILES) {
+    const file = path.join(pluginDir, name);
+    copyFileSync(packagePath(`src/portage/${name}`), file);
+    chmodSync(file, 0o644);
+  }
   const logPath = path.join(dir, 'tests.log');
   writeFileSync(logPath, '', { mode: 0o664 });
   chmodSync(logPath, 0o664);
@@ -50,17 +59,13 @@ function prepend(first: string, list: string | undefined): string {
   return list ? `${first}${path.delimiter}${list}` : first;
 }
 
-/** PYTEST_PLUGINS with ours added (comma separated, as pytest splits it), unless it is there already. */
-function withPlugin(list: string | undefined): string {
-  const names = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return names.includes(PYTEST_PLUGIN) ? names.join(',') : [...names, PYTEST_PLUGIN].join(',');
-}
-
-/** The variables that make a pytest run by a command log its tests, given the command's environment `base`. */
+/**
+ * The variables that make a pytest run by a command log its tests, given the command's environment `base`
+ * (its PYTEST_PLUGINS, if any, is not touched).
+ */
 export function pytestEnv(log: TestLog, base: NodeJS.ProcessEnv): Record<string, string> {
   return {
     NETAUDIT_TEST_LOG: log.logPath,
-    PYTEST_PLUGINS: withPlugin(base.PYTEST_PLUGINS),
     PYTHONPATH: prepend(log.pluginDir, base.PYTHONPATH),
   };
 }

@@ -1,22 +1,35 @@
 /**
  * The pytest plugin (src/portage/netaudit_pytest.py) with real pytest, loaded the way netaudit loads it
- * (src/runner/tests.ts: PYTEST_PLUGINS, PYTHONPATH, NETAUDIT_TEST_LOG): under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
- * as Gentoo's epytest sets it, with -p no:cacheprovider, named twice, with pytest-xdist workers, and with the log
- * unwritable or unset (the suite's result and output never change). Debian's python3-pytest (scripts/setup.sh);
- * without it the tests are skipped, except in CI.
+ * (src/runner/tests.ts: its directory first on PYTHONPATH, where sitecustomize.py asks pytest for it;
+ * NETAUDIT_TEST_LOG): under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 as Gentoo's epytest sets it, with the ebuild's own
+ * PYTEST_PLUGINS, with -p no:cacheprovider, named twice, with pytest-xdist workers, with the log unwritable or
+ * unset, with PYTHONPATH replaced by the suite and under `python -I` (the suite's result and output never
+ * change), and with the sitecustomize it shadows still run. Debian's python3-pytest (scripts/setup.sh); without
+ * it the tests are skipped, except in CI. A second python3 on PATH with its own pytest (e.g. pytest 9 from pip)
+ * runs the same tests.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareTestLog, pytestEnv, readTestLog, testRunnerEnv } from '../../src/runner/tests.js';
 
-const PYTHON = '/usr/bin/python3';
+const DEBIAN_PYTHON = '/usr/bin/python3';
 
-function hasModule(mod: string): boolean {
-  return spawnSync(PYTHON, ['-c', `import ${mod}`], { stdio: 'ignore' }).status === 0;
+function hasModule(python: string, mod: string): boolean {
+  return spawnSync(python, ['-c', `import ${mod}`], { stdio: 'ignore' }).status === 0;
 }
+
+/** Debian's python3, and python3 on PATH when it is another interpreter with pytest. */
+function pythons(): string[] {
+  const other = spawnSync('python3', ['-c', 'import sys, pytest; print(sys.executable)'], { encoding: 'utf8' });
+  const exe = other.status === 0 ? other.stdout.trim() : '';
+  return exe && exe !== DEBIAN_PYTHON ? [DEBIAN_PYTHON, exe] : [DEBIAN_PYTHON];
+}
+
+/** The run's output with its timings out. */
+const clean = (s: string) => s.replace(/in [0-9.]+s/g, 'in Xs');
 
 const SUITE: Record<string, string> = {
   'tests/test_basic.py': [
@@ -39,13 +52,13 @@ const SUITE: Record<string, string> = {
   'tests/test_more.py': ['import time', ...[1, 2, 3, 4].map((i) => `def test_t${i}():\n    time.sleep(0.05)`), ''].join('\n'),
 };
 
-describe('the pytest plugin with real pytest', function () {
+for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${PYTHON})`, function () {
   this.timeout(120_000);
   let tmp: string;
   let suite: string;
 
   before(function () {
-    if (!hasModule('pytest')) {
+    if (!hasModule(PYTHON, 'pytest')) {
       if (process.env.CI === 'true') throw new Error(`${PYTHON} has no pytest: scripts/setup.sh installs python3-pytest`);
       this.skip();
     }
@@ -58,14 +71,18 @@ describe('the pytest plugin with real pytest', function () {
   });
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
-  /** pytest on the suite with the plugin's variables (fresh log each time), extra env and args. */
-  function pytest(extraEnv: Record<string, string>, args: string[], opts: { plugin?: boolean } = {}) {
+  /**
+   * pytest on the suite (or `target`) with the plugin's variables (fresh log each time), extra env and args;
+   * `python` are the interpreter's own options (-I). `extraEnv` applies after netaudit's, as a build's does.
+   */
+  function pytest(extraEnv: Record<string, string>, args: string[], opts: { plugin?: boolean; python?: string[]; target?: string } = {}) {
     const dir = mkdtempSync(path.join(tmp, 'run-'));
     const log = prepareTestLog(dir);
     const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, PYTHONDONTWRITEBYTECODE: '1' };
     const env = { ...base, ...(opts.plugin === false ? {} : pytestEnv(log, base)), ...extraEnv };
     const started = Date.now();
-    const r = spawnSync(PYTHON, ['-m', 'pytest', '-p', 'no:randomly', ...args, 'tests'], { cwd: suite, env, encoding: 'utf8' });
+    const argv = [...(opts.python ?? []), '-m', 'pytest', '-p', 'no:randomly', ...args, opts.target ?? 'tests'];
+    const r = spawnSync(PYTHON, argv, { cwd: suite, env, encoding: 'utf8' });
     return { code: r.status, out: r.stdout + r.stderr, spans: readTestLog(log.logPath, started), started, ended: Date.now() };
   }
 
@@ -96,7 +113,6 @@ describe('the pytest plugin with real pytest', function () {
   });
 
   it('the suite\'s output and result are the same with and without the plugin (-p no:cacheprovider)', () => {
-    const clean = (s: string) => s.replace(/in [0-9.]+s/g, 'in Xs');
     const without = pytest({}, ['-p', 'no:cacheprovider'], { plugin: false });
     const withIt = pytest({}, ['-p', 'no:cacheprovider']);
     assert.equal(withIt.code, without.code);
@@ -105,7 +121,7 @@ describe('the pytest plugin with real pytest', function () {
     assert.equal(withIt.spans.length, 26);
   });
 
-  it('named twice (PYTEST_PLUGINS and -p in PYTEST_ADDOPTS): registered once, each phase logged once', () => {
+  it('named again (-p in PYTEST_ADDOPTS): registered once, each phase logged once', () => {
     const r = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', PYTEST_ADDOPTS: '-p netaudit_pytest' }, ['-q']);
     assert.equal(r.code, 1, r.out);
     assert.doesNotMatch(r.out, /already registered|Error importing plugin/);
@@ -116,7 +132,6 @@ describe('the pytest plugin with real pytest', function () {
     const quiet = pytest({}, ['-q', '-p', 'no:cacheprovider'], { plugin: false });
     const bad = pytest({ NETAUDIT_TEST_LOG: path.join(tmp, 'no/such/dir/tests.log') }, ['-q', '-p', 'no:cacheprovider']);
     const unset = pytest({ NETAUDIT_TEST_LOG: '' }, ['-q', '-p', 'no:cacheprovider']);
-    const clean = (s: string) => s.replace(/in [0-9.]+s/g, 'in Xs');
     for (const r of [bad, unset]) {
       assert.equal(r.code, quiet.code);
       assert.equal(clean(r.out), clean(quiet.out));
@@ -125,7 +140,8 @@ describe('the pytest plugin with real pytest', function () {
   });
 
   it('pytest-xdist: each worker logs its own tests under its own pid; the controller logs none', function () {
-    if (!hasModule('xdist')) {
+    if (!hasModule(PYTHON, 'xdist')) {
+      if (PYTHON !== DEBIAN_PYTHON) this.skip();
       if (process.env.CI === 'true') throw new Error(`${PYTHON} has no xdist: scripts/setup.sh installs python3-pytest-xdist`);
       this.skip();
     }
@@ -138,19 +154,105 @@ describe('the pytest plugin with real pytest', function () {
     for (const id of new Set(r.spans.map((s) => s.nodeid))) assert.equal(new Set(r.spans.filter((s) => s.nodeid === id).map((s) => s.pid)).size, 1, id);
   });
 
-  it('testRunnerEnv keeps the build\'s own PYTHONPATH and PYTEST_PLUGINS, and removes its dir', () => {
-    const t = testRunnerEnv({ PYTHONPATH: '/opt/a:/opt/b', PYTEST_PLUGINS: 'myplugin' });
+  it('the ebuild\'s own PYTEST_PLUGINS (epytest style, replacing any other): still logged', () => {
+    const r = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', PYTEST_PLUGINS: 'pytester' }, ['-q', '-p', 'no:cacheprovider']);
+    assert.equal(r.code, 1, r.out);
+    assert.equal(r.spans.length, 26);
+  });
+
+  it('PYTHONPATH replaced by the suite, or `python -I`: the plugin is not loaded, result and output unchanged', () => {
+    const own = path.join(tmp, 'own-pythonpath');
+    mkdirSync(own, { recursive: true });
+    const args = ['-p', 'no:cacheprovider'];
+    for (const [name, env, python] of [
+      ['PYTHONPATH replaced', { PYTHONPATH: own }, []],
+      ['python -I', {}, ['-I']],
+      ['python -E under epytest', { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-E']],
+    ] as const) {
+      const without = pytest(env, args, { plugin: false, python: [...python] });
+      const withIt = pytest(env, args, { python: [...python] });
+      assert.equal(withIt.code, without.code, `${name}: ${withIt.out}`);
+      assert.equal(withIt.code, 1, `${name}: test_fail fails, nothing else: ${withIt.out}`);
+      assert.equal(clean(withIt.out), clean(without.out), name);
+      assert.doesNotMatch(withIt.out, /netaudit_pytest|Error importing plugin|sitecustomize/, name);
+      assert.equal(withIt.spans.length, 0, name);
+    }
+  });
+
+  it('the sitecustomize it shadows still runs, as the module `sitecustomize`; its errors read as without netaudit', () => {
+    const theirs = path.join(tmp, 'their-site');
+    mkdirSync(theirs, { recursive: true });
+    writeFileSync(path.join(theirs, 'sitecustomize.py'), 'import os\nos.environ["THEIR_SITECUSTOMIZE"] = __file__\n');
+    const probe = ['-c', 'import os, sys; print(os.environ.get("THEIR_SITECUSTOMIZE"), sys.modules["sitecustomize"].__file__)'];
+    const t = testRunnerEnv({ PATH: process.env.PATH, PYTHONPATH: theirs });
     try {
-      assert.equal(t.env.PYTHONPATH, `${t.pluginDir}:/opt/a:/opt/b`);
-      assert.equal(t.env.PYTEST_PLUGINS, 'myplugin,netaudit_pytest');
-      assert.equal(t.env.NETAUDIT_TEST_LOG, t.logPath);
+      const r = spawnSync(PYTHON, probe, { env: t.env, encoding: 'utf8' });
+      const mine = path.join(theirs, 'sitecustomize.py');
+      assert.equal(r.stdout + r.stderr, `${mine} ${mine}\n`);
+      // An error in theirs: site's own message, as without netaudit; the suite runs and is logged.
+      writeFileSync(path.join(theirs, 'sitecustomize.py'), 'raise RuntimeError("theirs is broken")\n');
+      const without = pytest({ PYTHONPATH: theirs }, ['-q', '-p', 'no:cacheprovider'], { plugin: false });
+      const withIt = pytest({ PYTHONPATH: `${t.pluginDir}:${theirs}` }, ['-q', '-p', 'no:cacheprovider']);
+      assert.match(without.out, /Error in sitecustomize; set PYTHONVERBOSE for traceback:\nRuntimeError: theirs is broken/);
+      assert.equal(withIt.code, without.code);
+      assert.equal(clean(withIt.out), clean(without.out));
+      assert.equal(withIt.spans.length, 26);
     } finally {
       t.remove();
     }
-    const bare = testRunnerEnv({ PYTEST_PLUGINS: 'netaudit_pytest' });
+    // None shadowed: the interpreter's modules are the same as without netaudit (no `sitecustomize` where there was none).
+    const modules = ['-c', 'import sys; print(sorted(sys.modules))'];
+    const bare = { PATH: process.env.PATH };
+    const u = testRunnerEnv(bare);
+    try {
+      assert.equal(spawnSync(PYTHON, modules, { env: u.env, encoding: 'utf8' }).stdout, spawnSync(PYTHON, modules, { env: bare, encoding: 'utf8' }).stdout);
+    } finally {
+      u.remove();
+    }
+  });
+
+  it('a nested pytest (pytester, in process and subprocess): both levels logged, result unchanged', () => {
+    writeFileSync(
+      path.join(suite, 'tests/test_nested.py'),
+      [
+        'pytest_plugins = ["pytester"]',
+        'def test_inner(pytester):',
+        '    pytester.makepyfile("def test_in():\\n    pass\\n")',
+        '    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)',
+        'def test_inner_sub(pytester):',
+        '    pytester.makepyfile("def test_sub():\\n    pass\\n")',
+        '    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const target = 'tests/test_nested.py';
+      const without = pytest({}, ['-q', '-p', 'no:cacheprovider'], { plugin: false, target });
+      const withIt = pytest({}, ['-q', '-p', 'no:cacheprovider'], { target });
+      assert.equal(without.code, 0, without.out);
+      assert.equal(withIt.code, 0, withIt.out);
+      const ids = [...new Set(withIt.spans.map((s) => s.nodeid))].sort();
+      assert.deepEqual(ids, ['test_inner.py::test_in', 'test_inner_sub.py::test_sub', 'tests/test_nested.py::test_inner', 'tests/test_nested.py::test_inner_sub']);
+      assert.equal(new Set(withIt.spans.map((s) => s.pid)).size, 2, 'the subprocess run logs under its own pid');
+    } finally {
+      rmSync(path.join(suite, 'tests/test_nested.py'));
+    }
+  });
+
+  it('testRunnerEnv keeps the build\'s own PYTHONPATH, leaves PYTEST_PLUGINS alone, and removes its dir', () => {
+    const t = testRunnerEnv({ PYTHONPATH: '/opt/a:/opt/b', PYTEST_PLUGINS: 'myplugin' });
+    try {
+      assert.equal(t.env.PYTHONPATH, `${t.pluginDir}:/opt/a:/opt/b`);
+      assert.equal(t.env.PYTEST_PLUGINS, 'myplugin');
+      assert.equal(t.env.NETAUDIT_TEST_LOG, t.logPath);
+      assert.deepEqual(readdirSync(t.pluginDir).sort(), ['netaudit_pytest.py', 'sitecustomize.py']);
+    } finally {
+      t.remove();
+    }
+    const bare = testRunnerEnv({});
     bare.remove();
     assert.equal(bare.env.PYTHONPATH, bare.pluginDir, 'no empty entry (that would be the cwd)');
-    assert.equal(bare.env.PYTEST_PLUGINS, 'netaudit_pytest');
+    assert.equal(bare.env.PYTEST_PLUGINS, undefined);
     assert.equal(spawnSync('test', ['-e', path.dirname(bare.logPath)]).status, 1, 'removed');
   });
 });
