@@ -8,7 +8,7 @@
  * Pure, no I/O; imports only types, so that verdict/ can use it without importing report/. Values are written
  * as given: escaping (safeText for messages, XML, HTML) is the caller's.
  */
-import type { Attempt, BuildResult, ProcessInfo } from './types.js';
+import type { Attempt, BuildResult, ObserverStatus, ProcessInfo } from './types.js';
 
 /** The category command builds are filed under: they have no package of their own. */
 export const COMMAND_CATEGORY = 'command';
@@ -106,4 +106,16 @@ export function formatDuration(ms: number): string {
 export function processText(p: ProcessInfo, options: { readonly argv?: boolean } = {}): string {
   const id = `${p.comm}[${p.pid}]`;
   return options.argv && p.argv ? `${id} ${p.argv.join(' ')}` : id;
+}
+
+/**
+ * The syscall observer of a build in one line: `54 syscall events, 0 lost`, with `— attempts may be
+ * missing` after a loss; `not used — why` when it did not run. Undefined for reports made before it existed.
+ */
+export function observerText(o: ObserverStatus | undefined): string | undefined {
+  if (!o) return undefined;
+  if (!o.available) return `not used — ${o.missing.join('; ')}`;
+  const events = o.events ?? 0;
+  const lost = o.lost ?? 0;
+  return `${events} syscall event${events === 1 ? '' : 's'}, ${lost} lost${lost > 0 ? ' — attempts may be missing' : ''}`;
 }

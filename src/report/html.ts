@@ -24,7 +24,7 @@
  * report.html#q=net-test/foo&test=tests/test_net.py::test_download; &open=1 (or #open=1) also expands every row
  * shown. <html> gets data-ready="true" when the script has run.
  */
-import { blockedPhases, endpoint, exitText, formatDuration, processText } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, formatDuration, observerText, processText } from '../model/format.js';
 import { VERDICTS, type Report, type Verdict } from '../model/types.js';
 import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
@@ -70,6 +70,8 @@ export interface BuildView {
   readonly duration: string;
   /** Per attempt, in order: its endpoint (searched) and process with its command line ('' when not known). */
   readonly attempts: readonly { readonly endpoint: string; readonly process: string }[];
+  /** observerText, with its notes ('' for reports made before the observer existed). */
+  readonly observer: string;
 }
 
 export function buildViews(report: Report): BuildView[] {
@@ -78,6 +80,7 @@ export function buildViews(report: Report): BuildView[] {
     phases: blockedPhases(b.attempts).join(', '),
     duration: formatDuration(b.durationMs),
     attempts: b.attempts.map((a) => ({ endpoint: endpoint(a.address, a.port), process: a.process ? processText(a.process, { argv: true }) : '' })),
+    observer: [observerText(b.observer), ...(b.observer?.notes ?? [])].filter((t): t is string => t !== undefined).join(' · '),
   }));
 }
 
@@ -150,6 +153,7 @@ function detail(b,view,attemptRows){
   var d=el('div');
   d.appendChild(el('div','command: '+b.command.join(' '),'mono'));
   d.appendChild(el('div',view.status+' · '+b.attempts.length+' attempt(s) · capture '+b.capture.packets+' packets, '+b.capture.dropped+' dropped'));
+  if(view.observer){var ob=el('div','syscall observer: '+view.observer);ob.setAttribute('data-testid','observer');d.appendChild(ob);}
   if(b.log)d.appendChild(el('div','build log: '+b.log,'mono'));
   if(b.attempts.length){
     var trs=[];

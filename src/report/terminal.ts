@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, exitText, formatDuration, processText, subjectText } from '../model/format.js';
+import { endpoint, exitText, formatDuration, observerText, processText, subjectText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -173,15 +173,14 @@ function captureLine(b: BuildResult, c: ChalkInstance): string {
   return text;
 }
 
-/** The syscall observer: what it saw and lost, its notes; when it did not run, why (one line). */
+/** The syscall observer (observerText): highlighted when it lost records; dim when it did not run; its notes. */
 function observerLines(b: BuildResult, c: ChalkInstance): string[] {
-  const o = b.observer;
-  if (!o) return [];
-  if (!o.available) return [c.dim(`  observer: not used — ${o.missing.map(oneLine).join('; ')}`)];
-  const lost = o.lost ?? 0;
-  let text = `  observer: ${o.events ?? 0} syscall event${o.events === 1 ? '' : 's'}, `;
-  text += lost > 0 ? c.yellow.bold(`${lost} lost — attempts may be missing`) : '0 lost';
-  return [text, ...(o.notes ?? []).map((n) => c.dim(`    note: ${oneLine(n)}`))];
+  const text = observerText(b.observer);
+  if (!b.observer || text === undefined) return [];
+  if (!b.observer.available) return [c.dim(`  observer: ${oneLine(text)}`)];
+  const lost = b.observer.lost ?? 0;
+  const line = lost > 0 ? text.replace(/\d+ lost.*$/, (m) => c.yellow.bold(m)) : text;
+  return [`  observer: ${line}`, ...(b.observer.notes ?? []).map((n) => c.dim(`    note: ${oneLine(n)}`))];
 }
 
 function totalLine(report: Report, c: ChalkInstance): string {

@@ -17,7 +17,7 @@ import { verdictOf } from './verdicts.js';
 export { applyPolicy, allowedBy, isSandboxed, phaseFunction, testsRestricted, type EbuildPolicy } from './policy.js';
 export { findings, keywordFor, safeText, succeeded, type BuildEnd } from './findings.js';
 export { FINDING_KINDS, type FindingKind, type FindingKeyword } from '../model/findings.js';
-export { PORT_SERVICES, serviceAt, type PortService } from './ports.js';
+export { PORT_SERVICES, SOCKET_SERVICES, serviceAt, socketService, type PortService, type SocketService } from './ports.js';
 export { failsOn, verdictOf, verdictSeverity } from './verdicts.js';
 export { judgeEbuild, type EbuildJudgeInput, type EbuildJudgement, type EbuildOutcome } from './ebuild.js';
 

@@ -127,6 +127,18 @@ describe('terminal reporter', () => {
     assert.equal(text, 'CLEAN  true  (exit 0, <0.01 s)\n  capture: 0 packets, 0 dropped\n');
   });
 
+  it("the observer's line: events and losses, its notes, or why it did not run", () => {
+    const base = fixed();
+    const b0 = base.builds[0] as Report['builds'][number];
+    const withObserver = (observer: NonNullable<typeof b0.observer>): string => renderTerminal({ ...base, builds: [{ ...b0, observer }] }, { color: false });
+    assert.ok(withObserver({ available: true, missing: [], events: 54, lost: 0 }).includes('\n  observer: 54 syscall events, 0 lost\n'));
+    const lossy = withObserver({ available: true, missing: [], events: 9, lost: 3, notes: ['1 DNS question got EPERM'] });
+    assert.ok(lossy.includes('  observer: 9 syscall events, 3 lost — attempts may be missing\n    note: 1 DNS question got EPERM\n'), lossy);
+    const off = withObserver({ available: false, missing: ['turned off (--no-observe)'] });
+    assert.ok(off.includes('  observer: not used — turned off (--no-observe)\n'), off);
+    assert.ok(renderTerminal({ ...base, builds: [{ ...b0, observer: { available: true, missing: [], events: 1, lost: 2 } }] }, { color: true }).includes(`${ESC}33m${ESC}1m2 lost`));
+  });
+
   it('kernel drops are highlighted', () => {
     const text = renderTerminal(example('sweep-multi.json'), { color: true });
     assert.ok(text.includes(`${ESC}33m${ESC}1m2 dropped by the kernel`));

@@ -1,7 +1,7 @@
 /** verdict/: the four verdicts, --fail-on order, Portage's phase policy, findings and their registry. */
 import assert from 'node:assert/strict';
 import type { Attempt } from '../../src/model/types.js';
-import { FINDING_KINDS, applyPolicy, failsOn, findings, isSandboxed, judgeCommand, judgeEbuild, serviceAt, verdictSeverity, type EbuildPolicy } from '../../src/verdict/index.js';
+import { FINDING_KINDS, applyPolicy, failsOn, findings, isSandboxed, judgeCommand, judgeEbuild, serviceAt, socketService, verdictSeverity, type EbuildPolicy } from '../../src/verdict/index.js';
 
 function attempt(over: Partial<Attempt> = {}): Attempt {
   return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 3, allowed: false, ...over };
@@ -112,10 +112,32 @@ describe('findings', () => {
   });
 });
 
+describe('abstract UNIX sockets of host services', () => {
+  it('names X11 and D-Bus and gives their Gentoo fixes; an unknown socket gets the host-service hint', () => {
+    const unix = (address: string) => findings([{ kind: 'unix', scope: 'host-local', address, count: 1, firstAtMs: 1, outcome: 'refused', allowed: false }], { exitCode: 1, capture: noDrops })[0];
+    const x = unix('@/tmp/.X11-unix/X0');
+    assert.equal(x?.keyword, 'HostServiceUnreachable');
+    assert.match(x?.message ?? '', /UNIX socket @\/tmp\/\.X11-unix\/X0 \(X11 display\)/);
+    assert.match(x?.hint ?? '', /virtualx.*virtx epytest/);
+    assert.match(unix('@/tmp/dbus-AbC123')?.hint ?? '', /dbus-run-session/);
+    assert.equal(socketService('@/tmp/.X11-unix/X0x'), undefined);
+    assert.match(unix('@/run/example-agent')?.hint ?? '', /host's services are invisible/);
+  });
+});
+
 describe('capture completeness', () => {
   it('a capture without its end marker is reported as incomplete', () => {
     const f = findings([], { exitCode: 0, capture: { dropped: 0, incomplete: ['lo'] } });
     assert.equal(f[0]?.keyword, 'CaptureIncomplete');
     assert.match(f[0]?.message ?? '', /no end marker on lo/);
+  });
+
+  it("the observer's lost records and a drain that timed out are incomplete evidence too (never silent)", () => {
+    const [lost] = findings([], { exitCode: 0, capture: { dropped: 0, tracerLost: 12 } });
+    assert.equal(lost?.keyword, 'CaptureIncomplete');
+    assert.match(lost?.message ?? '', /12 syscall records lost by the observer: attempts may be missing/);
+    const [late] = findings([], { exitCode: 0, capture: { dropped: 0, tracerLost: 0, tracerIncomplete: true } });
+    assert.match(late?.message ?? '', /the observer did not drain in time/);
+    assert.deepEqual(findings([], { exitCode: 0, capture: { dropped: 0, tracerLost: 0, tracerIncomplete: false } }), []);
   });
 });
