@@ -8,35 +8,14 @@ import { analyzeSyscalls } from '../../src/analyze/index.js';
 import { AddressBook } from '../../src/analyze/book.js';
 import { syscallObservations } from '../../src/analyze/syscalls.js';
 import type { Attempt } from '../../src/model/types.js';
-import type { SocketEvent, SyscallEvent } from '../../src/observe/types.js';
+import type { SyscallEvent } from '../../src/observe/types.js';
 import { withSyscalls } from '../../src/runner/evidence.js';
+import { socketEvents } from '../helpers/events.js';
 
 const START = 1_796_000_000_000;
 const NS = 4026532777;
 
-function ev(over: Partial<SocketEvent> & { atMs: number }): SocketEvent {
-  const { atMs, ...rest } = over;
-  return {
-    kind: 'connect',
-    syscall: 'connect',
-    tsMs: START + atMs,
-    pid: 7,
-    tid: 7,
-    ppid: 6,
-    comm: 'curl',
-    argv: ['curl', 'https://files.example.org/'],
-    netns: NS,
-    fd: 5,
-    family: 4,
-    protocol: 'tcp',
-    address: '203.0.113.7',
-    port: 443,
-    errno: 101,
-    error: 'ENETUNREACH',
-    blockedUs: 40,
-    ...rest,
-  } as SocketEvent;
-}
+const ev = socketEvents({ startMs: START, netns: NS, pid: 7, tid: 7, ppid: 6, comm: 'curl', argv: ['curl', 'https://files.example.org/'], fd: 5, blockedUs: 40 });
 
 const book = (): AddressBook => new AddressBook();
 

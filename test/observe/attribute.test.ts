@@ -1,6 +1,7 @@
 /** observe/: attempts + syscall events -> process attribution, abstract UNIX attempts; availability(). No root needed. */
 import assert from 'node:assert/strict';
 import type { Attempt } from '../../src/model/types.js';
+import { socketEvents } from '../helpers/events.js';
 import { attribute, availability, parseBpftraceVersion, reportArgv, unixAttempts, type AvailabilityProbe, type SocketEvent } from '../../src/observe/index.js';
 
 const START = 1_796_000_000_000;
@@ -10,29 +11,7 @@ function attempt(over: Partial<Attempt> = {}): Attempt {
   return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 100, allowed: false, ...over };
 }
 
-function ev(over: Partial<SocketEvent> & { atMs: number }): SocketEvent {
-  const { atMs, ...rest } = over;
-  return {
-    kind: 'connect',
-    syscall: 'connect',
-    tsMs: START + atMs,
-    pid: 42,
-    tid: 42,
-    ppid: 41,
-    comm: 'python3',
-    argv: ['python3', '-c', 'x'],
-    netns: NS,
-    fd: 3,
-    family: 4,
-    protocol: 'tcp',
-    address: '203.0.113.7',
-    port: 443,
-    errno: 101,
-    error: 'ENETUNREACH',
-    blockedUs: 12,
-    ...rest,
-  } as SocketEvent;
-}
+const ev = socketEvents({ startMs: START, netns: NS });
 
 describe('observe: attribute()', () => {
   it('fills process {pid, ppid, comm, argv} from the call that made the first packet', () => {
