@@ -94,7 +94,8 @@ describe('cleanup @privileged', function () {
     // Its own process group (detached): what it started and what outlives it, reparented, still carries its pgid.
     // The kernel takes 20-40 ms to finish a killed tcpdump; unreaped, that shows up in about every other run.
     for (let i = 0; i < 6; i++) {
-      const child = spawn(process.execPath, [CLI, 'run', '-q', '--', 'true'], { cwd: ROOT, detached: true, stdio: 'ignore' });
+      // The first with the observer (bpftrace must be reaped too), the rest without its seconds of attach.
+      const child = spawn(process.execPath, [CLI, 'run', '-q', ...(i ? ['--no-observe'] : []), '--', 'true'], { cwd: ROOT, detached: true, stdio: 'ignore' });
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       const left = processTable().filter((p) => p.pgrp === child.pid);
       assert.equal(code, 0);
@@ -105,11 +106,12 @@ describe('cleanup @privileged', function () {
 
   it('no tcpdump child and no zombie once an in-process main(run) has returned', async function () {
     const before = new Set(processTable().filter((p) => p.ppid === process.pid).map((p) => p.pid));
+    // bpftrace (the first run observes) must be gone too.
     for (let i = 0; i < 3; i++) {
-      const code = await main(['run', '-q', '--', 'true']);
+      const code = await main(['run', '-q', ...(i ? ['--no-observe'] : []), '--', 'true']);
       const children = processTable().filter((p) => p.ppid === process.pid && !before.has(p.pid));
       assert.equal(code, 0);
-      assert.deepEqual(describeProcs(children.filter((p) => p.comm === 'tcpdump' || p.state === 'Z')), '', `run ${i + 1}`);
+      assert.deepEqual(describeProcs(children.filter((p) => p.comm === 'tcpdump' || p.comm === 'bpftrace' || p.comm === 'setpriv' || p.state === 'Z')), '', `run ${i + 1}`);
       assert.deepEqual(namespacesOf(process.pid), []);
     }
   });
@@ -188,7 +190,10 @@ describe('cleanup @privileged', function () {
     try {
       const fixtures = ['curl-dns.sh', 'curl-v4.sh', 'curl-v6.sh', 'udp-send.sh', 'own-server.sh', 'host-postgres.sh', 'tolerant.sh', 'clean.sh'];
       const want = ['breaks', 'breaks', 'breaks', 'breaks', 'clean', 'breaks', 'tolerates', 'clean'];
-      const runs = fixtures.map((f, i) => netaudit(['run', '-q', '--json', path.join(tmp, `${i}.json`), '--', 'sh', path.join(ROOT, 'fixtures/commands', f)]));
+      // Two of them with their own tracer (each sees every namespace and keeps only its build's), six on packets.
+      const runs = fixtures.map((f, i) =>
+        netaudit(['run', '-q', ...(i < 2 ? [] : ['--no-observe']), '--json', path.join(tmp, `${i}.json`), '--', 'sh', path.join(ROOT, 'fixtures/commands', f)]),
+      );
       const results = await Promise.all(runs);
       results.forEach((r, i) => {
         const report = JSON.parse(readFileSync(path.join(tmp, `${i}.json`), 'utf8')) as Report;
@@ -196,6 +201,9 @@ describe('cleanup @privileged', function () {
       });
       const addresses = results.map((_, i) => (JSON.parse(readFileSync(path.join(tmp, `${i}.json`), 'utf8')) as Report).builds[0]?.attempts.map((a) => a.address));
       assert.deepEqual(addresses[1], ['198.51.100.10'], 'no attempt of another audit leaked into this one');
+      const observed = (JSON.parse(readFileSync(path.join(tmp, '1.json'), 'utf8')) as Report).builds[0];
+      assert.equal(observed?.observer?.available, true);
+      assert.equal(observed?.attempts[0]?.process?.comm, 'curl', 'attributed by its own tracer');
       assert.deepEqual(addresses[4], []);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
