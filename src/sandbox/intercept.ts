@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SetupError } from '../model/errors.js';
 import { packagePath } from '../util/package.js';
+import { tempDirPrefix } from './names.js';
 import { INTERCEPT_PORT, INTERCEPT_RESOLVER_V4, SINKHOLE_V4_PREFIX, SINKHOLE_V6_PREFIX } from './constants.js';
 
 /** One line of the responder's log (src/sandbox/responder.py). */
@@ -59,7 +60,8 @@ export const INTERCEPT_CHANGE =
 
 /** A temp dir holding the build's resolv.conf; remove() deletes it. */
 export function privateResolvConf(): { readonly file: string; remove(): void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'netaudit-resolv-'));
+  // Named with its owner (tempDirPrefix) so that `netaudit gc` removes it after a SIGKILL.
+  const dir = mkdtempSync(path.join(os.tmpdir(), tempDirPrefix('resolv')));
   const file = path.join(dir, 'resolv.conf');
   writeFileSync(file, `# netaudit --intercept: every question goes to the monitor's responder\nnameserver ${INTERCEPT_RESOLVER_V4}\noptions attempts:1 timeout:2\n`);
   // The build may run as another user (--user): the file must be readable through the bind mount.
