@@ -76,6 +76,12 @@ export interface Attempt {
   allowedBy?: string;
   /** Build log lines that show this attempt's effect. */
   logLines?: string[];
+  /**
+   * Intercept mode only: what the client asked for once the monitor answered, from its first bytes
+   * (`http://files.example.org/data/x.tar.gz`, `tls sni=api.example.org alpn=h2,http/1.1`, `bytes "SSH-2.0-…"`).
+   * Made from the build's bytes but escaped where it is made (src/analyze/intercept.ts): safe to show as is.
+   */
+  wanted?: string;
 }
 
 export type Level = 'error' | 'warning' | 'style' | 'info';
@@ -170,6 +176,11 @@ export interface BuildResult {
   phases?: Phase[];
   /** What netaudit changed in the build's configuration, said plainly. */
   changes?: string[];
+  /**
+   * True when the build ran in intercept mode (`--intercept`): the monitor answered DNS and accepted TCP, so
+   * the verdict is an observation, not a network-sandbox verdict (the attempts have no outcome, and `wanted`).
+   */
+  intercepted?: boolean;
 }
 
 export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';

@@ -49,7 +49,12 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
 }
 
 function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined): string[] {
-  const lines = [`${verdictLabel(b.verdict, c)}  ${c.bold(b.name)}  ${c.dim(`(${exitText(b)}, ${formatDuration(b.durationMs)})`)}`];
+  // An intercepted run answered the build: its verdict is an observation, so the header leads with that and
+  // names the verdict only as judged (the JSON keeps `verdict` as computed, with `intercepted: true`).
+  const label = b.intercepted
+    ? `${c.cyan.bold('INTERCEPTED')} ${c.cyan(`(observation, not a network-sandbox verdict; as judged: ${b.verdict})`)}`
+    : verdictLabel(b.verdict, c);
+  const lines = [`${label}  ${c.bold(b.name)}  ${c.dim(`(${exitText(b)}, ${formatDuration(b.durationMs)})`)}`];
   lines.push(...attemptLines(b.attempts, c));
   for (const f of b.findings) lines.push(...findingLines(f, c, width));
   for (const change of b.changes ?? []) lines.push(...wrap(`note: ${change}`, '  ', '    ', width).map((l) => c.dim(l)));
@@ -113,6 +118,7 @@ function attemptRow(a: Attempt, c: ChalkInstance): Cell[] {
     { text: a.kind },
     { text: what(a) },
     { text: where(a) },
+    { text: a.wanted !== undefined ? `wanted ${a.wanted}` : '', paint: c.cyan },
     { text: `×${a.count}`, paint: c.bold },
     { text: a.phase ? `in ${a.phase}` : '' },
     { text: a.test ? `test ${a.test}` : '' },

@@ -11,6 +11,8 @@ import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
 import { attributeTests } from '../analyze/tests.js';
+import { attachWanted } from '../analyze/intercept.js';
+import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import type { Observed } from './evidence.js';
 import type { ObserverSession } from './observe.js';
 import { readTestLog, testRunnerEnv } from './tests.js';
@@ -29,6 +31,11 @@ export interface CommandAuditOptions {
   readonly signal?: AbortSignal;
   /** The syscall observer of this netaudit command (absent: packets only, and the report says so). */
   readonly observe?: ObserverSession;
+  /**
+   * Intercept mode: the monitor answers DNS with sinkholes and accepts TCP, so attempts say what was wanted
+   * (src/sandbox/intercept.ts). An observation, not a network-sandbox verdict: the build says `intercepted`.
+   */
+  readonly intercept?: boolean;
 }
 
 export interface CommandAudit {
@@ -53,7 +60,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   let built: SandboxedBuild;
   let testSpans: ReturnType<typeof readTestLog>;
   try {
-    built = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes }), {
+    built = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
       argv: options.argv,
       user: options.user,
       timeoutMs: options.timeoutMs,
@@ -77,9 +84,10 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     tests: testSpans,
     observed,
   });
+  const attempts = captures.intercepted ? attachWanted(evidence.attempts, captures.intercepted, outcome.startMs).attempts : evidence.attempts;
   const judged = judgeCommand({
     // attributeTests after any process attribution: with attempt.process it narrows to that process's tests.
-    attempts: attributeTests(evidence.attempts, testSpans),
+    attempts: attributeTests(attempts, testSpans),
     end: {
       exitCode: outcome.exitCode,
       signal: outcome.signal,
@@ -109,6 +117,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       ...(options.pcapDir ? { files: captures.results.map((c) => path.join(options.pcapDir as string, `${c.source}.pcap`)) } : {}),
     },
     observer: observerStatus(options.observe, observed, judged.attempts),
+    ...(options.intercept ? { intercepted: true, changes: [INTERCEPT_CHANGE] } : {}),
   };
   return { result, interrupted: outcome.interrupted, teardown };
 }

@@ -34,9 +34,23 @@ export interface BuildOutcome {
   readonly durationMs: number;
 }
 
-/** argv that enters the build namespace, makes the UTS namespace, sets the hostname and drops privileges. */
-export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: UserSpec): string[] {
+/**
+ * argv that enters the build namespace, makes the UTS namespace, sets the hostname and drops privileges.
+ * `resolvConf` (intercept mode): also a private mount namespace in which that file is bound over
+ * /etc/resolv.conf (src/sandbox/intercept.ts says why); the host's mounts are untouched (unshare makes the
+ * new namespace's propagation private).
+ */
+export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: UserSpec, resolvConf?: string): string[] {
   const drop = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--'] : [];
+  if (resolvConf) {
+    return [
+      'nsenter', `--net=${buildNsPath}`, '--',
+      'unshare', '--uts', '--mount', '--',
+      'sh', '-c', 'hostname localhost && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', 'netaudit-build', resolvConf,
+      ...drop,
+      ...argv,
+    ];
+  }
   return [
     'nsenter', `--net=${buildNsPath}`, '--',
     'unshare', '--uts', '--',
@@ -48,7 +62,7 @@ export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: Us
 
 export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<BuildOutcome> {
   if (!options.argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
-  const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user);
+  const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user, sandbox.resolvConf);
   const stdio = options.stdio ?? 'inherit';
   if (options.signal?.aborted) {
     return Promise.resolve({ exitCode: null, signal: null, timedOut: false, interrupted: true, startMs: Date.now(), durationMs: 0 });

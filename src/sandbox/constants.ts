@@ -58,3 +58,15 @@ export const END_MARKER: { readonly lo: MarkerTarget; readonly nflog: MarkerTarg
   nflog: { address: '203.0.113.255', port: 53 },
   veth: { address: BUILD_V4, port: 9 },
 };
+
+/**
+ * Intercept mode (`netaudit run --intercept`, src/sandbox/intercept.ts): the monitor's responder answers DNS
+ * with sinkhole addresses and accepts TCP. All from the documentation ranges (RFC 5737, RFC 3849), never a
+ * real host: the resolver the build is given (a private /etc/resolv.conf), the sinkhole prefixes (the n-th
+ * name asked gets SINKHOLE_V4_PREFIX.n and SINKHOLE_V6_PREFIXn), and the monitor's port every TCP connect is
+ * redirected to (bpf/monitor-intercept.nft).
+ */
+export const INTERCEPT_RESOLVER_V4 = '203.0.113.53';
+export const SINKHOLE_V4_PREFIX = '198.51.100';
+export const SINKHOLE_V6_PREFIX = '2001:db8:ffff::';
+export const INTERCEPT_PORT = 1;

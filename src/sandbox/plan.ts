@@ -32,6 +32,8 @@ export const DNS_TABLE = 53;
 export interface SandboxPlan {
   readonly names: RunNames;
   readonly routes: RouteMode;
+  /** Intercept mode: the monitor answers (bpf/monitor-intercept.nft, src/sandbox/intercept.ts); routes are `all`. */
+  readonly intercept: boolean;
   /** `ip -batch` lines run in the root namespace: create both namespaces and the veth inside them. */
   readonly create: readonly string[];
   /** `ip -n BUILD -batch` lines. */
@@ -58,10 +60,12 @@ function dnsRoutes(): string[] {
   ];
 }
 
-export function makePlan(names: RunNames, routes: RouteMode = 'all'): SandboxPlan {
+export function makePlan(names: RunNames, routes: RouteMode = 'all', intercept = false): SandboxPlan {
+  if (intercept && routes !== 'all') throw new Error('intercept mode needs route mode all: the responder answers what crosses the veth');
   return {
     names,
     routes,
+    intercept,
     create: [
       `netns add ${names.buildNs}`,
       `netns add ${names.monitorNs}`,

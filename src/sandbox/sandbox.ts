@@ -12,6 +12,7 @@ import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from './const
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { UndoStack } from './undo.js';
+import { privateResolvConf, Responder, type ResponderRecord } from './intercept.js';
 
 export interface SandboxCaptures {
   readonly results: CaptureResult[];
@@ -19,6 +20,8 @@ export interface SandboxCaptures {
   readonly nftLogged: number | undefined;
   /** The nonce that marks the end of each capture; frames holding it are not part of the build. */
   readonly sentinel: Buffer;
+  /** Intercept mode: what the responder in the monitor logged (DNS questions answered, TCP first bytes). */
+  readonly intercepted?: readonly ResponderRecord[];
 }
 
 export class Sandbox {
@@ -31,6 +34,9 @@ export class Sandbox {
   private stopped: Capture[] = [];
   private readonly sentinel = Buffer.from(`netaudit-end-${randomBytes(12).toString('hex')}`);
   private destroyed = false;
+  private responder: Responder | undefined;
+  /** Intercept mode: the private resolv.conf bound over the build's /etc/resolv.conf (src/sandbox/build.ts). */
+  resolvConf: string | undefined;
 
   private constructor(readonly plan: SandboxPlan) {
     this.names = plan.names;
@@ -38,9 +44,13 @@ export class Sandbox {
     this.monitorNsPath = netnsPath(plan.names.monitorNs);
   }
 
-  /** Create both namespaces, the veth, addresses, routes, nftables rules and start the captures. */
-  static async create(options: { capture?: boolean; routes?: RouteMode } = {}): Promise<Sandbox> {
-    const sb = new Sandbox(makePlan(newRunNames(), options.routes));
+  /**
+   * Create both namespaces, the veth, addresses, routes, nftables rules and start the captures. `intercept`:
+   * the monitor answers (src/sandbox/intercept.ts): route mode `all` whatever was asked, the intercept rules,
+   * the responder started in the monitor, a private resolv.conf for the build.
+   */
+  static async create(options: { capture?: boolean; routes?: RouteMode; intercept?: boolean } = {}): Promise<Sandbox> {
+    const sb = new Sandbox(makePlan(newRunNames(), options.intercept ? 'all' : options.routes, options.intercept ?? false));
     try {
       await sb.setup(options.capture ?? true);
     } catch (e) {
@@ -74,15 +84,27 @@ export class Sandbox {
       ),
       execStep('setting the monitor sysctls', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'sysctl', '-qw', ...plan.monitorSysctl]),
       execStep('loading the nftables rules into the build namespace', ['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-f', '-'], {
-        input: loadNftRules('build', { group: plan.nflogGroup, veth: BUILD_VETH }),
+        input: loadNftRules(plan.intercept ? 'build-intercept' : 'build', { group: plan.nflogGroup, veth: BUILD_VETH }),
       }),
       execStep('loading the nftables rules into the monitor namespace', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'nft', '-f', '-'], {
-        input: loadNftRules('monitor', { veth: MONITOR_VETH }),
+        input: loadNftRules(plan.intercept ? 'monitor-intercept' : 'monitor', { veth: MONITOR_VETH }),
       }),
       start({ source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${plan.nflogGroup}`, filter: '', snaplen: 65535 }),
     ]);
     const failed = steps.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (plan.intercept) await this.startIntercept();
+  }
+
+  /** The responder in the monitor (ended by pid, also by the namespace sweep) and the build's resolv.conf. */
+  private async startIntercept(): Promise<void> {
+    const conf = privateResolvConf();
+    this.undo.push('removing the private resolv.conf', async () => conf.remove());
+    this.resolvConf = conf.file;
+    this.undo.push('stopping the intercept responder', async () => {
+      await this.responder?.stop(200);
+    });
+    this.responder = await Responder.start(this.monitorNsPath);
   }
 
   /** How the build namespace is routed now (routeEverything() turns `dns` into `all`). */
@@ -116,6 +138,8 @@ export class Sandbox {
    * captures and return what they hold.
    */
   async collect(timeoutMs = 2000): Promise<SandboxCaptures> {
+    // The build has ended: connections the responder is still reading are logged as partial, then it exits.
+    const intercepted = this.responder ? await this.responder.stop() : undefined;
     const s = this.sentinel.toString('latin1');
     // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
     // veth (a datagram from the monitor to the build's address): constants.ts END_MARKER.
@@ -135,7 +159,12 @@ export class Sandbox {
     debug('captures stopped');
     this.stopped.push(...this.captures);
     this.captures = [];
-    return { results, nftLogged: nftLogged === undefined ? undefined : Math.max(0, nftLogged - 1), sentinel: this.sentinel };
+    return {
+      results,
+      nftLogged: nftLogged === undefined ? undefined : Math.max(0, nftLogged - 1),
+      sentinel: this.sentinel,
+      ...(intercepted ? { intercepted } : {}),
+    };
   }
 
   /** Sum of the nftables rule counters (each logged-and-dropped send), the sentinel included. */

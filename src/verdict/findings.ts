@@ -116,7 +116,9 @@ export function attemptMessage(a: Attempt): string {
   const times = a.count > 1 ? ` ×${a.count}` : '';
   const phase = a.phase !== undefined ? ` in ${safeText(a.phase)}` : '';
   const test = a.test !== undefined ? ` (test ${safeText(a.test)})` : '';
-  const happened = a.outcome ? OUTCOME_TEXT[a.outcome] : 'answered (observation mode, not what network-sandbox does)';
+  const happened = a.outcome
+    ? OUTCOME_TEXT[a.outcome]
+    : `answered (observation mode, not what network-sandbox does)${a.wanted !== undefined ? `; wanted ${a.wanted}` : ''}`;
   const tail = a.allowed ? `allowed by Portage (${a.allowedBy ?? 'policy'})` : happened;
   return `${what(a)}${times}${phase}${test}: ${tail}`;
 }

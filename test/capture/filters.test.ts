@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bpfDir, fillPlaceholders, loadFilter, loadNftRules } from '../../src/capture/filters.js';
-import { BUILD_VETH, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/sandbox/constants.js';
+import { BUILD_VETH, END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/sandbox/constants.js';
 
 /** As src/sandbox/sandbox.ts loads them. */
 const LOADED = {
   build: () => loadNftRules('build', { group: NFLOG_GROUP, veth: BUILD_VETH }),
   monitor: () => loadNftRules('monitor', { veth: MONITOR_VETH }),
+  'build-intercept': () => loadNftRules('build-intercept', { group: NFLOG_GROUP, veth: BUILD_VETH }),
+  'monitor-intercept': () => loadNftRules('monitor-intercept', { veth: MONITOR_VETH }),
 } as const;
 
 /** The rules without their comments, one line each. */
@@ -51,6 +53,16 @@ describe('capture/filters: nftables templates', () => {
       `iifname "${MONITOR_VETH}" ip6 daddr { ${MONITOR_LL6}, ff00::/8 } accept`,
       `iifname "${MONITOR_VETH}" counter reject with icmpx type no-route`,
     ]);
+  });
+
+  it('intercept rules: DNS passes to the monitor but the NFLOG end marker; TCP is redirected to the responder', () => {
+    const build = ruleLines(LOADED['build-intercept']());
+    assert.ok(build.includes(`oifname "${BUILD_VETH}" ip daddr != ${END_MARKER.nflog.address} udp dport 53 accept`));
+    assert.equal(build.filter((l) => l.includes('log group')).length, 3, 'other UDP and pings are still logged and dropped');
+    const monitor = ruleLines(LOADED['monitor-intercept']());
+    assert.ok(monitor.includes(`iifname "${MONITOR_VETH}" meta l4proto tcp redirect to :${INTERCEPT_PORT}`));
+    assert.equal(monitor.at(-2), '}', 'the chains end');
+    assert.ok(monitor.includes(`iifname "${MONITOR_VETH}" counter reject with icmpx type no-route`), 'everything else is still refused');
   });
 
   it('no file writes a sandbox address or interface itself', () => {

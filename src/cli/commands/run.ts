@@ -10,6 +10,7 @@ interface RunArgs extends AuditArgs {
   command?: string[];
   '--'?: string[];
   name?: string;
+  intercept: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -18,8 +19,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y: Argv) =>
     reportOptions(sandboxOptions(y))
       .positional('command', { type: 'string', array: true, describe: 'the command and its arguments (put them after --)' })
+      .option('intercept', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'observation, not a network-sandbox verdict: the monitor answers DNS with sinkhole addresses and accepts TCP, so each attempt says what it wanted (URL, TLS SNI); nothing is forwarded',
+      })
       .option('name', { type: 'string', describe: 'name of the build in the report (default: the command line)', requiresArg: true })
       .example('$0 run -- curl -sS http://anything.example.org/', 'breaks: a DNS lookup of anything.example.org')
+      .example('$0 run --intercept --no-observe -- curl -sS https://files.example.org/x', 'what it wanted: tls sni=files.example.org')
       .example('$0 run --json r.json --timeout 30m -- make check', 'audit a test suite, keep the JSON report') as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const argv = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
@@ -38,7 +46,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     await collectGarbage();
     trace('gc done');
     try {
-      const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal: stop.signal, observe });
+      const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal: stop.signal, observe, intercept: args.intercept });
       for (const t of audit.teardown) process.stderr.write(`netaudit: warning: teardown: ${t}\n`);
       if (stop.signal.aborted) {
         process.exitCode = stop.exitCode();

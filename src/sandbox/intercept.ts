@@ -1,0 +1,161 @@
+/**
+ * Intercept mode's privileged half (`netaudit run --intercept`): the responder in the monitor namespace and
+ * the build's private resolv.conf. Observation, not a network-sandbox verdict: the monitor answers instead of
+ * refusing, so that the report can say what the build wanted. It still has no route out; nothing is forwarded.
+ *
+ * Why a private resolv.conf: the build namespace shares the host's /etc, so its resolver is the host's. On
+ * these machines that is 10.255.255.53, inside 10/8, which Portage's loopback setup makes local on the build's
+ * lo: the questions never reach the veth, let alone the monitor (the same holds for 127.0.0.53 stubs). Two ways
+ * were weighed: a DNAT of UDP port 53 in the build's nftables (it cannot take a 127.x source off lo: martian) or
+ * a mount namespace for the build with a temp file bound over /etc/resolv.conf (`nameserver 203.0.113.53`).
+ * The bind mount is chosen: it covers every resolver address, getaddrinfo and programs that read resolv.conf
+ * themselves (c-ares, Go) alike, it is private to the build's processes (unshare --mount makes the mount
+ * private), and the host's file is never touched. A resolver hard-coded in a program (8.8.8.8) is answered
+ * too, since the monitor owns every address. Not covered: a host whose nsswitch.conf resolves through a local
+ * daemon socket (nscd, systemd-resolved's `resolve` module): those questions never become packets.
+ *
+ * Why the responder's log, not the veth capture's payload, gives `wanted`: the veth capture does hold the
+ * payload (bpf/veth.bpf keeps all IP; snaplen 1600), but reading it would need TCP stream reassembly in the
+ * decoder (a ClientHello grows past one segment with big key shares; retransmits, reordering), while the
+ * responder's recv() hands over the stream the kernel already reassembled, up to 8 KiB. The parsing stays in
+ * TypeScript (src/decode/tls.ts, src/decode/http.ts: pure, tested on byte fixtures); the responder only
+ * records bytes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SetupError } from '../model/errors.js';
+import { packagePath } from '../util/package.js';
+import { tempDirPrefix } from './names.js';
+import { INTERCEPT_PORT, INTERCEPT_RESOLVER_V4, SINKHOLE_V4_PREFIX, SINKHOLE_V6_PREFIX } from './constants.js';
+
+/** One line of the responder's log (src/sandbox/responder.py). */
+export interface ResponderRecord {
+  readonly type: 'dns' | 'tcp';
+  /** Epoch milliseconds: the question's arrival, or the connection's accept. */
+  readonly t: number;
+  readonly family: 4 | 6;
+  readonly src: string;
+  readonly sport: number;
+  /** The original destination (SO_ORIGINAL_DST for TCP; the question's destination for DNS). */
+  readonly dst: string | null;
+  readonly dport: number | null;
+  /** dns: the name asked, its type and the sinkhole address given. */
+  readonly name?: string;
+  readonly qtype?: string;
+  readonly answer?: string;
+  /** tcp: what the client sent first, base64. */
+  readonly bytes?: string;
+  /** tcp: the connection ended before the responder had read it all (it was stopped). */
+  readonly partial?: boolean;
+  readonly eof?: boolean;
+}
+
+/** The `changes` line of an intercepted build: what netaudit did differently, said plainly. */
+export const INTERCEPT_CHANGE =
+  `intercepted (observation, not a network-sandbox verdict): the build's /etc/resolv.conf was a private one (nameserver ${INTERCEPT_RESOLVER_V4}); ` +
+  `the monitor answered every A/AAAA question with a sinkhole address (${SINKHOLE_V4_PREFIX}.0/24, ${SINKHOLE_V6_PREFIX}/48), ` +
+  'accepted every TCP connect, read what the client sent first and closed it; nothing was forwarded';
+
+/** A temp dir holding the build's resolv.conf; remove() deletes it. */
+export function privateResolvConf(): { readonly file: string; remove(): void } {
+  // Named with its owner (tempDirPrefix) so that `netaudit gc` removes it after a SIGKILL.
+  const dir = mkdtempSync(path.join(os.tmpdir(), tempDirPrefix('resolv')));
+  const file = path.join(dir, 'resolv.conf');
+  writeFileSync(file, `# netaudit --intercept: every question goes to the monitor's responder\nnameserver ${INTERCEPT_RESOLVER_V4}\noptions attempts:1 timeout:2\n`);
+  // The build may run as another user (--user): the file must be readable through the bind mount.
+  chmodSync(file, 0o644);
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export class Responder {
+  readonly records: ResponderRecord[] = [];
+  private buffer = '';
+  private stderr = '';
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.on('data', (b: Buffer) => {
+      if (this.stderr.length < 4096) this.stderr += b.toString('utf8');
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /**
+   * Start the responder inside the monitor namespace and resolve once its sockets are bound. setpriv
+   * --pdeathsig KILL ends it with netaudit even on SIGKILL (nsenter execs python3: the same pid).
+   */
+  static async start(monitorNsPath: string, readyTimeoutMs = 5000): Promise<Responder> {
+    const argv = [
+      '--pdeathsig', 'KILL', '--',
+      'nsenter', `--net=${monitorNsPath}`, '--',
+      'python3', '-u', packagePath('src/sandbox/responder.py'),
+      '--port', String(INTERCEPT_PORT),
+      '--v4-prefix', SINKHOLE_V4_PREFIX,
+      '--v6-prefix', SINKHOLE_V6_PREFIX,
+    ];
+    const child = spawn('setpriv', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = new Responder(child);
+    await r.ready(readyTimeoutMs);
+    return r;
+  }
+
+  private ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const fail = (why: string): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.child.kill('SIGKILL');
+        void this.exited.then(() => reject(new SetupError('the intercept responder', `starting the intercept responder: ${why}`)));
+      };
+      const timer = setTimeout(() => fail(`not ready within ${timeoutMs} ms`), timeoutMs);
+      this.child.once('error', (e) => fail(e.message));
+      this.child.once('close', (code) => fail(this.stderr.trim().split('\n').pop() || `exited with ${code}`));
+      this.child.stdout?.on('data', (s: string) => {
+        this.buffer += s;
+        let nl: number;
+        while ((nl = this.buffer.indexOf('\n')) >= 0) {
+          const line = this.buffer.slice(0, nl);
+          this.buffer = this.buffer.slice(nl + 1);
+          let rec: { type?: string };
+          try {
+            rec = JSON.parse(line) as { type?: string };
+          } catch {
+            continue;
+          }
+          if (rec.type === 'ready') {
+            if (!done) {
+              done = true;
+              clearTimeout(timer);
+              resolve();
+            }
+          } else if (rec.type === 'dns' || rec.type === 'tcp') {
+            this.records.push(rec as ResponderRecord);
+          }
+        }
+      });
+    });
+  }
+
+  /**
+   * End it (SIGTERM: connections still being read are logged as partial records; SIGKILL after graceMs) and
+   * return every record, once the process is reaped.
+   */
+  async stop(graceMs = 1000): Promise<ResponderRecord[]> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const killer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(killer);
+    }
+    return this.records;
+  }
+}

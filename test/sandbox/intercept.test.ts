@@ -1,0 +1,37 @@
+/** Intercept mode's plain parts: the plan forces route mode `all`, the build's argv binds the private resolv.conf. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { wrapArgv } from '../../src/sandbox/build.js';
+import { INTERCEPT_RESOLVER_V4 } from '../../src/sandbox/constants.js';
+import { privateResolvConf } from '../../src/sandbox/intercept.js';
+import { makePlan } from '../../src/sandbox/plan.js';
+
+const names = { id: 'x', buildNs: 'netaudit-1.2-3-b', monitorNs: 'netaudit-1.2-3-m' };
+
+describe('sandbox/intercept', () => {
+  it('the plan: intercept needs default routes (mode all)', () => {
+    const plan = makePlan(names, 'all', true);
+    assert.equal(plan.intercept, true);
+    assert.ok(plan.build.some((l) => l.startsWith('route add default via')));
+    assert.throws(() => makePlan(names, 'dns', true), /route mode all/);
+  });
+
+  it('the build argv: a mount namespace with the file bound over /etc/resolv.conf, then the command', () => {
+    const argv = wrapArgv('/run/netns/b', ['curl', 'x'], undefined, '/tmp/r/resolv.conf');
+    assert.deepEqual(argv.slice(0, 7), ['nsenter', '--net=/run/netns/b', '--', 'unshare', '--uts', '--mount', '--']);
+    assert.match(argv[9] as string, /mount --bind "\$1" \/etc\/resolv\.conf && shift && exec "\$@"/);
+    assert.deepEqual(argv.slice(-3), ['/tmp/r/resolv.conf', 'curl', 'x']);
+    assert.ok(!wrapArgv('/run/netns/b', ['true']).includes('--mount'), 'no mount namespace without intercept');
+  });
+
+  it('the private resolv.conf names the monitor resolver only, readable by any user, and is removed', () => {
+    const conf = privateResolvConf();
+    try {
+      const text = readFileSync(conf.file, 'utf8');
+      assert.deepEqual(text.split('\n').filter((l) => l.startsWith('nameserver')), [`nameserver ${INTERCEPT_RESOLVER_V4}`]);
+    } finally {
+      conf.remove();
+    }
+    assert.throws(() => readFileSync(conf.file));
+  });
+});
