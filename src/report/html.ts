@@ -157,10 +157,10 @@ function detail(b,view,attemptRows){
   if(b.log)d.appendChild(el('div','build log: '+b.log,'mono'));
   if(b.attempts.length){
     var trs=[];
-    d.appendChild(table(['kind','phase','test','host name','address','port','count','outcome','process','allowed'],b.attempts.map(function(a,i){
+    d.appendChild(table(['kind','phase','test','host name','address','port','count','outcome','wanted','process','allowed'],b.attempts.map(function(a,i){
       var proc=view.attempts[i].process;
       return [{text:a.kind+(a.qtype?' '+a.qtype:'')},{text:a.phase||''},{text:a.test||'',cls:'mono'},{text:a.hostname||''},{text:a.address,cls:'mono'},{text:a.port===undefined?'':a.port},{text:a.count},
-        {text:a.outcome||''},{text:proc,cls:'mono'},a.allowed?{text:'yes'+(a.allowedBy?': '+a.allowedBy:''),cls:'allowed'}:{text:'no (blocked)',cls:'blocked'}];}),trs));
+        {text:a.outcome||''},{text:a.wanted||'',cls:'mono'},{text:proc,cls:'mono'},a.allowed?{text:'yes'+(a.allowedBy?': '+a.allowedBy:''),cls:'allowed'}:{text:'no (blocked)',cls:'blocked'}];}),trs));
     trs.forEach(function(tr,i){tr.setAttribute('data-testid','attempt-row');tr.setAttribute('data-test',b.attempts[i].test||'');attemptRows.push({tr:tr,test:b.attempts[i].test});});
     b.attempts.forEach(function(a){(a.logLines||[]).forEach(function(l){d.appendChild(el('div','> '+l,'log'));});});
   }

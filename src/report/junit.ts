@@ -37,7 +37,7 @@ export function attemptLine(a: Attempt): string {
   if (a.count > 1) parts.push(`×${a.count}`);
   if (a.phase) parts.push(`in ${a.phase}`);
   if (a.test) parts.push(`(test ${a.test})`);
-  const tail = [a.outcome, a.process ? `by ${processText(a.process)}` : '', a.allowed ? `allowed${a.allowedBy ? ` (${a.allowedBy})` : ''}` : 'blocked'];
+  const tail = [a.outcome, a.wanted !== undefined ? `wanted ${a.wanted}` : '', a.process ? `by ${processText(a.process)}` : '', a.allowed ? `allowed${a.allowedBy ? ` (${a.allowedBy})` : ''}` : 'blocked'];
   return `${parts.join(' ')}: ${tail.filter(Boolean).join(', ')}`;
 }
 

@@ -306,6 +306,11 @@ describe('junit reporter', () => {
     const base = { scope: 'external', family: 6, count: 1, firstAtMs: 0, allowed: false, outcome: 'unreachable' } as const;
     assert.equal(attemptLine({ ...base, kind: 'tcp', address: '2001:db8::1', port: 443, count: 2, phase: 'test' }), 'tcp [2001:db8::1]:443 ×2 in test: unreachable, blocked');
     assert.equal(attemptLine({ ...base, kind: 'dns', address: 'fd::1', port: 53, hostname: 'h.example', qtype: 'AAAA' }), 'dns h.example (AAAA) via [fd::1]:53: unreachable, blocked');
+    const { outcome: _answered, ...noOutcome } = base;
+    assert.equal(
+      attemptLine({ ...noOutcome, kind: 'tcp', address: '198.51.100.1', port: 443, hostname: 'files.example.org', wanted: 'tls sni=files.example.org alpn=h2' }),
+      'tcp 198.51.100.1:443 (files.example.org): wanted tls sni=files.example.org alpn=h2, blocked',
+    );
     // No port, no brackets (were `icmp [2001:db8::9]` and `unix [/run/a:b.sock]`).
     assert.equal(attemptLine({ ...base, kind: 'icmp', address: '2001:db8::9' }), 'icmp 2001:db8::9: unreachable, blocked');
     assert.equal(attemptLine({ ...base, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', allowed: true, allowedBy: 'RESTRICT=network-sandbox' }), 'unix /run/a:b.sock: unreachable, allowed (RESTRICT=network-sandbox)');
