@@ -2,7 +2,9 @@
  * @privileged @portage `netaudit ebuild --suggest DIR --verify` with real Portage on fixture ebuilds:
  * pytest-mixed gets an EPYTEST_DESELECT patch naming exactly its two internet tests, written to
  * DIR/net-test/pytest-mixed-1.patch, and --verify proves it on a scratch copy (verified: true); distcc gets the
- * network-sandbox-proxy text and no patch; compile-fetch (a build-time git fetch) says what is known, no patch.
+ * network-sandbox-proxy text and no patch; compile-fetch (a build-time git fetch) says what is known, no patch;
+ * test-resolve (curl in src_test, no test id) gets PROPERTIES="test_network" + RESTRICT="test", verified by the
+ * patched copy's src_test being skipped with no blocked attempt.
  * The user's files are untouched and no scratch directory is left behind.
  */
 import assert from 'node:assert/strict';
@@ -67,6 +69,7 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
       ebuild('pytest-mixed'),
       ebuild('distcc'),
       ebuild('compile-fetch'),
+      ebuild('test-resolve'),
     ]);
     seconds = (Date.now() - t0) / 1000;
     assert.equal(run.code, 0, run.stderr);
@@ -90,7 +93,7 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
     assert.equal(readFileSync(file, 'utf8'), s?.patch);
     assert.match(applyPatch(readFileSync(ebuild('pytest-mixed'), 'utf8'), s?.patch as string), /\nEPYTEST_DESELECT=\(\n/);
     assert.match(run.stdout, /net-test\/pytest-mixed-1: suggestion \(deselect-tests, verified\): /);
-    console.log(`      (--suggest --verify on 3 ebuilds: ${seconds.toFixed(1)} s in all; ${s?.verification})`);
+    console.log(`      (--suggest --verify on 4 ebuilds: ${seconds.toFixed(1)} s in all; ${s?.verification})`);
   });
 
   it('distcc: the network-sandbox-proxy text, user configuration, no patch', () => {
@@ -114,9 +117,20 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
     assert.equal(existsSync(path.join(tmp, 'patches/net-test/compile-fetch-1.patch')), false);
   });
 
+  it('test-resolve: PROPERTIES="test_network" + RESTRICT="test", verified (src_test skipped, nothing blocked)', () => {
+    const b = byName('net-test/test-resolve-1');
+    assert.deepEqual(b.suggestions?.map((s) => s.cause), ['test-network']);
+    const s = b.suggestions?.[0];
+    const added = (s?.patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    assert.deepEqual(added, ['+PROPERTIES="test_network"', '+RESTRICT="test"', '+']);
+    assert.equal(s?.verified, true, s?.verification);
+    assert.match(s?.verification ?? '', /src_test skipped \(RESTRICT=test\); no blocked attempt$/);
+    assert.equal(readFileSync(path.join(tmp, 'patches/net-test/test-resolve-1.patch'), 'utf8'), s?.patch);
+  });
+
   it("the user's repository is untouched and no scratch copy is left", () => {
     assert.equal(treeHash(REPO), repoBefore);
     assert.deepEqual(scratchDirs(), scratchBefore);
-    assert.deepEqual(readdirSync(path.join(tmp, 'patches/net-test')), ['pytest-mixed-1.patch']);
+    assert.deepEqual(readdirSync(path.join(tmp, 'patches/net-test')).sort(), ['pytest-mixed-1.patch', 'test-resolve-1.patch']);
   });
 });
