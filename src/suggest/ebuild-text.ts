@@ -282,5 +282,10 @@ export function addTokens(text: string, wanted: readonly (readonly [string, stri
 
 /** Whether the ebuild runs its tests through epytest (so EPYTEST_DESELECT reaches pytest). */
 export function usesEpytest(text: string): boolean {
-  return /\bdistutils_enable_tests\s+pytest\b|\bepytest\b|\$\{?EPYTEST_DESELECT/.test(text);
+  const code = text
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .map((l) => l.replace(/\s#.*$/, ''))
+    .join('\n');
+  return /\bdistutils_enable_tests\s+pytest\b|\bepytest\b|\$\{?EPYTEST_DESELECT/.test(code);
 }
