@@ -8,7 +8,7 @@
  * Pure, no I/O; imports only types, so that verdict/ can use it without importing report/. Values are written
  * as given: escaping (safeText for messages, XML, HTML) is the caller's.
  */
-import type { Attempt, BuildResult, ObserverStatus, ProcessInfo } from './types.js';
+import type { Attempt, BuildResult, ObserverStatus, ProcessInfo, Suggestion } from './types.js';
 
 /** The category command builds are filed under: they have no package of their own. */
 export const COMMAND_CATEGORY = 'command';
@@ -118,4 +118,17 @@ export function observerText(o: ObserverStatus | undefined): string | undefined 
   const events = o.events ?? 0;
   const lost = o.lost ?? 0;
   return `${events} syscall event${events === 1 ? '' : 's'}, ${lost} lost${lost > 0 ? ' — attempts may be missing' : ''}`;
+}
+
+/** A suggestion's headline: `suggestion (deselect-tests, verified): summary`; the patch is shown apart. */
+export function suggestionText(s: Suggestion): string {
+  const state = s.verified === true ? ', verified' : s.verified === false ? ', NOT verified' : s.patch ? ', patch' : ', no patch';
+  return `suggestion (${s.cause}${state}): ${s.summary}`;
+}
+
+/** The fix text of a finding about attempt `attempt`: the summaries of the suggestions addressing it. */
+export function fixFor(b: Pick<BuildResult, 'suggestions'>, attempt: number | undefined): string | undefined {
+  if (attempt === undefined) return undefined;
+  const texts = (b.suggestions ?? []).filter((s) => s.attempts?.includes(attempt)).map((s) => `${s.summary}${s.verified ? ' (verified)' : ''}`);
+  return texts.length ? texts.join(' ') : undefined;
 }

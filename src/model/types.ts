@@ -151,6 +151,33 @@ export interface Phase {
   readonly exitCode?: number;
 }
 
+/**
+ * What a suggestion is about (src/suggest/): one suggestion per cause of a breaking ebuild.
+ *   deselect-tests: pytest tests that made blocked attempts (EPYTEST_DESELECT, test ids from the run)
+ *   test-network: src_test made blocked attempts no test id names (PROPERTIES=test_network + RESTRICT=test)
+ *   distcc-proxy: a distributed compiler (FEATURES=network-sandbox-proxy in make.conf: user configuration)
+ *   build-time-download: a download in a sandboxed phase other than src_test (belongs in SRC_URI)
+ *   host-service: a service on the host's loopback or the LAN (no derivable ebuild change)
+ *   other: anything else blocked (no derivable ebuild change)
+ */
+export type SuggestionCause = 'deselect-tests' | 'test-network' | 'distcc-proxy' | 'build-time-download' | 'host-service' | 'other';
+export const SUGGESTION_CAUSES: readonly SuggestionCause[] = ['deselect-tests', 'test-network', 'distcc-proxy', 'build-time-download', 'host-service', 'other'];
+
+/** A change that would make a breaking ebuild pass under network-sandbox, or, without `patch`, what is known. */
+export interface Suggestion {
+  readonly cause: SuggestionCause;
+  /** One or two sentences, plain text. */
+  readonly summary: string;
+  /** A unified diff against the ebuild file (`--- a/CATEGORY/PN/PF.ebuild`), for `patch -p1` in the repository. */
+  readonly patch?: string;
+  /** Indexes into the build's attempts this suggestion addresses. */
+  readonly attempts?: number[];
+  /** With --verify: whether the patched ebuild, audited again, passes the phase that broke with no blocked attempt. */
+  readonly verified?: boolean;
+  /** With --verify: what the audit of the patched copy showed, one line. */
+  readonly verification?: string;
+}
+
 /** --fail-on: exit 1 when a build is at or above this verdict (src/verdict/index.ts failsOn). */
 export type FailOn = 'breaks' | 'tolerates' | 'never';
 export const FAIL_ON: readonly FailOn[] = ['breaks', 'tolerates', 'never'];
@@ -181,6 +208,8 @@ export interface BuildResult {
    * the verdict is an observation, not a network-sandbox verdict (the attempts have no outcome, and `wanted`).
    */
   intercepted?: boolean;
+  /** Suggested changes (`netaudit ebuild --suggest`), one per cause; absent when not asked for. */
+  suggestions?: Suggestion[];
 }
 
 export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';

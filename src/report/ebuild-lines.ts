@@ -9,7 +9,7 @@
  * Only the verdict is coloured, by the terminal reporter (verdictText), as in its summary; decide `color` with
  * colorEnabled(process.stdout, process.env).
  */
-import { blockedPhases, subjectText } from '../model/format.js';
+import { blockedPhases, subjectText, suggestionText } from '../model/format.js';
 import type { BuildResult } from '../model/types.js';
 import { verdictText } from './terminal.js';
 
@@ -21,6 +21,11 @@ export function renderEbuildLines(b: BuildResult, options: { color?: boolean } =
     lines.push(`${subject}: ${f.keyword}: ${f.message.replace(/\s+/g, ' ')}`);
     for (const l of f.logLines ?? []) lines.push(`    > ${l}`);
     if (f.hint) lines.push(`    hint: ${f.hint}`);
+  }
+  for (const sg of b.suggestions ?? []) {
+    lines.push(`${subject}: ${suggestionText(sg).replace(/\s+/g, ' ')}`);
+    if (sg.verification) lines.push(`    verify: ${sg.verification}`);
+    if (sg.patch) for (const l of sg.patch.replace(/\n$/, '').split('\n')) lines.push(`    | ${l}`);
   }
   if (b.log) lines.push(`    build log: ${b.log}`);
   return lines.join('\n') + '\n';

@@ -25,7 +25,7 @@
  * command keeps its own findings when the lines are merged (a category-scope result would let two commands'
  * same keyword overwrite each other).
  */
-import { subjectOf } from '../model/format.js';
+import { fixFor, subjectOf } from '../model/format.js';
 import type { Finding, Report } from '../model/types.js';
 import { escapeXmlText } from './xml.js';
 
@@ -36,15 +36,21 @@ export interface PkgcheckResult {
   readonly version?: string;
   readonly keyword: string;
   readonly level: Finding['level'];
-  /** pkgcheck's `desc`: one line. */
+  /** pkgcheck's `desc`: one line; with suggestions (--suggest), the fix text follows as `(fix: ...)`. */
   readonly desc: string;
+  /** The suggested fix for this result's attempt (src/suggest/), when there is one. */
+  readonly fix?: string;
 }
 
 /** Every finding of the report as a pkgcheck result, builds in report order, findings in build order. */
 export function pkgcheckResults(report: Report): PkgcheckResult[] {
   return report.builds.flatMap((b) => {
     const where = subjectOf(b);
-    return b.findings.map((f) => ({ ...where, keyword: f.keyword, level: f.level, desc: f.message.replace(/\s+/g, ' ').trim() }));
+    return b.findings.map((f) => {
+      const fix = fixFor(b, f.attempt)?.replace(/\s+/g, ' ').trim();
+      const desc = f.message.replace(/\s+/g, ' ').trim();
+      return { ...where, keyword: f.keyword, level: f.level, desc: fix ? `${desc} (fix: ${fix})` : desc, ...(fix ? { fix } : {}) };
+    });
   });
 }
 

@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, exitText, formatDuration, observerText, processText, subjectText } from '../model/format.js';
+import { endpoint, exitText, fixFor, formatDuration, observerText, processText, subjectText, suggestionText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -57,6 +57,11 @@ function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined
   const lines = [`${label}  ${c.bold(b.name)}  ${c.dim(`(${exitText(b)}, ${formatDuration(b.durationMs)})`)}`];
   lines.push(...attemptLines(b.attempts, c));
   for (const f of b.findings) lines.push(...findingLines(f, c, width));
+  for (const sg of b.suggestions ?? []) {
+    lines.push(...wrap(oneLine(suggestionText(sg)), '  ', '    ', width).map((l, i) => (i === 0 ? l.replace(/^ {2}suggestion/, `  ${c.green('suggestion')}`) : l)));
+    if (sg.verification) lines.push(...wrap(`verify: ${oneLine(sg.verification)}`, '    ', '      ', width).map((l) => (sg.verified ? c.green(l) : c.yellow(l))));
+    for (const l of (sg.patch ?? '').replace(/\n$/, '').split('\n').filter(Boolean)) lines.push(`    ${l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : c.dim(l)}`);
+  }
   for (const change of b.changes ?? []) lines.push(...wrap(`note: ${change}`, '  ', '    ', width).map((l) => c.dim(l)));
   lines.push(captureLine(b, c));
   lines.push(...observerLines(b, c));
@@ -230,7 +235,10 @@ export function renderPkgcheckLines(report: Report): string {
   const lines: string[] = [];
   for (const b of report.builds) {
     const subject = subjectText(b);
-    for (const f of b.findings) lines.push(`${subject}: ${f.keyword}: ${oneLine(f.message)}`);
+    for (const f of b.findings) {
+      const fix = fixFor(b, f.attempt);
+      lines.push(`${subject}: ${f.keyword}: ${oneLine(f.message)}${fix ? ` (fix: ${oneLine(fix)})` : ''}`);
+    }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }

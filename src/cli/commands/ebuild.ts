@@ -13,6 +13,8 @@ interface EbuildArgs extends AuditArgs {
   'allow-test'?: string;
   verbose: boolean;
   'keep-workdir': boolean;
+  suggest?: string;
+  verify: boolean;
 }
 
 export const ebuildCommand: CommandModule<object, EbuildArgs> = {
@@ -30,9 +32,20 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         requiresArg: true,
       })
       .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
+      .option('suggest', {
+        type: 'string',
+        describe: 'suggest ebuild changes for breaking ebuilds (in the report and the summary) and write each patch to DIR/CATEGORY/PF.patch',
+        requiresArg: true,
+      })
+      .option('verify', {
+        type: 'boolean',
+        default: false,
+        describe: 'apply each suggested patch to a scratch copy of the repository and audit it again (verified: true when the broken phase passes with no blocked attempt)',
+      })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
-      .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository') as unknown as Argv<EbuildArgs>,
+      .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository')
+      .example('$0 ebuild --suggest patches --verify fixtures/repo/net-test/pytest-mixed/pytest-mixed-1.ebuild', 'the EPYTEST_DESELECT patch, proved on a scratch copy') as unknown as Argv<EbuildArgs>,
   handler: async (args) => {
     if (args.user) throw new UsageError('--user does not apply to ebuild: Portage drops to the portage user itself (FEATURES=userpriv)', { option: '--user' });
     const timeoutMs = parseDuration(args.timeout);
@@ -67,6 +80,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       throw e;
     }
     const color = args.color ?? colorEnabled(process.stdout, process.env);
+    const suggesting = args.suggest !== undefined || args.verify;
     try {
       const { results, interrupted } = await auditEbuilds({
         install,
@@ -81,13 +95,28 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
         signal: stop.signal,
         onResult: (b) => {
-          if (!args.quiet) process.stdout.write(renderEbuildLines(b, { color }));
+          if (!args.quiet && !suggesting) process.stdout.write(renderEbuildLines(b, { color }));
         },
         onTeardownProblem: (t) => process.stderr.write(`netaudit: warning: teardown: ${t}\n`),
       });
       if (interrupted) {
         process.exitCode = stop.exitCode();
         return;
+      }
+      if (suggesting) {
+        const { addSuggestions } = await import('../suggest.js');
+        await addSuggestions(results, metas, {
+          dir: args.suggest,
+          verify: args.verify,
+          audit: { install, observe, logDir: args['log-dir'], allowTest: args['allow-test'], timeoutMs, signal: stop.signal, onTeardownProblem: (t) => process.stderr.write(`netaudit: warning: teardown: ${t}\n`) },
+          onResult: (b) => {
+            if (!args.quiet) process.stdout.write(renderEbuildLines(b, { color }));
+          },
+        });
+        if (stop.signal.aborted) {
+          process.exitCode = stop.exitCode();
+          return;
+        }
       }
       process.exitCode = await emitReport(makeReport('ebuild', results, VERSION), { json: args.json, quiet: true, failOn: args['fail-on'] });
     } finally {

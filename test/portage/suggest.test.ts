@@ -1,0 +1,136 @@
+/**
+ * @privileged @portage `netaudit ebuild --suggest DIR --verify` with real Portage on fixture ebuilds:
+ * pytest-mixed gets an EPYTEST_DESELECT patch naming exactly its two internet tests, written to
+ * DIR/net-test/pytest-mixed-1.patch, and --verify proves it on a scratch copy (verified: true); distcc gets the
+ * network-sandbox-proxy text and no patch; compile-fetch (a build-time git fetch) says what is known, no patch;
+ * test-resolve (curl in src_test, no test id) gets PROPERTIES="test_network" + RESTRICT="test", verified by the
+ * patched copy's src_test being skipped with no blocked attempt.
+ * The user's files are untouched and no scratch directory is left behind.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BuildResult, Report } from '../../src/model/types.js';
+import { applyPatch } from '../../src/suggest/index.js';
+import { ROOT, netaudit } from '../helpers/cli.js';
+import { requirePortage } from '../helpers/portage.js';
+import { requirePrivileges } from '../helpers/privileged.js';
+
+const REPO = path.join(ROOT, 'fixtures/repo');
+const ebuild = (pn: string) => path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`);
+
+/** A digest of every file below `dir` (names and contents). */
+function treeHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      h.update(p);
+      if (statSync(p).isDirectory()) walk(p);
+      else h.update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest('hex');
+}
+
+const scratchDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith('netaudit-verify-'));
+
+describe('netaudit ebuild --suggest --verify @privileged @portage', function () {
+  this.timeout(600_000);
+  let tmp: string;
+  let report: Report;
+  let run: Awaited<ReturnType<typeof netaudit>>;
+  let seconds: number;
+  let repoBefore: string;
+  let scratchBefore: string[];
+  const byName = (n: string) => report.builds.find((b) => b.name === n) as BuildResult;
+
+  before(async function () {
+    requirePrivileges(this);
+    requirePortage(this);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
+    repoBefore = treeHash(REPO);
+    scratchBefore = scratchDirs();
+    const t0 = Date.now();
+    run = await netaudit([
+      'ebuild',
+      '--suggest',
+      path.join(tmp, 'patches'),
+      '--verify',
+      '--json',
+      path.join(tmp, 'report.json'),
+      '--log-dir',
+      path.join(tmp, 'logs'),
+      '--fail-on',
+      'never',
+      ebuild('pytest-mixed'),
+      ebuild('distcc'),
+      ebuild('compile-fetch'),
+      ebuild('test-resolve'),
+    ]);
+    seconds = (Date.now() - t0) / 1000;
+    assert.equal(run.code, 0, run.stderr);
+    report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as Report;
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  it('pytest-mixed: an EPYTEST_DESELECT patch naming exactly its two tests, written to DIR/CATEGORY/PF.patch, verified', () => {
+    const b = byName('net-test/pytest-mixed-1');
+    assert.equal(b.verdict, 'breaks');
+    assert.equal(b.suggestions?.length, 1, JSON.stringify(b.suggestions));
+    const s = b.suggestions?.[0];
+    assert.equal(s?.cause, 'deselect-tests');
+    const added = (s?.patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    assert.deepEqual(added, ['+EPYTEST_DESELECT=(', '+\ttests/test_mirror.py::TestMirror::test_list  # Internet', '+\ttests/test_net.py::test_download  # Internet', '+)', '+']);
+    const tests = b.attempts.filter((a) => !a.allowed).map((a) => a.test).sort();
+    assert.deepEqual(tests, ['tests/test_mirror.py::TestMirror::test_list', 'tests/test_net.py::test_download'], 'the ids are the run\'s');
+    assert.equal(s?.verified, true, s?.verification);
+    assert.match(s?.verification ?? '', /^patched copy audited \([\d.]+ s\): verdict clean; src_test passes; no blocked attempt$/);
+    const file = path.join(tmp, 'patches/net-test/pytest-mixed-1.patch');
+    assert.equal(readFileSync(file, 'utf8'), s?.patch);
+    assert.match(applyPatch(readFileSync(ebuild('pytest-mixed'), 'utf8'), s?.patch as string), /\nEPYTEST_DESELECT=\(\n/);
+    assert.match(run.stdout, /net-test\/pytest-mixed-1: suggestion \(deselect-tests, verified\): /);
+    console.log(`      (--suggest --verify on 4 ebuilds: ${seconds.toFixed(1)} s in all; ${s?.verification})`);
+  });
+
+  it('distcc: the network-sandbox-proxy text, user configuration, no patch', () => {
+    const b = byName('net-test/distcc-1');
+    assert.deepEqual(b.suggestions?.map((s) => s.cause), ['distcc-proxy']);
+    const s = b.suggestions?.[0];
+    assert.equal(s?.patch, undefined);
+    assert.equal(s?.verified, undefined, 'nothing to verify');
+    assert.match(s?.summary ?? '', /FEATURES="network-sandbox-proxy" in make\.conf/);
+    assert.match(s?.summary ?? '', /user configuration, not an ebuild change: no patch/);
+    assert.equal(existsSync(path.join(tmp, 'patches/net-test/distcc-1.patch')), false);
+  });
+
+  it('compile-fetch: a build-time download, what is known, and that netaudit cannot derive the fix', () => {
+    const b = byName('net-test/compile-fetch-1');
+    assert.deepEqual(b.suggestions?.map((s) => s.cause), ['build-time-download']);
+    const s = b.suggestions?.[0];
+    assert.equal(s?.patch, undefined);
+    assert.match(s?.summary ?? '', /git\.example/);
+    assert.match(s?.summary ?? '', /does not know which file the build needs .*: no patch/);
+    assert.equal(existsSync(path.join(tmp, 'patches/net-test/compile-fetch-1.patch')), false);
+  });
+
+  it('test-resolve: PROPERTIES="test_network" + RESTRICT="test", verified (src_test skipped, nothing blocked)', () => {
+    const b = byName('net-test/test-resolve-1');
+    assert.deepEqual(b.suggestions?.map((s) => s.cause), ['test-network']);
+    const s = b.suggestions?.[0];
+    const added = (s?.patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    assert.deepEqual(added, ['+PROPERTIES="test_network"', '+RESTRICT="test"', '+']);
+    assert.equal(s?.verified, true, s?.verification);
+    assert.match(s?.verification ?? '', /src_test skipped \(RESTRICT=test\); no blocked attempt$/);
+    assert.equal(readFileSync(path.join(tmp, 'patches/net-test/test-resolve-1.patch'), 'utf8'), s?.patch);
+  });
+
+  it("the user's repository is untouched and no scratch copy is left", () => {
+    assert.equal(treeHash(REPO), repoBefore);
+    assert.deepEqual(scratchDirs(), scratchBefore);
+    assert.deepEqual(readdirSync(path.join(tmp, 'patches/net-test')).sort(), ['pytest-mixed-1.patch', 'test-resolve-1.patch']);
+  });
+});
