@@ -158,10 +158,14 @@ describe('cleanup @privileged', function () {
   it('after kill -9, netaudit gc removes namespaces and the processes inside them', async function () {
     const marker = `netaudit-kill9-${process.pid}-${Date.now()}`;
     const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
-    // The build starts once the observer is attached (seconds): wait for the build itself.
-    await waitFor('the build', () => processesWith(marker).some((p) => Number(p) !== r.pid), 60_000);
+    // The build starts once the observer is attached (seconds): wait for the build itself, python3 running
+    // (not the nsenter/unshare/sh chain that execs it), and asleep.
+    const builds = (): ProcEntry[] => processTable().filter((p) => p.comm === 'python3' && p.state === 'S' && processesWith(marker).includes(String(p.pid)));
+    await waitFor('the build', () => builds().length > 0, 60_000);
+    const build = builds()[0] as ProcEntry;
     process.kill(r.pid, 'SIGKILL');
     await r.done;
+    assert.ok(pidAlive(build.pid), `the build (pid ${build.pid}) is alive after netaudit was killed`);
     assert.equal(namespacesOf(r.pid).length, 2, 'a killed run leaves its namespaces (gc must remove them)');
     assert.ok(processesWith(marker).length > 0, 'the build outlives a killed netaudit (gc must end it)');
     const dry = await netaudit(['gc', '--dry-run']);
