@@ -50,7 +50,7 @@ export interface CommandAudit {
  * CPU work, setup mostly waits on child processes, so this takes them off the fixed cost of every audit.
  */
 export function loadPipeline() {
-  return Promise.all([import('./evidence.js'), import('../verdict/index.js')]).then(([e, v]) => ({ evidenceFrom: e.evidenceFrom, judgeCommand: v.judgeCommand }));
+  return Promise.all([import('./evidence.js'), import('../verdict/index.js')]).then(([e, v]) => ({ evidenceFrom: e.evidenceFrom, captureEnd: e.captureEnd, judgeCommand: v.judgeCommand }));
 }
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
@@ -76,7 +76,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   }
   const { outcome, captures, observed, teardown } = built;
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
-  const { evidenceFrom, judgeCommand } = await pipeline;
+  const { evidenceFrom, captureEnd, judgeCommand } = await pipeline;
   const evidence = await evidenceFrom(captures.results, {
     sentinel: captures.sentinel,
     nftLogged: captures.nftLogged,
@@ -92,12 +92,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       exitCode: outcome.exitCode,
       signal: outcome.signal,
       timedOut: outcome.timedOut,
-      capture: {
-        dropped: evidence.stats.dropped,
-        undecodable: evidence.stats.undecodable ?? 0,
-        incomplete: evidence.incomplete,
-        ...(observed ? { tracerLost: observed.lost, tracerIncomplete: !observed.complete } : {}),
-      },
+      capture: captureEnd(evidence, observed),
     },
   });
   trace('analyzed');

@@ -23,7 +23,7 @@ import { execCapture } from '../util/exec.js';
 import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict/index.js';
 import { buildInSandbox, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';
-import { evidenceFrom } from './evidence.js';
+import { captureEnd, evidenceFrom } from './evidence.js';
 import { prepareTestLog, readTestLog } from './tests.js';
 import { attributeTests } from '../analyze/tests.js';
 
@@ -228,12 +228,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
         exitCode: outcome.exitCode,
         signal: outcome.signal,
         timedOut: outcome.timedOut,
-        capture: {
-        dropped: evidence.stats.dropped,
-        undecodable: evidence.stats.undecodable ?? 0,
-        incomplete: evidence.incomplete,
-        ...(observed ? { tracerLost: observed.lost, tracerIncomplete: !observed.complete } : {}),
-      },
+        capture: captureEnd(evidence, observed),
       },
     });
     const result = ebuildResult(ebuildBlock(meta), judged, {

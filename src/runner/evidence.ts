@@ -91,3 +91,13 @@ export function withSyscalls(
   });
   return [...attributed.attempts, ...syscallOnly, ...unix].sort(compareAttempts);
 }
+
+/** What the judges need to know of the evidence's completeness (verdict/findings.ts BuildEnd.capture). */
+export function captureEnd(evidence: Evidence, observed?: { readonly lost: number; readonly complete: boolean }) {
+  return {
+    dropped: evidence.stats.dropped,
+    undecodable: evidence.stats.undecodable ?? 0,
+    incomplete: evidence.incomplete,
+    ...(observed ? { tracerLost: observed.lost, tracerIncomplete: !observed.complete } : {}),
+  };
+}
