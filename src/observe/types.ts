@@ -1,7 +1,7 @@
 /**
  * What the syscall observer (bpf/observer.bt) reports, as typed events. Kept apart from src/model/types.ts
  * until the model grows the fields it needs (process.ppid, the `observer` block, no family for kind unix): see
- * ObservedProcess, ObserverStatus and UnixAttempt below, which are what the model should take over.
+ * ObservedProcess and UnixAttempt below (the model's ObserverStatus is the report's `observer` block).
  */
 import type { Attempt, Family, ProcessInfo } from '../model/types.js';
 
@@ -85,17 +85,6 @@ export interface ObserverResult {
 /** `process` as the model should have it: ProcessInfo plus the parent. */
 export interface ObservedProcess extends ProcessInfo {
   readonly ppid: number;
-}
-
-/** The `observer` block a build in the report should carry (its sibling of `capture`). */
-export interface ObserverStatus {
-  readonly available: boolean;
-  /** Why it is not available: the missing pieces, one phrase each. */
-  readonly missing: string[];
-  /** Lost event records (0 when none). */
-  readonly lost?: number;
-  /** Events seen in the build's namespace. */
-  readonly events?: number;
 }
 
 /**

@@ -39,13 +39,6 @@ export class ObserverSession {
     return new ObserverSession(options.enabled, options.signal);
   }
 
-  /** A session that never observes (library callers, tests of the packet path). */
-  static off(reason = 'turned off (--no-observe)'): ObserverSession {
-    const s = new ObserverSession(false, undefined);
-    s.missing.splice(0, s.missing.length, reason);
-    return s;
-  }
-
   /** The route mode to make sandboxes with: `dns` while the observer is (or may yet be) there. */
   get routes(): RouteMode {
     return this.enabled && (this.observer !== undefined || this.missing.length === 0) ? 'dns' : 'all';
