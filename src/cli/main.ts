@@ -14,9 +14,11 @@ import { pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, isNetauditError, UsageError } from '../model/errors.js';
+import { changedCommand } from './commands/changed.js';
 import { doctorCommand } from './commands/doctor.js';
 import { ebuildCommand } from './commands/ebuild.js';
 import { gcCommand } from './commands/gc.js';
+import { hookCommand } from './commands/hook.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -43,11 +45,13 @@ export function parser(options: ParserOptions = {}) {
     .parserConfiguration({ 'populate--': true })
     .command(runCommand)
     .command(ebuildCommand)
+    .command(changedCommand)
     .command(sweepCommand)
     .command(reportCommand)
     .command(doctorCommand)
     .command(gcCommand)
-    .demandCommand(1, 'name a command: run, ebuild, sweep, report, doctor, gc')
+    .command(hookCommand)
+    .demandCommand(1, 'name a command: run, ebuild, changed, sweep, report, doctor, gc, hook')
     .strict()
     .version(VERSION)
     .help()

@@ -210,6 +210,19 @@ export interface BuildResult {
   intercepted?: boolean;
   /** Suggested changes (`netaudit ebuild --suggest`), one per cause; absent when not asked for. */
   suggestions?: Suggestion[];
+  /**
+   * Set when this result was not built now but taken from the cache of clean results (`netaudit changed`): the
+   * ebuild, its eclasses, files/ and the Portage configuration were unchanged since it was built.
+   */
+  cached?: CachedMark;
+}
+
+/** Where a cached result came from. */
+export interface CachedMark {
+  /** When it was built and cached (RFC 3339). */
+  createdAt: string;
+  /** The cache key (sha256 hex of what decides the build). */
+  key: string;
 }
 
 export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';

@@ -6,6 +6,8 @@
  *     > getent: Temporary failure in name resolution        (the matching build log line)
  *     hint: ...
  *     build log: /var/tmp/netaudit/logs/net-test/net-test:test-resolve-1:20260101-120000.log
+ * A result taken from the cache of clean results (`netaudit changed`) says so on its first line:
+ *   net-test/clean-build-1: CLEAN [cached 2026-01-01T12:00:00.000Z]
  * Only the verdict is coloured, by the terminal reporter (verdictText), as in its summary; decide `color` with
  * colorEnabled(process.stdout, process.env).
  */
@@ -16,7 +18,8 @@ import { verdictText } from './terminal.js';
 export function renderEbuildLines(b: BuildResult, options: { color?: boolean } = {}): string {
   const subject = subjectText(b);
   const phases = blockedPhases(b.attempts);
-  const lines = [`${subject}: ${verdictText(b.verdict, options.color ?? false)}${phases.length ? ` (${phases.join(', ')})` : ''}`];
+  const cached = b.cached ? ` [cached ${b.cached.createdAt}]` : '';
+  const lines = [`${subject}: ${verdictText(b.verdict, options.color ?? false)}${phases.length ? ` (${phases.join(', ')})` : ''}${cached}`];
   for (const f of b.findings) {
     lines.push(`${subject}: ${f.keyword}: ${f.message.replace(/\s+/g, ' ')}`);
     for (const l of f.logLines ?? []) lines.push(`    > ${l}`);

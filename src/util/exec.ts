@@ -44,6 +44,23 @@ export function execCapture(argv: readonly string[], options: ExecOptions = {}):
   });
 }
 
+/** Like execCapture, with stdout as bytes (for binary-exact output such as `git cat-file --batch`). */
+export function execBuffer(argv: readonly string[], options: ExecOptions = {}): Promise<Omit<ExecResult, 'stdout'> & { stdout: Buffer }> {
+  const [file, ...args] = argv;
+  if (!file) throw new UsageError('internal: empty command');
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
 /**
  * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
  * "creating the veth pair: RTNETLINK answers: File exists").
