@@ -54,6 +54,7 @@ export function keyParts(o: KeyInputOptions): { parts: KeyParts } | { uncacheabl
   return {
     parts: {
       version: o.version,
+      ebuildPath: o.ebuild,
       ebuild: sha256(text),
       files: hashTree(path.join(o.repoDir, path.dirname(o.ebuild), 'files')),
       eclasses: Object.fromEntries(chain.eclasses.map((n) => [n, sha256(texts.get(n) ?? '')])),

@@ -2,7 +2,7 @@
  * The key of a cached clean result (pure): sha256 over a canonical JSON of everything that decides how an
  * ebuild builds, each part already hashed by the caller (src/cache/inputs.ts):
  * - the netaudit version;
- * - the ebuild's text; the package's files/ directory (each file's path and content);
+ * - the ebuild's name and text; the package's files/ directory (each file's path and content);
  * - every eclass of its inherit chain (name and text, found in the repository's eclass/ then its masters');
  * - the repository's profiles/ and metadata/layout.conf;
  * - the Portage configuration under the config root (every file of etc/portage: make.conf, package.env,
@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
 
 export interface KeyParts {
   readonly version: string;
+  /** CATEGORY/PN/PF.ebuild: the name decides ${P}, ${PV}, ... */
+  readonly ebuildPath: string;
   /** sha256 of the ebuild's text. */
   readonly ebuild: string;
   /** files/ path (relative to files/) -> sha256. */

@@ -42,6 +42,8 @@ export async function ebuildCheckout(dir: string, exists: (p: string) => boolean
   const r = await git(dir, ['rev-parse', '--show-toplevel']);
   const top = r.stdout.trim();
   if (r.code !== 0 || !top) {
+    const why = r.stderr.trim().split('\n').find((l) => /dubious ownership/.test(l));
+    if (why) throw new NoSuchFileError(dir, `${path.resolve(dir)}: git refuses it (${why.replace(/^fatal:\s*/, '')}) — run as the checkout's owner, or: git config --global --add safe.directory ${path.resolve(dir)}`);
     throw new NoSuchFileError(dir, `${path.resolve(dir)} is not in a git checkout — run netaudit changed in the git checkout of an ebuild repository (or give it with --repo DIR)`);
   }
   if (!exists(path.join(top, 'profiles/repo_name'))) {
