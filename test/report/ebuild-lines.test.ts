@@ -153,3 +153,12 @@ describe('netaudit ebuild: colour of the lines on a pipe and on a terminal @priv
     assert.equal(await verdictLine({ TERM: 'dumb' }, true), 'net-test/clean-build-1: CLEAN');
   });
 });
+
+describe('ebuild lines of a cached result', () => {
+  it('say on the first line that the result came from the cache, and when it was built', () => {
+    const b: BuildResult = { ...ebuildBuild(), verdict: 'clean', attempts: [], findings: [], cached: { createdAt: '2026-01-01T12:00:00.000Z', key: 'f'.repeat(64) } };
+    const first = renderEbuildLines(b).split('\n')[0];
+    assert.match(first ?? '', /^[a-z-]+\/[^:]+: CLEAN \[cached 2026-01-01T12:00:00\.000Z\]$/);
+    assert.doesNotMatch(renderEbuildLines({ ...b, cached: undefined }), /cached/);
+  });
+});
