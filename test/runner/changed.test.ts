@@ -117,8 +117,10 @@ describe('netaudit changed: selection on a git repository', function () {
     const badRev = await netaudit(['changed', 'no-such-branch'], { cwd: repo });
     assert.equal(badRev.code, 2);
     assert.match(badRev.stderr, /^netaudit: no-such-branch: not a commit in .* — give a branch, tag or commit/);
-    const nothing = await netaudit(['changed'], { cwd: repo });
+    const json = path.join(tmp, 'empty.json');
+    const nothing = await netaudit(['changed', '--json', json], { cwd: repo });
     assert.equal(nothing.code, 0, nothing.stderr);
+    assert.deepEqual((JSON.parse(readFileSync(json, 'utf8')) as { builds: unknown[] }).builds, [], 'an empty report for CI');
     assert.equal(nothing.stdout, '');
     assert.equal(nothing.stderr, 'netaudit: no changed ebuild (staged)\n');
     const quiet = await netaudit(['changed', '--quiet'], { cwd: repo });

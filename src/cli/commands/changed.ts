@@ -72,7 +72,8 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
       const where = source.kind === 'index' ? 'staged' : `since ${source.rev}`;
       if (!plan.ebuilds.length) {
         if (!args.quiet) process.stderr.write(`netaudit: no changed ebuild (${where}${args['eclass-users'] ? ', eclass users included' : ''})\n`);
-        process.exitCode = 0;
+        // CI may expect the report whatever happened: an empty one.
+        process.exitCode = await emitReport(makeReport('ebuild', [], VERSION), { json: args.json, quiet: true, failOn: args['fail-on'] });
         return;
       }
       const color = args.color ?? colorEnabled(process.stdout, process.env);
@@ -137,7 +138,7 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
             onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
             signal: stop.signal,
             onResult: (b) => {
-              const e = [...byScratch.values()].find((x) => x.scratchPath === b.ebuild?.path);
+              const e = b.ebuild ? byScratch.get(b.ebuild.path) : undefined;
               if (!e) return;
               pending.push(
                 finishResult(e, b, { cacheDir: args.cache ? (args['cache-dir'] ?? cacheDir()) : undefined, version: VERSION }, (w) => process.stderr.write(`netaudit: warning: ${w}\n`)).then((r) => {
