@@ -19,6 +19,7 @@ import type { BuildResult } from '../model/types.js';
 import { changedEbuilds, changedEclasses, ebuildPathOf, eclassNameOf, inheritedNames, namesPattern, usesAnyEclass, type EbuildPath, type FileChange } from '../portage/changed.js';
 import { checkoutFiles, contentEnv, gitChanges, grepEbuilds, listFiles, readFiles, type ChangeSource } from '../portage/git.js';
 import { masterEclassDirs } from '../portage/repos.js';
+import { tempDirPrefix } from '../sandbox/names.js';
 import { execCapture } from '../util/exec.js';
 import { REPO_PARTS } from './verify.js';
 
@@ -107,7 +108,8 @@ async function eclassUsers(top: string, env: NodeJS.ProcessEnv, changed: readonl
 
 /** Select, copy and look up in the cache. The scratch directory is removed on failure; on success by dispose(). */
 export async function prepareChanged(o: ChangedOptions): Promise<ChangedPlan> {
-  const scratch = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'netaudit-changed-')));
+  // Named like every netaudit temp dir: `netaudit gc` removes it if this process is killed.
+  const scratch = realpathSync(mkdtempSync(path.join(os.tmpdir(), tempDirPrefix('changed'))));
   const dispose = () => rmSync(scratch, { recursive: true, force: true });
   // Portage reads the copy as the portage user (userpriv).
   chmodSync(scratch, 0o755);

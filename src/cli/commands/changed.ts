@@ -56,19 +56,31 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
     const top = await ebuildCheckout(args.repo ?? process.cwd(), existsSync);
     const install = locatePortage({ portage: args.portage });
     const source = args.rev !== undefined ? { kind: 'rev' as const, rev: String(args.rev) } : { kind: 'index' as const };
-    const plan = await prepareChanged({
-      top,
-      source,
-      eclassUsers: args['eclass-users'],
-      configRoot: install.configRoot,
-      ...(args.cache ? { cacheDir: args['cache-dir'] ?? cacheDir() } : {}),
-      keyEnv: { ...process.env, ...install.env },
-      ...(args['allow-test'] !== undefined ? { allowTest: args['allow-test'] } : {}),
-      portage: install.ebuild,
-      version: VERSION,
-      validateBuild: async (b) => (await validateBuild(b)).ok,
-    });
+    // From here on a signal ends the command through the normal path (the scratch copy removed, the sandbox too).
+    const stop = interruption();
+    let plan;
     try {
+      plan = await prepareChanged({
+        top,
+        source,
+        eclassUsers: args['eclass-users'],
+        configRoot: install.configRoot,
+        ...(args.cache ? { cacheDir: args['cache-dir'] ?? cacheDir() } : {}),
+        keyEnv: { ...process.env, ...install.env },
+        ...(args['allow-test'] !== undefined ? { allowTest: args['allow-test'] } : {}),
+        portage: install.ebuild,
+        version: VERSION,
+        validateBuild: async (b) => (await validateBuild(b)).ok,
+      });
+    } catch (e) {
+      stop.dispose();
+      throw e;
+    }
+    try {
+      if (stop.signal.aborted) {
+        process.exitCode = stop.exitCode();
+        return;
+      }
       const where = source.kind === 'index' ? 'staged' : `since ${source.rev}`;
       if (!plan.ebuilds.length) {
         if (!args.quiet) process.stderr.write(`netaudit: no changed ebuild (${where}${args['eclass-users'] ? ', eclass users included' : ''})\n`);
@@ -111,7 +123,6 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
           import('../../runner/observe.js'),
         ]);
         await collectGarbage();
-        const stop = interruption();
         const observe = args.observe ? ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
         try {
           const ahead = Sandbox.create({ routes: observe?.routes });
@@ -156,13 +167,13 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
           }
         } finally {
           await observe?.close();
-          stop.dispose();
         }
       }
       const ordered = plan.ebuilds.map((e) => results.get(e.path)).filter((b): b is BuildResult => Boolean(b));
       process.exitCode = await emitReport(makeReport('ebuild', ordered, VERSION), { json: args.json, quiet: true, failOn: args['fail-on'] });
     } finally {
       plan.dispose();
+      stop.dispose();
     }
   },
 };
