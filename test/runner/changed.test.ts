@@ -10,7 +10,7 @@ import path from 'node:path';
 import { prepareChanged, type ChangedPlan } from '../../src/runner/changed.js';
 import { netaudit } from '../helpers/cli.js';
 import { copyPackage, git, scratchRepository } from '../helpers/gitrepo.js';
-import { findPortage } from '../helpers/portage.js';
+import { requirePortage } from '../helpers/portage.js';
 
 describe('netaudit changed: selection on a git repository', function () {
   this.timeout(60_000);
@@ -102,8 +102,8 @@ describe('netaudit changed: selection on a git repository', function () {
     assert.deepEqual(rev.ebuilds.map((e) => e.path), ['net-test/direct-user/direct-user-1.ebuild', 'net-test/outer-user/outer-user-1.ebuild']);
   });
 
-  it('the CLI: outside a checkout, or in one that is not an ebuild repository, one line and exit 2; nothing changed: exit 0', async function () {
-    if (!findPortage()) this.skip(); // the CLI locates Portage before it selects (its config root holds the masters)
+  it('the CLI: outside a checkout, or in one that is not an ebuild repository, one line and exit 2; nothing changed: exit 0 @portage', async function () {
+    requirePortage(this); // the CLI locates Portage before it selects (its config root holds the masters); no build runs
     const outside = await netaudit(['changed'], { cwd: tmp });
     assert.equal(outside.code, 2, outside.stderr);
     assert.match(outside.stderr, /^netaudit: .* is not in a git checkout — run netaudit changed in the git checkout of an ebuild repository/);
