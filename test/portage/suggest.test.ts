@@ -57,6 +57,9 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
     const t0 = Date.now();
     run = await netaudit([
       'ebuild',
+      // The suggestions from the faithful run alone (compile-fetch: no `wanted`); --explain's part is in
+      // test/portage/explain.test.ts, and its reruns would cost one Portage run per ebuild here.
+      '--no-explain',
       '--suggest',
       path.join(tmp, 'patches'),
       '--verify',
