@@ -224,7 +224,8 @@ export function explainResult(faithful: BuildResult, rerun: BuildResult | undefi
     explained,
     note:
       `an intercepted rerun (observation, not a network-sandbox verdict) answered the build's lookups and accepted its connects; ` +
-      `${explained} of the build's ${faithful.attempts.length} attempts got \`wanted\` from it. It cost one extra build run (${seconds} s), made only because the build breaks.`,
+      `${explained} of the build's ${faithful.attempts.length} attempts got \`wanted\` from it. It cost one extra build run (${seconds} s), made only because the build breaks.` +
+      (rerun.exitCode === 0 ? ' Answered, the build passed (exit 0).' : ''),
     ...(rerun.log !== undefined ? { log: rerun.log } : {}),
   };
   return { ...faithful, attempts, changes, explanation };

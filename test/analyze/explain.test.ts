@@ -107,6 +107,14 @@ describe('runner explainResult', () => {
     assert.match(e.note, /one extra build run \(3\.8 s\)/);
   });
 
+  it('a rerun that passed says so in the note (answered, the build passes); the verdict is still breaks', () => {
+    const b = explainResult(faithful, { ...rerun, exitCode: 0 });
+    assert.equal(b.verdict, 'breaks');
+    assert.equal(b.explanation?.exitCode, 0);
+    assert.match(b.explanation?.note ?? '', /Answered, the build passed \(exit 0\)\.$/);
+    assert.doesNotMatch(explainResult(faithful, rerun).explanation?.note ?? '', /Answered/);
+  });
+
   it('a rerun that could not be made: the faithful result plus an explanation saying why', () => {
     const b = explainResult(faithful, undefined, { error: 'starting the intercept responder: spawn python3 ENOENT', durationMs: 40 });
     assert.deepEqual(b.attempts, faithful.attempts);
