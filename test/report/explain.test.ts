@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { explanationLines } from '../../src/model/format.js';
 import { renderEbuildLines } from '../../src/report/ebuild-lines.js';
-import { renderHtml } from '../../src/report/html.js';
+import { buildViews, renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { EXAMPLES, readJson } from './helpers.js';
@@ -50,8 +50,12 @@ describe('reporters on an explained build (--explain)', () => {
     assert.ok(xml.includes('explanation: `wanted` comes from an intercepted rerun'), xml);
   });
 
-  it('HTML: the attempts carry the wanted URL', () => {
+  it('HTML: the attempts carry the wanted URL; the page says where it came from (the explanation lines in its view)', () => {
     assert.ok(renderHtml(report()).includes(URL));
+    const [view] = buildViews(report());
+    assert.deepEqual(view?.explanation, explanationLines(build()));
+    assert.match(view?.explanation[0] ?? '', /^explanation: `wanted` comes from an intercepted rerun/);
+    assert.ok(renderHtml(report()).includes("data-testid','explanation'"), 'the page script shows them');
   });
 
   it('texts only the rerun wanted are listed (it goes further than the faithful run); a failed rerun says why', () => {
