@@ -132,3 +132,28 @@ export function fixFor(b: Pick<BuildResult, 'suggestions'>, attempt: number | un
   const texts = (b.suggestions ?? []).filter((s) => s.attempts?.includes(attempt)).map((s) => `${s.summary}${s.verified ? ' (verified)' : ''}`);
   return texts.length ? texts.join(' ') : undefined;
 }
+
+/** Where an explained attempt's `wanted` came from, said wherever it is shown apart from the attempt table. */
+export const FROM_RERUN = 'from an intercepted rerun';
+
+/**
+ * The `explanation` block (--explain) in plain lines, no colour: a head line saying that `wanted` comes from an
+ * intercepted rerun (observation, not the verdict), how many attempts it explained and what the rerun cost,
+ * then one line per text wanted only in the rerun (it goes further than the faithful run: nothing of it lost).
+ * [] when the build has no explanation.
+ */
+export function explanationLines(b: Pick<BuildResult, 'attempts' | 'explanation'>): string[] {
+  const e = b.explanation;
+  if (!e) return [];
+  if (e.error !== undefined) return [`explanation: none, the intercepted rerun could not be made: ${e.error}`];
+  const head =
+    `explanation: \`wanted\` comes ${FROM_RERUN} (observation, not a network-sandbox verdict; the verdict is this run's): ` +
+    `${e.explained} of ${b.attempts.length} attempt${b.attempts.length === 1 ? '' : 's'} explained; the rerun: ${exitText(e)}, ${formatDuration(e.durationMs)}`;
+  const known = new Set(b.attempts.map((a) => a.wanted).filter((w): w is string => w !== undefined));
+  const only = e.attempts.filter((a) => a.wanted !== undefined && !known.has(a.wanted));
+  const more = only.map((a) => {
+    const where = [a.hostname ? `${a.hostname} ` : '', `(${endpoint(a.address, a.port)})`, a.phase ? ` in ${a.phase}` : '', a.process ? ` by ${processText(a.process)}` : ''].join('');
+    return `rerun only: wanted ${a.wanted as string}, ${where}`;
+  });
+  return [head, ...more];
+}

@@ -211,6 +211,12 @@ export interface BuildResult {
   /** Suggested changes (`netaudit ebuild --suggest`), one per cause; absent when not asked for. */
   suggestions?: Suggestion[];
   /**
+   * `--explain` (ebuild, sweep): a breaking build was run once more intercepted, and this is what that rerun
+   * saw. Observation only: the build's verdict, findings, outcomes and exit code are the faithful run's; the
+   * faithful attempts the rerun explains got `wanted` from it (src/analyze/explain.ts).
+   */
+  explanation?: Explanation;
+  /**
    * Set when this result was not built now but taken from the cache of clean results (`netaudit changed`): the
    * ebuild, its eclasses, files/ and the Portage configuration were unchanged since it was built.
    */
@@ -223,6 +229,29 @@ export interface CachedMark {
   createdAt: string;
   /** The cache key (sha256 hex of what decides the build). */
   key: string;
+}
+
+/**
+ * The intercepted rerun of a breaking build (`--explain`). It goes further than the faithful run (its lookups
+ * succeed, its connects are accepted), so its own attempts are kept whole here: nothing seen only there is lost.
+ */
+export interface Explanation {
+  /** How long the rerun took: the cost of --explain for this build. */
+  durationMs: number;
+  /** The rerun's exit code (null: killed, or it could not run). */
+  exitCode: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  /** The rerun's attempts, with `wanted`, phase, process and test, as an intercepted build reports them. */
+  attempts: Attempt[];
+  /** How many of the build's (faithful) attempts got `wanted` from the rerun. */
+  explained: number;
+  /** One or two sentences: what this is and what it is not. */
+  note: string;
+  /** The rerun's build log, when there is one. */
+  log?: string;
+  /** Why the rerun could not be made (python3 missing, the responder did not start); the build is unchanged. */
+  error?: string;
 }
 
 export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';

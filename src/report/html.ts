@@ -24,7 +24,7 @@
  * report.html#q=net-test/foo&test=tests/test_net.py::test_download; &open=1 (or #open=1) also expands every row
  * shown. <html> gets data-ready="true" when the script has run.
  */
-import { blockedPhases, endpoint, exitText, formatDuration, observerText, processText } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, observerText, processText } from '../model/format.js';
 import { VERDICTS, type Report, type Verdict } from '../model/types.js';
 import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
@@ -72,6 +72,8 @@ export interface BuildView {
   readonly attempts: readonly { readonly endpoint: string; readonly process: string }[];
   /** observerText, with its notes ('' for reports made before the observer existed). */
   readonly observer: string;
+  /** explanationLines (--explain): where the attempts' `wanted` came from, and what only the rerun wanted ([] when none). */
+  readonly explanation: readonly string[];
 }
 
 export function buildViews(report: Report): BuildView[] {
@@ -81,6 +83,7 @@ export function buildViews(report: Report): BuildView[] {
     duration: formatDuration(b.durationMs),
     attempts: b.attempts.map((a) => ({ endpoint: endpoint(a.address, a.port), process: a.process ? processText(a.process, { argv: true }) : '' })),
     observer: [observerText(b.observer), ...(b.observer?.notes ?? [])].filter((t): t is string => t !== undefined).join(' · '),
+    explanation: explanationLines(b),
   }));
 }
 
@@ -155,6 +158,7 @@ function detail(b,view,attemptRows){
   d.appendChild(el('div',view.status+' · '+b.attempts.length+' attempt(s) · capture '+b.capture.packets+' packets, '+b.capture.dropped+' dropped'));
   if(view.observer){var ob=el('div','syscall observer: '+view.observer);ob.setAttribute('data-testid','observer');d.appendChild(ob);}
   if(b.log)d.appendChild(el('div','build log: '+b.log,'mono'));
+  (view.explanation||[]).forEach(function(l){var x=el('div',l);x.setAttribute('data-testid','explanation');d.appendChild(x);});
   if(b.attempts.length){
     var trs=[];
     d.appendChild(table(['kind','phase','test','host name','address','port','count','outcome','wanted','process','allowed'],b.attempts.map(function(a,i){

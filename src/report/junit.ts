@@ -13,7 +13,7 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
-import { blockedPhases, endpoint, exitText, packageVersion, processText, subjectOf } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, explanationLines, packageVersion, processText, subjectOf } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Report } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
@@ -50,6 +50,7 @@ function systemOut(b: BuildResult): string {
   lines.push(b.attempts.length ? `attempts (${b.attempts.length}):` : 'attempts: none');
   for (const a of b.attempts) lines.push(`  ${attemptLine(a)}`);
   if (b.findings.length) lines.push('findings:', ...b.findings.flatMap(findingLines).map((l) => `  ${l}`));
+  lines.push(...explanationLines(b).map((l, i) => (i === 0 ? l : `  ${l}`)));
   if (b.log) lines.push(`build log: ${b.log}`);
   return lines.join('\n');
 }

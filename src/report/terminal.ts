@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, exitText, fixFor, formatDuration, observerText, processText, subjectText, suggestionText } from '../model/format.js';
+import { endpoint, explanationLines, exitText, fixFor, formatDuration, observerText, processText, subjectText, suggestionText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -57,6 +57,8 @@ function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined
   const lines = [`${label}  ${c.bold(b.name)}  ${c.dim(`(${exitText(b)}, ${formatDuration(b.durationMs)})`)}`];
   lines.push(...attemptLines(b.attempts, c));
   for (const f of b.findings) lines.push(...findingLines(f, c, width));
+  // --explain: the `wanted` column above came from an intercepted rerun; say so, and what only the rerun saw.
+  explanationLines(b).forEach((l, i) => lines.push(...wrap(l, i === 0 ? '  ' : '    ', i === 0 ? '    ' : '      ', width).map((w) => c.cyan(w))));
   for (const sg of b.suggestions ?? []) {
     lines.push(...wrap(oneLine(suggestionText(sg)), '  ', '    ', width).map((l, i) => (i === 0 ? l.replace(/^ {2}suggestion/, `  ${c.green('suggestion')}`) : l)));
     if (sg.verification) lines.push(...wrap(`verify: ${oneLine(sg.verification)}`, '    ', '      ', width).map((l) => (sg.verified ? c.green(l) : c.yellow(l))));

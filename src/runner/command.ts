@@ -10,8 +10,7 @@ import { runBuild, type BuildOutcome, type BuildRunOptions } from '../sandbox/bu
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
-import { attributeTests } from '../analyze/tests.js';
-import { attachWanted } from '../analyze/intercept.js';
+import { finalAttempts } from './attempts.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import type { Observed } from './evidence.js';
 import type { ObserverSession } from './observe.js';
@@ -84,10 +83,8 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     tests: testSpans,
     observed,
   });
-  const attempts = captures.intercepted ? attachWanted(evidence.attempts, captures.intercepted, outcome.startMs).attempts : evidence.attempts;
   const judged = judgeCommand({
-    // attributeTests after any process attribution: with attempt.process it narrows to that process's tests.
-    attempts: attributeTests(attempts, testSpans),
+    attempts: finalAttempts(evidence.attempts, { buildStartMs: outcome.startMs, tests: testSpans, intercepted: captures.intercepted }),
     end: {
       exitCode: outcome.exitCode,
       signal: outcome.signal,

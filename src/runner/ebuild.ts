@@ -11,7 +11,9 @@
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ebuildName, type BuildResult, type Ebuild } from '../model/types.js';
+import { ebuildName, type BuildResult, type Ebuild, type Explanation } from '../model/types.js';
+import { explainAttempts } from '../analyze/explain.js';
+import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import { parsePhaseLog } from '../portage/hook.js';
 import type { PortageInstall } from '../portage/locate.js';
 import type { EbuildMeta } from '../portage/metadata.js';
@@ -25,7 +27,7 @@ import { buildInSandbox, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';
 import { captureEnd, evidenceFrom } from './evidence.js';
 import { prepareTestLog, readTestLog } from './tests.js';
-import { attributeTests } from '../analyze/tests.js';
+import { finalAttempts } from './attempts.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -51,6 +53,19 @@ export interface EbuildAuditOptions {
   readonly sandbox?: Promise<Sandbox>;
   /** The syscall observer of this netaudit command (absent: packets only). */
   readonly observe?: ObserverSession;
+  /**
+   * Intercept mode (`netaudit ebuild --intercept`): the phases run in an intercepting sandbox, as `netaudit run
+   * --intercept` does (src/sandbox/intercept.ts; the private resolv.conf is bound in the build's mount
+   * namespace, which Portage's phases share when they drop to the portage user). Observation, not a
+   * network-sandbox verdict: the build says `intercepted`. A sandbox made ahead must have been made so too.
+   */
+  readonly intercept?: boolean;
+  /**
+   * `--explain`: when the (faithful) build breaks, run it once more intercepted and add what that rerun saw
+   * (`wanted` on the attempts it explains, the `explanation` block); never its verdict. Default: off here
+   * (the `ebuild` command turns it on). Ignored in intercept mode.
+   */
+  readonly explain?: boolean;
 }
 
 export interface EbuildAudit {
@@ -81,6 +96,7 @@ export function policyOf(meta: EbuildMeta, allowTest: string | undefined): Ebuil
 function changesOf(options: EbuildAuditOptions): string[] {
   const { meta, allowTest } = options;
   return [
+    ...(options.intercept ? [INTERCEPT_CHANGE] : []),
     `FEATURES+="${SANDBOX_FEATURES_OFF}" (netaudit's namespace is the sandbox)`,
     allowTest !== undefined
       ? `ALLOW_TEST=${allowTest} (--allow-test; the configuration has ${meta.allowTest ? `ALLOW_TEST=${meta.allowTest}` : 'none'})`
@@ -109,7 +125,7 @@ function ebuildBlock(meta: EbuildMeta): Ebuild {
 function ebuildResult(
   ebuild: Ebuild,
   judged: EbuildJudgement,
-  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes' | 'observer'>>,
+  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes' | 'observer' | 'intercepted'>>,
 ): BuildResult {
   return {
     name: ebuildName(ebuild),
@@ -128,6 +144,7 @@ function ebuildResult(
     ...(run.log !== undefined ? { log: run.log } : {}),
     ...(judged.phases.length ? { phases: judged.phases.map(roundPhase) } : {}),
     ...(run.changes !== undefined ? { changes: run.changes } : {}),
+    ...(run.intercepted ? { intercepted: true } : {}),
   };
 }
 
@@ -143,7 +160,78 @@ export function metadataFailureResult(ebuild: Ebuild, error: string): BuildResul
   return ebuildResult(ebuild, judged, { command: [], exitCode: null, durationMs: 0, capture: { packets: 0, dropped: 0 } });
 }
 
+/**
+ * One ebuild audited; with `explain` (and not `intercept`), a breaking one is then run once more intercepted
+ * and the faithful result gets what that rerun saw (explainResult). The rerun never changes the verdict, the
+ * findings, the outcomes or the exit code; a build that does not break is never rerun.
+ */
 export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAudit> {
+  const faithful = await auditEbuildOnce(options);
+  if (!options.explain || options.intercept || faithful.interrupted || faithful.result.verdict !== 'breaks' || options.signal?.aborted) return faithful;
+  let rerun: EbuildAudit;
+  const started = performance.now();
+  try {
+    rerun = await auditEbuildOnce({
+      ...options,
+      intercept: true,
+      explain: false,
+      sandbox: undefined,
+      ...(options.pcapDir ? { pcapDir: path.join(options.pcapDir, 'explain') } : {}),
+    });
+  } catch (e) {
+    // The faithful result stands; the report says why there is no explanation (python3 missing, ...).
+    const error = e instanceof Error ? e.message : String(e);
+    return { ...faithful, result: explainResult(faithful.result, undefined, { error, durationMs: Math.round(performance.now() - started) }) };
+  }
+  return {
+    result: explainResult(faithful.result, rerun.result),
+    interrupted: rerun.interrupted,
+    teardown: [...faithful.teardown, ...rerun.teardown],
+  };
+}
+
+/** The `changes` line of an explained build. */
+export const EXPLAIN_CHANGE =
+  '--explain: the build broke, so it was run once more intercepted (observation, not a network-sandbox verdict); ' +
+  "only `wanted` on the attempts and the `explanation` block come from that rerun: the verdict, findings, outcomes and exit code are this run's";
+
+/**
+ * The faithful result of a breaking build with what its intercepted rerun saw added: `wanted` on the attempts
+ * the rerun explains (src/analyze/explain.ts), the `explanation` block and a `changes` line. Nothing else of the
+ * faithful result changes. `rerun` absent: it could not be made (`failure` says why).
+ */
+export function explainResult(faithful: BuildResult, rerun: BuildResult | undefined, failure?: { error: string; durationMs: number }): BuildResult {
+  const changes = [...(faithful.changes ?? []), EXPLAIN_CHANGE];
+  if (!rerun) {
+    const explanation: Explanation = {
+      durationMs: failure?.durationMs ?? 0,
+      exitCode: null,
+      attempts: [],
+      explained: 0,
+      note: "the intercepted rerun could not be made; the verdict and everything else are the faithful run's, unexplained",
+      error: failure?.error ?? 'unknown',
+    };
+    return { ...faithful, changes, explanation };
+  }
+  const { attempts, explained } = explainAttempts(faithful.attempts, rerun.attempts);
+  const seconds = (rerun.durationMs / 1000).toFixed(1);
+  const explanation: Explanation = {
+    durationMs: rerun.durationMs,
+    exitCode: rerun.exitCode,
+    ...(rerun.signal ? { signal: rerun.signal } : {}),
+    ...(rerun.timedOut ? { timedOut: true } : {}),
+    attempts: rerun.attempts,
+    explained,
+    note:
+      `an intercepted rerun (observation, not a network-sandbox verdict) answered the build's lookups and accepted its connects; ` +
+      `${explained} of the build's ${faithful.attempts.length} attempts got \`wanted\` from it. It cost one extra build run (${seconds} s), made only because the build breaks.` +
+      (rerun.exitCode === 0 ? ' Answered, the build passed (exit 0).' : ''),
+    ...(rerun.log !== undefined ? { log: rerun.log } : {}),
+  };
+  return { ...faithful, attempts, changes, explanation };
+}
+
+async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit> {
   const { install, meta } = options;
   const policy = policyOf(meta, options.allowTest);
   const changes = changesOf(options);
@@ -192,7 +280,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
-    const { outcome, captures, observed, teardown } = await buildInSandbox(options.sandbox ?? Sandbox.create({ routes: options.observe?.routes }), {
+    const { outcome, captures, observed, teardown } = await buildInSandbox(options.sandbox ?? Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
       argv,
       env,
       stdio: 'pipe',
@@ -219,7 +307,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
     const log = logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
     const judged = judgeEbuild({
-      attempts: attributeTests(evidence.attempts, testSpans),
+      attempts: finalAttempts(evidence.attempts, { buildStartMs: outcome.startMs, tests: testSpans, intercepted: captures.intercepted }),
       phases,
       log,
       policy,
@@ -241,6 +329,7 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
       ...(logPath ? { log: logPath } : {}),
       changes,
       observer: observerStatus(options.observe, observed, judged.attempts),
+      ...(options.intercept ? { intercepted: true } : {}),
     });
     return { result, interrupted: outcome.interrupted, teardown };
   } finally {

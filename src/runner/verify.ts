@@ -15,7 +15,9 @@ import type { Attempt, BuildResult, Suggestion } from '../model/types.js';
 import type { EbuildMeta } from '../portage/metadata.js';
 import { readMetadata } from '../portage/metadata.js';
 import { applyPatch } from '../suggest/diff.js';
-import { auditEbuild, type EbuildAuditOptions } from './ebuild.js';
+import type { PortageInstall } from '../portage/locate.js';
+import { execCapture } from '../util/exec.js';
+import { auditEbuild, portageEnv, type EbuildAuditOptions } from './ebuild.js';
 
 /** What of a repository a scratch copy holds, besides the package's directory. */
 export const REPO_PARTS = ['profiles', 'metadata', 'eclass', 'licenses'] as const;
@@ -63,11 +65,23 @@ export function judgeVerification(original: BuildResult, rerun: BuildResult, cau
     else if (ran.some((p) => p.exitCode !== 0)) problems.push(`${name} still fails (exit ${ran.find((p) => p.exitCode !== 0)?.exitCode ?? 'unknown'})`);
     else passed.push(`${name} passes`);
   }
+  // A re-run that never reached the phases (fetch, metadata): what Portage said, not only "did not run".
+  for (const f of rerun.findings.filter((x) => x.keyword === 'FetchFailed' || x.keyword === 'MetadataError')) {
+    problems.push(`${f.message}${f.logLines?.length ? `: ${f.logLines.slice(0, 2).join(' / ')}` : ''}`);
+  }
   const blocked = rerun.attempts.filter((a) => !a.allowed);
   if (blocked.length) problems.push(`${blocked.length} blocked attempt(s) remain: ${[...new Set(blocked.map(briefly))].slice(0, 4).join(', ')}`);
   const head = `patched copy audited (${formatDuration(rerun.durationMs)}): verdict ${rerun.verdict}`;
   if (problems.length) return { verified: false, verification: `${head}; ${[...passed, ...problems].join('; ')}` };
   return { verified: true, verification: `${head}; ${passed.join('; ')}; no blocked attempt` };
+}
+
+/** `ebuild FILE manifest` for a scratch copy: undefined when it worked, else the last lines Portage printed. */
+async function writeManifest(install: PortageInstall, ebuild: string): Promise<string | undefined> {
+  const r = await execCapture([install.ebuild, ebuild, 'manifest'], { env: portageEnv(install, {}) });
+  if (r.code === 0) return undefined;
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.slice(-3).join(' / ') || `exit ${r.code}`;
 }
 
 /** Verify every suggestion of `build` that has a patch; the others are returned as they are. */
@@ -88,6 +102,15 @@ export async function verifySuggestions(build: BuildResult, meta: EbuildMeta, su
       } catch (e) {
         out.push({ ...s, verified: false, verification: `the patch does not apply to a copy of the ebuild: ${(e as Error).message}` });
         continue;
+      }
+      if (s.cause === 'build-time-download') {
+        // The patch adds distfiles: the copy's Manifest must name them, as the developer's `pkgdev manifest` would
+        // (Portage fetches them here, outside any sandbox, as it does for every distfile).
+        const problem = await writeManifest(options.install, ebuild);
+        if (problem) {
+          out.push({ ...s, verified: false, verification: `the Manifest of the patched copy could not be written (the new distfile must be fetchable): ${problem}` });
+          continue;
+        }
       }
       const [patchedMeta] = await readMetadata(options.install, [ebuild], { allowTest: options.allowTest });
       if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);

@@ -24,6 +24,13 @@ export const TOOLS: readonly Tool[] = [
   { command: 'hostname', why: 'sets the build hostname to localhost', gentoo: 'sys-apps/net-tools or sys-apps/coreutils[hostname]', debian: 'hostname' },
   { command: 'bash', why: 'sends the end-of-capture marker', gentoo: 'app-shells/bash', debian: 'bash' },
   { command: 'sysctl', why: 'lifts ICMP rate limits in the monitor', gentoo: 'sys-process/procps', debian: 'procps' },
+  {
+    command: 'python3',
+    why: "the intercept responder (src/sandbox/responder.py); only --intercept and --explain need it: without it, a breaking ebuild's explanation says the rerun could not be made (optional)",
+    gentoo: 'dev-lang/python',
+    debian: 'python3',
+    optional: true,
+  },
   { command: 'bpftrace', why: 'the syscall observer: who made each attempt, network-sandbox\'s errnos (optional)', gentoo: 'dev-debug/bpftrace', debian: 'bpftrace', optional: true },
 ];
 

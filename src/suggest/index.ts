@@ -6,8 +6,10 @@
  *   - pytest tests in src_test (attempt.test) -> EPYTEST_DESELECT entries, `# Internet` each, ids from the run;
  *   - src_test attempts no test id names, when none does -> PROPERTIES="test_network" + RESTRICT="test";
  *   - DistributedCompiler -> FEATURES=network-sandbox-proxy in make.conf: user configuration, no patch;
- *   - a download in another sandboxed phase, a host or LAN service, a proxy from the environment -> what is
- *     known, no patch. Nothing is invented: where the fix cannot be derived, the text says so.
+ *   - a download in another sandboxed phase -> its URL into SRC_URI and, where the downloader's output file is
+ *     known, a copy from ${DISTDIR} in src_prepare (src/suggest/download.ts); no patch when no URL is known;
+ *   - a host or LAN service, a proxy from the environment -> what is known, no patch.
+ * Nothing is invented: where the fix cannot be derived, the text says so.
  * Only `breaks` builds get suggestions.
  */
 import { endpoint } from '../model/format.js';
@@ -15,7 +17,8 @@ import type { Attempt, BuildResult, FindingKeyword, Suggestion } from '../model/
 import { keywordFor } from '../verdict/findings.js';
 import { serviceAt } from '../verdict/ports.js';
 import { unifiedDiff } from './diff.js';
-import { addDeselect, addTokens, usesEpytest } from './ebuild-text.js';
+import { addDeselect, addTokens, globalScope, usesEpytest } from './ebuild-text.js';
+import { addToSrcPrepare, copyLines, copyTarget, distfileName, downloadsOf, isRepository, safeUrl } from './download.js';
 
 export { applyPatch, unifiedDiff, PatchError } from './diff.js';
 
@@ -137,17 +140,7 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
     });
   }
 
-  if (groups.download.length) {
-    const wanted = [...new Set(groups.download.map((a) => a.wanted).filter((w): w is string => Boolean(w)))];
-    out.push({
-      cause: 'build-time-download', ...idx(groups.download),
-      summary:
-        `a download at build time in ${phasesOf(groups.download)}: ${targets(groups.download)}. It belongs in SRC_URI (fetched outside the sandbox; Go deps tarball, cargo CRATES, npm offline cache, a snapshot of the git repository)` +
-        (wanted.length
-          ? `; the build wanted ${wanted.slice(0, 3).join(', ')}${wanted.length > 3 ? ` and ${wanted.length - 3} more` : ''} (from --intercept). netaudit cannot tell how the build must use the copy in DISTDIR: no patch.`
-          : '. netaudit does not know which file the build needs (run with --intercept for what it asked for): no patch.'),
-    });
-  }
+  if (groups.download.length) out.push(downloadSuggestion(groups.download, ebuildText, file, idx(groups.download).attempts));
 
   if (groups.local.length) {
     const hint = b.findings.find((f) => f.attempt !== undefined && groups.local.includes(b.attempts[f.attempt] as Attempt))?.hint;
@@ -165,4 +158,76 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
     });
   }
   return out;
+}
+
+/** The phrase for at most three items, then `and N more`. */
+function some(items: readonly string[], max = 3): string {
+  return items.slice(0, max).join(', ') + (items.length > max ? ` and ${items.length - max} more` : '');
+}
+
+/**
+ * A build-time download: the URLs the run showed (the downloader's argv, or an intercepted HTTP request) go into
+ * SRC_URI, and a copy from ${DISTDIR} into src_prepare where the downloader's output file is known. Without a URL,
+ * or for a repository (git), what is known and no patch.
+ */
+function downloadSuggestion(attempts: readonly Attempt[], ebuildText: string, file: string, indexes: number[]): Suggestion {
+  const base = { cause: 'build-time-download' as const, attempts: indexes };
+  const seen = `a download at build time in ${phasesOf(attempts)}: ${targets(attempts)}.`;
+  const downloads = downloadsOf(attempts);
+  const files = downloads.filter((d) => !isRepository(d) && safeUrl(d.url));
+  const repos = downloads.filter((d) => isRepository(d)).map((d) => d.url);
+  const reposText = repos.length
+    ? ` The build fetched ${some(repos)} with git: SRC_URI takes files, not repositories; a snapshot tarball of the commit it needs (or the eclass that vendors it) belongs there.`
+    : '';
+  const wanted = [...new Set(attempts.map((a) => a.wanted).filter((w): w is string => Boolean(w)))];
+  if (!files.length) {
+    return {
+      ...base,
+      summary:
+        `${seen} It belongs in SRC_URI (fetched outside the sandbox; Go deps tarball, cargo CRATES, npm offline cache, a snapshot of the git repository)` +
+        (wanted.length
+          ? `; the build wanted ${some(wanted)}. netaudit does not know which file the build needs from that, nor how the build must use the copy in DISTDIR: no patch.`
+          : '. netaudit does not know which file the build needs (the syscall observer names the downloader and its URL; --explain or --intercept shows what it asked for): no patch.') +
+        reposText,
+    };
+  }
+  // Already a distfile: the URL in a global SRC_URI assignment (not merely in the ebuild, where the phase that
+  // downloads it names it too).
+  const srcUri = globalScope(ebuildText.split('\n'))
+    .statements.filter((st) => /^SRC_URI\+?=/.test(st.text))
+    .map((st) => st.text)
+    .join('\n');
+  const fresh = files.filter((d) => !srcUri.includes(d.url));
+  let text = fresh.length ? addTokens(ebuildText, [['SRC_URI', fresh.map((d) => `${d.url} -> ${distfileName(d)}`).join(' ')]]).text : ebuildText;
+  const copies: string[] = [];
+  const placed: string[] = [];
+  const unplaced: string[] = [];
+  for (const d of files) {
+    const target = d.output !== undefined ? copyTarget(d.output) : undefined;
+    if (target) {
+      copies.push(...copyLines(d, target));
+      placed.push(`${d.url} to ${target}`);
+    } else unplaced.push(d.url + (d.output !== undefined ? ` (written to ${d.output}, outside the build directory)` : ''));
+  }
+  let copyProblem: string | undefined;
+  if (copies.length) {
+    const edit = addToSrcPrepare(text, copies);
+    if (edit.problem) copyProblem = edit.problem;
+    else text = edit.text;
+  }
+  const parts = [
+    `${seen} Move ${files.length === 1 ? 'the download' : 'the downloads'} into SRC_URI, which Portage fetches outside the sandbox: ${some(files.map((d) => `${d.url} -> ${distfileName(d)}`))}` +
+      (fresh.length < files.length ? ` (${some(files.filter((d) => !fresh.includes(d)).map((d) => d.url))} already in SRC_URI)` : '') +
+      '.',
+  ];
+  if (placed.length && !copyProblem) {
+    parts.push(
+      `Give the build the copy in src_prepare, where ${files.some((d) => d.tool) ? [...new Set(files.map((d) => d.tool).filter(Boolean))].join(' and ') : 'the downloader'} wrote it (a relative output file is taken to be relative to \${S}, where the phase runs): ${some(placed)}; the build then finds the file and does not download it.`,
+    );
+  } else if (placed.length) {
+    parts.push(`The copy from \${DISTDIR} (${some(placed)}) could not be placed: ${copyProblem}; add it by hand.`);
+  }
+  if (unplaced.length) parts.push(`netaudit does not know where the build looks for ${some(unplaced)}: point the build at the copy in \${DISTDIR} (partial patch).`);
+  parts.push('Regenerate the Manifest after applying (pkgdev manifest, or ebuild FILE manifest).' + reposText);
+  return { ...base, summary: parts.join(' '), ...(text !== ebuildText ? { patch: unifiedDiff(file, ebuildText, text) } : {}) };
 }

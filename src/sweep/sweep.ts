@@ -34,6 +34,8 @@ export interface SweepOptions {
   /** ALLOW_TEST instead of the configuration's (--allow-test). */
   readonly allowTest?: string;
   readonly signal: AbortSignal;
+  /** Rerun each breaking package once intercepted and add what it wanted (--explain; default off in sweeps). */
+  readonly explain?: boolean;
   /** One tracer for the whole sweep, its events routed to each build by network namespace. */
   readonly observe?: ObserverSession;
   readonly progress?: { stream: NodeJS.WriteStream; tty: boolean };
@@ -106,6 +108,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           pcapDir: path.join(options.outDir, 'pcap', meta.category, meta.pf),
           signal: options.signal,
           observe: options.observe,
+          explain: options.explain,
         });
         if (audit.interrupted || options.signal.aborted) return;
         results.append(audit.result);

@@ -1,6 +1,7 @@
 /** `netaudit doctor`'s observer lines: optional, never MISSING; what is lost without it and each fix. */
 import assert from 'node:assert/strict';
-import { observerLines } from '../../src/cli/commands/doctor.js';
+import { observerLines, toolLine } from '../../src/cli/commands/doctor.js';
+import { TOOLS, type Tool } from '../../src/sandbox/prereq.js';
 import { availability, type AvailabilityProbe } from '../../src/observe/availability.js';
 
 const bare: AvailabilityProbe = {
@@ -23,5 +24,28 @@ describe('doctor: the syscall observer', () => {
     const probe: AvailabilityProbe = { ...bare, which: () => '/usr/bin/bpftrace', run: () => Promise.resolve('bpftrace v0.17.0\n') };
     const lines = observerLines(await availability(probe));
     assert.deepEqual(lines, ['ok      syscall observer (bpftrace v0.17.0) — tracefs is not mounted; netaudit mounts it (mount -t tracefs tracefs /sys/kernel/tracing)']);
+  });
+});
+
+describe('doctor: python3, for the intercept responder', () => {
+  const python = TOOLS.find((t) => t.command === 'python3');
+
+  it('is listed, optional, with its Gentoo and Debian packages', () => {
+    assert.ok(python, 'python3 is in TOOLS');
+    assert.equal(python.optional, true);
+    assert.equal(python.gentoo, 'dev-lang/python');
+    assert.equal(python.debian, 'python3');
+  });
+
+  it('missing: `absent` (doctor still exits 0), saying that only --intercept and --explain need it', () => {
+    const line = toolLine(python as Tool, undefined);
+    assert.match(line, /^absent {2}python3 +Gentoo: dev-lang\/python {2}Debian: python3 {2}\(/);
+    assert.match(line, /only --intercept and --explain need it/);
+    assert.ok(!line.startsWith('MISSING'));
+  });
+
+  it('found: ok with its path; a required tool missing is MISSING', () => {
+    assert.match(toolLine(python as Tool, '/usr/bin/python3'), /^ok {6}python3 +\/usr\/bin\/python3 {2}\(/);
+    assert.match(toolLine(TOOLS.find((t) => t.command === 'tcpdump') as Tool, undefined), /^MISSING tcpdump/);
   });
 });

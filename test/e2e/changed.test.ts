@@ -1,7 +1,8 @@
 /**
  * @privileged @portage `netaudit changed` and its pre-commit hook on a scratch git ebuild repository (a copy of
- * fixtures/repo), with real Portage and real git commits. Lean: five audits of tiny ebuilds in all, the rest
- * are cache hits or fail before any build (--no-observe wherever netaudit is called directly).
+ * fixtures/repo), with real Portage and real git commits. Lean: five audits of tiny ebuilds in all (plus the
+ * hook's --explain rerun of the breaking one), the rest are cache hits or fail before any build (--no-observe
+ * --no-explain wherever netaudit is called directly).
  *
  * The steps build on each other, in order: two staged ebuilds (one clean, inheriting an eclass; one breaking)
  * -> the hook lets the clean one through (a cache hit) and refuses the breaking one -> REV mode from the cache
@@ -31,7 +32,7 @@ describe('netaudit changed and its pre-commit hook on a git ebuild repository @p
   let firstReport: Report;
   const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Report;
   const logsOf = (dir: string, pf: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`net-test:${pf}:`)) : []);
-  const changed = (args: string[]) => netaudit(['changed', '--no-observe', '--log-dir', logDir, ...args], { cwd: repo, env });
+  const changed = (args: string[]) => netaudit(['changed', '--no-observe', '--no-explain', '--log-dir', logDir, ...args], { cwd: repo, env });
 
   before(async function () {
     requirePrivileges(this);

@@ -4,12 +4,16 @@
  * DIR/net-test/pytest-mixed-1.patch, and --verify proves it on a scratch copy (verified: true); distcc gets the
  * network-sandbox-proxy text and no patch; compile-fetch (a build-time git fetch) says what is known, no patch;
  * test-resolve (curl in src_test, no test id) gets PROPERTIES="test_network" + RESTRICT="test", verified by the
- * patched copy's src_test being skipped with no blocked attempt.
+ * patched copy's src_test being skipped with no blocked attempt; build-download (make downloads a tarball with curl
+ * unless it is there) gets the URL in SRC_URI and the copy in src_prepare, verified with the distfile in DISTDIR
+ * (a temp dir here: nothing leaves the machine); build-download-always (curl every time) gets the same kind of
+ * patch, and --verify says it is not enough: verified false, src_compile still fails, the lookups remain.
  * The user's files are untouched and no scratch directory is left behind.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
@@ -46,6 +50,7 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
   let seconds: number;
   let repoBefore: string;
   let scratchBefore: string[];
+  let distdir: string;
   const byName = (n: string) => report.builds.find((b) => b.name === n) as BuildResult;
 
   before(async function () {
@@ -54,9 +59,22 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
     tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
     repoBefore = treeHash(REPO);
     scratchBefore = scratchDirs();
+    // The distfiles the download patches name, as Portage would fetch them: DISTDIR is a temp dir of this test.
+    distdir = path.join(tmp, 'distfiles');
+    mkdirSync(path.join(tmp, 'vendor-src/vendor'), { recursive: true });
+    writeFileSync(path.join(tmp, 'vendor-src/vendor/VERSION'), '1\n');
+    for (const pn of ['build-download', 'build-download-always']) {
+      mkdirSync(distdir, { recursive: true });
+      const tar = spawnSync('tar', ['-czf', path.join(distdir, `${pn}-1-vendor-1.tar.gz`), '-C', path.join(tmp, 'vendor-src'), 'vendor']);
+      assert.equal(tar.status, 0, String(tar.stderr));
+    }
+    chmodSync(tmp, 0o755);
     const t0 = Date.now();
     run = await netaudit([
       'ebuild',
+      // The suggestions from the faithful run alone (compile-fetch: no `wanted`); --explain's part is in
+      // test/portage/explain.test.ts, and its reruns would cost one Portage run per ebuild here.
+      '--no-explain',
       '--suggest',
       path.join(tmp, 'patches'),
       '--verify',
@@ -70,7 +88,9 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
       ebuild('distcc'),
       ebuild('compile-fetch'),
       ebuild('test-resolve'),
-    ]);
+      ebuild('build-download'),
+      ebuild('build-download-always'),
+    ], { env: { ...process.env, NO_COLOR: '1', DISTDIR: distdir } });
     seconds = (Date.now() - t0) / 1000;
     assert.equal(run.code, 0, run.stderr);
     report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as Report;
@@ -128,9 +148,34 @@ describe('netaudit ebuild --suggest --verify @privileged @portage', function () 
     assert.equal(readFileSync(path.join(tmp, 'patches/net-test/test-resolve-1.patch'), 'utf8'), s?.patch);
   });
 
+  it('build-download: the URL into SRC_URI and the copy to where curl wrote it, verified with the distfile in DISTDIR', () => {
+    const b = byName('net-test/build-download-1');
+    assert.equal(b.verdict, 'breaks');
+    assert.deepEqual(b.suggestions?.map((s) => s.cause), ['build-time-download']);
+    const s = b.suggestions?.[0];
+    const added = (s?.patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    assert.ok(added.includes('+SRC_URI="https://files.example.org/dist/vendor-1.tar.gz -> ${P}-vendor-1.tar.gz"'), s?.patch);
+    assert.ok(added.includes('+\tcp "${DISTDIR}/${P}-vendor-1.tar.gz" "deps/vendor.tar.gz" || die'), s?.patch);
+    assert.equal(s?.verified, true, s?.verification);
+    assert.match(s?.verification ?? '', /^patched copy audited \([\d.]+ s\): verdict clean; src_compile passes; no blocked attempt$/);
+    assert.equal(readFileSync(path.join(tmp, 'patches/net-test/build-download-1.patch'), 'utf8'), s?.patch);
+    // The Manifest was written in the scratch copy, never in the user's repository.
+    assert.equal(existsSync(path.join(REPO, 'net-test/build-download/Manifest')), false);
+  });
+
+  it('build-download-always: the same kind of patch, and --verify says it is not enough (what still fails)', () => {
+    const b = byName('net-test/build-download-always-1');
+    const s = b.suggestions?.[0];
+    assert.equal(s?.cause, 'build-time-download');
+    assert.match(s?.patch ?? '', /\+\tcp "\$\{DISTDIR\}\/\$\{P\}-vendor-1\.tar\.gz" "vendor\.tar\.gz" \|\| die/);
+    assert.equal(s?.verified, false, s?.verification);
+    assert.match(s?.verification ?? '', /verdict breaks; src_compile still fails \(exit \d+\); 2 blocked attempt\(s\) remain: files\.example\.org \(A\) in src_compile, files\.example\.org \(AAAA\) in src_compile$/);
+    assert.match(run.stdout, /net-test\/build-download-always-1: suggestion \(build-time-download, NOT verified\): /);
+  });
+
   it("the user's repository is untouched and no scratch copy is left", () => {
     assert.equal(treeHash(REPO), repoBefore);
     assert.deepEqual(scratchDirs(), scratchBefore);
-    assert.deepEqual(readdirSync(path.join(tmp, 'patches/net-test')).sort(), ['pytest-mixed-1.patch', 'test-resolve-1.patch']);
+    assert.deepEqual(readdirSync(path.join(tmp, 'patches/net-test')).sort(), ['build-download-1.patch', 'build-download-always-1.patch', 'pytest-mixed-1.patch', 'test-resolve-1.patch']);
   });
 });

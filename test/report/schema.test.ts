@@ -130,3 +130,28 @@ describe('report schema', () => {
     });
   });
 });
+
+describe('report schema: --explain', () => {
+  it('accepts an explained build: `wanted` on the faithful attempts, the rerun in `explanation`, the verdict the faithful one', async () => {
+    const report = readJson(path.join(EXAMPLES, 'ebuild-explained-breaks.json')) as Report;
+    const b = report.builds[0];
+    assert.ok(b?.explanation, 'the example has an explanation');
+    assert.equal(b.verdict, 'breaks');
+    assert.equal(b.intercepted, undefined);
+    assert.ok(b.attempts.every((a) => a.wanted === 'http://files.example.org/dist/x.tar.gz' && a.outcome === 'refused'));
+    assert.ok(b.explanation.attempts.some((a) => a.kind === 'tcp' && a.wanted === 'http://files.example.org/dist/x.tar.gz'));
+    assert.deepEqual(await validateReport(report), { ok: true });
+  });
+
+  it('an explanation that could not be made (error, no attempts) is valid; a negative `explained` is not', async () => {
+    const report = readJson(path.join(EXAMPLES, 'ebuild-explained-breaks.json')) as Report;
+    const b = report.builds[0] as NonNullable<Report['builds'][0]>;
+    b.explanation = { durationMs: 12, exitCode: null, attempts: [], explained: 0, note: 'the intercepted rerun could not be made', error: 'spawn python3 ENOENT' };
+    b.attempts = b.attempts.map(({ wanted: _wanted, ...a }) => a);
+    assert.deepEqual(await validateReport(report), { ok: true });
+    b.explanation.explained = -1;
+    const result = await validateReport(report);
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.match(result.errors[0] ?? '', /^\/builds\/0\/explanation\/explained: must be >= 0/);
+  });
+});

@@ -18,6 +18,7 @@ interface ChangedArgs extends AuditArgs {
   'allow-test'?: string;
   verbose: boolean;
   'keep-workdir': boolean;
+  explain: boolean;
 }
 
 export const changedCommand: CommandModule<object, ChangedArgs> = {
@@ -34,6 +35,11 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
       .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
       .option('allow-test', { type: 'string', describe: "ALLOW_TEST for the builds instead of your Portage configuration's", requiresArg: true })
       .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
+      .option('explain', {
+        type: 'boolean',
+        default: true,
+        describe: "as for ebuild: after a build that breaks, run it once more intercepted and add what it wanted to the report (the verdict stays the faithful run's); --no-explain: none",
+      })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 changed', 'before a commit: the staged ebuilds (quiet on clean with -q, as the hooks run it)')
       .example('$0 changed --eclass-users origin/master', 'in CI: what the branch changed, eclass users included') as unknown as Argv<ChangedArgs>,
@@ -144,6 +150,7 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
             logDir: args['log-dir'],
             allowTest: args['allow-test'],
             keepWorkdir: args['keep-workdir'],
+            explain: args.explain,
             timeoutMs,
             pcapDir: args.pcap,
             onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,

@@ -1,6 +1,16 @@
 /** `netaudit doctor`: what netaudit needs, what is missing, and how to install it. */
 import type { CommandModule } from 'yargs';
 import type { Availability } from '../../observe/availability.js';
+import type { Tool } from '../../sandbox/prereq.js';
+
+/**
+ * One tool's line: `ok` with where it is, else MISSING (the exit code becomes 2) or, for an optional tool
+ * (bpftrace; python3, which only --intercept and --explain need), `absent`, with the Gentoo and Debian packages.
+ */
+export function toolLine(t: Tool, found: string | undefined): string {
+  const state = found ? 'ok     ' : t.optional ? 'absent ' : 'MISSING';
+  return `${state} ${t.command.padEnd(9)} ${found ?? `Gentoo: ${t.gentoo}  Debian: ${t.debian}`}  (${t.why})`;
+}
 
 /**
  * The syscall observer's lines: optional (never MISSING, the exit code stays 0), but say what is lost
@@ -29,11 +39,7 @@ export const doctorCommand: CommandModule = {
     const lines: string[] = [];
     const root = process.getuid?.() === 0;
     lines.push(`${root ? 'ok     ' : 'MISSING'} root privileges${root ? '' : ' — run as root (sudo)'}`);
-    for (const t of TOOLS) {
-      const p = which(t.command);
-      const state = p ? 'ok     ' : t.optional ? 'absent ' : 'MISSING';
-      lines.push(`${state} ${t.command.padEnd(9)} ${p ?? `Gentoo: ${t.gentoo}  Debian: ${t.debian}`}  (${t.why})`);
-    }
+    for (const t of TOOLS) lines.push(toolLine(t, which(t.command)));
     const problems = findProblems();
     if (root && !problems.length) {
       for (const check of await probeKernel()) lines.push(`${check.ok ? 'ok     ' : 'MISSING'} ${check.what}${check.ok ? '' : ` — ${check.fix}`}`);

@@ -15,6 +15,8 @@ interface EbuildArgs extends AuditArgs {
   'keep-workdir': boolean;
   suggest?: string;
   verify: boolean;
+  intercept: boolean;
+  explain: boolean;
 }
 
 export const ebuildCommand: CommandModule<object, EbuildArgs> = {
@@ -42,9 +44,22 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         default: false,
         describe: 'apply each suggested patch to a scratch copy of the repository and audit it again (verified: true when the broken phase passes with no blocked attempt)',
       })
+      .option('intercept', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'observation, not a network-sandbox verdict: every ebuild runs only intercepted (the monitor answers DNS with sinkhole addresses and accepts TCP), so each attempt says what it wanted; nothing is forwarded',
+      })
+      .option('explain', {
+        type: 'boolean',
+        default: true,
+        describe:
+          "after a build that breaks, run it once more intercepted and add what it wanted to the report (attempts' `wanted`, the `explanation` block); the verdict stays the faithful run's. Costs one extra build run per breaking ebuild; --no-explain: none",
+      })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
       .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository')
+      .example('$0 ebuild --no-explain fixtures/repo/net-test/compile-download/compile-download-1.ebuild', 'the verdict alone: no intercepted rerun of a breaking build')
       .example('$0 ebuild --suggest patches --verify fixtures/repo/net-test/pytest-mixed/pytest-mixed-1.ebuild', 'the EPYTEST_DESELECT patch, proved on a scratch copy') as unknown as Argv<EbuildArgs>,
   handler: async (args) => {
     if (args.user) throw new UsageError('--user does not apply to ebuild: Portage drops to the portage user itself (FEATURES=userpriv)', { option: '--user' });
@@ -68,7 +83,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
     const stop = interruption();
     // The tracer attaches, and the first sandbox is set up, while Portage reads the metadata.
     const observe = args.observe ? ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
-    const ahead = Sandbox.create({ routes: observe?.routes });
+    const ahead = Sandbox.create({ routes: observe?.routes, intercept: args.intercept });
     ahead.catch(() => undefined);
     let metas;
     try {
@@ -90,6 +105,8 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         logDir: args['log-dir'],
         allowTest: args['allow-test'],
         keepWorkdir: args['keep-workdir'],
+        intercept: args.intercept,
+        explain: args.explain,
         timeoutMs,
         pcapDir: args.pcap,
         onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,

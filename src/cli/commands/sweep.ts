@@ -19,6 +19,7 @@ interface SweepArgs {
   'allow-test'?: string;
   'fail-on': FailOn;
   observe: boolean;
+  explain: boolean;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -38,6 +39,11 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('allow-test', { type: 'string', describe: "ALLOW_TEST for the builds instead of your Portage configuration's", requiresArg: true })
       .option('fail-on', { choices: FAIL_ON, default: 'breaks' as FailOn, describe: 'exit 1 when a package is at or above this verdict' })
       .option(...OBSERVE_OPTION)
+      .option('explain', {
+        type: 'boolean',
+        default: false,
+        describe: 'rerun each breaking package once intercepted and add what it wanted to its result (observation; the verdict stays the faithful run\'s): one extra build run per breaking package',
+      })
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
       .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
@@ -72,6 +78,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         allowTest: args['allow-test'],
         signal: stop.signal,
         observe,
+        explain: args.explain,
         progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
       });
       if (outcome.interrupted) {
