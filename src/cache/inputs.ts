@@ -89,10 +89,11 @@ export function hashTree(dir: string, skip: (rel: string) => boolean = () => fal
   return out;
 }
 
-/** The Portage configuration's files under the config root (etc/portage), make.profile as where it points. */
+/** The Portage configuration's files under the config root (etc/portage), make.profile as where it points, gnupg/ left out. */
 export function configHashes(configRoot: string): Record<string, string> {
   const etc = path.join(configRoot, 'etc/portage');
-  const out = hashTree(etc, (rel) => rel === 'make.profile');
+  // gnupg/ (getuto's keyring for binary packages) changes on its own and decides nothing about a build.
+  const out = hashTree(etc, (rel) => rel === 'make.profile' || rel === 'gnupg');
   const profile = path.join(etc, 'make.profile');
   try {
     if (lstatSync(profile).isSymbolicLink()) {

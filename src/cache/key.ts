@@ -6,7 +6,7 @@
  * - every eclass of its inherit chain (name and text, found in the repository's eclass/ then its masters');
  * - the repository's profiles/ and metadata/layout.conf;
  * - the Portage configuration under the config root (every file of etc/portage: make.conf, package.env,
- *   env/, package.use, bashrc, repos.conf, ...; make.profile as where it points), and the settings that
+ *   env/, package.use, bashrc, repos.conf, ...; make.profile as where it points; not gnupg/), and the settings that
  *   override it from the environment (FEATURES, ALLOW_TEST, USE, ...) or the command line (--allow-test).
  * Portage resolves ALLOW_TEST and FEATURES from exactly these inputs, so the key covers their resolved values
  * without starting Portage (a cache hit must cost no Portage run).
