@@ -7,7 +7,7 @@
  * the man page, the bash completion and the program, which runs from the image.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
@@ -19,6 +19,16 @@ import { requirePrivileges } from '../helpers/privileged.js';
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const NPM_TARBALL = `netaudit-${VERSION}.tgz`;
 const DEPS_TARBALL = `netaudit-${VERSION}-node_modules.tar.gz`;
+
+/** chmod -R a+rX: Portage reads the overlay and the distfiles as the portage user, whatever the checkout's umask. */
+function readableByAll(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) readableByAll(p);
+    else chmodSync(p, statSync(p).mode | 0o444);
+  }
+  chmodSync(dir, statSync(dir).mode | 0o555);
+}
 
 describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privileged @portage', function () {
   this.timeout(600_000);
@@ -42,7 +52,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     const overlay = path.join(tmp, 'gentoo');
     cpSync(path.join(ROOT, 'gentoo'), overlay, { recursive: true });
     assert.equal(existsSync(path.join(overlay, 'app-portage/netaudit/Manifest')), false, 'gentoo/ must not carry a Manifest: the test writes it');
-    await run(['chmod', '-R', 'a+rX', tmp]);
+    readableByAll(tmp);
     ebuild = path.join(overlay, `app-portage/netaudit/netaudit-${VERSION}.ebuild`);
     const manifest = await run([install.ebuild, ebuild, 'manifest'], { env: portageEnv(install, { DISTDIR: distdir }) });
     assert.equal(manifest.code, 0, manifest.stdout + manifest.stderr);
