@@ -119,7 +119,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.deepEqual(report.summary, { clean: 1, tolerates: 0, breaks: 0, 'fails-without-network': 0 });
   });
 
-  it('the image has the /usr/bin wrapper, the man page, the bash completion and the program, which runs', async function () {
+  it('the image has the /usr/bin wrapper, the man page, the bash completion and the program, which audits', async function () {
     const wrapper = readFileSync(path.join(image, 'usr/bin/netaudit'), 'utf8');
     assert.match(wrapper, /^#!\/bin\/sh\nexec "\/usr\/bin\/node" "\/usr\/lib\/netaudit\/dist\/src\/cli\/main\.js" "\$@"\n$/);
     const man = readdirSync(path.join(image, 'usr/share/man/man1'));
@@ -132,6 +132,11 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     const version = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.js'), '--version'], { cwd: tmp });
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.trim(), VERSION);
+    // A real audit from the image: the capture filters (bpf/) resolve from /usr/lib/netaudit's layout too.
+    const json = path.join(tmp, 'true.json');
+    const audit = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.js'), 'run', '--no-observe', '-q', '--json', json, '--', 'true'], { cwd: tmp });
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.equal((JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0]?.verdict, 'clean');
     assert.doesNotMatch(installLog, /QA Notice/, 'Portage QA notices');
   });
 });
