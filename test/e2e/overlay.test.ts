@@ -69,7 +69,8 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     // The image, from a plain Portage install (the sweep ends with `clean`); src_test ran in the sweep.
     const portageTmp = path.join(tmp, 'portage-tmp');
     mkdirSync(portageTmp, { mode: 0o755 });
-    const env = portageEnv(install, { DISTDIR: distdir, PORTAGE_TMPDIR: portageTmp, FEATURES: '-test' });
+    // Its build dir and log stay in the temp dir too (the configured PORTAGE_LOGDIR would keep one per run).
+    const env = portageEnv(install, { DISTDIR: distdir, PORTAGE_TMPDIR: portageTmp, PORTAGE_LOGDIR: path.join(tmp, 'portage-log'), FEATURES: '-test' });
     const installed = await run([install.ebuild, ebuild, 'clean', 'install'], { env });
     installLog = installed.stdout + installed.stderr;
     assert.equal(installed.code, 0, installLog);
