@@ -47,6 +47,9 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     // Portage reads the ebuild and unpacks the distfiles as the portage user.
     chmodSync(tmp, 0o755);
     distdir = path.join(tmp, 'distfiles');
+    // Portage's metadata cache of the scratch overlay stays in the temp dir, not the shared PORTAGE_DEPCACHEDIR.
+    const depcache = path.join(tmp, 'depcache');
+    const portageVars = { DISTDIR: distdir, PORTAGE_DEPCACHEDIR: depcache };
     const made = await run(['bash', path.join(ROOT, 'scripts/make-distfiles.sh'), distdir, '--no-build']);
     assert.equal(made.code, 0, made.stderr);
     const overlay = path.join(tmp, 'gentoo');
@@ -54,14 +57,14 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.equal(existsSync(path.join(overlay, 'app-portage/netaudit/Manifest')), false, 'gentoo/ must not carry a Manifest: the test writes it');
     readableByAll(tmp);
     ebuild = path.join(overlay, `app-portage/netaudit/netaudit-${VERSION}.ebuild`);
-    const manifest = await run([install.ebuild, ebuild, 'manifest'], { env: portageEnv(install, { DISTDIR: distdir }) });
+    const manifest = await run([install.ebuild, ebuild, 'manifest'], { env: portageEnv(install, portageVars) });
     assert.equal(manifest.code, 0, manifest.stdout + manifest.stderr);
 
-    // The real CLI, outside the checkout's cwd; DISTDIR reaches Portage through the environment.
+    // The real CLI, outside the checkout's cwd; DISTDIR (and the cache dir) reach Portage through the environment.
     const out = path.join(tmp, 'sweep');
     const sweep = await netaudit(['sweep', overlay, '--out', out, '--no-observe', '--jobs', '1', '--fail-on', 'tolerates'], {
       cwd: tmp,
-      env: { ...process.env, NO_COLOR: '1', DISTDIR: distdir },
+      env: { ...process.env, NO_COLOR: '1', ...portageVars },
     });
     report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
     assert.equal(sweep.code, 0, `${sweep.stderr}\n${JSON.stringify(report.builds[0]?.findings, null, 1)}`);
@@ -70,7 +73,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     const portageTmp = path.join(tmp, 'portage-tmp');
     mkdirSync(portageTmp, { mode: 0o755 });
     // Its build dir and log stay in the temp dir too (the configured PORTAGE_LOGDIR would keep one per run).
-    const env = portageEnv(install, { DISTDIR: distdir, PORTAGE_TMPDIR: portageTmp, PORTAGE_LOGDIR: path.join(tmp, 'portage-log'), FEATURES: '-test' });
+    const env = portageEnv(install, { ...portageVars, PORTAGE_TMPDIR: portageTmp, PORTAGE_LOGDIR: path.join(tmp, 'portage-log'), FEATURES: '-test' });
     const installed = await run([install.ebuild, ebuild, 'clean', 'install'], { env });
     installLog = installed.stdout + installed.stderr;
     assert.equal(installed.code, 0, installLog);
