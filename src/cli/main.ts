@@ -47,7 +47,9 @@ export function parser(options: ParserOptions = {}) {
     .command(reportCommand)
     .command(doctorCommand)
     .command(gcCommand)
-    .demandCommand(1, 'name a command: run, ebuild, sweep, report, doctor, gc')
+    // `netaudit completion` prints the bash completion script; the script calls `netaudit --get-yargs-completions`.
+    .completion('completion', 'print the bash completion script (source it, or install it as bash-completion/completions/netaudit)')
+    .demandCommand(1, 'name a command: run, ebuild, sweep, report, doctor, gc, completion')
     .strict()
     .version(VERSION)
     .help()
