@@ -11,8 +11,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # chromium and libxml2-utils only for the tests of the HTML and JUnit reports; python3-pytest(-xdist) for the
-# pytest fixtures (test attribution: src/portage/netaudit_pytest.py) and its tests.
-pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils bpftrace python3-pytest python3-pytest-xdist)
+# pytest fixtures (test attribution: src/portage/netaudit_pytest.py) and its tests; groff-base to render the man page
+# in the install test (test/e2e/install.test.ts).
+pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils bpftrace python3-pytest python3-pytest-xdist groff-base)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -51,7 +51,9 @@ export function parser(options: ParserOptions = {}) {
     .command(doctorCommand)
     .command(gcCommand)
     .command(hookCommand)
-    .demandCommand(1, 'name a command: run, ebuild, changed, sweep, report, doctor, gc, hook')
+    // `netaudit completion` prints the bash completion script; the script calls `netaudit --get-yargs-completions`.
+    .completion('completion', 'print the bash completion script (source it, or install it as bash-completion/completions/netaudit)')
+    .demandCommand(1, 'name a command: run, ebuild, changed, sweep, report, doctor, gc, hook, completion')
     .strict()
     .version(VERSION)
     .help()

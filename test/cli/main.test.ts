@@ -45,7 +45,7 @@ interface BadLine {
 const BAD: readonly BadLine[] = [
   { what: 'unknown option', args: ['run', '--bogus', '--', 'true'], stderr: /^netaudit: Unknown argument: bogus — see netaudit --help\n$/ },
   { what: 'unknown command', args: ['frobnicate'], stderr: /^netaudit: Unknown argument: frobnicate — see netaudit --help\n$/ },
-  { what: 'missing command', args: [], stderr: /^netaudit: name a command: run, ebuild, changed, sweep, report, doctor, gc, hook — see netaudit --help\n$/ },
+  { what: 'missing command', args: [], stderr: /^netaudit: name a command: run, ebuild, changed, sweep, report, doctor, gc, hook, completion — see netaudit --help\n$/ },
   {
     what: 'bad --timeout',
     args: ['run', '--timeout', 'soon', '--', 'true'],
@@ -115,7 +115,7 @@ describe('cli: main and the parser, in-process', () => {
     const top = await cli(['--help']);
     assert.equal(top.code, 0);
     assert.equal(top.stderr, '');
-    for (const command of ['run', 'ebuild', 'changed', 'sweep', 'report', 'doctor', 'gc', 'hook']) assert.match(top.stdout, new RegExp(`^ {2}netaudit ${command}\\b`, 'm'));
+    for (const command of ['run', 'ebuild', 'changed', 'sweep', 'report', 'doctor', 'gc', 'hook', 'completion']) assert.match(top.stdout, new RegExp(`^ {2}netaudit ${command}\\b`, 'm'));
     const run = await cli(['run', '--help']);
     assert.equal(run.code, 0);
     for (const option of ['--timeout', '--fail-on', '--json', '--user', '--pcap', '--name']) assert.ok(run.stdout.includes(option), option);

@@ -26,6 +26,10 @@ export function run(argv: string[], options: { env?: NodeJS.ProcessEnv; input?: 
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }));
+    // A program that exits without reading stdin (chmod, --version) closes the pipe first: EPIPE is no failure.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -1,0 +1,124 @@
+/**
+ * @privileged netaudit installed like any tool, without the checkout: `npm pack` of this tree, the tarball
+ * installed with `npm install --global --prefix TMP/prefix` (the npm cache first, the registry only for what is
+ * not cached), then the installed `bin/netaudit` run from a directory outside the checkout: --version, doctor
+ * (a real sandbox), completion, a small real audit, and the man page npm linked into share/man rendered by groff.
+ * Everything the program reads at run time (bpf/, reports/, the schema validator, src/**\/*.sh|*.py) must come
+ * from the install: the checkout is never on the installed program's path.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Report } from '../../src/model/types.js';
+import { ROOT, run, type Ran } from '../helpers/cli.js';
+import { requirePrivileges } from '../helpers/privileged.js';
+
+/** Files under `dir` (relative to ROOT) whose names match `re`, recursively. */
+function filesUnder(dir: string, re: RegExp): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(rel, re));
+    else if (re.test(e.name)) out.push(rel);
+  }
+  return out;
+}
+
+describe('npm pack: the tarball installs and runs without the checkout @privileged', function () {
+  this.timeout(180_000);
+  let tmp: string;
+  let prefix: string;
+  let installed: string;
+  let bin: string;
+  let away: string;
+  let tarball: string;
+  const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1' });
+  const netaudit = (args: string[]): Promise<Ran> => run([bin, ...args], { cwd: away, env: env() });
+
+  before(async function () {
+    requirePrivileges(this);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-pack-'));
+    prefix = path.join(tmp, 'prefix');
+    away = path.join(tmp, 'elsewhere');
+    mkdirSync(away);
+    // dist/ is already built (mocha runs it); --ignore-scripts skips prepack's second build.
+    const pack = await run(['npm', 'pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT });
+    assert.equal(pack.code, 0, pack.stderr);
+    tarball = path.join(tmp, (JSON.parse(pack.stdout) as { filename: string }[])[0]?.filename as string);
+    const install = await run(
+      ['npm', 'install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball],
+      { cwd: away },
+    );
+    assert.equal(install.code, 0, `npm install of the tarball failed: ${install.stderr}`);
+    installed = path.join(prefix, 'lib/node_modules/netaudit');
+    bin = path.join(prefix, 'bin/netaudit');
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  it('ships every file the program reads at run time, and neither tests nor TypeScript sources', function () {
+    const wanted = [
+      ...filesUnder('bpf', /./),
+      ...filesUnder('src', /\.(sh|py)$/),
+      'reports/report.schema.json',
+      'dist/src/report/schema-validator.generated.js',
+      'dist/man/netaudit.1',
+    ];
+    assert.ok(wanted.includes('src/sandbox/responder.py') && wanted.includes('bpf/observer.bt'), 'the checkout lists the run-time files');
+    for (const rel of wanted) assert.ok(existsSync(path.join(installed, rel)), `${rel} is not in the installed package`);
+    assert.equal(existsSync(path.join(installed, 'dist/test')), false, 'tests are shipped');
+    assert.equal(existsSync(path.join(installed, 'src/cli/main.ts')), false, 'TypeScript sources are shipped');
+    assert.equal(realpathSync(bin), path.join(realpathSync(installed), 'dist/src/cli/main.js'));
+  });
+
+  it('netaudit --version from the install', async function () {
+    const r = await netaudit(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it('the packed tarball installed into a fresh prefix runs `doctor`', async function () {
+    const r = await netaudit(['doctor']);
+    assert.equal(r.code, 0, `doctor failed:\n${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /^ok\s+network namespaces, veth, nftables in a namespace, tcpdump on veth\/lo\/nflog$/m);
+  });
+
+  it('netaudit completion prints a bash completion script that asks the installed netaudit', async function () {
+    const script = await netaudit(['completion']);
+    assert.equal(script.code, 0, script.stderr);
+    assert.match(script.stdout, /^complete .* -F _netaudit_yargs_completions netaudit$/m);
+    assert.match(script.stdout, /netaudit --get-yargs-completions/);
+    const words = await netaudit(['--get-yargs-completions', 'netaudit', 'report', '']);
+    assert.equal(words.code, 0, words.stderr);
+    assert.deepEqual(words.stdout.trim().split('\n'), ['render', 'merge', 'diff']);
+    // The script is valid bash and registers the completion function.
+    const bash = await run(['bash', '-c', `${script.stdout}\ncomplete -p netaudit`], { cwd: away, env: env() });
+    assert.equal(bash.code, 0, bash.stderr);
+    assert.match(bash.stdout, /_netaudit_yargs_completions/);
+  });
+
+  it('a real audit from the install, outside the checkout: run --no-observe -- true is clean, its report valid', async function () {
+    const json = path.join(away, 'report.json');
+    const r = await netaudit(['run', '--no-observe', '--quiet', '--json', json, '--', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    assert.equal(report.builds[0]?.verdict, 'clean');
+    assert.equal(report.tool.version, JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')).version);
+    // The installed `report render` validates it again with the installed schema validator.
+    const rendered = await netaudit(['report', 'render', json, '--format', 'junit']);
+    assert.equal(rendered.code, 0, rendered.stderr);
+    assert.match(rendered.stdout, /<testsuites?\b/);
+  });
+
+  it('the installed man page (share/man/man1/netaudit.1) renders with groff, without warnings', async function () {
+    const page = path.join(prefix, 'share/man/man1/netaudit.1');
+    assert.ok(existsSync(page), `npm did not install the man page at ${page}`);
+    const r = await run(['groff', '-man', '-Tutf8', '-ww', '-P-cbou', page], { cwd: away, env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '', 'groff warnings');
+    const text = r.stdout;
+    for (const heading of ['NAME', 'SYNOPSIS', 'COMMANDS', 'EXIT STATUS']) assert.match(text, new RegExp(`^${heading}$`, 'm'));
+    assert.match(text, /netaudit report render/);
+  });
+});
