@@ -11,7 +11,10 @@ import { which } from '../sandbox/prereq.js';
 import { execCapture } from '../util/exec.js';
 import type { PortageInstall } from './locate.js';
 
-/** PATH netaudit gives Portage (src/runner/ebuild.ts); the phases keep it unless ${BROOT}/etc/profile.env sets one. */
+/**
+ * The PATH netaudit gives every Portage call (src/runner/ebuild.ts: never the caller's, which may lead to pyenv
+ * shims the portage user cannot run). The phases keep it unless ${BROOT}/etc/profile.env sets one.
+ */
 export const CALLER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface PortageHostFacts {
