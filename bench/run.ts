@@ -142,7 +142,9 @@ for (const proto of ['tcp', 'udp'] as const) {
   const file = path.join(ROOT, 'fixtures/repo/net-test/clean-build/clean-build-1.ebuild');
   if (install && existsSync(file)) {
     const K = Number(process.env.BENCH_K ?? 5);
-    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+    // fixtures/repo's distfiles ship in fixtures/distfiles (as scripts/demo.sh names them): nothing is downloaded.
+    const distfiles = { PORTAGE_RO_DISTDIRS: path.join(ROOT, 'fixtures/distfiles') };
+    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...distfiles };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
     const plain: number[] = [];
     const audited: number[] = [];
@@ -196,7 +198,7 @@ for (const proto of ['tcp', 'udp'] as const) {
       const sweep: Record<string, { wallMs: number; cpuS: number; perMinute: number }> = {};
       for (const [label, jobs, flags] of [['jobs1', 1, []], ['jobs2', 2, []], ['jobs1NoObserve', 1, ['--no-observe']]] as const) {
         const out = path.join(tmp, `sweep-${label}`);
-        const r = cpuOf([process.execPath, CLI, 'sweep', repo, '--out', out, '--jobs', String(jobs), '--fail-on', 'never', ...flags]);
+        const r = cpuOf([process.execPath, CLI, 'sweep', repo, '--out', out, '--jobs', String(jobs), '--fail-on', 'never', ...flags], { ...process.env, ...distfiles });
         sweep[label] = { ...r, perMinute: (refs.length / r.wallMs) * 60_000 };
       }
       const j1 = sweep.jobs1 as { wallMs: number; cpuS: number; perMinute: number };
