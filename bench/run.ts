@@ -142,9 +142,7 @@ for (const proto of ['tcp', 'udp'] as const) {
   const file = path.join(ROOT, 'fixtures/repo/net-test/clean-build/clean-build-1.ebuild');
   if (install && existsSync(file)) {
     const K = Number(process.env.BENCH_K ?? 5);
-    // fixtures/repo's distfiles ship in fixtures/distfiles (as scripts/demo.sh names them): nothing is downloaded.
-    const distfiles = { PORTAGE_RO_DISTDIRS: path.join(ROOT, 'fixtures/distfiles') };
-    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...distfiles };
+    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
     const plain: number[] = [];
     const audited: number[] = [];
@@ -184,7 +182,9 @@ for (const proto of ['tcp', 'udp'] as const) {
       const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
       return { wallMs: performance.now() - t0, cpuS: m ? Number(m[1]) + Number(m[2]) : NaN };
     };
-    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+    // fixtures/repo's distfiles ship in fixtures/distfiles (as scripts/demo.sh names them): nothing is downloaded.
+    const distfiles = { PORTAGE_RO_DISTDIRS: path.join(ROOT, 'fixtures/distfiles') };
+    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...distfiles };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
     try {
       let plainCpu = 0;
