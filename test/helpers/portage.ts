@@ -13,7 +13,10 @@ import { FIXTURE_DISTFILES } from './cli.js';
 export const PORTAGE_PREFIX = '/opt/netaudit';
 /** Written by scripts/install-portage.sh: `export PORTAGE_CONFIGROOT="..."`, `export EPREFIX=""`, `export NETAUDIT_EBUILD="..."`. */
 export const PORTAGE_ENV_FILE = `${PORTAGE_PREFIX}/portage.env`;
-/** Phases inherit the caller's PATH; root's may lead to pyenv shims the portage user cannot run (portage-notes §4). */
+/**
+ * Portage inherits the caller's PATH, and so do the phases unless ${BROOT}/etc/profile.env sets one (install-portage.sh
+ * writes it); root's may lead to pyenv shims the portage user cannot run (portage-notes §4, §5).
+ */
 export const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The variables of /opt/netaudit/portage.env (`export K="V"`, `K=V`, `K='V'`; no expansion); {} when it is missing. */

@@ -158,7 +158,10 @@ describe('portage logmatch', () => {
   });
 });
 
-/** python-any-r1's python_setup when no implementation passes its has_version check (message and layout as Portage prints them). */
+/**
+ * python-any-r1's python_setup when no implementation passes its has_version check: Portage 3.0.83's output of a
+ * scratch ebuild that checks and dies the same way, with the call stack renamed to the eclass functions.
+ */
 const PYTHON_SETUP_DIE = [
   ' *     dev-lang/python:3.12 ...',
   ' [ !! ]',
