@@ -182,7 +182,9 @@ for (const proto of ['tcp', 'udp'] as const) {
       const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
       return { wallMs: performance.now() - t0, cpuS: m ? Number(m[1]) + Number(m[2]) : NaN };
     };
-    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+    // fixtures/repo's distfiles ship in fixtures/distfiles (as scripts/demo.sh names them): nothing is downloaded.
+    const distfiles = { PORTAGE_RO_DISTDIRS: path.join(ROOT, 'fixtures/distfiles') };
+    const env = { ...process.env, ...install.env, NOCOLOR: 'true', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...distfiles };
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
     try {
       let plainCpu = 0;
@@ -196,7 +198,7 @@ for (const proto of ['tcp', 'udp'] as const) {
       const sweep: Record<string, { wallMs: number; cpuS: number; perMinute: number }> = {};
       for (const [label, jobs, flags] of [['jobs1', 1, []], ['jobs2', 2, []], ['jobs1NoObserve', 1, ['--no-observe']]] as const) {
         const out = path.join(tmp, `sweep-${label}`);
-        const r = cpuOf([process.execPath, CLI, 'sweep', repo, '--out', out, '--jobs', String(jobs), '--fail-on', 'never', ...flags]);
+        const r = cpuOf([process.execPath, CLI, 'sweep', repo, '--out', out, '--jobs', String(jobs), '--fail-on', 'never', ...flags], { ...process.env, ...distfiles });
         sweep[label] = { ...r, perMinute: (refs.length / r.wallMs) * 60_000 };
       }
       const j1 = sweep.jobs1 as { wallMs: number; cpuS: number; perMinute: number };

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 mkdir -p out
 status=0
 cli=(node dist/src/cli/main.js)
+# fixtures/repo's distfiles ship in fixtures/distfiles: Portage takes them from there, nothing is downloaded.
+export PORTAGE_RO_DISTDIRS="$PWD/fixtures/distfiles${PORTAGE_RO_DISTDIRS:+ $PORTAGE_RO_DISTDIRS}"
 
 echo "== netaudit ebuild fixtures/repo"
 mapfile -t ebuilds < <(find fixtures/repo -name '*.ebuild' | sort)

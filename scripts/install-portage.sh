@@ -5,7 +5,10 @@
 #
 # What it makes (nothing else on the host is touched, except the `portage` user/group):
 #   /opt/netaudit/portage-venv   venv of Debian's /usr/bin/python3 with portage==$PORTAGE_VERSION from PyPI
-#                                (the PyPI wheel is a "module" install: its default EPREFIX is the venv)
+#                                (the PyPI wheel is a "module" install: its default EPREFIX is the venv, and
+#                                BROOT always is); <venv>/usr -> /usr and <venv>/etc/profile.env (the
+#                                phases' PATH) so that ::gentoo eclasses find ${BROOT}/usr/bin/python3.X
+#   /opt/netaudit/shims          gtar -> the host's GNU tar (Portage's unpack calls gtar), first on the phases' PATH
 #   /opt/netaudit/portage-root   PORTAGE_CONFIGROOT: etc/portage/{make.conf,repos.conf,make.profile},
 #                                a stub ::gentoo repo holding only a tiny amd64 profile, and the
 #                                work dirs (var/tmp, var/cache/distfiles, var/log/portage, ...)
@@ -161,7 +164,42 @@ EOF
 chown portage:portage "$ROOTDIR/var/cache/distfiles" "$ROOTDIR/var/log/portage"
 chmod 2775 "$ROOTDIR/var/cache/distfiles" "$ROOTDIR/var/log/portage"
 
-# 5. Smoke check: Portage loads this config without errors.
+# 5. What ::gentoo's eclasses take for granted on a Gentoo host (scripts/portage-notes.md §5).
+#    a. `gtar`: Portage's unpack (phase-helpers.sh) and binpkg code call GNU tar by that name; Gentoo's
+#       app-arch/tar installs it, Debian's tar does not. A shim directory holds gtar -> the host's tar, made
+#       only when that tar is GNU tar (anything else would take GNU options it does not know).
+#    b. The phases' PATH: Portage takes PATH from ${BROOT}/etc/profile.env when it has one (as on Gentoo,
+#       where env-update writes it), not from whoever called `ebuild`. BROOT is the venv for this install
+#       (portage.const.EPREFIX = sys.prefix), so the venv gets a profile.env: the shims, then the standard
+#       PATH. So every caller's phases see gtar, and none inherits a pyenv or ~/.local PATH.
+#    c. ${BROOT}/usr: eclasses run build-host tools as ${BROOT}/usr/bin/... (python-utils-r1:
+#       PYTHON=${BROOT}/usr/bin/python3.X). BROOT being the venv, <venv>/usr is a symlink to the host's /usr, so
+#       those paths are the host's own (Debian's /usr/bin/python3.11). Portage's helpers keep running on the
+#       venv's python (PORTAGE_PYTHON), where the Portage modules are.
+SHIMS="$PREFIX/shims"
+mkdir -p "$SHIMS"
+host_tar="$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v tar || true)"
+if [ -n "$host_tar" ] && "$host_tar" --version 2>/dev/null | head -n1 | grep -q 'GNU tar'; then
+  [ "$(readlink "$SHIMS/gtar" 2>/dev/null)" = "$host_tar" ] || ln -sfn "$host_tar" "$SHIMS/gtar"
+else
+  rm -f "$SHIMS/gtar"
+  log "warning: ${host_tar:-tar} is not GNU tar: no gtar shim, so unpack of .tar.* distfiles fails (install GNU tar)"
+fi
+mkdir -p "$VENV/etc"
+profile_env="export PATH='$SHIMS:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'"
+if [ "$(cat "$VENV/etc/profile.env" 2>/dev/null)" != "# Written by netaudit's scripts/install-portage.sh: the PATH of Portage's phases.
+$profile_env" ]; then
+  printf "# Written by netaudit's scripts/install-portage.sh: the PATH of Portage's phases.\n%s\n" "$profile_env" >"$VENV/etc/profile.env"
+fi
+if [ -L "$VENV/usr" ]; then
+  [ "$(readlink "$VENV/usr")" = /usr ] || ln -sfn /usr "$VENV/usr"
+elif [ -e "$VENV/usr" ]; then
+  die "$VENV/usr exists and is not a symlink to /usr: move it away (eclasses need \${BROOT}/usr = the host's /usr)"
+else
+  ln -s /usr "$VENV/usr"
+fi
+
+# 6. Smoke check: Portage loads this config without errors.
 if ! out="$(PORTAGE_CONFIGROOT="$ROOTDIR" EPREFIX="" "$VENV/bin/portageq" envvar ARCH 2>&1)" || [ "$out" != amd64 ]; then
   die "portageq smoke check failed: $out"
 fi

@@ -33,6 +33,22 @@ if ! command -v emerge >/dev/null 2>&1 || [ ! -r /etc/gentoo-release ]; then
   bash scripts/install-portage.sh >/dev/null
 fi
 
+# The fixture repository's distfiles (fixtures/distfiles, checked by its Manifests) into Portage's DISTDIR,
+# so that `netaudit ebuild`/`sweep` of fixtures/repo fetch nothing. A copy, not a link: the checkout may move.
+# (scripts/demo.sh and the tests name the directory in PORTAGE_RO_DISTDIRS, which Portage searches when DISTDIR lacks a file.)
+portageq=/opt/netaudit/portage-venv/bin/portageq
+[ -x "$portageq" ] || portageq="$(command -v portageq || true)"
+if [ -n "$portageq" ]; then
+  distdir="$( { [ -r /opt/netaudit/portage.env ] && [ "$portageq" = /opt/netaudit/portage-venv/bin/portageq ] && . /opt/netaudit/portage.env; "$portageq" envvar DISTDIR; } 2>/dev/null || true)"
+  if [ -n "$distdir" ] && [ -d "$distdir" ]; then
+    for f in fixtures/distfiles/*; do
+      [ -f "$f" ] || continue
+      t="$distdir/$(basename "$f")"
+      if [ -L "$t" ] || ! cmp -s "$f" "$t"; then rm -f "$t"; install -m 0664 -o portage -g portage "$f" "$t"; fi
+    done
+  fi
+fi
+
 command -v node >/dev/null || { echo "setup.sh: Node.js 20 is required (apt-get install nodejs npm, or nodesource)" >&2; exit 2; }
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi

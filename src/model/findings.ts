@@ -61,6 +61,12 @@ export const FINDING_KINDS = [
     level: 'info',
     describe: "src_test did not run: RESTRICT=test, and ALLOW_TEST does not lift it (as Portage decides with the user's configuration).",
   },
+  {
+    keyword: 'PackageQueryNotInstalled',
+    level: 'warning',
+    describe:
+      'A phase died after has_version/best_version said a package is not installed: they answer from the package database (/var/db/pkg), which a host that is not Gentoo lacks; not a network-sandbox question.',
+  },
   { keyword: 'MetadataError', level: 'error', describe: 'Portage could not read the ebuild (a broken global scope): it was not built.' },
   { keyword: 'FetchFailed', level: 'error', describe: "Fetching the distfiles failed; Portage's fetcher runs outside the sandbox, so this is no network-sandbox question." },
 ] as const satisfies readonly FindingKind[];

@@ -110,3 +110,37 @@ export function lineHasAddress(line: string, address: string): boolean {
   }
   return false;
 }
+
+/**
+ * has_version/best_version answer from the package database (${EROOT}/var/db/pkg). A host that is not Gentoo
+ * has none, so every query says "not installed" (has_version returns 1, best_version prints nothing) and a
+ * phase that needs the answer dies on it. Recognised in Portage's die block: the quoted code calls one of
+ * these queries (`has_version ... || die`), or the die message is the one ::gentoo's Python eclasses give when
+ * no implementation passes their has_version check (python-any-r1 python_setup).
+ */
+const PACKAGE_QUERY_CODE = /\b(?:has_version|best_version|python_has_version|python_is_installed)\b/;
+const PACKAGE_QUERY_DIE = /No supported Python implementation installed|No Python implementation found for the build/;
+
+/** The die block's lines that show a phase died on a package query ([] when it did not). */
+export function packageQueryDeath(log: string): string[] {
+  const lines = log.split('\n').map(cleanLine);
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (!/ERROR: .* failed \(/.test(line)) continue;
+    // The block: the die message, the call stack, "The specific snippet of code:", up to Portage's support text.
+    let snippet = false;
+    for (let j = i + 1; j < lines.length && j < i + 40; j++) {
+      const l = lines[j] as string;
+      if (/If you need support, post the output|The complete build log is located/.test(l) || / ERROR: .* failed \(/.test(l)) break;
+      if (/The specific snippet of code:/.test(l)) {
+        snippet = true;
+        continue;
+      }
+      const text = l.replace(/^\s*\*\s?/, '').trim();
+      if (snippet ? PACKAGE_QUERY_CODE.test(text) : PACKAGE_QUERY_DIE.test(text)) out.push(text);
+    }
+    if (out.length) return [line.trim(), ...out];
+  }
+  return [];
+}

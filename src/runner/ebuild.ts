@@ -15,6 +15,7 @@ import { ebuildName, type BuildResult, type Ebuild, type Explanation } from '../
 import { explainAttempts } from '../analyze/explain.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import { parsePhaseLog } from '../portage/hook.js';
+import { CALLER_PATH } from '../portage/host.js';
 import type { PortageInstall } from '../portage/locate.js';
 import type { EbuildMeta } from '../portage/metadata.js';
 import { makeShadowRoot } from '../portage/shadow.js';
@@ -30,7 +31,6 @@ import { prepareTestLog, readTestLog } from './tests.js';
 import { finalAttempts } from './attempts.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
-const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface EbuildAuditOptions {
   readonly install: PortageInstall;
@@ -84,7 +84,7 @@ function portageUser(): UserSpec | undefined {
 
 /** The environment of every Portage call netaudit makes. */
 export function portageEnv(install: PortageInstall, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...install.env, PATH: STANDARD_PATH, NOCOLOR: 'true', ...extra };
+  return { ...process.env, ...install.env, PATH: CALLER_PATH, NOCOLOR: 'true', ...extra };
 }
 
 /** The ebuild's policy as Portage applies it with the ALLOW_TEST in effect. */

@@ -12,10 +12,12 @@
  *             - a failure in src_test of tests declared PROPERTIES=test_network (run only because ALLOW_TEST
  *               has network or all) is reported as such, NetworkTestsFailed, never as "another cause";
  *             - tests that Portage skips with the user's ALLOW_TEST (RESTRICT=test) are said to be skipped;
- *             - the first failed phase gets PhaseFailed, quoting the log's error lines.
+ *             - the first failed phase gets PhaseFailed, quoting the log's error lines;
+ *             - when it died on has_version/best_version (the die block shows the query),
+ *               PackageQueryNotInstalled says that these answer from a package database the host may lack.
  */
 import type { Attempt, Finding, Phase, Verdict } from '../model/types.js';
-import { cleanLine, isNetworkErrorLine, matchLogLines } from '../portage/logmatch.js';
+import { cleanLine, isNetworkErrorLine, matchLogLines, packageQueryDeath } from '../portage/logmatch.js';
 import { attemptFindings, captureFindings, failureWithoutNetwork, safeText, type BuildEnd } from './findings.js';
 import { allowedBy, applyPolicy, isSandboxed, testsRestricted, type EbuildPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
@@ -66,6 +68,8 @@ export function judgeEbuild(input: EbuildJudgeInput): EbuildJudgement {
   if (!declaredTests) findings.push(...failureWithoutNetwork(attempts, outcome));
   findings.push(...captureFindings(outcome.capture));
   if (failed) findings.push(declaredTests ? networkTestsFailure(failed, policy, input.log) : phaseFailure(failed, attempts, input.log));
+  const query = failed ? packageQueryDeath(input.log) : [];
+  if (failed && query.length) findings.push(packageQueryFailure(failed, query));
   if (testsRestricted(policy)) findings.push(testsSkipped(policy));
   return { verdict, attempts, findings, phases };
 }
@@ -140,6 +144,19 @@ function testsSkipped(policy: EbuildPolicy): Finding {
       (declared ? '; the tests declare PROPERTIES=test_network' : ''),
     hint: declared ? 'to audit the declared network tests too: --allow-test network (Portage runs them with the network)' : 'to audit the tests anyway: --allow-test all',
     phase: 'src_test',
+  };
+}
+
+function packageQueryFailure(failed: Phase, lines: string[]): Finding {
+  return {
+    keyword: 'PackageQueryNotInstalled',
+    level: 'warning',
+    message:
+      `${failed.name} died on has_version/best_version: they answer from the package database (/var/db/pkg); ` +
+      'a host that is not Gentoo has none, and there every package reads "not installed"; not a network-sandbox question',
+    hint: 'audit it on Gentoo (or in a Gentoo stage3 container) where its dependencies are installed; `netaudit doctor` says what this host lacks',
+    phase: failed.name,
+    logLines: lines.slice(0, MAX_QUOTED),
   };
 }
 

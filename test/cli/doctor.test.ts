@@ -1,8 +1,18 @@
-/** `netaudit doctor`'s observer lines: optional, never MISSING; what is lost without it and each fix. */
+/**
+ * `netaudit doctor`'s observer lines: optional, never MISSING; what is lost without it and each fix. Its Portage
+ * lines: what real ::gentoo ebuilds need that a host which is not Gentoo lacks, on made-up facts and (@portage)
+ * on this machine after scripts/install-portage.sh.
+ */
 import assert from 'node:assert/strict';
-import { observerLines, toolLine } from '../../src/cli/commands/doctor.js';
+import { mkdtempSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { observerLines, portageLines, toolLine } from '../../src/cli/commands/doctor.js';
 import { TOOLS, type Tool } from '../../src/sandbox/prereq.js';
 import { availability, type AvailabilityProbe } from '../../src/observe/availability.js';
+import { portageHostFacts, type PortageHostFacts } from '../../src/portage/host.js';
+import { netaudit } from '../helpers/cli.js';
+import { requirePortage } from '../helpers/portage.js';
 
 const bare: AvailabilityProbe = {
   uid: () => 0,
@@ -47,5 +57,85 @@ describe('doctor: python3, for the intercept responder', () => {
   it('found: ok with its path; a required tool missing is MISSING', () => {
     assert.match(toolLine(python as Tool, '/usr/bin/python3'), /^ok {6}python3 +\/usr\/bin\/python3 {2}\(/);
     assert.match(toolLine(TOOLS.find((t) => t.command === 'tcpdump') as Tool, undefined), /^MISSING tcpdump/);
+  });
+});
+
+const debianVenv: PortageHostFacts = {
+  ebuild: '/opt/netaudit/portage-venv/bin/ebuild',
+  configRoot: '/opt/netaudit/portage-root',
+  broot: '/opt/netaudit/portage-venv',
+  vdb: '/var/db/pkg',
+  installedPackages: 0,
+  gentoo: { location: '/opt/netaudit/portage-root/var/db/repos/gentoo', eclasses: 0 },
+  phasesPath: '/opt/netaudit/shims:/usr/bin:/bin',
+  pathFrom: 'profile.env',
+  gtar: { path: '/opt/netaudit/shims/gtar', target: '/usr/bin/tar' },
+  python: { epython: 'python3.11', brootPath: '/opt/netaudit/portage-venv/usr/bin/python3.11', target: '/usr/bin/python3.11' },
+};
+
+describe('doctor: what real ::gentoo ebuilds need from this host', () => {
+  const find = (lines: string[], what: RegExp) => lines.find((l) => what.test(l)) ?? '';
+
+  it('the bundled Portage on Debian: gtar and python ok, no package database and a stub ::gentoo said plainly', () => {
+    const lines = portageLines(debianVenv);
+    assert.equal(lines[0], 'ok      Portage   /opt/netaudit/portage-venv/bin/ebuild (config root /opt/netaudit/portage-root, BROOT /opt/netaudit/portage-venv)');
+    assert.match(find(lines, /gtar/), /^ok {6}gtar {6}\/opt\/netaudit\/shims\/gtar -> \/usr\/bin\/tar \(the phases' PATH, from \/opt\/netaudit\/portage-venv\/etc\/profile\.env;/);
+    assert.match(find(lines, /python/), /^ok {6}python {4}\$\{BROOT\}\/usr\/bin\/python3\.11 = \/opt\/netaudit\/portage-venv\/usr\/bin\/python3\.11 -> \/usr\/bin\/python3\.11/);
+    const db = lines.findIndex((l) => l.includes('package database'));
+    assert.match(lines[db] as string, /^absent {2}package database — \/var\/db\/pkg records no installed package \(not Gentoo\): has_version\/best_version$/);
+    assert.match(lines.slice(db, db + 3).join(' '), /answer "not installed" for every package.*PackageQueryNotInstalled/);
+    assert.match(find(lines, /^\w+ +::gentoo/), /^absent {2}::gentoo {2}— \/opt\/netaudit\/portage-root\/var\/db\/repos\/gentoo has no eclasses/);
+    assert.ok(lines.some((l) => l.includes('/opt/netaudit/portage-root/etc/portage/repos.conf at a gentoo checkout')), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.startsWith('MISSING')), 'Portage is optional: doctor still exits 0');
+  });
+
+  it('before the fix: no gtar on the phases\' PATH, ${BROOT}/usr/bin/python3.X dangling; each with the way out', () => {
+    const { gtar: _g, python: _p, ...rest } = debianVenv;
+    const lines = portageLines({ ...rest, pathFrom: 'caller', python: { epython: 'python3.11', brootPath: '/opt/netaudit/portage-venv/usr/bin/python3.11' } });
+    assert.match(find(lines, /gtar/), /^absent {2}gtar {6}— not on the phases' PATH \(the caller's\): unpack of \.tar\.\* distfiles dies \("gtar: command not found"\); run scripts\/install-portage\.sh/);
+    assert.match(find(lines, /python/), /^absent {2}python {4}— \$\{BROOT\}\/usr\/bin\/python3\.11 = \/opt\/netaudit\/portage-venv\/usr\/bin\/python3\.11 does not exist: .*run scripts\/install-portage\.sh/);
+  });
+
+  it('Gentoo: packages installed, a real ::gentoo; and no Portage at all', () => {
+    const lines = portageLines({ ...debianVenv, broot: '', installedPackages: 812, gentoo: { location: '/var/db/repos/gentoo', eclasses: 280 }, pathFrom: 'caller', gtar: { path: '/bin/gtar', target: '/bin/tar' } });
+    assert.ok(lines.includes('ok      package database /var/db/pkg (812 packages installed)'), lines.join('\n'));
+    assert.ok(lines.includes('ok      ::gentoo  /var/db/repos/gentoo (280 eclasses)'), lines.join('\n'));
+    assert.ok(lines.every((l) => !l.startsWith('absent')), lines.join('\n'));
+    assert.deepEqual(portageLines(undefined, "Portage not found: no 'ebuild' on PATH"), ["absent  Portage — needed by netaudit ebuild/sweep only: Portage not found: no 'ebuild' on PATH"]);
+  });
+});
+
+describe('doctor on this machine after scripts/install-portage.sh @portage', function () {
+  this.timeout(60_000);
+
+  it('reads the facts: gtar and ${BROOT}/usr/bin/python3.X resolve to the host, the package database is counted', async function () {
+    const install = requirePortage(this);
+    const facts = await portageHostFacts(install);
+    assert.equal(facts.pathFrom, 'profile.env', JSON.stringify(facts));
+    assert.ok(facts.gtar, 'gtar on the phases PATH');
+    assert.equal(facts.gtar.target, realpathSync('/usr/bin/tar'));
+    assert.ok(facts.python?.target, JSON.stringify(facts.python));
+    assert.equal(facts.python.target, realpathSync(`/usr/bin/${facts.python.epython}`));
+    assert.equal(facts.python.brootPath, path.join(facts.broot || '/', 'usr/bin', facts.python.epython));
+    // This Debian host: no vdb; an empty directory of one counts 0 too (the count is of category/package dirs).
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-vdb-'));
+    try {
+      mkdirSync(path.join(tmp, 'var/db/pkg/dev-lang/python-3.11.7'), { recursive: true });
+      writeFileSync(path.join(tmp, 'var/db/pkg/dev-lang/python-3.11.7/SLOT'), '3.11\n');
+      const other = await portageHostFacts({ ...install, env: { ...install.env, ROOT: tmp } });
+      assert.equal(other.vdb, path.join(tmp, 'var/db/pkg'));
+      assert.equal(other.installedPackages, 1);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('netaudit doctor prints the Portage lines', async function () {
+    requirePortage(this);
+    const r = await netaudit(['doctor']);
+    assert.match(r.stdout, /^ok {6}Portage {3}\S+\/ebuild \(config root /m);
+    assert.match(r.stdout, /^ok {6}gtar {6}/m);
+    assert.match(r.stdout, /^ok {6}python {4}\$\{BROOT\}\/usr\/bin\/python3\.\d+ = /m);
+    assert.match(r.stdout, /^(ok {6}package database|absent {2}package database — )/m);
   });
 });

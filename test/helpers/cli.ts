@@ -5,6 +5,11 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+/**
+ * The distfiles of fixtures/repo (checked by its Manifests). Portage finds them through PORTAGE_RO_DISTDIRS, as
+ * scripts/demo.sh sets it, so no test downloads anything (scripts/setup.sh also copies them into DISTDIR).
+ */
+export const FIXTURE_DISTFILES = path.join(ROOT, 'fixtures/distfiles');
 
 export interface Ran {
   code: number | null;
@@ -34,8 +39,10 @@ export function run(argv: string[], options: { env?: NodeJS.ProcessEnv; input?: 
   });
 }
 
+/** The CLI; without options.env: this process's environment, no colours, and the fixtures' distfiles. */
 export function netaudit(args: string[], options: Parameters<typeof run>[1] = {}): Promise<Ran> {
-  return run([process.execPath, CLI, ...args], options);
+  const env = options.env ?? { ...process.env, NO_COLOR: '1', PORTAGE_RO_DISTDIRS: FIXTURE_DISTFILES };
+  return run([process.execPath, CLI, ...args], { ...options, env });
 }
 
 /**

@@ -8,11 +8,15 @@
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { locatePortage, type PortageInstall } from '../../src/portage/locate.js';
+import { FIXTURE_DISTFILES } from './cli.js';
 
 export const PORTAGE_PREFIX = '/opt/netaudit';
 /** Written by scripts/install-portage.sh: `export PORTAGE_CONFIGROOT="..."`, `export EPREFIX=""`, `export NETAUDIT_EBUILD="..."`. */
 export const PORTAGE_ENV_FILE = `${PORTAGE_PREFIX}/portage.env`;
-/** Phases inherit the caller's PATH; root's may lead to pyenv shims the portage user cannot run (portage-notes §4). */
+/**
+ * Portage inherits the caller's PATH, and so do the phases unless ${BROOT}/etc/profile.env sets one (install-portage.sh
+ * writes it); root's may lead to pyenv shims the portage user cannot run (portage-notes §4, §5).
+ */
 export const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The variables of /opt/netaudit/portage.env (`export K="V"`, `K=V`, `K='V'`; no expansion); {} when it is missing. */
@@ -62,8 +66,8 @@ export function requirePortage(ctx: Mocha.Context): PortageInstall {
 }
 
 /**
- * The environment of a plain Portage call: portage.env's variables, a standard PATH, no colours, HOME, then
- * `extra`. Nothing else of the caller's environment: proxies (http_proxy …), DISTCC_*, FEATURES or a pyenv PATH
+ * The environment of a plain Portage call: portage.env's variables, a standard PATH, no colours, HOME, the
+ * fixture repository's distfiles as PORTAGE_RO_DISTDIRS, then `extra`. Nothing else of the caller's environment: proxies (http_proxy …), DISTCC_*, FEATURES or a pyenv PATH
  * would reach the build (Portage passes them through) and change what it does.
  * The older form portageEnv(install, extra) is still accepted; the install's variables are used then.
  */
@@ -73,5 +77,5 @@ export function portageEnv(a?: PortageInstall | Record<string, string>, b?: Reco
   const isInstall = (x: unknown): x is PortageInstall => typeof x === 'object' && x !== null && 'ebuild' in x && 'configRoot' in x;
   const fileEnv = isInstall(a) ? { ...a.env } : portageEnvFile();
   const extra = (isInstall(a) ? b : a) ?? {};
-  return { HOME: process.env.HOME ?? '/root', ...fileEnv, PATH: STANDARD_PATH, NOCOLOR: 'true', ...extra };
+  return { HOME: process.env.HOME ?? '/root', ...fileEnv, PATH: STANDARD_PATH, NOCOLOR: 'true', PORTAGE_RO_DISTDIRS: FIXTURE_DISTFILES, ...extra };
 }

@@ -3,8 +3,9 @@
  * cleaned (ANSI colours, CR), how a log splits by phase banners, and which attempt each quoted line goes to.
  */
 import assert from 'node:assert/strict';
-import { cleanLine, isNetworkErrorLine, lineHasAddress, matchLogLines, sectionsOf } from '../../src/portage/logmatch.js';
+import { cleanLine, isNetworkErrorLine, lineHasAddress, matchLogLines, packageQueryDeath, sectionsOf } from '../../src/portage/logmatch.js';
 import type { Attempt } from '../../src/model/types.js';
+import { HAS_VERSION_DIE } from '../helpers/logs.js';
 
 function attempt(over: Partial<Attempt>): Attempt {
   return { kind: 'tcp', scope: 'external', family: 4, address: '198.51.100.10', port: 443, count: 1, firstAtMs: 10, allowed: false, ...over };
@@ -154,5 +155,60 @@ describe('portage logmatch', () => {
       assert.equal(lineHasAddress('connect to [2001:db8::1]:443', '2001:db8::1'), true);
       assert.equal(lineHasAddress('connect to 2001:db8::10', '2001:db8::1'), false);
     });
+  });
+});
+
+/**
+ * python-any-r1's python_setup when no implementation passes its has_version check: Portage 3.0.83's output of a
+ * scratch ebuild that checks and dies the same way, with the call stack renamed to the eclass functions.
+ */
+const PYTHON_SETUP_DIE = [
+  ' *     dev-lang/python:3.12 ...',
+  ' [ !! ]',
+  ' * No Python implementation found for the build. This is usually',
+  ' * a bug in the ebuild. Please report it to bugs.gentoo.org',
+  ' * along with the build log.',
+  '',
+  ' * ERROR: net-test/pyany-1::netaudit-fixtures failed (setup phase):',
+  ' *   No supported Python implementation installed.',
+  ' * ',
+  ' * Call stack:',
+  ' *        ebuild.sh, line 143:  Called pkg_setup',
+  ' *   environment, line 1802:  Called python-any-r1_pkg_setup',
+  ' *   environment, line 1500:  Called python_setup',
+  ' *   environment, line 1490:  Called die',
+  ' * The specific snippet of code:',
+  ' *   	die "No supported Python implementation installed."',
+  ' * ',
+  " * If you need support, post the output of `emerge --info '=net-test/pyany-1::netaudit-fixtures'`,",
+].join('\n');
+
+describe('packageQueryDeath: a phase that died on has_version/best_version', () => {
+  it('the quoted code calls has_version: the ERROR line and that code', () => {
+    assert.deepEqual(packageQueryDeath(HAS_VERSION_DIE), [
+      '* ERROR: net-test/hv-1::netaudit-fixtures failed (compile phase):',
+      'has_version -b ">=dev-build/cmake-3.20" || die "cmake >= 3.20 is required"',
+    ]);
+  });
+
+  it("python-any-r1's python_setup: its die message (the has_version calls happen in functions that returned)", () => {
+    assert.deepEqual(packageQueryDeath(PYTHON_SETUP_DIE), [
+      '* ERROR: net-test/pyany-1::netaudit-fixtures failed (setup phase):',
+      'No supported Python implementation installed.',
+    ]);
+  });
+
+  it('best_version in the snippet, with colours', () => {
+    const log = HAS_VERSION_DIE.replace('has_version -b ">=dev-build/cmake-3.20" || die', '\x1b[33;01m[[ -n $(best_version dev-libs/foo) ]] || die\x1b[0m');
+    assert.equal(packageQueryDeath(log)[1], '[[ -n $(best_version dev-libs/foo) ]] || die "cmake >= 3.20 is required"');
+  });
+
+  it('not when has_version only appears outside the die block, or the die has another cause', () => {
+    const elsewhere = ` * has_version dev-libs/foo: no\n${HAS_VERSION_DIE.replace(/has_version -b ">=dev-build\/cmake-3.20" \|\| /, '')}`;
+    assert.deepEqual(packageQueryDeath(elsewhere), []);
+    const other = HAS_VERSION_DIE.replace('The specific snippet of code:', 'The specific snippet of code:\n *   emake || die').replace(/ \*\s+has_version.*\n/, '');
+    assert.deepEqual(packageQueryDeath(other), []);
+    assert.deepEqual(packageQueryDeath(''), []);
+    assert.deepEqual(packageQueryDeath('>>> Test phase: net-test/x-1\n * has_version said no\n'), []);
   });
 });

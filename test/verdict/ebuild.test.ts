@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Attempt, Phase } from '../../src/model/types.js';
 import { judgeEbuild, type EbuildJudgeInput, type EbuildPolicy } from '../../src/verdict/index.js';
 import { ROOT } from '../helpers/cli.js';
+import { HAS_VERSION_DIE } from '../helpers/logs.js';
 
 const DIR = path.join(ROOT, 'test/fixtures/judge');
 const EXPECTED = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/repo/expected.json'), 'utf8')) as Record<string, { verdict: string; allowTestNetwork?: { verdict: string } }>;
@@ -170,6 +171,24 @@ describe('judgeEbuild on recordings with one field changed', () => {
     // The same lookups in src_compile of a live ebuild are still sandboxed.
     const inCompile = judgeEbuild({ ...input, policy: live, outcome: { stage: 'build', exitCode: 1, capture: { dropped: 0 } } });
     assert.equal(inCompile.verdict, 'breaks');
+  });
+
+  it('a phase that died on has_version (unrelated-failure-1 with a has_version die block): PackageQueryNotInstalled, fails-without-network', () => {
+    const input = recorded('unrelated-failure-1.json');
+    const at = input.log.indexOf(' * ERROR: ');
+    assert.ok(at > 0);
+    const log = input.log.slice(0, at) + HAS_VERSION_DIE.split('\n').slice(1).join('\n').replaceAll('net-test/hv-1', 'net-test/unrelated-failure-1') + '\n';
+    const judged = judgeEbuild({ ...input, log });
+    assert.equal(judged.verdict, 'fails-without-network');
+    const f = judged.findings.find((x) => x.keyword === 'PackageQueryNotInstalled');
+    assert.ok(f, JSON.stringify(judged.findings, null, 1));
+    assert.equal(f.phase, 'src_compile');
+    assert.equal(f.level, 'warning');
+    assert.match(f.message, /^src_compile died on has_version\/best_version: they answer from the package database \(\/var\/db\/pkg\)/);
+    assert.ok(f.logLines?.some((l) => l.startsWith('has_version -b ">=dev-build/cmake-3.20"')), JSON.stringify(f.logLines));
+    // The plain phase failure is still there; no recorded fixture build gets this finding.
+    assert.ok(judged.findings.some((x) => x.keyword === 'PhaseFailed'));
+    for (const file of readdirSync(DIR).filter((x) => x.endsWith('.json'))) assert.ok(!keywords(recorded(file)).includes('PackageQueryNotInstalled'), file);
   });
 
   it('an incomplete capture is said, whatever the verdict', () => {
