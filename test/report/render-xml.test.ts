@@ -299,7 +299,7 @@ describe('junit reporter', () => {
     const ms = mixed.suggestions?.[0];
     assert.ok(m!.text.includes(`suggestion (deselect-tests, patch): ${ms?.summary}`), m!.text);
     assert.ok(m!.text.includes('  not verified (audit with --verify)\n  patch:\n'));
-    for (const line of (ms?.patch ?? '').replace(/\u0001/g, '').replace(/\n$/, '').split('\n')) assert.ok(m!.text.includes(`\n    ${line}`), line);
+    for (const line of (ms?.patch ?? '').split('\u0001').join('').replace(/\n$/, '').split('\n')) assert.ok(m!.text.includes(`\n    ${line}`), line);
     assert.match(res!.text, /^suggestion \(test-network, verified\): src_test made 2 blocked attempt\(s\)/m);
     assert.match(res!.text, /^ {2}verified: patched copy audited \(2\.40 s\): verdict clean; src_test passes; no blocked attempt$/m);
     assert.match(res!.text, /^ {4}\+PROPERTIES="test_network"$/m);
