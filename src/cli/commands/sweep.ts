@@ -19,6 +19,8 @@ interface SweepArgs {
   'allow-test'?: string;
   'fail-on': FailOn;
   observe: boolean;
+  suggest: boolean;
+  verify: boolean;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -38,8 +40,11 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('allow-test', { type: 'string', describe: "ALLOW_TEST for the builds instead of your Portage configuration's", requiresArg: true })
       .option('fail-on', { choices: FAIL_ON, default: 'breaks' as FailOn, describe: 'exit 1 when a package is at or above this verdict' })
       .option(...OBSERVE_OPTION)
+      .option('suggest', { type: 'boolean', default: false, describe: 'suggest ebuild changes for each breaking package (in the report) and write each patch to OUT/patches/CATEGORY/PF.patch' })
+      .option('verify', { type: 'boolean', default: false, describe: 'with --suggest: audit each patched ebuild again on a scratch copy (verified: true when the broken phase passes with no blocked attempt)' })
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
-      .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
+      .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo')
+      .example('$0 sweep fixtures/repo --suggest --verify --out sweep', 'with a verified patch per breaking package; then: $0 report patches sweep --out patches') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
     const jobs = args.jobs ?? os.availableParallelism();
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs}: must be a whole number of at least 1`, { option: '--jobs' });
@@ -73,6 +78,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         signal: stop.signal,
         observe,
         progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
+        ...(args.suggest || args.verify ? { suggest: { verify: args.verify } } : {}),
       });
       if (outcome.interrupted) {
         process.stderr.write(`netaudit: sweep interrupted: ${outcome.done}/${outcome.selected} done; continue with --resume --out ${args.out}\n`);
