@@ -175,7 +175,7 @@ export interface PatchMailOptions {
 }
 
 /** The body of the commit for `b`, the suggestions `chosen` making its diff and `others` mentioned. */
-function body(report: Report, b: BuildResult, chosen: readonly Suggestion[], others: readonly Suggestion[]): string[] {
+function body(report: Report, b: BuildResult, chosen: readonly Suggestion[], others: readonly Suggestion[], verifiedOnly: boolean): string[] {
   const failed = phasesFailed(b);
   const out = wrapText(
     `netaudit audited ${b.name} as under FEATURES=network-sandbox: ${failed.length ? `${failed.join(', ')} failed` : 'the build failed'}, with blocked network attempts.`,
@@ -189,10 +189,49 @@ function body(report: Report, b: BuildResult, chosen: readonly Suggestion[], oth
   });
   if (others.length) {
     out.push('', 'Not changed by this patch:');
-    for (const s of others) out.push(...wrapText(`${s.cause}: ${s.summary}`).map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`)));
+    for (const s of others) {
+      const why = !s.patch ? '' : s.verified !== true && verifiedOnly ? ' (patch not verified)' : ' (its diff overlaps this one: run --suggest again on the patched ebuild)';
+      out.push(...wrapText(`${s.cause}${why}: ${s.summary}`).map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`)));
+    }
   }
   out.push('', `Found by ${report.tool.name} ${report.tool.version} (network-sandbox audit)`);
   return out;
+}
+
+/** Per file of a diff, the lines of the original its hunks cover (`@@ -START,COUNT`), as [first, last]. */
+function hunkRanges(patch: string): Map<string, [number, number][]> {
+  const out = new Map<string, [number, number][]>();
+  let file = '';
+  for (const line of patch.split('\n')) {
+    if (line.startsWith('--- a/')) file = line.slice(6);
+    const m = /^@@ -(\d+)(?:,(\d+))? /.exec(line);
+    if (m) {
+      const start = Number(m[1]);
+      const count = m[2] === undefined ? 1 : Number(m[2]);
+      out.set(file, [...(out.get(file) ?? []), [start, start + Math.max(count, 1) - 1]]);
+    }
+  }
+  return out;
+}
+
+/**
+ * The suggestions whose diffs can go into one commit: each diff is against the original ebuild, so two diffs of
+ * the same file apply one after the other (git apply shifts the second by the lines the first added) only when
+ * their hunks touch different lines. The first patch is always taken; a later one whose hunks meet a taken one's
+ * is left out (the body lists it under "Not changed by this patch"; `--suggest` on the patched ebuild gives it
+ * again, against the new text).
+ */
+function combinable(withPatch: readonly Suggestion[]): Suggestion[] {
+  const taken: Suggestion[] = [];
+  const covered = new Map<string, [number, number][]>();
+  for (const s of withPatch) {
+    const ranges = hunkRanges(s.patch as string);
+    const meets = [...ranges].some(([f, rs]) => rs.some(([a, z]) => (covered.get(f) ?? []).some(([x, y]) => a <= y + 1 && x <= z + 1)));
+    if (meets) continue;
+    taken.push(s);
+    for (const [f, rs] of ranges) covered.set(f, [...(covered.get(f) ?? []), ...rs]);
+  }
+  return taken;
 }
 
 /** Why a breaking build gets no mail. */
@@ -214,7 +253,7 @@ export function patchMails(report: Report, options: PatchMailOptions): PatchMail
   const from = `From: ${headerText(options.author.name)} <${options.author.email}>`;
   const date = `Date: ${mailDate(report.createdAt)}`;
   for (const b of report.builds) {
-    const chosen = (b.suggestions ?? []).filter((s) => s.patch && (!options.verifiedOnly || s.verified === true));
+    const chosen = combinable((b.suggestions ?? []).filter((s) => s.patch && (!options.verifiedOnly || s.verified === true)));
     if (!chosen.length) {
       if (b.verdict === 'breaks') without.push({ build: b.name, why: whyNone(b, Boolean(options.verifiedOnly)) });
       continue;
@@ -231,7 +270,7 @@ export function patchMails(report: Report, options: PatchMailOptions): PatchMail
       'Content-Type: text/plain; charset=UTF-8',
       'Content-Transfer-Encoding: 8bit',
       '',
-      ...body(report, b, chosen, others),
+      ...body(report, b, chosen, others, Boolean(options.verifiedOnly)),
       '---',
       diffstat(diff),
       '',

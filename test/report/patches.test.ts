@@ -11,9 +11,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import type { Report, Suggestion } from '../../src/model/types.js';
-import { renderJson } from '../../src/report/json.js';
+import { makeReport, renderJson } from '../../src/report/json.js';
 import { commitSubject, mailDate, parseAuthor, patchFileName, patchMails, wrapText } from '../../src/report/patches.js';
-import { applyPatch } from '../../src/suggest/index.js';
+import { addTokens } from '../../src/suggest/ebuild-text.js';
+import { applyPatch, unifiedDiff } from '../../src/suggest/index.js';
 import { netaudit } from '../helpers/cli.js';
 import { REPO, suggestedBuild, suggestedReport } from './suggested.js';
 
@@ -236,6 +237,41 @@ describe('netaudit report patches, applied with git am', function () {
     assert.match(missing.stderr, /nope\.json: no such file/);
     assert.equal(existsSync(path.join(tmp, 'M')), false);
     for (const r of [bad, full, missing]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
+  it('two patches in one package: one commit with both when their hunks are apart, the second left out (and named) when they meet', async () => {
+    const rel = 'net-test/pytest-mixed/pytest-mixed-1.ebuild';
+    const text = readFileSync(path.join(REPO, rel), 'utf8');
+    const b = suggestedBuild('pytest-mixed');
+    const deselect = b.suggestions![0]!;
+    // A change at the end of the file (apart from EPYTEST_DESELECT's hunk) and one right where it goes.
+    const apart: Suggestion = { cause: 'build-time-download', summary: 'a download at build time.', attempts: [], patch: unifiedDiff(rel, text, `${text}# fetched in SRC_URI\n`) };
+    const meets: Suggestion = { cause: 'test-network', summary: 'declare test_network.', attempts: [], patch: unifiedDiff(rel, text, addTokens(text, [['PROPERTIES', 'test_network']]).text) };
+    const two = (sgs: Suggestion[], name: string) => {
+      const r = makeReport('sweep', [{ ...b, suggestions: sgs }], '0.1.0', new Date(report.createdAt));
+      writeFileSync(path.join(tmp, `${name}.json`), renderJson(r));
+      return path.join(tmp, `${name}.json`);
+    };
+    const parent = mkdtempSync(path.join(tmp, 'two-'));
+    const g = scratchRepo(parent);
+    for (const [name, sgs, want] of [
+      ['apart', [deselect, apart], applyPatch(applyPatch(text, apart.patch!), deselect.patch!)],
+      ['meets', [deselect, meets], applyPatch(text, deselect.patch!)],
+    ] as const) {
+      const r = await netaudit(['report', 'patches', two([...sgs], name), '--out', path.join(parent, name)], { cwd: g, env: gitEnv(g) });
+      assert.equal(r.code, 0, r.stderr);
+      const [file, ...more] = readdirSync(path.join(parent, name));
+      assert.deepEqual(more, [], 'one mail');
+      git(g, ['reset', '-q', '--hard', 'master']);
+      git(g, ['checkout', '-q', '-B', name]);
+      git(g, ['am', '-q', path.join(parent, name, file!)]);
+      assert.equal(readFileSync(path.join(g, rel), 'utf8'), want, name);
+      assert.equal(git(g, ['log', '-1', '--format=%s']).trim(), 'net-test/pytest-mixed: deselect tests needing the internet', name);
+      const msg = git(g, ['log', '-1', '--format=%b']);
+      if (name === 'apart') assert.match(msg, /\nAlso: fetch sources in SRC_URI, not at build time\.\n/);
+      else assert.match(msg, /\nNot changed by this patch:\n- test-network \(its diff overlaps this one: run --suggest again on the\n {2}patched ebuild\): declare test_network\.\n/);
+      git(g, ['checkout', '-q', 'master']);
+    }
   });
 
   it('an existing empty --out is used', async () => {
