@@ -44,7 +44,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('verify', { type: 'boolean', default: false, describe: 'with --suggest: audit each patched ebuild again on a scratch copy (verified: true when the broken phase passes with no blocked attempt)' })
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
       .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo')
-      .example('$0 sweep fixtures/repo --suggest --verify --out sweep', 'with a verified patch per breaking package; then: $0 report patches sweep --out patches') as unknown as Argv<SweepArgs>,
+      .example('$0 sweep fixtures/repo --suggest --verify --out sweep', 'a verified patch per breaking package; then: netaudit report patches sweep --out patches') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
     const jobs = args.jobs ?? os.availableParallelism();
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs}: must be a whole number of at least 1`, { option: '--jobs' });
