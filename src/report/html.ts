@@ -2,7 +2,10 @@
  * The HTML dashboard: one self-contained file (inline CSS and JS; no external request of any kind, no CDN, no
  * web fonts), usable offline and from file://. Totals per verdict, bar charts of verdicts and of the most
  * frequent blocked destinations (inline SVG drawn here), a searchable, sortable table of builds, and per build
- * (a row that expands) its attempts, findings with hints, quoted log lines and the build log path.
+ * (a row that expands) its attempts, findings with hints, quoted log lines and the build log path, and its
+ * suggestions (--suggest: headline, verified or not with the verification line, the patch in a <pre>). Below the
+ * table, when any build has suggestions: the list of them per package and how many packages have a (verified)
+ * patch (data-testid suggestions, suggestion-package, suggestion-item, total-patches, total-verified-patches).
  *
  * Safety: every value that came from a build (names, argv, host names, log text, messages) reaches the page
  * either escaped (escapeXml) in the parts written here, or as JSON in a <script type="application/json"> block
@@ -24,8 +27,8 @@
  * report.html#q=net-test/foo&test=tests/test_net.py::test_download; &open=1 (or #open=1) also expands every row
  * shown. <html> gets data-ready="true" when the script has run.
  */
-import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, observerText, processText } from '../model/format.js';
-import { VERDICTS, type Report, type Verdict } from '../model/types.js';
+import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, observerText, processText, suggestionText } from '../model/format.js';
+import { VERDICTS, type Report, type Suggestion, type Verdict } from '../model/types.js';
 import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
 
@@ -74,6 +77,15 @@ export interface BuildView {
   readonly observer: string;
   /** explanationLines (--explain): where the attempts' `wanted` came from, and what only the rerun wanted ([] when none). */
   readonly explanation: readonly string[];
+  /** Per suggestion (--suggest), in order: its headline (suggestionText) and its verification state in words. */
+  readonly suggestions: readonly { readonly headline: string; readonly verification: string }[];
+}
+
+/** `verified: LINE`, `not verified: LINE`, `not verified (no --verify)`, or `no patch`. */
+export function verificationState(s: Suggestion): string {
+  if (s.verified === true) return `verified: ${s.verification ?? ''}`.trim();
+  if (s.verified === false) return `not verified: ${s.verification ?? ''}`.trim();
+  return s.patch ? 'not verified (audit with --verify)' : 'no patch';
 }
 
 export function buildViews(report: Report): BuildView[] {
@@ -84,7 +96,29 @@ export function buildViews(report: Report): BuildView[] {
     attempts: b.attempts.map((a) => ({ endpoint: endpoint(a.address, a.port), process: a.process ? processText(a.process, { argv: true }) : '' })),
     observer: [observerText(b.observer), ...(b.observer?.notes ?? [])].filter((t): t is string => t !== undefined).join(' · '),
     explanation: explanationLines(b),
+    suggestions: (b.suggestions ?? []).map((sg) => ({ headline: suggestionText(sg), verification: verificationState(sg) })),
   }));
+}
+
+/** Packages with suggestions (a sweep's list): name, verdict, and per suggestion its cause, state and summary. */
+function suggestionList(report: Report): string {
+  const builds = report.builds.filter((b) => b.suggestions?.length);
+  if (!builds.length) return '';
+  const withPatch = builds.filter((b) => b.suggestions?.some((sg) => sg.patch)).length;
+  const verified = builds.filter((b) => b.suggestions?.some((sg) => sg.patch && sg.verified === true)).length;
+  const items = builds.map((b) => {
+    const rows = (b.suggestions ?? []).map(
+      (sg) =>
+        `<li data-testid="suggestion-item" data-cause="${escapeXml(sg.cause)}" data-verified="${sg.verified === true}"><b>${escapeXml(sg.cause)}</b> <span class="${sg.verified === true ? 'allowed' : sg.verified === false ? 'blocked' : 'state'}">(${escapeXml(verificationState(sg).split(':')[0] as string)})</span>: ${escapeXml(sg.summary)}</li>`,
+    );
+    return `<li data-testid="suggestion-package" data-name="${escapeXml(b.name)}"><span class="mono">${escapeXml(b.name)}</span><ul>${rows.join('')}</ul></li>`;
+  });
+  return (
+    `<section class="suggestions" data-testid="suggestions"><h2>Suggestions</h2>` +
+    `<p><span data-testid="total-suggested">${builds.length}</span> package${builds.length === 1 ? '' : 's'} with suggestions, ` +
+    `<span data-testid="total-patches">${withPatch}</span> with a patch, <span data-testid="total-verified-patches">${verified}</span> with a verified patch ` +
+    `(all patches as git commits: <span class="mono">netaudit report patches REPORT --out DIR</span>).</p><ul>${items.join('')}</ul></section>`
+  );
 }
 
 interface Bar {
@@ -139,7 +173,10 @@ tr.detail>td{background:#fafafa;padding:8px 12px 12px 38px}
 .finding{margin:6px 0}.lvl{font-size:11px;text-transform:uppercase;border:1px solid currentColor;border-radius:3px;padding:0 4px;margin-right:6px}
 .lvl-error{color:#c62828}.lvl-warning{color:#9a6b00}.lvl-style{color:#00838f}.lvl-info{color:#1565c0}
 .hint{color:#555;margin-left:12px}.log{font-family:ui-monospace,monospace;white-space:pre-wrap;color:#444;margin-left:12px}
-.mono{font-family:ui-monospace,monospace;word-break:break-all}`;
+.mono{font-family:ui-monospace,monospace;word-break:break-all}
+.suggestion{margin:8px 0;border-left:3px solid #2e7d32;padding-left:8px}.suggestion .state{color:#555}
+pre.patch{font:12px/1.35 ui-monospace,monospace;background:#f4f6f4;border:1px solid #e0e0e0;padding:6px 8px;overflow-x:auto;margin:4px 0}
+.suggestions ul{margin:4px 0}.suggestions li{margin:2px 0}.state{color:#555}`;
 
 const SCRIPT = `
 (function(){
@@ -171,6 +208,9 @@ function detail(b,view,attemptRows){
   b.findings.forEach(function(f){var x=el('div',undefined,'finding');x.appendChild(el('span',f.level,'lvl lvl-'+f.level));x.appendChild(el('b',f.keyword));
     x.appendChild(document.createTextNode(': '+f.message));(f.logLines||[]).forEach(function(l){x.appendChild(el('div','> '+l,'log'));});
     if(f.hint)x.appendChild(el('div','hint: '+f.hint,'hint'));d.appendChild(x);});
+  (b.suggestions||[]).forEach(function(s,i){var sv=view.suggestions[i];var x=el('div',undefined,'suggestion');x.setAttribute('data-testid','suggestion');x.setAttribute('data-cause',s.cause);
+    x.appendChild(el('div',sv.headline));var st=el('div',sv.verification,s.verified===true?'allowed':s.verified===false?'blocked':'state');st.setAttribute('data-testid','suggestion-verification');x.appendChild(st);
+    if(s.patch){var pre=el('pre',s.patch,'patch');pre.setAttribute('data-testid','suggestion-patch');x.appendChild(pre);}d.appendChild(x);});
   return d;
 }
 function setOpen(r,open){r.det.hidden=!open;r.btn.textContent=open?'\\u2212':'+';r.btn.setAttribute('aria-expanded',String(open));}
@@ -184,7 +224,7 @@ var rows=data.builds.map(function(b,i){var view=views[i];
   var attemptRows=[];
   td.appendChild(detail(b,view,attemptRows));
   var text=[b.name,b.verdict,b.command.join(' '),b.log||''].concat(b.attempts.map(function(a,j){return [a.kind,a.hostname||'',view.attempts[j].endpoint,a.phase||'',a.test||'',a.process?a.process.comm:''].join(' ');}),
-    b.findings.map(function(f){return f.keyword+' '+f.message;})).join('\\n').toLowerCase();
+    b.findings.map(function(f){return f.keyword+' '+f.message;}),(b.suggestions||[]).map(function(s){return s.cause+' '+s.summary;})).join('\\n').toLowerCase();
   var r={b:b,view:view,tr:tr,det:det,btn:btn,text:text,attemptRows:attemptRows};
   btn.addEventListener('click',function(){setOpen(r,det.hidden);});
   return r;
@@ -254,6 +294,7 @@ export function renderHtml(report: Report): string {
 <div class="controls"><input id="search" data-testid="search" type="search" placeholder="search: package, host, address, phase, keyword…" aria-label="search builds" autocomplete="off"><select id="test-filter" data-testid="test-filter" aria-label="show the attempts of one test"><option value="">all tests</option></select><span id="shown"></span></div>
 <noscript><p>The table of builds needs JavaScript; the data is in the netaudit-data script element of this file, and in the JSON report.</p></noscript>
 <table class="builds"><thead><tr><th>build</th><th>verdict</th><th>attempts</th><th>phases</th><th>duration</th></tr></thead><tbody id="builds"></tbody></table>
+${suggestionList(report)}
 <script type="application/json" id="netaudit-colors">${jsonForScript(COLORS)}</script>
 <script type="application/json" id="netaudit-data">${jsonForScript(report)}</script>
 <script type="application/json" id="netaudit-view">${jsonForScript(buildViews(report))}</script>

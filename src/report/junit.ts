@@ -1,7 +1,8 @@
 /**
  * JUnit XML: one test case per build, so CI systems (GitLab, Jenkins, GitHub test reporters) list the audit
  * natively. The mapping, chosen so that CI goes red only for what network-sandbox would break:
- *   breaks                 -> <failure type="breaks" message="...">findings, log lines, hints</failure>
+ *   breaks                 -> <failure type="breaks" message="...">findings, log lines, hints, and the
+ *                             suggestions (--suggest: summary, verification, the patch)</failure>
  *   fails-without-network  -> <skipped message="fails without network: ..."/>  (the build fails for another
  *                             reason; the audit has nothing to say, and <error> would turn CI red for it)
  *   clean, tolerates       -> passed; <system-out> lists the attempts (tolerates: the leak to look at)
@@ -13,8 +14,8 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
-import { blockedPhases, endpoint, exitText, explanationLines, packageVersion, processText, subjectOf } from '../model/format.js';
-import type { Attempt, BuildResult, Finding, Report } from '../model/types.js';
+import { blockedPhases, endpoint, exitText, explanationLines, packageVersion, processText, subjectOf, suggestionText } from '../model/format.js';
+import type { Attempt, BuildResult, Finding, Report, Suggestion } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
 /** classname: the category (`command` for commands); name: package-version (a command's name). */
@@ -45,6 +46,15 @@ function findingLines(f: Finding): string[] {
   return [`${f.keyword} [${f.level}]: ${f.message}`, ...(f.logLines ?? []).map((l) => `  > ${l}`), ...(f.hint ? [`  hint: ${f.hint}`] : [])];
 }
 
+/** A suggestion in a failure's text: its headline, the verification line (--verify) and the patch, indented. */
+export function suggestionLines(sg: Suggestion): string[] {
+  const lines = [suggestionText(sg)];
+  if (sg.verification) lines.push(`  ${sg.verified ? 'verified' : 'not verified'}: ${sg.verification}`);
+  else if (sg.patch) lines.push('  not verified (audit with --verify)');
+  if (sg.patch) lines.push('  patch:', ...sg.patch.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
+  return lines;
+}
+
 function systemOut(b: BuildResult): string {
   const lines = [`verdict: ${b.verdict} (${exitText(b, 'status')})`, `command: ${b.command.join(' ')}`];
   lines.push(b.attempts.length ? `attempts (${b.attempts.length}):` : 'attempts: none');
@@ -73,7 +83,7 @@ export function renderJunit(report: Report): string {
       const blocked = b.attempts.filter((a) => !a.allowed).length;
       const phases = blockedPhases(b.attempts);
       const msg = `breaks under network-sandbox${phases.length ? ` (${phases.join(', ')})` : ''}: ${blocked} blocked attempt${blocked === 1 ? '' : 's'}, ${exitText(b, 'status')}`;
-      const text = b.findings.length ? b.findings.flatMap(findingLines).join('\n') : b.attempts.map(attemptLine).join('\n');
+      const text = [...(b.findings.length ? b.findings.flatMap(findingLines) : b.attempts.map(attemptLine)), ...(b.suggestions ?? []).flatMap(suggestionLines)].join('\n');
       out.push(`      <failure type="breaks" message="${escapeXml(msg)}">${escapeXmlText(text)}</failure>`);
     } else if (b.verdict === 'fails-without-network') {
       const first = b.findings[0];

@@ -34,7 +34,7 @@ export function patchPath(b: Pick<BuildResult, 'ebuild'>): string {
 }
 
 /** What an attempt reached for, briefly: `203.0.113.10:80`, `git.example (A)`, `[2001:db8::1]:443 (x.example)`. */
-function target(a: Attempt): string {
+export function attemptTarget(a: Attempt): string {
   if (a.kind === 'dns') return `${a.hostname ?? a.address}${a.qtype ? ` (${a.qtype})` : ''}`;
   const where = a.kind === 'unix' ? a.address : endpoint(a.address, a.port);
   const service = serviceAt(a.port, a.kind);
@@ -44,7 +44,7 @@ function target(a: Attempt): string {
 
 /** Distinct targets, in order, joined: at most `max`, then `and N more`. */
 function targets(attempts: readonly Attempt[], max = 4): string {
-  const all = [...new Set(attempts.map(target))];
+  const all = [...new Set(attempts.map(attemptTarget))];
   return all.slice(0, max).join(', ') + (all.length > max ? ` and ${all.length - max} more` : '');
 }
 

@@ -2,7 +2,8 @@
  * A tree-wide sweep: every selected ebuild audited in its own namespace pair, --jobs at a time, each result
  * appended to DIR/results.jsonl the moment it is known, build logs and captures kept under DIR. When every
  * package is done: DIR/report.json (builds in name order, so a merge of shards equals an unsharded run),
- * report.html and junit.xml.
+ * report.html and junit.xml. With --suggest, each breaking package's suggestions are in its result (so --resume
+ * and `report merge` keep them) and its patches in DIR/patches/CATEGORY/PF.patch.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { writeReportFile, makeReport } from '../report/json.js';
 import { getReporter, SWEEP_RENDERINGS } from '../report/index.js';
 import { sortBuilds } from '../report/merge.js';
 import { auditEbuild, metadataFailureResult } from '../runner/ebuild.js';
+import { suggestBuild, type AddSuggestionsOptions } from '../runner/suggest.js';
 import type { ObserverSession } from '../runner/observe.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
@@ -39,6 +41,8 @@ export interface SweepOptions {
   /** One tracer for the whole sweep, its events routed to each build by network namespace. */
   readonly observe?: ObserverSession;
   readonly progress?: { stream: NodeJS.WriteStream; tty: boolean };
+  /** --suggest: suggestions for each breaking package (in its result), patches in DIR/patches/CATEGORY/PF.patch; verify: --verify. */
+  readonly suggest?: { readonly verify: boolean };
 }
 
 export interface SweepOutcome {
@@ -66,6 +70,12 @@ export function sweepReport(builds: readonly BuildResult[]): Report {
 export async function writeSweepOutputs(dir: string, report: Report): Promise<void> {
   await writeReportFile(path.join(dir, 'report.json'), report);
   for (const out of SWEEP_RENDERINGS) await writeFileAtomic(path.join(dir, out.file), getReporter(out.reporter).render(report, {}));
+}
+
+/** --suggest: patches in DIR/patches; --verify audits the patched copies with the sweep's settings, logs in DIR/logs/verify. */
+function suggestOptions(o: SweepOptions, verify: boolean): AddSuggestionsOptions {
+  const { install, allowTest, timeoutMs, signal, observe } = o;
+  return { dir: path.join(o.outDir, 'patches'), verify, audit: { install, allowTest, timeoutMs, signal, observe, logDir: path.join(o.outDir, 'logs', 'verify') } };
 }
 
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
@@ -111,6 +121,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           explain: options.explain,
         });
         if (audit.interrupted || options.signal.aborted) return;
+        if (options.suggest) await suggestBuild(audit.result, meta, suggestOptions(options, options.suggest.verify));
+        if (options.signal.aborted) return;
         results.append(audit.result);
         state.counts[audit.result.verdict]++;
         state.done++;

@@ -4,7 +4,8 @@
  * namespaces, the veth, nftables rules and captures (ip, nsenter, nft, sysctl, tcpdump) and run the build in
  * them; src/portage/ (metadata.ts: Portage's Python API) and src/runner/ (ebuild.ts: `ebuild … fetch` and
  * `clean`, outside the sandbox) run Portage, which itself needs root and drops to the portage user for the
- * phases (FEATURES=userpriv). decode/, analyze/, verdict/ and report/ start no process.
+ * phases (FEATURES=userpriv); the CLI's `report patches` reads `git config` for the default author. decode/,
+ * analyze/, verdict/ and report/ start no process.
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { MissingToolError, SetupError, UsageError } from '../model/errors.js';

@@ -17,6 +17,7 @@ import { blockedPhases, exitText, formatDuration } from '../../src/model/format.
 import { renderHtml } from '../../src/report/html.js';
 import { summarize } from '../../src/report/json.js';
 import { EXAMPLES, readJson } from './helpers.js';
+import { suggestedReport } from './suggested.js';
 
 const EVIL_NAME = 'net-test/<img src=x onerror=alert(1)>-1';
 const EVIL_HOST = '</script><script>document.title="pwned"</script>.example';
@@ -114,6 +115,29 @@ describe('HTML dashboard in headless Chromium', function () {
     assert.ok(dom.includes(`>${escapeText(EVIL_NAME)}</td>`), 'the name is shown as text in its cell');
     assert.ok(dom.includes(escapeText(EVIL_HOST)), 'the host name is shown as text in the details');
     assert.ok(dom.includes('&gt; &lt;b&gt;bold&lt;/b&gt; &amp; &lt;/script&gt;'), 'the log line is shown as text');
+  });
+
+  it('suggestions (--suggest): per build headline, verification and the patch as text in a <pre>; the sweep list and counts', () => {
+    const r = suggestedReport();
+    const mixed = r.builds[0] as BuildResult;
+    mixed.suggestions = mixed.suggestions?.map((sg) => ({ ...sg, summary: `${sg.summary} <img src=x onerror=alert(5)>`, patch: `${sg.patch}+# </pre><script>document.title="pwned"</script>\n` }));
+    const sfile = path.join(tmp, 'suggested.html');
+    writeFileSync(sfile, renderHtml(r));
+    const dom = browse(`file://${sfile}#open=1`, ['--dump-dom']);
+    assert.match(dom, /<html lang="en" data-ready="true">/);
+    assert.doesNotMatch(dom, /<img\b/i, 'no <img> injected by a summary');
+    assert.equal((dom.match(/<script\b/g) ?? []).length, 4, 'no <script> injected by a patch');
+    const blocks = dom.match(/<div class="suggestion" data-testid="suggestion"[\s\S]*?<\/div><\/div>|<div class="suggestion" data-testid="suggestion"[\s\S]*?<\/pre><\/div>/g) ?? [];
+    assert.equal(blocks.length, 4, 'one block per suggestion: pytest-mixed, test-resolve, distcc, compile-fetch');
+    const pres = [...dom.matchAll(/<pre class="patch" data-testid="suggestion-patch">([\s\S]*?)<\/pre>/g)].map((m) => m[1]);
+    assert.deepEqual(pres, [escapeText(mixed.suggestions?.[0]?.patch as string), escapeText(r.builds[1]?.suggestions?.[0]?.patch as string)], 'the patches, as text, whole');
+    assert.ok(dom.includes(`<div>${escapeText(`suggestion (deselect-tests, patch): ${mixed.suggestions?.[0]?.summary}`)}</div>`));
+    assert.match(dom, /data-testid="suggestion-verification">not verified \(audit with --verify\)</);
+    assert.match(dom, /class="allowed" data-testid="suggestion-verification">verified: patched copy audited \(2\.40 s\): verdict clean; src_test passes; no blocked attempt</);
+    assert.match(dom, /data-testid="suggestion-verification">no patch</);
+    // The sweep's list: four packages with suggestions, two with a patch, one verified.
+    assert.match(dom, /data-testid="total-suggested">4<\/span> packages with suggestions, <span data-testid="total-patches">2<\/span> with a patch, <span data-testid="total-verified-patches">1<\/span> with a verified patch/);
+    assert.deepEqual([...dom.matchAll(/data-testid="suggestion-package" data-name="([^"]*)"/g)].map((m) => m[1]), ['net-test/pytest-mixed-1', 'net-test/test-resolve-1', 'net-test/distcc-1', 'net-test/compile-fetch-1']);
   });
 
   it('the cells and details show the texts of model/format.ts (from netaudit-view), as the other reporters do', () => {

@@ -10,6 +10,7 @@ import { buildViews, destinationCounts, renderHtml } from '../../src/report/html
 import { blockedPhases, endpoint, exitText, formatDuration } from '../../src/model/format.js';
 import { summarize } from '../../src/report/json.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
+import { suggestedReport } from './suggested.js';
 
 const examples = jsonFiles(EXAMPLES).map((f) => ({ f, r: readJson(path.join(EXAMPLES, f)) as Report }));
 
@@ -162,6 +163,29 @@ describe('html reporter', () => {
     assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
     assert.match(script, /setAttribute\('data-testid','build-row'\)/);
     assert.match(script, /location\.hash/);
+  });
+
+  it('suggestions: in the view (headline, verification state) and, for a sweep, a list per package with counts, escaped', () => {
+    const r = suggestedReport();
+    const mixed = r.builds[0] as BuildResult;
+    mixed.suggestions = mixed.suggestions?.map((sg) => ({ ...sg, summary: `${sg.summary} </script><b>x</b>`, patch: `${sg.patch}+# </script><!--\n` }));
+    const html = renderHtml(r);
+    const views = buildViews(r);
+    assert.deepEqual(
+      views.map((v) => v.suggestions.map((sg) => sg.verification)),
+      [['not verified (audit with --verify)'], ['verified: patched copy audited (2.40 s): verdict clean; src_test passes; no blocked attempt'], ['no patch'], ['no patch'], []],
+    );
+    assert.equal(views[0]?.suggestions[0]?.headline, `suggestion (deselect-tests, patch): ${mixed.suggestions?.[0]?.summary}`);
+    assert.ok(!dataBlock(html, 'netaudit-data').includes('<') && !dataBlock(html, 'netaudit-view').includes('<'), 'patches and summaries cannot end the data blocks');
+    assert.ok(html.includes('data-testid="total-suggested">4</span>'));
+    assert.ok(html.includes('data-testid="total-patches">2</span>'));
+    assert.ok(html.includes('data-testid="total-verified-patches">1</span>'));
+    assert.equal((html.match(/data-testid="suggestion-item"/g) ?? []).length, 4);
+    assert.ok(html.includes('&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;'), 'the summary escaped in the list');
+    assert.doesNotMatch(html, /<b>x<\/b>/);
+    assert.ok(html.includes('data-cause="test-network" data-verified="true"'));
+    // Reports without suggestions have no list.
+    for (const { f, r: e } of examples) if (!e.builds.some((b) => b.suggestions?.length)) assert.doesNotMatch(renderHtml(e), /data-testid="suggestions"/, f);
   });
 
   it('is deterministic', () => {

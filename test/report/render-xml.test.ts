@@ -13,6 +13,7 @@ import { summarize } from '../../src/report/json.js';
 import { attemptLine, renderJunit } from '../../src/report/junit.js';
 import { renderPkgcheckXml } from '../../src/report/pkgcheck.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
+import { suggestedReport } from './suggested.js';
 
 const examples = jsonFiles(EXAMPLES).map((f) => ({ f, r: readJson(path.join(EXAMPLES, f)) as Report }));
 
@@ -282,6 +283,28 @@ describe('junit reporter', () => {
       if (f.hint) assert.ok(failure.text.includes(`hint: ${f.hint}`));
       for (const l of f.logLines ?? []) assert.ok(failure.text.includes(`> ${l}`));
     }
+  });
+
+  it('breaks with --suggest: the failure text carries each suggestion (summary, verification, the patch line for line)', () => {
+    const r = suggestedReport();
+    // Hostile text in a summary and a patch line: it must come back as it was.
+    const mixed = r.builds[0] as BuildResult;
+    mixed.suggestions = mixed.suggestions?.map((s) => ({ ...s, summary: `${s.summary} </failure><x a="&">`, patch: `${s.patch}+# ]]> <!-- \u0001\n` }));
+    const xml = renderJunit(r);
+    assert.equal(xmllint(xml), '', 'xmllint');
+    const cases = all(parseXml(xml), 'testcase');
+    const failures = cases.map((c) => c.children.find((x) => x.name === 'failure'));
+    assert.deepEqual(failures.map((f) => Boolean(f)), [true, true, true, true, false], 'the four breaking packages fail, clean-build passes');
+    const [m, res, distcc] = failures as XmlElement[];
+    const ms = mixed.suggestions?.[0];
+    assert.ok(m!.text.includes(`suggestion (deselect-tests, patch): ${ms?.summary}`), m!.text);
+    assert.ok(m!.text.includes('  not verified (audit with --verify)\n  patch:\n'));
+    for (const line of (ms?.patch ?? '').split('\u0001').join('').replace(/\n$/, '').split('\n')) assert.ok(m!.text.includes(`\n    ${line}`), line);
+    assert.match(res!.text, /^suggestion \(test-network, verified\): src_test made 2 blocked attempt\(s\)/m);
+    assert.match(res!.text, /^ {2}verified: patched copy audited \(2\.40 s\): verdict clean; src_test passes; no blocked attempt$/m);
+    assert.match(res!.text, /^ {4}\+PROPERTIES="test_network"$/m);
+    assert.match(distcc!.text, /^suggestion \(distcc-proxy, no patch\): .*network-sandbox-proxy/m);
+    assert.doesNotMatch(distcc!.text, /patch:/);
   });
 
   it('fails-without-network is <skipped message="fails without network: ...">, not a failure or an error', () => {

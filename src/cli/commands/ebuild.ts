@@ -121,7 +121,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         return;
       }
       if (suggesting) {
-        const { addSuggestions } = await import('../suggest.js');
+        const { addSuggestions } = await import('../../runner/suggest.js');
         await addSuggestions(results, metas, {
           dir: args.suggest,
           verify: args.verify,

@@ -4,6 +4,9 @@
  *   merge INPUT... --out DIR                shard outputs (sweep directories or report files) into DIR/report.json
  *                                           (validated), plus DIR/report.html and DIR/junit.xml as a sweep writes
  *   diff OLD NEW [--json]                   what changed per package; exit 1 when something started breaking
+ *   patches REPORT --out DIR                the suggested patches, one `git format-patch` mail per package, for
+ *     [--verified-only] [--author A]        `git am` (src/report/patches.ts); the author from --author, else
+ *                                           `git config user.name/user.email` of the current directory
  * A directory given where a report is expected stands for DIR/report.json. Handlers stay thin: the work is in
  * src/report/ (merge.ts, diff.ts, the reporters), loaded when the subcommand runs.
  */
@@ -18,6 +21,12 @@ interface RenderArgs {
 interface MergeArgs {
   inputs: string[];
   out: string;
+}
+interface PatchesArgs {
+  report: string;
+  out: string;
+  'verified-only': boolean;
+  author?: string;
 }
 interface DiffArgs {
   old: string;
@@ -113,9 +122,50 @@ const diff: CommandModule<object, DiffArgs> = {
   },
 };
 
+/** `git config KEY` in the current directory; undefined when git is missing or the key is not set. */
+async function gitConfig(key: string): Promise<string | undefined> {
+  const { execCapture } = await import('../../util/exec.js');
+  const r = await execCapture(['git', 'config', key]).catch(() => undefined);
+  const value = r?.code === 0 ? r.stdout.trim() : '';
+  return value || undefined;
+}
+
+const patches: CommandModule<object, PatchesArgs> = {
+  command: 'patches <report>',
+  describe: "write the suggested patches of a report (or sweep directory) as git format-patch mails, one per package, for git am",
+  builder: (y: Argv) =>
+    y
+      .positional('report', { type: 'string', describe: 'report.json made with --suggest, or a sweep directory' })
+      .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'a new (or empty) directory for the NNNN-cat-pkg-....patch files', requiresArg: true })
+      .option('verified-only', { type: 'boolean', default: false, describe: 'only patches that --verify proved' })
+      .option('author', { type: 'string', describe: 'the patches\' author, "Name <email>" (default: git config user.name and user.email)', requiresArg: true })
+      .example('$0 report patches sweep/ --out patches', 'then, in the repository: git am patches/*.patch')
+      .example('$0 report patches r.json --out p --verified-only --author "Larry the Cow <larry@gentoo.org>"', 'only verified changes, with an author') as unknown as Argv<PatchesArgs>,
+  handler: async (args) => {
+    const [{ readReportFile }, { patchMails, parseAuthor, writePatchDir }, { UsageError }] = await Promise.all([
+      import('../../report/json.js'),
+      import('../../report/patches.js'),
+      import('../../model/errors.js'),
+    ]);
+    let author;
+    if (args.author !== undefined) author = parseAuthor(args.author);
+    else {
+      const [name, email] = await Promise.all([gitConfig('user.name'), gitConfig('user.email')]);
+      if (!name || !email) throw new UsageError('no author for the patches: give --author "Name <email>", or set git config user.name and user.email', { option: '--author' });
+      author = { name, email };
+    }
+    const report = await readReportFile(await reportPath(args.report));
+    const { mails, without } = patchMails(report, { author, verifiedOnly: args['verified-only'] });
+    await writePatchDir(args.out, mails);
+    for (const w of without) process.stderr.write(`netaudit: ${w.build}: no patch: ${w.why}\n`);
+    const n = mails.length;
+    process.stderr.write(`netaudit: ${n} patch${n === 1 ? '' : 'es'} in ${args.out}${n ? ` (apply with: git am ${args.out}/*.patch)` : ''}\n`);
+  },
+};
+
 export const reportCommand: CommandModule = {
   command: 'report <command>',
-  describe: 'render, merge or compare saved reports',
-  builder: (y: Argv) => y.command(render).command(merge).command(diff).demandCommand(1, 'name a subcommand: render, merge, diff'),
+  describe: 'render, merge or compare saved reports, or write their patches',
+  builder: (y: Argv) => y.command(render).command(merge).command(diff).command(patches).demandCommand(1, 'name a subcommand: render, merge, diff, patches'),
   handler: () => undefined,
 };

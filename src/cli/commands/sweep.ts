@@ -20,6 +20,8 @@ interface SweepArgs {
   'fail-on': FailOn;
   observe: boolean;
   explain: boolean;
+  suggest: boolean;
+  verify: boolean;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -44,8 +46,11 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         default: false,
         describe: 'rerun each breaking package once intercepted and add what it wanted to its result (observation; the verdict stays the faithful run\'s): one extra build run per breaking package',
       })
+      .option('suggest', { type: 'boolean', default: false, describe: 'suggest ebuild changes for each breaking package (in the report) and write each patch to OUT/patches/CATEGORY/PF.patch' })
+      .option('verify', { type: 'boolean', default: false, describe: 'with --suggest: audit each patched ebuild again on a scratch copy (verified: true when the broken phase passes with no blocked attempt)' })
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
-      .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo') as unknown as Argv<SweepArgs>,
+      .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo')
+      .example('$0 sweep fixtures/repo --suggest --verify --out sweep', 'a verified patch per breaking package; then: netaudit report patches sweep --out patches') as unknown as Argv<SweepArgs>,
   handler: async (args) => {
     const jobs = args.jobs ?? os.availableParallelism();
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs}: must be a whole number of at least 1`, { option: '--jobs' });
@@ -80,6 +85,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         observe,
         explain: args.explain,
         progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
+        ...(args.suggest || args.verify ? { suggest: { verify: args.verify } } : {}),
       });
       if (outcome.interrupted) {
         process.stderr.write(`netaudit: sweep interrupted: ${outcome.done}/${outcome.selected} done; continue with --resume --out ${args.out}\n`);

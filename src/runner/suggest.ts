@@ -1,0 +1,45 @@
+/**
+ * `--suggest` / `--verify` of `netaudit ebuild` and `netaudit sweep`: the I/O around the pure suggestion engine
+ * (src/suggest/): reading each breaking ebuild's text, verifying patches on scratch copies (./verify.ts), writing
+ * DIR/CATEGORY/PF.patch atomically. The suggestions go into each build (`suggestions`), so every reporter has them.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BuildResult } from '../model/types.js';
+import type { EbuildMeta } from '../portage/metadata.js';
+import { verifySuggestions, type VerifyOptions } from './verify.js';
+import { suggest } from '../suggest/index.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export interface AddSuggestionsOptions {
+  /** Where patches are written (DIR/CATEGORY/PF.patch); absent: none written. */
+  readonly dir?: string;
+  readonly verify: boolean;
+  readonly audit: VerifyOptions;
+  /** Each build once its suggestions are known. */
+  readonly onResult?: (b: BuildResult) => void;
+}
+
+/** Add `suggestions` to every ebuild build (results and metas in the same order); writes the patches. */
+export async function addSuggestions(results: BuildResult[], metas: readonly EbuildMeta[], options: AddSuggestionsOptions): Promise<void> {
+  for (const [i, b] of results.entries()) {
+    const meta = metas.find((m) => m.path === b.ebuild?.path) ?? metas[i];
+    if (b.kind === 'ebuild' && meta) await suggestBuild(b, meta, options);
+    options.onResult?.(b);
+  }
+}
+
+/**
+ * Add `suggestions` to one ebuild build (a sweep calls this per package as it finishes); writes its patches to
+ * DIR/CATEGORY/PF.patch. Nothing is done once the audit's signal has fired.
+ */
+export async function suggestBuild(b: BuildResult, meta: EbuildMeta, options: Omit<AddSuggestionsOptions, 'onResult'>): Promise<void> {
+  if (options.audit.signal?.aborted) return;
+  let suggestions = suggest(b, readFileSync(meta.path, 'utf8'));
+  if (options.verify) suggestions = await verifySuggestions(b, meta, suggestions, options.audit);
+  b.suggestions = suggestions;
+  const patches = suggestions.map((s) => s.patch).filter((p): p is string => Boolean(p));
+  if (options.dir && patches.length) {
+    await writeFileAtomic(path.join(options.dir, meta.category, `${meta.pf}.patch`), patches.join(''), { mkdirs: true });
+  }
+}
