@@ -27,7 +27,9 @@ function listDir(dir: string): string[] {
 
 export async function collectGarbage(options: { tmpdir?: string; dryRun?: boolean } = {}): Promise<GcResult> {
   const result: GcResult = { namespaces: [], processes: 0, tempDirs: [], kept: [], failures: [] };
-  const stale = listDir('/run/netns').filter((n) => n.startsWith(NETNS_PREFIX));
+  // Without root there are no named namespaces of ours (src/sandbox/userns.ts: they end with their run), and
+  // root's are not ours to remove: only temp dirs are collected.
+  const stale = process.getuid?.() === 0 ? listDir('/run/netns').filter((n) => n.startsWith(NETNS_PREFIX)) : [];
   const dead: string[] = [];
   for (const name of stale) {
     const owner = ownerOf(name);

@@ -48,10 +48,16 @@ export function execCapture(argv: readonly string[], options: ExecOptions = {}):
  * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
  * "creating the veth pair: RTNETLINK answers: File exists").
  */
-export async function execStep(label: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execStep(
+  label: string,
+  argv: readonly string[],
+  options: ExecOptions = {},
+  /** Who runs it (default execCapture; without root, the user namespace's launcher: src/sandbox/userns.ts). */
+  runner: (argv: readonly string[], options: ExecOptions) => Promise<ExecResult> = execCapture,
+): Promise<ExecResult> {
   let r: ExecResult;
   try {
-    r = await execCapture(argv, options);
+    r = await runner(argv, options);
   } catch (cause) {
     const e = cause as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
