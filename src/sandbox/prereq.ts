@@ -72,7 +72,7 @@ export function findProblems(need: PrivilegeNeed = 'root', uid = process.getuid?
     problems.push(
       problem(
         'not running as root',
-        'run netaudit as root (sudo netaudit ...): Portage needs root for its phases (FEATURES=userpriv drops to the portage user, the image is chowned); netaudit never runs a build unsandboxed',
+        `Portage needs root for its phases (FEATURES=userpriv drops to the portage user, the image is chowned) and netaudit never runs them unsandboxed: sudo netaudit ${process.argv.slice(2).join(' ')}`.trimEnd(),
         (m) => new NotRootError(m),
       ),
     );
