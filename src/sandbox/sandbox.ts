@@ -151,6 +151,11 @@ export class Sandbox {
     await this.step('creating the veth pair', Sandbox.within(this.buildNsPath, ['ip', ...vethLine(this.monitorNsPath).split(' ')]));
   }
 
+  /** Run argv inside the build namespace as the sandbox's privileged commands run (doctor's probe). */
+  execInBuild(argv: readonly string[]): Promise<ExecResult> {
+    return this.exec(Sandbox.within(this.buildNsPath, argv));
+  }
+
   /** Without root: the pid of the process holding the build's namespaces (the build joins them through it). */
   get buildHolderPid(): number | undefined {
     return this.launcher?.buildPid;

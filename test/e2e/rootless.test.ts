@@ -78,8 +78,8 @@ describe('netaudit run without root (user namespace) @privileged', function () {
       mkdirSync(d);
       chownSync(d, UID, GID);
     }
-    // Two audits at a time: root's and the user's of the same fixture.
-    for (const file of FILES) {
+    // Four audits at a time: root's and the user's of two fixtures.
+    const audit = async (file: string): Promise<void> => {
       const script = path.join(FIXTURES, file);
       const rootJson = path.join(out, `${file}.root.json`);
       const userJson = path.join(out, `${file}.user.json`);
@@ -95,7 +95,8 @@ describe('netaudit run without root (user namespace) @privileged', function () {
         rootReport: JSON.parse(readFileSync(rootJson, 'utf8')) as Report,
         userReport: JSON.parse(readFileSync(userJson, 'utf8')) as Report,
       });
-    }
+    };
+    for (let i = 0; i < FILES.length; i += 2) await Promise.all(FILES.slice(i, i + 2).map(audit));
   });
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
@@ -132,6 +133,14 @@ describe('netaudit run without root (user namespace) @privileged', function () {
     assert.equal(build?.verdict, 'clean');
     assert.equal(build?.observer?.available, false);
     assert.ok(build?.observer?.missing.some((m) => /^root/.test(m)), JSON.stringify(build?.observer));
+  });
+
+  it('doctor as the user: run uses a user namespace, ebuild and sweep need root, the live probe passes; exit 0', async function () {
+    const r = await run(asUser(['doctor']), { env: userEnv(home), cwd: home });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /^ok +user namespaces — run \(as you\) uses a user namespace/m);
+    assert.match(r.stdout, /^absent +root privileges — ebuild and sweep need them/m);
+    assert.match(r.stdout, /^ok +external TCP answered with "Network is unreachable"/m);
   });
 
   it('--user and --intercept: one line, they need root, exit 2', async function () {
