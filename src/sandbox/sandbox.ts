@@ -14,7 +14,8 @@ import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { UndoStack } from './undo.js';
 import { privateResolvConf, Responder, type ResponderRecord } from './intercept.js';
-import { Launcher } from './userns.js';
+import { Launcher, userNamespaceBlocker, userNamespaceError } from './userns.js';
+import { trace } from '../util/trace.js';
 
 /**
  * How the sandbox is made. `root`: named namespaces (/run/netns), commands run by netaudit itself.
@@ -144,11 +145,18 @@ export class Sandbox {
    */
   private async createInUserNamespace(): Promise<void> {
     const launcher = await Launcher.start();
+    trace('user namespace ready');
     this.launcher = launcher;
     this.undo.push('ending the user namespace', () => launcher.close());
     this.buildNsPath = `/proc/${launcher.buildPid}/ns/net`;
     this.monitorNsPath = `/proc/${launcher.monitorPid}/ns/net`;
-    await this.step('creating the veth pair', Sandbox.within(this.buildNsPath, ['ip', ...vethLine(this.monitorNsPath).split(' ')]));
+    try {
+      await this.step('creating the veth pair', Sandbox.within(this.buildNsPath, ['ip', ...vethLine(this.monitorNsPath).split(' ')]));
+    } catch (e) {
+      // AppArmor's restriction lets the user namespace be made but takes its capabilities away: the first step fails.
+      const blocker = userNamespaceBlocker(undefined, true);
+      throw blocker ? userNamespaceError(blocker) : e;
+    }
   }
 
   /** Run argv inside the build namespace as the sandbox's privileged commands run (doctor's probe). */

@@ -58,13 +58,18 @@ export const LAUNCHER = [
 /** The start of every request script: report the host pid on fd 3, close it, then exec the command. */
 const REQUEST_PROLOGUE = 'read -r p _ </proc/self/stat; echo "$1 pid $p" >&3; exec 3>&-; exec ';
 
-/** Which sysctl forbids unprivileged user namespaces here, if one does (read from /proc/sys; never throws). */
-export function userNamespaceBlocker(read: (p: string) => string | undefined = readProcSys): string | undefined {
+/**
+ * Which sysctl forbids unprivileged user namespaces here, if one does (read from /proc/sys; never throws).
+ * user.max_user_namespaces 0 and Debian's kernel.unprivileged_userns_clone 0 forbid them outright. Ubuntu's
+ * kernel.apparmor_restrict_unprivileged_userns 1 forbids them unless an AppArmor profile allows them, so it
+ * is named only with `suspects` (once making the namespace has failed).
+ */
+export function userNamespaceBlocker(read: (p: string) => string | undefined = readProcSys, suspects = false): string | undefined {
   const v = (p: string): string | undefined => read(p)?.trim();
   if (v('/proc/sys/user/max_user_namespaces') === '0') return 'user.max_user_namespaces is 0 (sysctl -w user.max_user_namespaces=15000)';
   if (v('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'kernel.unprivileged_userns_clone is 0 (sysctl -w kernel.unprivileged_userns_clone=1)';
-  if (v('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1') {
-    return 'kernel.apparmor_restrict_unprivileged_userns is 1 (sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing userns for netaudit)';
+  if (suspects && v('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1') {
+    return 'kernel.apparmor_restrict_unprivileged_userns is 1 (sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing user namespaces to netaudit)';
   }
   return undefined;
 }
@@ -219,7 +224,9 @@ export class Launcher {
         clearTimeout(timer);
         const why = this.stderr.trim().split('\n').pop() ?? 'exited';
         // unshare: "unshare failed: No space left on device" (max_user_namespaces reached) or EPERM (forbidden).
-        if (/unshare failed|Operation not permitted|No space left/.test(why)) reject(userNamespaceError(`${why} (user.max_user_namespaces, kernel.unprivileged_userns_clone, AppArmor)`));
+        const blocker = userNamespaceBlocker(readProcSys, true);
+        if (blocker) reject(userNamespaceError(blocker));
+        else if (/unshare failed|Operation not permitted|No space left/.test(why)) reject(userNamespaceError(`${why} (see user.max_user_namespaces, kernel.unprivileged_userns_clone, AppArmor)`));
         else reject(new SetupError('starting the user namespace', `starting the user namespace: ${why}`));
       });
     });
