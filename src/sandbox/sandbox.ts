@@ -91,6 +91,12 @@ export class Sandbox {
     return execStep(label, argv, options, this.launcher ? (a, o) => (this.launcher as Launcher).exec(a, o) : undefined);
   }
 
+  /** argv of `ip -batch -` inside the build or monitor namespace (as root `ip -n NAME`: one exec, not two). */
+  private ipBatch(which: 'build' | 'monitor'): string[] {
+    if (!this.launcher) return ['ip', '-n', which === 'build' ? this.names.buildNs : this.names.monitorNs, '-batch', '-'];
+    return Sandbox.within(which === 'build' ? this.buildNsPath : this.monitorNsPath, ['ip', '-batch', '-']);
+  }
+
   /** argv that runs `command` inside a namespace (entered by its file). */
   private static within(nsPath: string, command: readonly string[]): string[] {
     return ['nsenter', `--net=${nsPath}`, '--', ...command];
@@ -105,10 +111,10 @@ export class Sandbox {
     if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
     const start = (spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => (capture ? this.startCapture(spec) : Promise.resolve());
     const steps = await Promise.allSettled([
-      this.step('configuring the build namespace', Sandbox.within(this.buildNsPath, ['ip', '-batch', '-']), { input: plan.build.join('\n') + '\n' }).then(() =>
+      this.step('configuring the build namespace', this.ipBatch('build'), { input: plan.build.join('\n') + '\n' }).then(() =>
         start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 }),
       ),
-      this.step('configuring the monitor namespace', Sandbox.within(this.monitorNsPath, ['ip', '-batch', '-']), { input: plan.monitor.join('\n') + '\n' }).then(() =>
+      this.step('configuring the monitor namespace', this.ipBatch('monitor'), { input: plan.monitor.join('\n') + '\n' }).then(() =>
         start({ source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 }),
       ),
       this.step('setting the monitor sysctls', Sandbox.within(this.monitorNsPath, ['sysctl', '-qw', ...plan.monitorSysctl])),
@@ -195,7 +201,7 @@ export class Sandbox {
   /** Route every packet to the monitor (the fallback when a `dns`-mode sandbox gets no observer after all). */
   async routeEverything(): Promise<void> {
     if (this.routes === 'all') return;
-    await this.step('routing the build namespace to the monitor', Sandbox.within(this.buildNsPath, ['ip', '-batch', '-']), { input: defaultRoutes().join('\n') + '\n' });
+    await this.step('routing the build namespace to the monitor', this.ipBatch('build'), { input: defaultRoutes().join('\n') + '\n' });
     this.routeMode = 'all';
   }
 
