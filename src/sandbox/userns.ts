@@ -178,7 +178,9 @@ export class Launcher {
     this.child = spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'unshare', '--user', '--map-current-user', '--keep-caps', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', LAUNCHER, 'netaudit-launcher', this.dir],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+      // Its own session: a terminal's Ctrl-C reaches netaudit and the build, not the captures and holders, which
+      // netaudit ends itself (the launcher's request shells must live to report their commands' ends).
+      { stdio: ['pipe', 'pipe', 'pipe'], detached: true },
     );
     this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
     this.child.on('error', () => undefined);

@@ -49,6 +49,17 @@ function processesWith(marker: string): number[] {
   }).map(Number);
 }
 
+/** The build's own python3 processes carrying the marker (not netaudit, setpriv or nsenter, whose argv hold it too). */
+function pythonsWith(marker: string): number[] {
+  return processesWith(marker).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'python3';
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Processes of the user (uid from /proc/PID/status): the launcher, holders, captures, builds of its runs. */
 function processesOf(uid: number): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
@@ -162,13 +173,18 @@ describe('netaudit run without root (user namespace) @privileged', function () {
     assert.ok(!existsSync(path.join(home, 'sweep')), 'the sweep wrote nothing');
   });
 
-  function start(args: string[]): { pid: number; done: Promise<number | null> } {
-    const child = spawn(asUser(args)[0] as string, asUser(args).slice(1), { env: userEnv(home), cwd: home, stdio: 'ignore' });
+  /** `group`: in a process group of its own, as a terminal's foreground job (Ctrl-C reaches the whole group). */
+  function start(args: string[], group = false): { pid: number; done: Promise<number | null> } {
+    const child = spawn(asUser(args)[0] as string, asUser(args).slice(1), { env: userEnv(home), cwd: home, stdio: 'ignore', detached: group });
     return { pid: child.pid as number, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
   }
 
   async function assertNothingLeft(pid: number, marker: string): Promise<void> {
-    await waitFor('the user\'s processes to end', () => processesOf(UID).filter((p) => !baseline.includes(p)).length === 0, 3000);
+    const left = (): number[] => processesOf(UID).filter((p) => !baseline.includes(p));
+    await waitFor('the user\'s processes to end', () => left().length === 0, 5000).catch((e: Error) => {
+      const what = left().map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+      throw new Error(`${e.message}: ${what.join('; ')}`);
+    });
     assert.deepEqual(processesWith(marker), [], 'the build survived');
     assert.deepEqual(readdirSync(os.tmpdir()).filter((d) => d.startsWith(`netaudit-${pid}.`)), [], 'temp dirs left');
   }
@@ -177,8 +193,17 @@ describe('netaudit run without root (user namespace) @privileged', function () {
     const marker = `netaudit-rootless-sigint-${process.pid}-${Date.now()}`;
     // setpriv execs node: the pid is netaudit's. The build forks a daemon of its own, which must end too.
     const r = start(['run', '-q', '--no-observe', '--', 'sh', '-c', `setsid python3 -c 'import time; time.sleep(300)' ${marker} & exec python3 -c 'import time; time.sleep(300)' ${marker}`]);
-    await waitFor('the build', () => processesWith(marker).length >= 2, 30_000);
+    await waitFor('the build and its daemon', () => pythonsWith(marker).length >= 2, 30_000);
     process.kill(r.pid, 'SIGINT');
+    assert.equal(await r.done, 130);
+    await assertNothingLeft(r.pid, marker);
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group, build included): exit 130, no process, no temp dir left', async function () {
+    const marker = `netaudit-rootless-ctrlc-${process.pid}-${Date.now()}`;
+    const r = start(['run', '-q', '--no-observe', '--', 'python3', '-c', 'import time; time.sleep(300)', marker], true);
+    await waitFor('the build', () => pythonsWith(marker).length >= 1, 30_000);
+    process.kill(-r.pid, 'SIGINT');
     assert.equal(await r.done, 130);
     await assertNothingLeft(r.pid, marker);
   });
@@ -186,7 +211,7 @@ describe('netaudit run without root (user namespace) @privileged', function () {
   it('kill -9 of netaudit: the user namespace ends with it (build and daemons included); gc removes the temp dirs', async function () {
     const marker = `netaudit-rootless-kill9-${process.pid}-${Date.now()}`;
     const r = start(['run', '-q', '--no-observe', '--', 'sh', '-c', `setsid python3 -c 'import time; time.sleep(300)' ${marker} & exec python3 -c 'import time; time.sleep(300)' ${marker}`]);
-    await waitFor('the build', () => processesWith(marker).length >= 2, 30_000);
+    await waitFor('the build and its daemon', () => pythonsWith(marker).length >= 2, 30_000);
     process.kill(r.pid, 'SIGKILL');
     await r.done;
     assert.ok(!pidAlive(r.pid));
