@@ -3,6 +3,8 @@
  * namespace with hostname `localhost`, optionally as another user. stdin, stdout and stderr pass through.
  * The child stays in netaudit's process group (so a terminal's Ctrl-C reaches it, and it may read the terminal);
  * the whole tree is ended by killing every process in the build namespace, which also catches daemons.
+ * Without root the build joins the user namespace's build namespace through its holder (wrapArgv's holderPid)
+ * and runs as the invoking user, without capabilities.
  */
 import { spawn } from 'node:child_process';
 import { MissingToolError, UsageError } from '../model/errors.js';
