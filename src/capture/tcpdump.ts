@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { MissingToolError, SetupError } from '../model/errors.js';
 import type { CaptureSource } from '../model/types.js';
 import { which } from '../sandbox/prereq.js';
+import { FileTail, type Launcher } from '../sandbox/userns.js';
 
 /** What a capture runs: setpriv execs nsenter, which execs tcpdump. */
 const CAPTURE_TOOLS = ['setpriv', 'nsenter', 'tcpdump'] as const;
@@ -25,6 +26,59 @@ export interface CaptureOptions {
   readonly sentinel: Buffer;
   /** Milliseconds to wait for tcpdump to say it is listening. */
   readonly readyTimeoutMs?: number;
+  /** Without root: the user namespace's launcher starts tcpdump (src/sandbox/userns.ts). */
+  readonly launcher?: Launcher;
+}
+
+/** The tcpdump process as Capture sees it: a child of netaudit (root) or one the launcher started (no root). */
+interface CaptureProcess {
+  readonly pid: number | undefined;
+  alive(): boolean;
+  kill(signal: NodeJS.Signals): void;
+  onStdout(cb: (b: Buffer) => void): void;
+  onStderr(cb: (b: Buffer) => void): void;
+  /** Resolves with the exit code (null: a signal) once the process is reaped and its output read. */
+  readonly exited: Promise<number | null>;
+  /** Stop reading its output (it was killed, nothing more is wanted). */
+  detach(): void;
+}
+
+function childProcess(child: ChildProcess): CaptureProcess {
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  // spawn failures (ENOENT: setpriv missing) end as exit 127, like the exec of a missing tool.
+  child.on('error', () => undefined);
+  return {
+    pid: child.pid,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    kill: (signal) => void child.kill(signal),
+    onStdout: (cb) => void child.stdout?.on('data', cb),
+    onStderr: (cb) => void child.stderr?.on('data', cb),
+    exited: child.pid === undefined ? Promise.resolve(127) : exited,
+    detach: () => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    },
+  };
+}
+
+async function launchedProcess(launcher: Launcher, argv: readonly string[]): Promise<CaptureProcess> {
+  const proc = await launcher.start(argv);
+  let out: FileTail | undefined;
+  let err: FileTail | undefined;
+  const detach = (): void => {
+    out?.close();
+    err?.close();
+  };
+  const exited = proc.exited.then((code) => (detach(), code));
+  return {
+    pid: proc.pid,
+    alive: () => proc.exitCode === null,
+    kill: (signal) => proc.kill(signal),
+    onStdout: (cb) => void (out = new FileTail(proc.outFile, cb)),
+    onStderr: (cb) => void (err = new FileTail(proc.errFile, cb)),
+    exited,
+    detach,
+  };
 }
 
 export interface CaptureResult {
@@ -40,7 +94,7 @@ export interface CaptureResult {
 
 export class Capture {
   readonly pid: number;
-  private readonly child: ChildProcess;
+  private readonly child: CaptureProcess;
   private readonly chunks: Buffer[] = [];
   private stderr = '';
   private tail: Buffer = Buffer.alloc(0);
@@ -50,19 +104,27 @@ export class Capture {
 
   private constructor(
     private readonly options: CaptureOptions,
-    child: ChildProcess,
+    child: CaptureProcess,
   ) {
     this.child = child;
     this.pid = child.pid ?? -1;
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    child.stdout?.on('data', (b: Buffer) => this.onData(b));
+    this.exited = child.exited.then(() => undefined);
+    child.onStdout((b: Buffer) => this.onData(b));
+    child.onStderr((b: Buffer) => this.onStderr(b));
+  }
+
+  private stderrListeners: ((b: Buffer) => void)[] = [];
+
+  private onStderr(b: Buffer): void {
+    this.stderr += b.toString('utf8');
+    for (const l of [...this.stderrListeners]) l(b);
   }
 
   /** Start tcpdump and resolve once it is listening (the kernel filter is attached). */
   static async start(options: CaptureOptions): Promise<Capture> {
     // setpriv --pdeathsig: tcpdump dies with netaudit even on SIGKILL; nsenter execs tcpdump (same pid).
-    const argv = [
-      '--pdeathsig', 'KILL', '--',
+    // Without root the launcher starts it, in the user namespace's pid namespace, which ends with netaudit.
+    const tcpdump = [
       'nsenter',
       `--net=${options.netnsPath}`,
       '--',
@@ -76,8 +138,10 @@ export class Capture {
       '-B', String(options.bufferKiB ?? 16384),
       '-s', String(options.snaplen),
     ];
-    if (options.filter) argv.push(options.filter);
-    const child = spawn('setpriv', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.filter) tcpdump.push(options.filter);
+    const child = options.launcher
+      ? await launchedProcess(options.launcher, tcpdump)
+      : childProcess(spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...tcpdump], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const capture = new Capture(options, child);
     await capture.ready(options.readyTimeoutMs ?? 5000);
     return capture;
@@ -85,20 +149,20 @@ export class Capture {
 
   private ready(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      // setpriv not there: spawn fails with ENOENT; nsenter or tcpdump not there: the exec before it exits 127.
-      const onError = (e: NodeJS.ErrnoException): void => fail(e.message, e.code === 'ENOENT');
-      const onClose = (code: number | null): void => fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited', code === 127);
-      const onStderr = (b: Buffer): void => {
-        this.stderr += b.toString('utf8');
-        if (!this.stderr.includes('listening on')) return;
+      let done = false;
+      // setpriv not there: spawn fails (exit 127 here); nsenter or tcpdump not there: the exec before it exits 127.
+      void this.child.exited.then((code) => fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited', code === 127));
+      const onStderr = (): void => {
+        if (done || !this.stderr.includes('listening on')) return;
+        done = true;
         clearTimeout(timer);
-        this.child.off('close', onClose);
-        this.child.off('error', onError);
-        this.child.once('error', () => undefined);
+        this.stderrListeners = this.stderrListeners.filter((l) => l !== onStderr);
         resolve();
       };
       const timer = setTimeout(() => fail(`tcpdump on ${this.options.iface} did not start within ${timeoutMs} ms`), timeoutMs);
       const fail = (why: string, notFound = false): void => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         this.child.kill('SIGKILL');
         const message = `starting the ${this.options.source} capture: ${why}`;
@@ -107,12 +171,10 @@ export class Capture {
           ? new MissingToolError(missing, `${message} — install ${missing.join(', ')} ('netaudit doctor' prints the command)`)
           : new SetupError(`the ${this.options.source} capture`, message);
         // Nobody holds this capture once start() has failed: it is reaped before the failure is reported.
-        // (No pid: spawn itself failed, there is no process.)
-        void (this.child.pid === undefined ? Promise.resolve() : this.exited).then(() => reject(error));
+        void this.exited.then(() => reject(error));
       };
-      this.child.once('error', onError);
-      this.child.once('close', onClose);
-      this.child.stderr?.on('data', onStderr);
+      this.stderrListeners.push(onStderr);
+      onStderr();
     });
   }
 
@@ -151,15 +213,14 @@ export class Capture {
    * After a kill the process may still be exiting: whoever stops a capture must also await reaped().
    */
   async stop(): Promise<CaptureResult> {
-    const alive = (): boolean => this.child.exitCode === null && this.child.signalCode === null;
+    const alive = (): boolean => this.child.alive();
     if (alive() && this.sentinelSeen && (await this.requestStats(300))) {
       // Its exit takes the kernel another 20-40 ms (closing a packet socket waits for an RCU grace period);
       // nothing more can come from it, so the results are returned at once and the exit is awaited in
       // reaped(), alongside the rest of the teardown (Sandbox.destroy). The child stays referenced, so node
       // cannot end before it has reaped it.
       this.child.kill('SIGKILL');
-      this.child.stdout?.destroy();
-      this.child.stderr?.destroy();
+      this.child.detach();
     } else {
       if (alive()) this.child.kill('SIGTERM');
       const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
@@ -183,24 +244,23 @@ export class Capture {
   /** SIGUSR1 makes tcpdump print its statistics; resolve true once they are in. */
   private requestStats(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const stderr = this.child.stderr;
       const onData = (): void => {
         if (/dropped by kernel/.test(this.stderr)) finish(true);
       };
       const finish = (ok: boolean): void => {
         clearTimeout(timer);
-        stderr?.off('data', onData);
+        this.stderrListeners = this.stderrListeners.filter((l) => l !== onData);
         resolve(ok);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
-      stderr?.on('data', onData);
+      this.stderrListeners.push(onData);
       this.child.kill('SIGUSR1');
     });
   }
 
   /** Kill without collecting (teardown after a failure); resolves once the process is reaped. */
   kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    if (this.child.alive()) this.child.kill('SIGKILL');
     return this.exited;
   }
 

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'E_NOT_ROOT'
   | 'E_MISSING_TOOL'
   | 'E_NO_NETNS'
+  | 'E_NO_USERNS'
   | 'E_NO_SUCH_FILE'
   | 'E_READ'
   | 'E_WRITE'
@@ -66,6 +67,15 @@ export class MissingToolError extends NetauditError {
 /** The kernel lacks what the sandbox needs (network or UTS namespaces, veth, nftables). */
 export class KernelSupportError extends NetauditError {
   readonly code = 'E_NO_NETNS';
+}
+
+/**
+ * Not root, and the kernel forbids unprivileged user namespaces (user.max_user_namespaces 0, Debian's
+ * kernel.unprivileged_userns_clone 0, Ubuntu's kernel.apparmor_restrict_unprivileged_userns 1): `netaudit run`
+ * cannot make its sandbox without root. The message names the sysctl and offers sudo.
+ */
+export class UserNamespaceError extends NetauditError {
+  readonly code = 'E_NO_USERNS';
 }
 
 /** A failure about one file, named in `file`. */
@@ -185,6 +195,7 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   E_NOT_ROOT: 2,
   E_MISSING_TOOL: 2,
   E_NO_NETNS: 2,
+  E_NO_USERNS: 2,
   E_NO_SUCH_FILE: 2,
   E_READ: 2,
   E_WRITE: 2,

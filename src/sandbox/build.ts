@@ -3,6 +3,8 @@
  * namespace with hostname `localhost`, optionally as another user. stdin, stdout and stderr pass through.
  * The child stays in netaudit's process group (so a terminal's Ctrl-C reaches it, and it may read the terminal);
  * the whole tree is ended by killing every process in the build namespace, which also catches daemons.
+ * Without root the build joins the user namespace's build namespace through its holder (wrapArgv's holderPid)
+ * and runs as the invoking user, without capabilities.
  */
 import { spawn } from 'node:child_process';
 import { MissingToolError, UsageError } from '../model/errors.js';
@@ -40,7 +42,14 @@ export interface BuildOutcome {
  * /etc/resolv.conf (src/sandbox/intercept.ts says why); the host's mounts are untouched (unshare makes the
  * new namespace's propagation private).
  */
-export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: UserSpec, resolvConf?: string): string[] {
+export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: UserSpec, resolvConf?: string, holderPid?: number): string[] {
+  if (holderPid !== undefined) {
+    // Without root (src/sandbox/userns.ts): join the holder's user, network, UTS (hostname localhost) and pid
+    // namespaces; uid and gid stay the invoking user's, and the exec drops every capability the join gave.
+    // The pid namespace ends with netaudit, and the build's daemons with it.
+    if (user || resolvConf) throw new UsageError('--user and --intercept need root — run as root: sudo netaudit run ...');
+    return ['nsenter', '-t', String(holderPid), '--user', '--net', '--uts', '--pid', '--preserve-credentials', '--', ...argv];
+  }
   const drop = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--'] : [];
   if (resolvConf) {
     return [
@@ -62,7 +71,7 @@ export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: Us
 
 export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<BuildOutcome> {
   if (!options.argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
-  const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user, sandbox.resolvConf);
+  const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user, sandbox.resolvConf, sandbox.buildHolderPid);
   const stdio = options.stdio ?? 'inherit';
   if (options.signal?.aborted) {
     return Promise.resolve({ exitCode: null, signal: null, timedOut: false, interrupted: true, startMs: Date.now(), durationMs: 0 });

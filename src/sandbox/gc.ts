@@ -2,7 +2,7 @@
  * Removing what killed runs left behind: namespaces (with the processes inside them: captures, builds, their
  * daemons) and temp dirs whose owner, encoded in the name, is no longer alive. A live run is never touched.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execCapture } from '../util/exec.js';
@@ -25,9 +25,22 @@ function listDir(dir: string): string[] {
   }
 }
 
+/** Root collects every run's leftovers; a user only its own. */
+function mine(file: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === 0 || uid === undefined) return true;
+  try {
+    return statSync(file).uid === uid;
+  } catch {
+    return false;
+  }
+}
+
 export async function collectGarbage(options: { tmpdir?: string; dryRun?: boolean } = {}): Promise<GcResult> {
   const result: GcResult = { namespaces: [], processes: 0, tempDirs: [], kept: [], failures: [] };
-  const stale = listDir('/run/netns').filter((n) => n.startsWith(NETNS_PREFIX));
+  // Without root there are no named namespaces of ours (src/sandbox/userns.ts: they end with their run), and
+  // root's are not ours to remove: only temp dirs are collected.
+  const stale = process.getuid?.() === 0 ? listDir('/run/netns').filter((n) => n.startsWith(NETNS_PREFIX)) : [];
   const dead: string[] = [];
   for (const name of stale) {
     const owner = ownerOf(name);
@@ -46,6 +59,7 @@ export async function collectGarbage(options: { tmpdir?: string; dryRun?: boolea
   for (const name of listDir(tmp).filter((n) => n.startsWith(TMPDIR_PREFIX))) {
     const owner = ownerOf(name);
     if (!owner || isAlive(owner)) continue;
+    if (!mine(path.join(tmp, name))) continue;
     if (!options.dryRun) {
       try {
         rmSync(path.join(tmp, name), { recursive: true, force: true });

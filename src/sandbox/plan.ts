@@ -34,11 +34,15 @@ export interface SandboxPlan {
   readonly routes: RouteMode;
   /** Intercept mode: the monitor answers (bpf/monitor-intercept.nft, src/sandbox/intercept.ts); routes are `all`. */
   readonly intercept: boolean;
-  /** `ip -batch` lines run in the root namespace: create both namespaces and the veth inside them. */
+  /**
+   * As root: `ip -batch` lines run in the root namespace: create both namespaces (/run/netns) and the veth
+   * inside them. Without root the user namespace's launcher makes the namespaces (src/sandbox/userns.ts) and
+   * only vethLine() is run, inside the build namespace.
+   */
   readonly create: readonly string[];
-  /** `ip -n BUILD -batch` lines. */
+  /** `ip -batch` lines run inside the build namespace. */
   readonly build: readonly string[];
-  /** `ip -n MONITOR -batch` lines. */
+  /** `ip -batch` lines run inside the monitor namespace. */
   readonly monitor: readonly string[];
   /** sysctl -w assignments inside the monitor. */
   readonly monitorSysctl: readonly string[];
@@ -60,6 +64,14 @@ function dnsRoutes(): string[] {
   ];
 }
 
+/**
+ * The veth pair, made directly inside its two namespaces: `monitor` is a namespace name (/run/netns) or the
+ * pid of a process in it. `build`: where the build end goes; omitted, the namespace the command runs in.
+ */
+export function vethLine(monitor: string, build?: string): string {
+  return `link add ${BUILD_VETH} address ${BUILD_MAC}${build ? ` netns ${build}` : ''} type veth peer name ${MONITOR_VETH} address ${MONITOR_MAC} netns ${monitor}`;
+}
+
 export function makePlan(names: RunNames, routes: RouteMode = 'all', intercept = false): SandboxPlan {
   if (intercept && routes !== 'all') throw new Error('intercept mode needs route mode all: the responder answers what crosses the veth');
   return {
@@ -69,8 +81,7 @@ export function makePlan(names: RunNames, routes: RouteMode = 'all', intercept =
     create: [
       `netns add ${names.buildNs}`,
       `netns add ${names.monitorNs}`,
-      `link add ${BUILD_VETH} address ${BUILD_MAC} netns ${names.buildNs} type veth ` +
-        `peer name ${MONITOR_VETH} address ${MONITOR_MAC} netns ${names.monitorNs}`,
+      vethLine(names.monitorNs, names.buildNs),
     ],
     build: [
       'link set lo up',

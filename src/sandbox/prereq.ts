@@ -5,6 +5,14 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { KernelSupportError, MissingToolError, NotRootError, type NetauditError } from '../model/errors.js';
+import { userNamespaceBlocker, userNamespaceError } from './userns.js';
+
+/**
+ * What a command needs of privileges. `run`: root, or else a user namespace (src/sandbox/userns.ts).
+ * `portage`: root (Portage's phases: FEATURES=userpriv drops to the portage user, the image is chowned).
+ * `root`: root (gc removes namespaces in /run/netns).
+ */
+export type PrivilegeNeed = 'run' | 'portage' | 'root';
 
 export interface Tool {
   readonly command: string;
@@ -59,9 +67,23 @@ function problem(what: string, fix: string, make: (message: string) => NetauditE
   return { what, fix, error: make(`${what} — ${fix}`) };
 }
 
-export function findProblems(): Problem[] {
+export function findProblems(need: PrivilegeNeed = 'root', uid = process.getuid?.()): Problem[] {
   const problems: Problem[] = [];
-  if (process.getuid?.() !== 0) {
+  if (uid !== 0 && need === 'run') {
+    const blocker = userNamespaceBlocker();
+    if (blocker) {
+      const error = userNamespaceError(blocker);
+      problems.push({ what: 'unprivileged user namespaces are forbidden', fix: error.message.replace(/^[^:]*: /, ''), error });
+    }
+  } else if (uid !== 0 && need === 'portage') {
+    problems.push(
+      problem(
+        'not running as root',
+        `Portage needs root for its phases (FEATURES=userpriv drops to the portage user, the image is chowned) and netaudit never runs them unsandboxed: sudo netaudit ${process.argv.slice(2).join(' ')}`.trimEnd(),
+        (m) => new NotRootError(m),
+      ),
+    );
+  } else if (uid !== 0) {
     problems.push(
       problem('not running as root', 'run netaudit as root (sudo netaudit ...): network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN', (m) => new NotRootError(m)),
     );
@@ -84,7 +106,7 @@ export function findProblems(): Problem[] {
 }
 
 /** Throw the first problem as a one-line error (exit 2). */
-export function assertPrerequisites(): void {
-  const [first] = findProblems();
+export function assertPrerequisites(need: PrivilegeNeed = 'root'): void {
+  const [first] = findProblems(need);
   if (first) throw first.error;
 }

@@ -1,6 +1,5 @@
 /** Live checks for `netaudit doctor`: can this kernel give us what the sandbox needs? */
 import { Sandbox } from './sandbox.js';
-import { execCapture } from '../util/exec.js';
 
 export interface ProbeResult {
   readonly what: string;
@@ -14,7 +13,7 @@ export async function probeKernel(): Promise<ProbeResult[]> {
   try {
     sb = await Sandbox.create({ capture: true });
     results.push({ what: 'network namespaces, veth, nftables in a namespace, tcpdump on veth/lo/nflog', ok: true, fix: '' });
-    const r = await execCapture(['nsenter', `--net=${sb.buildNsPath}`, '--', 'bash', '-c', 'exec 3<>/dev/tcp/203.0.113.1/9']);
+    const r = await sb.execInBuild(['bash', '-c', 'exec 3<>/dev/tcp/203.0.113.1/9']);
     const unreachable = /Network is unreachable/.test(r.stderr);
     results.push({
       what: 'external TCP answered with "Network is unreachable" (as under network-sandbox)',

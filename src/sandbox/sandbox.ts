@@ -6,13 +6,27 @@
 import { randomBytes } from 'node:crypto';
 import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
 import { loadFilter, loadNftRules } from '../capture/filters.js';
-import { execCapture, execStep } from '../util/exec.js';
-import { defaultRoutes, makePlan, netnsPath, type RouteMode, type SandboxPlan } from './plan.js';
+import { execCapture, execStep, type ExecOptions, type ExecResult } from '../util/exec.js';
+import { UsageError } from '../model/errors.js';
+import { defaultRoutes, makePlan, netnsPath, vethLine, type RouteMode, type SandboxPlan } from './plan.js';
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from './constants.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { UndoStack } from './undo.js';
 import { privateResolvConf, Responder, type ResponderRecord } from './intercept.js';
+import { Launcher, userNamespaceBlocker, userNamespaceError } from './userns.js';
+import { trace } from '../util/trace.js';
+
+/**
+ * How the sandbox is made. `root`: named namespaces (/run/netns), commands run by netaudit itself.
+ * `userns`: without root, inside a user namespace that owns both namespaces (src/sandbox/userns.ts).
+ */
+export type SandboxMode = 'root' | 'userns';
+
+/** The mode `netaudit run` uses for this process: root when it is root, else a user namespace. */
+export function sandboxMode(): SandboxMode {
+  return process.getuid?.() === 0 ? 'root' : 'userns';
+}
 
 export interface SandboxCaptures {
   readonly results: CaptureResult[];
@@ -26,8 +40,11 @@ export interface SandboxCaptures {
 
 export class Sandbox {
   readonly names: RunNames;
-  readonly buildNsPath: string;
-  readonly monitorNsPath: string;
+  /** The build namespace's file: /run/netns/NAME (root) or /proc/PID/ns/net of its holder (userns). */
+  buildNsPath: string;
+  monitorNsPath: string;
+  /** Without root: the launcher that owns the user namespace and runs every privileged command. */
+  private launcher: Launcher | undefined;
   private readonly undo = new UndoStack();
   private captures: Capture[] = [];
   /** Captures collect() stopped without waiting for their exit; destroy() reaps them. */
@@ -38,7 +55,10 @@ export class Sandbox {
   /** Intercept mode: the private resolv.conf bound over the build's /etc/resolv.conf (src/sandbox/build.ts). */
   resolvConf: string | undefined;
 
-  private constructor(readonly plan: SandboxPlan) {
+  private constructor(
+    readonly plan: SandboxPlan,
+    readonly mode: SandboxMode,
+  ) {
     this.names = plan.names;
     this.buildNsPath = netnsPath(plan.names.buildNs);
     this.monitorNsPath = netnsPath(plan.names.monitorNs);
@@ -49,8 +69,10 @@ export class Sandbox {
    * the monitor answers (src/sandbox/intercept.ts): route mode `all` whatever was asked, the intercept rules,
    * the responder started in the monitor, a private resolv.conf for the build.
    */
-  static async create(options: { capture?: boolean; routes?: RouteMode; intercept?: boolean } = {}): Promise<Sandbox> {
-    const sb = new Sandbox(makePlan(newRunNames(), options.intercept ? 'all' : options.routes, options.intercept ?? false));
+  static async create(options: { capture?: boolean; routes?: RouteMode; intercept?: boolean; mode?: SandboxMode } = {}): Promise<Sandbox> {
+    const mode = options.mode ?? sandboxMode();
+    if (mode === 'userns' && options.intercept) throw new UsageError('--intercept needs root (its responder and resolv.conf bind need a mount namespace of their own) — run as root: sudo netaudit run --intercept ...', { option: '--intercept' });
+    const sb = new Sandbox(makePlan(newRunNames(), options.intercept ? 'all' : options.routes, options.intercept ?? false), mode);
     try {
       await sb.setup(options.capture ?? true);
     } catch (e) {
@@ -60,33 +82,46 @@ export class Sandbox {
     return sb;
   }
 
+  /** Run argv (a command that enters a namespace with nsenter) as root or inside the user namespace. */
+  private exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.launcher ? this.launcher.exec(argv, options) : execCapture(argv, options);
+  }
+
+  private step(label: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return execStep(label, argv, options, this.launcher ? (a, o) => (this.launcher as Launcher).exec(a, o) : undefined);
+  }
+
+  /** argv of `ip -batch -` inside the build or monitor namespace (as root `ip -n NAME`: one exec, not two). */
+  private ipBatch(which: 'build' | 'monitor'): string[] {
+    if (!this.launcher) return ['ip', '-n', which === 'build' ? this.names.buildNs : this.names.monitorNs, '-batch', '-'];
+    return Sandbox.within(which === 'build' ? this.buildNsPath : this.monitorNsPath, ['ip', '-batch', '-']);
+  }
+
+  /** argv that runs `command` inside a namespace (entered by its file). */
+  private static within(nsPath: string, command: readonly string[]): string[] {
+    return ['nsenter', `--net=${nsPath}`, '--', ...command];
+  }
+
   private async setup(capture: boolean): Promise<void> {
     const { plan } = this;
-    const { buildNs, monitorNs } = plan.names;
-    // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
-    this.undo.push('removing the namespaces', () =>
-      execCapture(['ip', '-force', '-batch', '-'], { input: `netns del ${buildNs}\nnetns del ${monitorNs}\n` }),
-    );
-    this.undo.push('ending processes in the namespaces', async () => {
-      await Promise.all([killNetns(this.buildNsPath, 200), killNetns(this.monitorNsPath, 200)]);
-    });
-    await execStep('creating the namespaces and the veth pair', ['ip', '-batch', '-'], { input: plan.create.join('\n') + '\n' });
+    if (this.mode === 'root') await this.createNamed();
+    else await this.createInUserNamespace();
     // Each capture starts as soon as its interface is up (tcpdump refuses a down interface); the steps of the
     // two namespaces run side by side.
     if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
     const start = (spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => (capture ? this.startCapture(spec) : Promise.resolve());
     const steps = await Promise.allSettled([
-      execStep('configuring the build namespace', ['ip', '-n', buildNs, '-batch', '-'], { input: plan.build.join('\n') + '\n' }).then(() =>
+      this.step('configuring the build namespace', this.ipBatch('build'), { input: plan.build.join('\n') + '\n' }).then(() =>
         start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 }),
       ),
-      execStep('configuring the monitor namespace', ['ip', '-n', monitorNs, '-batch', '-'], { input: plan.monitor.join('\n') + '\n' }).then(() =>
+      this.step('configuring the monitor namespace', this.ipBatch('monitor'), { input: plan.monitor.join('\n') + '\n' }).then(() =>
         start({ source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 }),
       ),
-      execStep('setting the monitor sysctls', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'sysctl', '-qw', ...plan.monitorSysctl]),
-      execStep('loading the nftables rules into the build namespace', ['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-f', '-'], {
+      this.step('setting the monitor sysctls', Sandbox.within(this.monitorNsPath, ['sysctl', '-qw', ...plan.monitorSysctl])),
+      this.step('loading the nftables rules into the build namespace', Sandbox.within(this.buildNsPath, ['nft', '-f', '-']), {
         input: loadNftRules(plan.intercept ? 'build-intercept' : 'build', { group: plan.nflogGroup, veth: BUILD_VETH }),
       }),
-      execStep('loading the nftables rules into the monitor namespace', ['nsenter', `--net=${this.monitorNsPath}`, '--', 'nft', '-f', '-'], {
+      this.step('loading the nftables rules into the monitor namespace', Sandbox.within(this.monitorNsPath, ['nft', '-f', '-']), {
         input: loadNftRules(plan.intercept ? 'monitor-intercept' : 'monitor', { veth: MONITOR_VETH }),
       }),
       start({ source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${plan.nflogGroup}`, filter: '', snaplen: 65535 }),
@@ -94,6 +129,55 @@ export class Sandbox {
     const failed = steps.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     if (plan.intercept) await this.startIntercept();
+  }
+
+  /** As root: both namespaces named in /run/netns, the veth made inside them, one `ip -batch`. */
+  private async createNamed(): Promise<void> {
+    const { buildNs, monitorNs } = this.plan.names;
+    // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
+    this.undo.push('removing the namespaces', () =>
+      execCapture(['ip', '-force', '-batch', '-'], { input: `netns del ${buildNs}\nnetns del ${monitorNs}\n` }),
+    );
+    this.undo.push('ending processes in the namespaces', async () => {
+      await Promise.all([killNetns(this.buildNsPath, 200), killNetns(this.monitorNsPath, 200)]);
+    });
+    await execStep('creating the namespaces and the veth pair', ['ip', '-batch', '-'], { input: this.plan.create.join('\n') + '\n' });
+  }
+
+  /**
+   * Without root: the launcher makes the user namespace and both namespaces in it; the veth is made from the
+   * build namespace with its other end in the monitor's (named by its holder's pid). Ending the launcher ends
+   * every process in the user namespace, and with the last of them the namespaces.
+   */
+  private async createInUserNamespace(): Promise<void> {
+    const launcher = await Launcher.start();
+    trace('user namespace ready');
+    this.launcher = launcher;
+    this.undo.push('ending the user namespace', () => launcher.close());
+    this.buildNsPath = `/proc/${launcher.buildPid}/ns/net`;
+    this.monitorNsPath = `/proc/${launcher.monitorPid}/ns/net`;
+    try {
+      await this.step('creating the veth pair', Sandbox.within(this.buildNsPath, ['ip', ...vethLine(this.monitorNsPath).split(' ')]));
+    } catch (e) {
+      // AppArmor's restriction lets the user namespace be made but takes its capabilities away: the first step fails.
+      const blocker = userNamespaceBlocker(undefined, true);
+      throw blocker ? userNamespaceError(blocker) : e;
+    }
+  }
+
+  /** Run argv inside the build namespace as the sandbox's privileged commands run (doctor's probe). */
+  execInBuild(argv: readonly string[]): Promise<ExecResult> {
+    return this.exec(Sandbox.within(this.buildNsPath, argv));
+  }
+
+  /** Without root: the pid of the process holding the build's namespaces (the build joins them through it). */
+  get buildHolderPid(): number | undefined {
+    return this.launcher?.buildPid;
+  }
+
+  /** Processes of the sandbox itself that live in the build namespace: the captures, and the holder without root. */
+  private ownPids(): number[] {
+    return [...this.captures.map((c) => c.pid), ...(this.launcher ? [this.launcher.buildPid, this.launcher.monitorPid] : [])];
   }
 
   /** The responder in the monitor (ended by pid, also by the namespace sweep) and the build's resolv.conf. */
@@ -117,12 +201,12 @@ export class Sandbox {
   /** Route every packet to the monitor (the fallback when a `dns`-mode sandbox gets no observer after all). */
   async routeEverything(): Promise<void> {
     if (this.routes === 'all') return;
-    await execStep('routing the build namespace to the monitor', ['ip', '-n', this.names.buildNs, '-batch', '-'], { input: defaultRoutes().join('\n') + '\n' });
+    await this.step('routing the build namespace to the monitor', this.ipBatch('build'), { input: defaultRoutes().join('\n') + '\n' });
     this.routeMode = 'all';
   }
 
   private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {
-    this.captures.push(await Capture.start({ ...spec, sentinel: this.sentinel }));
+    this.captures.push(await Capture.start({ ...spec, sentinel: this.sentinel, ...(this.launcher ? { launcher: this.launcher } : {}) }));
   }
 
   /**
@@ -130,7 +214,7 @@ export class Sandbox {
    * captures of lo and NFLOG, which live there too.
    */
   killBuildProcesses(graceMs = 1000): Promise<number> {
-    return killNetns(this.buildNsPath, graceMs, this.captures.map((c) => c.pid));
+    return killNetns(this.buildNsPath, graceMs, this.ownPids());
   }
 
   /**
@@ -143,8 +227,7 @@ export class Sandbox {
     const s = this.sentinel.toString('latin1');
     // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
     // veth (a datagram from the monitor to the build's address): constants.ts END_MARKER.
-    const send = (nsPath: string, script: string): Promise<unknown> =>
-      execCapture(['nsenter', `--net=${nsPath}`, '--', 'bash', '-c', script]);
+    const send = (nsPath: string, script: string): Promise<unknown> => this.exec(Sandbox.within(nsPath, ['bash', '-c', script]));
     const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
@@ -170,7 +253,7 @@ export class Sandbox {
   /** Sum of the nftables rule counters (each logged-and-dropped send), the sentinel included. */
   private async readNftCounters(): Promise<number | undefined> {
     // Read after the sentinel went through: it is counted too (collect() subtracts it).
-    const r = await execCapture(['nsenter', `--net=${this.buildNsPath}`, '--', 'nft', '-j', 'list', 'table', 'inet', 'netaudit']);
+    const r = await this.exec(Sandbox.within(this.buildNsPath, ['nft', '-j', 'list', 'table', 'inet', 'netaudit']));
     if (r.code !== 0) return undefined;
     try {
       const doc = JSON.parse(r.stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };

@@ -1,6 +1,7 @@
 /**
- * Small, labelled wrappers around child processes. netaudit runs as root, so whatever starts here runs as root
- * unless it drops privileges itself. Who starts what: src/sandbox/ and src/capture/ set up and remove the
+ * Small, labelled wrappers around child processes. netaudit runs as root (or, for `run` without root, starts
+ * its privileged commands through the user namespace's launcher, src/sandbox/userns.ts, which execStep takes
+ * as its runner), so whatever starts here runs as root unless it drops privileges itself. Who starts what: src/sandbox/ and src/capture/ set up and remove the
  * namespaces, the veth, nftables rules and captures (ip, nsenter, nft, sysctl, tcpdump) and run the build in
  * them; src/portage/ (metadata.ts: Portage's Python API) and src/runner/ (ebuild.ts: `ebuild … fetch` and
  * `clean`, outside the sandbox) run Portage, which itself needs root and drops to the portage user for the
@@ -66,10 +67,16 @@ export function execBuffer(argv: readonly string[], options: ExecOptions = {}): 
  * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
  * "creating the veth pair: RTNETLINK answers: File exists").
  */
-export async function execStep(label: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execStep(
+  label: string,
+  argv: readonly string[],
+  options: ExecOptions = {},
+  /** Who runs it (default execCapture; without root, the user namespace's launcher: src/sandbox/userns.ts). */
+  runner: (argv: readonly string[], options: ExecOptions) => Promise<ExecResult> = execCapture,
+): Promise<ExecResult> {
   let r: ExecResult;
   try {
-    r = await execCapture(argv, options);
+    r = await runner(argv, options);
   } catch (cause) {
     const e = cause as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {

@@ -87,10 +87,19 @@ export const doctorCommand: CommandModule = {
     const { probeKernel } = await import('../../sandbox/probe.js');
     const lines: string[] = [];
     const root = process.getuid?.() === 0;
-    lines.push(`${root ? 'ok     ' : 'MISSING'} root privileges${root ? '' : ' — run as root (sudo)'}`);
+    const userns = root ? undefined : findProblems('run').find((p) => p.error.code === 'E_NO_USERNS');
+    if (root) lines.push('ok      root privileges — run uses named network namespaces (/run/netns); ebuild and sweep can run');
+    else {
+      lines.push(
+        userns
+          ? `MISSING root privileges or user namespaces — ${userns.fix}`
+          : 'ok      user namespaces — run (as you) uses a user namespace that owns its network namespaces; no syscall observer without root',
+      );
+      lines.push('absent  root privileges — ebuild and sweep need them (Portage\'s phases): sudo netaudit ebuild|sweep ...');
+    }
     for (const t of TOOLS) lines.push(toolLine(t, which(t.command)));
-    const problems = findProblems();
-    if (root && !problems.length) {
+    const problems = findProblems(root ? 'root' : 'run');
+    if (!problems.length) {
       for (const check of await probeKernel()) lines.push(`${check.ok ? 'ok     ' : 'MISSING'} ${check.what}${check.ok ? '' : ` — ${check.fix}`}`);
     }
     lines.push(...observerLines(await (await import('../../observe/availability.js')).availability()));

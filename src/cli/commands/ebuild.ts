@@ -65,7 +65,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
     if (args.user) throw new UsageError('--user does not apply to ebuild: Portage drops to the portage user itself (FEATURES=userpriv)', { option: '--user' });
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
-    assertPrerequisites();
+    assertPrerequisites('portage');
     const [{ locatePortage }, { readMetadata }, { auditEbuilds }, { collectGarbage }, { makeReport }, { VERSION }, { renderEbuildLines }, { Sandbox }, { colorEnabled }] = await Promise.all([
       import('../../portage/locate.js'),
       import('../../portage/metadata.js'),

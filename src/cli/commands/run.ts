@@ -34,7 +34,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (!argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
-    assertPrerequisites();
+    assertPrerequisites('run');
+    const { sandboxMode } = await import('../../sandbox/sandbox.js');
+    if (sandboxMode() === 'userns') {
+      // Without root the sandbox lives in a user namespace that maps only the invoking user (src/sandbox/userns.ts).
+      if (args.user) throw new UsageError('--user needs root: without it the build runs as you, in a user namespace that maps only your uid — run as root: sudo netaudit run --user ...', { option: '--user' });
+      if (args.intercept) throw new UsageError('--intercept needs root — run as root: sudo netaudit run --intercept ...', { option: '--intercept' });
+    }
     const user = args.user ? (await import('../../sandbox/user.js')).resolveUser(args.user) : undefined;
     // The report modules load while the build runs; only what sets up the sandbox is awaited first.
     const reporting = Promise.all([import('../../report/json.js'), import('../../version.js')]);

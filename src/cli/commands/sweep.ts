@@ -56,7 +56,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs}: must be a whole number of at least 1`, { option: '--jobs' });
     const timeoutMs = parseDuration(args.timeout);
     const { assertPrerequisites } = await import('../../sandbox/prereq.js');
-    assertPrerequisites();
+    assertPrerequisites('portage');
     const [{ locatePortage }, { runSweep }, { parseShard }, { collectGarbage }, { failsOn }] = await Promise.all([
       import('../../portage/locate.js'),
       import('../../sweep/sweep.js'),
