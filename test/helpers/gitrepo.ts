@@ -11,7 +11,7 @@ export function scratchRepository(tmp: string): string {
   const repo = path.join(tmp, 'repo');
   cpSync(path.join(ROOT, 'fixtures/repo'), repo, { recursive: true });
   rmSync(path.join(repo, 'expected.json'));
-  mkdirSync(path.join(repo, 'eclass'));
+  mkdirSync(path.join(repo, 'eclass'), { recursive: true });
   writeFileSync(path.join(repo, 'eclass/na-helper.eclass'), '# netaudit test eclass\nna_greet() { echo hello; }\n');
   writeFileSync(path.join(repo, 'eclass/na-outer.eclass'), '# inherits the helper\ninherit na-helper\n');
   git(repo, 'init', '-q');

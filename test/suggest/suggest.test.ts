@@ -334,7 +334,7 @@ describe('verify: the judgement and the scratch copy', () => {
     assert.equal(judgeVerification(original, rerun({ phases: [] }), 'deselect-tests').verified, false);
   });
 
-  it('the scratch copy holds profiles/, metadata/, licenses/ and the package, patched; the original is untouched', () => {
+  it('the scratch copy holds profiles/, metadata/, eclass/, licenses/ and the package, patched; the original is untouched', () => {
     const text = fixture('pytest-mixed');
     const patch = suggest(original, text)[0]?.patch as string;
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
@@ -345,7 +345,7 @@ describe('verify: the judgement and the scratch copy', () => {
       assert.equal(readFileSync(ebuild, 'utf8'), applyPatch(text, patch));
       assert.equal(readFileSync(path.join(tmp, 'repo/profiles/repo_name'), 'utf8').trim(), 'netaudit-fixtures');
       assert.ok(readFileSync(path.join(tmp, 'repo/net-test/pytest-mixed/files/tests/test_net.py'), 'utf8'));
-      assert.equal(spawnSync('ls', [path.join(tmp, 'repo')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).join(' '), 'licenses metadata net-test profiles');
+      assert.equal(spawnSync('ls', [path.join(tmp, 'repo')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).join(' '), 'eclass licenses metadata net-test profiles');
       assert.equal(spawnSync('ls', [path.join(tmp, 'repo/net-test')], { encoding: 'utf8' }).stdout.trim(), 'pytest-mixed');
       assert.equal(readFileSync(meta.path, 'utf8'), text);
       assert.throws(() => scratchCopy(meta, path.join(tmp, 'again'), patch.replace('IUSE="test"', 'IUSE="doc"')), PatchError);
