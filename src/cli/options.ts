@@ -36,6 +36,35 @@ export function sandboxOptions<T>(y: Argv<T>) {
     .option(...OBSERVE_OPTION);
 }
 
+/** What portageOptions() adds: the options of the commands that audit ebuilds through Portage one by one (ebuild, changed). */
+export interface PortageArgs {
+  portage?: string;
+  'log-dir': string;
+  'allow-test'?: string;
+  'keep-workdir': boolean;
+  explain: boolean;
+  verbose: boolean;
+}
+
+export function portageOptions<T>(y: Argv<T>) {
+  return y
+    .option('portage', { type: 'string', describe: "Portage's ebuild program (default: ebuild on PATH, else /opt/netaudit; env NETAUDIT_PORTAGE)", requiresArg: true })
+    .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
+    .option('allow-test', {
+      type: 'string',
+      describe: "ALLOW_TEST for the builds instead of your Portage configuration's (network: tests declaring PROPERTIES=test_network run, with the network)",
+      requiresArg: true,
+    })
+    .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
+    .option('explain', {
+      type: 'boolean',
+      default: true,
+      describe:
+        "after a build that breaks, run it once more intercepted and add what it wanted to the report (attempts' `wanted`, the `explanation` block); the verdict stays the faithful run's. Costs one extra build run per breaking ebuild; --no-explain: none",
+    })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" });
+}
+
 /** --observe / --no-observe, for every command that builds. */
 export const OBSERVE_OPTION = [
   'observe',

@@ -3,44 +3,28 @@ import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { NotRootError, UsageError } from '../../model/errors.js';
 import type { BuildResult } from '../../model/types.js';
-import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
+import { parseDuration, portageOptions, reportOptions, sandboxOptions, type AuditArgs, type PortageArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
 
-interface ChangedArgs extends AuditArgs {
+interface ChangedArgs extends AuditArgs, PortageArgs {
   rev?: string;
   repo?: string;
   'eclass-users': boolean;
   cache: boolean;
   'cache-dir'?: string;
-  portage?: string;
-  'log-dir': string;
-  'allow-test'?: string;
-  verbose: boolean;
-  'keep-workdir': boolean;
-  explain: boolean;
 }
 
 export const changedCommand: CommandModule<object, ChangedArgs> = {
   command: 'changed [rev]',
   describe: 'audit the ebuilds changed in a git checkout of an ebuild repository: staged for commit (default), or committed since REV',
   builder: (y: Argv) =>
-    reportOptions(sandboxOptions(y))
+    portageOptions(reportOptions(sandboxOptions(y)))
       .positional('rev', { type: 'string', describe: 'audit what HEAD changed since REV (git diff REV...HEAD; the committed content) instead of the index' })
       .option('repo', { type: 'string', describe: 'the git checkout (default: the current directory)', requiresArg: true })
       .option('eclass-users', { type: 'boolean', default: false, describe: 'also audit the ebuilds whose inherit chain reaches a changed eclass' })
       .option('cache', { type: 'boolean', default: true, describe: 'reuse cached clean results of unchanged ebuilds (--no-cache: audit every one)' })
       .option('cache-dir', { type: 'string', describe: 'the cache of clean results (default: $XDG_CACHE_HOME/netaudit/results, else ~/.cache/netaudit/results)', requiresArg: true })
-      .option('portage', { type: 'string', describe: "Portage's ebuild program (default: ebuild on PATH, else /opt/netaudit; env NETAUDIT_PORTAGE)", requiresArg: true })
-      .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
-      .option('allow-test', { type: 'string', describe: "ALLOW_TEST for the builds instead of your Portage configuration's", requiresArg: true })
-      .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
-      .option('explain', {
-        type: 'boolean',
-        default: true,
-        describe: "as for ebuild: after a build that breaks, run it once more intercepted and add what it wanted to the report (the verdict stays the faithful run's); --no-explain: none",
-      })
-      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 changed', 'before a commit: the staged ebuilds (quiet on clean with -q, as the hooks run it)')
       .example('$0 changed --eclass-users origin/master', 'in CI: what the branch changed, eclass users included') as unknown as Argv<ChangedArgs>,
   handler: async (args) => {

@@ -1,39 +1,25 @@
 /** `netaudit ebuild [options] EBUILD...` */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../model/errors.js';
-import { parseDuration, reportOptions, sandboxOptions, type AuditArgs } from '../options.js';
+import { parseDuration, portageOptions, reportOptions, sandboxOptions, type AuditArgs, type PortageArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
 
-interface EbuildArgs extends AuditArgs {
+interface EbuildArgs extends AuditArgs, PortageArgs {
   ebuilds: string[];
   repo?: string;
-  portage?: string;
-  'log-dir': string;
-  'allow-test'?: string;
-  verbose: boolean;
-  'keep-workdir': boolean;
   suggest?: string;
   verify: boolean;
   intercept: boolean;
-  explain: boolean;
 }
 
 export const ebuildCommand: CommandModule<object, EbuildArgs> = {
   command: 'ebuild <ebuilds..>',
   describe: 'audit ebuilds through real Portage, phase by phase (paths to .ebuild files or CATEGORY/PACKAGE[-VERSION])',
   builder: (y: Argv) =>
-    reportOptions(sandboxOptions(y))
+    portageOptions(reportOptions(sandboxOptions(y)))
       .positional('ebuilds', { type: 'string', array: true, describe: '.ebuild files, or atoms within --repo' })
       .option('repo', { type: 'string', describe: 'repository for atoms (default: the repository containing each file, else the configured ones)', requiresArg: true })
-      .option('portage', { type: 'string', describe: "Portage's ebuild program (default: ebuild on PATH, else /opt/netaudit; env NETAUDIT_PORTAGE)", requiresArg: true })
-      .option('log-dir', { type: 'string', default: '/var/tmp/netaudit/logs', describe: "keep Portage's build logs here (linked from the report)" })
-      .option('allow-test', {
-        type: 'string',
-        describe: "ALLOW_TEST for the builds instead of your Portage configuration's (network: tests declaring PROPERTIES=test_network run, with the network)",
-        requiresArg: true,
-      })
-      .option('keep-workdir', { type: 'boolean', default: false, describe: "keep Portage's build dir of a failed build for inspection" })
       .option('suggest', {
         type: 'string',
         describe: 'suggest ebuild changes for breaking ebuilds (in the report and the summary) and write each patch to DIR/CATEGORY/PF.patch',
@@ -50,13 +36,6 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         describe:
           'observation, not a network-sandbox verdict: every ebuild runs only intercepted (the monitor answers DNS with sinkhole addresses and accepts TCP), so each attempt says what it wanted; nothing is forwarded',
       })
-      .option('explain', {
-        type: 'boolean',
-        default: true,
-        describe:
-          "after a build that breaks, run it once more intercepted and add what it wanted to the report (attempts' `wanted`, the `explanation` block); the verdict stays the faithful run's. Costs one extra build run per breaking ebuild; --no-explain: none",
-      })
-      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" })
       .example('$0 ebuild fixtures/repo/net-test/test-resolve/test-resolve-1.ebuild', 'which phase tried what, and would it break')
       .example('$0 ebuild --repo fixtures/repo --json r.json net-test/distcc', 'an atom within a repository')
       .example('$0 ebuild --no-explain fixtures/repo/net-test/compile-download/compile-download-1.ebuild', 'the verdict alone: no intercepted rerun of a breaking build')
