@@ -91,7 +91,7 @@ describe('npm pack: the tarball installs and runs without the checkout @privileg
     assert.match(script.stdout, /netaudit --get-yargs-completions/);
     const words = await netaudit(['--get-yargs-completions', 'netaudit', 'report', '']);
     assert.equal(words.code, 0, words.stderr);
-    assert.deepEqual(words.stdout.trim().split('\n'), ['render', 'merge', 'diff']);
+    assert.deepEqual(words.stdout.trim().split('\n'), ['render', 'merge', 'diff', 'patches']);
     // The script is valid bash and registers the completion function.
     const bash = await run(['bash', '-c', `${script.stdout}\ncomplete -p netaudit`], { cwd: away, env: env() });
     assert.equal(bash.code, 0, bash.stderr);
