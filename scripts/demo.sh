@@ -31,7 +31,10 @@ const cmds = JSON.parse(readFileSync('fixtures/commands/expected.json', 'utf8'))
 for (const [file, e] of Object.entries(cmds)) {
   if (typeof e !== 'object') continue;
   const out = `out/${file.replace(/\.sh$/, '')}.json`;
-  check(file, e.verdict, existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')).builds[0].verdict : 'no report');
+  const build = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')).builds[0] : undefined;
+  // A verdict may differ by mode (expected.json's _comment): with the syscall observer, or on packets alone.
+  const want = typeof e.verdict === 'object' ? e.verdict[build?.observer?.available ? 'observed' : 'packets'] : e.verdict;
+  check(file, want, build ? build.verdict : 'no report');
 }
 console.log(`${n - bad}/${n} verdicts as expected; reports in out/ (ebuilds.json, <command>.json), build logs in out/logs`);
 process.exit(bad ? 1 : 0);
