@@ -11,10 +11,8 @@ import path from 'node:path';
 import type { Attempt, BuildResult } from '../../src/model/types.js';
 import { addToSrcPrepare, copyTarget, downloadsFromArgv, downloadsOf, isRepository, urlBasename } from '../../src/suggest/download.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
-import { ROOT } from '../helpers/cli.js';
+import { build as judged, fixture, REPO } from '../helpers/builds.js';
 
-const REPO = path.join(ROOT, 'fixtures/repo');
-const fixture = (pn: string) => readFileSync(path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`), 'utf8');
 const URL1 = 'https://files.example.org/dist/vendor-1.tar.gz';
 
 /** The two lookups curl makes, as a run with the observer reports them. */
@@ -36,24 +34,8 @@ function lookups(argv: string[], host = 'files.example.org', comm = argv[0] as s
   }));
 }
 
-function build(pn: string, attempts: Attempt[]): BuildResult {
-  return {
-    name: `net-test/${pn}-1`,
-    kind: 'ebuild',
-    command: [],
-    exitCode: 1,
-    durationMs: 3000,
-    verdict: 'breaks',
-    attempts,
-    findings: [
-      ...attempts.map((a, i) => ({ keyword: 'DnsLookup' as const, level: 'error' as const, message: `attempt ${i}`, attempt: i, phase: a.phase })),
-      { keyword: 'PhaseFailed', level: 'error', message: 'src_compile failed (exit 1)', phase: 'src_compile' },
-    ],
-    capture: { packets: 4, dropped: 0 },
-    ebuild: { category: 'net-test', package: pn, version: '1', path: path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`) },
-    phases: [{ name: 'src_compile', startMs: 10, endMs: 20, exitCode: 1, sandboxed: true }],
-  };
-}
+/** A breaking build whose attempts are the downloader's lookups (DnsLookup findings, src_compile failed). */
+const build = (pn: string, attempts: Attempt[]): BuildResult => judged(pn, attempts, attempts.map(() => 'DnsLookup'));
 
 const added = (patch: string | undefined) => (patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, BuildResult, Finding, Report } from '../../src/model/types.js';
+import type { Attempt, BuildResult, Report } from '../../src/model/types.js';
 import { renderEbuildLines } from '../../src/report/ebuild-lines.js';
 import { pkgcheckResults } from '../../src/report/pkgcheck.js';
 import { renderTerminal } from '../../src/report/terminal.js';
@@ -19,35 +19,7 @@ import { addDeselect, addTokens, globalScope, insertionLine } from '../../src/su
 import { applyPatch, PatchError, suggest, unifiedDiff } from '../../src/suggest/index.js';
 import { judgeEbuild, type EbuildJudgeInput } from '../../src/verdict/index.js';
 import { ROOT } from '../helpers/cli.js';
-
-const REPO = path.join(ROOT, 'fixtures/repo');
-const fixture = (pn: string) => readFileSync(path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`), 'utf8');
-
-function attempt(a: Partial<Attempt>): Attempt {
-  return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.10', port: 80, count: 1, firstAtMs: 100, allowed: false, ...a };
-}
-
-/** A judged breaking ebuild build: one finding per attempt with the keyword given, and PhaseFailed. */
-function build(pn: string, attempts: Attempt[], keywords: Finding['keyword'][], over: Partial<BuildResult> = {}): BuildResult {
-  const phase = attempts[0]?.phase ?? 'src_test';
-  return {
-    name: `net-test/${pn}-1`,
-    kind: 'ebuild',
-    command: [],
-    exitCode: 1,
-    durationMs: 3000,
-    verdict: 'breaks',
-    attempts,
-    findings: [
-      ...attempts.map((a, i) => ({ keyword: keywords[i] ?? 'ExternalConnect', level: 'error' as const, message: `attempt ${i}`, attempt: i, phase: a.phase, ...(a.test ? { test: a.test } : {}) })),
-      { keyword: 'PhaseFailed', level: 'error', message: `${phase} failed (exit 1)`, phase },
-    ],
-    capture: { packets: 2, dropped: 0 },
-    ebuild: { category: 'net-test', package: pn, version: '1', path: path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`) },
-    phases: [{ name: phase, startMs: 10, endMs: 20, exitCode: 1, sandboxed: true }],
-    ...over,
-  };
-}
+import { attempt, build, fixture, REPO } from '../helpers/builds.js';
 
 const MIXED = [
   attempt({ phase: 'src_test', test: 'tests/test_mirror.py::TestMirror::test_list', address: '203.0.113.11', port: 443 }),
