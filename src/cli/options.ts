@@ -65,6 +65,17 @@ export function portageOptions<T>(y: Argv<T>) {
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" });
 }
 
+/** What the options of portageOptions() mean for the audits (src/runner/ebuild.ts auditEbuilds). */
+export function portageAuditOptions(args: PortageArgs) {
+  return {
+    logDir: args['log-dir'],
+    allowTest: args['allow-test'],
+    keepWorkdir: args['keep-workdir'],
+    explain: args.explain,
+    onOutput: args.verbose ? (b: Buffer) => void process.stderr.write(b) : undefined,
+  };
+}
+
 /** --observe / --no-observe, for every command that builds. */
 export const OBSERVE_OPTION = [
   'observe',

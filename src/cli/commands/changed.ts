@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { NotRootError, UsageError } from '../../model/errors.js';
 import type { BuildResult } from '../../model/types.js';
-import { parseDuration, portageOptions, reportOptions, sandboxOptions, type AuditArgs, type PortageArgs } from '../options.js';
+import { parseDuration, portageAuditOptions, portageOptions, reportOptions, sandboxOptions, type AuditArgs, type PortageArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
 
@@ -131,13 +131,9 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
             metas,
             sandbox: ahead,
             observe,
-            logDir: args['log-dir'],
-            allowTest: args['allow-test'],
-            keepWorkdir: args['keep-workdir'],
-            explain: args.explain,
+            ...portageAuditOptions(args),
             timeoutMs,
             pcapDir: args.pcap,
-            onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
             signal: stop.signal,
             onResult: (b) => {
               const e = b.ebuild ? byScratch.get(b.ebuild.path) : undefined;

@@ -1,7 +1,7 @@
 /** `netaudit ebuild [options] EBUILD...` */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../model/errors.js';
-import { parseDuration, portageOptions, reportOptions, sandboxOptions, type AuditArgs, type PortageArgs } from '../options.js';
+import { parseDuration, portageAuditOptions, portageOptions, reportOptions, sandboxOptions, type AuditArgs, type PortageArgs } from '../options.js';
 import { emitReport } from '../output.js';
 import { interruption } from '../signals.js';
 
@@ -81,14 +81,10 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         metas,
         sandbox: ahead,
         observe,
-        logDir: args['log-dir'],
-        allowTest: args['allow-test'],
-        keepWorkdir: args['keep-workdir'],
+        ...portageAuditOptions(args),
         intercept: args.intercept,
-        explain: args.explain,
         timeoutMs,
         pcapDir: args.pcap,
-        onOutput: args.verbose ? (b) => process.stderr.write(b) : undefined,
         signal: stop.signal,
         onResult: (b) => {
           if (!args.quiet && !suggesting) process.stdout.write(renderEbuildLines(b, { color }));
