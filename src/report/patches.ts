@@ -43,10 +43,12 @@ function causeSubject(s: Suggestion, attempts: readonly Attempt[]): string {
     other: 'avoid network access under network-sandbox',
   };
   if (s.cause === 'build-time-download') {
-    // What was fetched, when known and short: the last path part of what the build wanted, else the host name.
+    // What was fetched, when known and short: the file the patch adds to SRC_URI (`URL -> ${P}-NAME`), else the
+    // last path part of what the build wanted, else the host name.
+    const added = /^\+.*\s->\s\$\{P\}-([^\s"]+)/m.exec(s.patch ?? '')?.[1];
     const mine = (s.attempts ?? []).map((i) => attempts[i]).filter((a): a is Attempt => Boolean(a));
     const wanted = mine.map((a) => a.wanted?.split(/\s+/).find((w) => w.includes('/'))?.replace(/[?#].*$/, '').split('/').filter(Boolean).pop()).find(Boolean);
-    const what = wanted ?? mine.map((a) => a.hostname).find(Boolean);
+    const what = added ?? wanted ?? mine.map((a) => a.hostname).find(Boolean);
     if (what) return `fetch ${what} in SRC_URI, not at build time`;
   }
   return SUBJECTS[s.cause];

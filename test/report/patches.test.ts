@@ -62,6 +62,9 @@ describe('report patches: format-patch mails (pure)', () => {
     };
     assert.equal(commitSubject(wanted, s), 'dev-go/foo: fetch dep-1.2.tar.gz in SRC_URI, not at build time');
     assert.equal(commitSubject({ ...long, attempts: wanted.attempts }, s), 'dev-python/a-package-with-a-rather-long-name: fetch sources in SRC_URI, not at build time');
+    // A SRC_URI patch names its distfile: the subject takes the file from it.
+    const srcUri: Suggestion = { ...s, patch: '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-SRC_URI=""\n+SRC_URI="https://files.example.org/dist/vendor-1.tar.gz -> ${P}-vendor-1.tar.gz"\n' };
+    assert.equal(commitSubject(wanted, srcUri), 'dev-go/foo: fetch vendor-1.tar.gz in SRC_URI, not at build time');
     for (const b of [mixed!, resolve!, fetch, wanted]) assert.ok(commitSubject(b, b.suggestions![0]!).length < 70);
   });
 
