@@ -11,19 +11,10 @@ import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
 import { main } from '../../src/cli/main.js';
 import { CLI, ROOT, netaudit } from '../helpers/cli.js';
-import { namespacesOf, netauditNamespaces, pidAlive, tcpdumpPids, waitFor } from '../helpers/host.js';
+import { namespacesOf, netauditNamespaces, pidAlive, processesWith, tcpdumpPids, waitFor } from '../helpers/host.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 import { bpftracePids } from '../observe/ns.js';
 
-function processesWith(marker: string): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
-    } catch {
-      return false;
-    }
-  });
-}
 
 interface ProcEntry {
   readonly pid: number;
@@ -136,7 +127,7 @@ describe('cleanup @privileged', function () {
   it('after SIGINT during the build', async function () {
     const marker = `netaudit-sigint-${process.pid}-${Date.now()}`;
     const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
-    await waitFor('the build', () => processesWith(marker).some((p) => Number(p) !== r.pid), 60_000);
+    await waitFor('the build', () => processesWith(marker).some((p) => p !== r.pid), 60_000);
     process.kill(r.pid, 'SIGINT');
     const { code } = await r.done;
     assert.equal(code, 130);
@@ -160,7 +151,7 @@ describe('cleanup @privileged', function () {
     const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
     // The build starts once the observer is attached (seconds): wait for the build itself, python3 running
     // (not the nsenter/unshare/sh chain that execs it), and asleep.
-    const builds = (): ProcEntry[] => processTable().filter((p) => p.comm === 'python3' && p.state === 'S' && processesWith(marker).includes(String(p.pid)));
+    const builds = (): ProcEntry[] => processTable().filter((p) => p.comm === 'python3' && p.state === 'S' && processesWith(marker).includes(p.pid));
     await waitFor('the build', () => builds().length > 0, 60_000);
     const build = builds()[0] as ProcEntry;
     process.kill(r.pid, 'SIGKILL');

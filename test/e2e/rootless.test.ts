@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Attempt, Report } from '../../src/model/types.js';
 import { CLI, ROOT, netaudit, run, type Ran } from '../helpers/cli.js';
-import { pidAlive, waitFor } from '../helpers/host.js';
+import { pidAlive, processesWith, waitFor } from '../helpers/host.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
 const FIXTURES = path.join(ROOT, 'fixtures/commands');
@@ -39,15 +39,6 @@ function stable(a: Attempt): string {
   return JSON.stringify({ kind, scope, family, address, port, hostname, outcome, qtype, ...(kind === 'tcp' ? { count: a.count } : {}) });
 }
 
-function processesWith(marker: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
 
 /** The build's own python3 processes carrying the marker (not netaudit, setpriv or nsenter, whose argv hold it too). */
 function pythonsWith(marker: string): number[] {

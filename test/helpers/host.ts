@@ -49,3 +49,14 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
 export function hostInterfaces(): string[] {
   return readdirSync('/sys/class/net');
 }
+
+/** Pids of the processes whose command line contains `marker` (a build's own marker argument). */
+export function processesWith(marker: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
