@@ -15,7 +15,8 @@ import type { AddressBook } from './book.js';
 import type { AnswerIndex } from './dns.js';
 import type { Observation, Outcome } from './observation.js';
 import type { PhaseClock } from './phase.js';
-import { testSpanAt, type TestSpan } from './tests.js';
+import type { TestSpan } from '../model/evidence.js';
+import { testSpanAt } from './test-attribution.js';
 
 export interface FoldContext {
   readonly buildStartMs: number;

@@ -20,10 +20,10 @@ import { FlowTable, onTcp, type PacketView } from './flows.js';
 import { onIcmp } from './icmp.js';
 import type { Observation } from './observation.js';
 import { PhaseClock } from './phase.js';
-import type { TestSpan } from './tests.js';
+import type { TestSpan } from '../model/evidence.js';
 import { onUdp } from './udp.js';
 import { syscallObservations } from './syscalls.js';
-import type { SocketEvent } from '../observe/types.js';
+import type { SocketEvent } from '../model/events.js';
 
 export { compareAttempts } from './fold.js';
 

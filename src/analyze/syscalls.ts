@@ -15,7 +15,7 @@
  * The outcome comes from the errno: ENETUNREACH/EHOSTUNREACH -> unreachable, ECONNREFUSED -> refused,
  * EPERM/EACCES -> dropped (nftables), anything else or no return seen -> no outcome.
  */
-import type { SocketEvent } from '../observe/types.js';
+import type { SocketEvent } from '../model/events.js';
 import type { AddressBook } from './book.js';
 import type { Observation, Outcome, TryKind } from './observation.js';
 

@@ -92,13 +92,7 @@ export type DecodeResult =
   | { kind: 'undecodable'; reason: string };
 
 /** A raw frame as read from a pcap file. */
-export interface RawFrame {
-  index: number;
-  tsMs: number;
-  data: Uint8Array;
-  /** Original length on the wire (may exceed data.length when snaplen cut it). */
-  origLength: number;
-}
+export type { RawFrame } from '../model/evidence.js';
 
 /** pcap link-layer types we read. */
 export const LINKTYPE = {

@@ -13,7 +13,7 @@
 import { constants } from 'node:os';
 import { canonicalAddress } from '../analyze/addr.js';
 import { bytesText, cString, decodeSockaddr, hexBytes } from './sockaddr.js';
-import type { ExecEvent, ObserverResult, SocketEvent, SocketProtocol, SocketSyscall, SyscallEvent } from './types.js';
+import type { ExecEvent, ObserverResult, SocketEvent, SocketProtocol, SocketSyscall, SyscallEvent } from '../model/events.js';
 
 /** Bytes of argv the script prints at most (20 chunks of 160). */
 export const ARGV_KERNEL_CAP = 3200;

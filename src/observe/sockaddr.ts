@@ -3,7 +3,7 @@
  * given. Pure; never throws: malformed input gives undefined.
  */
 import { formatV6 } from '../analyze/addr.js';
-import type { SocketFamily } from './types.js';
+import type { SocketFamily } from '../model/events.js';
 
 const AF_UNIX = 1;
 const AF_INET = 2;

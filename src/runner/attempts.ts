@@ -5,9 +5,9 @@
  * process's tests).
  */
 import { attachWanted } from '../analyze/intercept.js';
-import { attributeTests, type TestSpan } from '../analyze/tests.js';
+import { attributeTests } from '../analyze/test-attribution.js';
+import type { ResponderRecord, TestSpan } from '../model/evidence.js';
 import type { Attempt } from '../model/types.js';
-import type { ResponderRecord } from '../sandbox/intercept.js';
 
 export function finalAttempts(
   attempts: readonly Attempt[],

@@ -14,7 +14,7 @@ import { finalAttempts } from './attempts.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import type { Observed } from './evidence.js';
 import type { ObserverSession } from './observe.js';
-import { readTestLog, testRunnerEnv } from './tests.js';
+import { readTestLog, testRunnerEnv } from './test-log.js';
 
 export interface CommandAuditOptions {
   readonly argv: readonly string[];

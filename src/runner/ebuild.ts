@@ -27,7 +27,7 @@ import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict
 import { buildInSandbox, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';
 import { captureEnd, evidenceFrom } from './evidence.js';
-import { prepareTestLog, readTestLog } from './tests.js';
+import { prepareTestLog, readTestLog } from './test-log.js';
 import { finalAttempts } from './attempts.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';

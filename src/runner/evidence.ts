@@ -8,10 +8,10 @@ import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket, RawFrame } from '../decode/types.js';
 import { analyze, analyzeSyscalls, compareAttempts } from '../analyze/index.js';
 import { PhaseClock } from '../analyze/phase.js';
-import type { TestSpan } from '../analyze/tests.js';
+import type { TestSpan } from '../model/evidence.js';
 import type { Attempt, CaptureStats, Phase } from '../model/types.js';
-import { attribute, unixAttempts } from '../observe/attribute.js';
-import type { SyscallEvent } from '../observe/types.js';
+import { attribute, unixAttempts } from '../analyze/attribute.js';
+import type { SyscallEvent } from '../model/events.js';
 
 /** What the syscall observer saw of one build (src/observe collect()). */
 export interface Observed {

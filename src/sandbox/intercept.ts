@@ -21,6 +21,7 @@
  * TypeScript (src/decode/tls.ts, src/decode/http.ts: pure, tested on byte fixtures); the responder only
  * records bytes.
  */
+import type { ResponderRecord } from '../model/evidence.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,27 +32,6 @@ import { tempDirPrefix } from './names.js';
 import { INTERCEPT_PORT, INTERCEPT_RESOLVER_V4, SINKHOLE_V4_PREFIX, SINKHOLE_V6_PREFIX } from './constants.js';
 
 /** One line of the responder's log (src/sandbox/responder.py). */
-export interface ResponderRecord {
-  readonly type: 'dns' | 'tcp';
-  /** Epoch milliseconds: the question's arrival, or the connection's accept. */
-  readonly t: number;
-  readonly family: 4 | 6;
-  readonly src: string;
-  readonly sport: number;
-  /** The original destination (SO_ORIGINAL_DST for TCP; the question's destination for DNS). */
-  readonly dst: string | null;
-  readonly dport: number | null;
-  /** dns: the name asked, its type and the sinkhole address given. */
-  readonly name?: string;
-  readonly qtype?: string;
-  readonly answer?: string;
-  /** tcp: what the client sent first, base64. */
-  readonly bytes?: string;
-  /** tcp: the connection ended before the responder had read it all (it was stopped). */
-  readonly partial?: boolean;
-  readonly eof?: boolean;
-}
-
 /** The `changes` line of an intercepted build: what netaudit did differently, said plainly. */
 export const INTERCEPT_CHANGE =
   `intercepted (observation, not a network-sandbox verdict): the build's /etc/resolv.conf was a private one (nameserver ${INTERCEPT_RESOLVER_V4}); ` +

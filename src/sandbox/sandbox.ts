@@ -13,7 +13,8 @@ import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from './const
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { UndoStack } from './undo.js';
-import { privateResolvConf, Responder, type ResponderRecord } from './intercept.js';
+import type { ResponderRecord } from '../model/evidence.js';
+import { privateResolvConf, Responder } from './intercept.js';
 import { Launcher, userNamespaceBlocker, userNamespaceError } from './userns.js';
 import { trace } from '../util/trace.js';
 

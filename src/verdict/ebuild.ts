@@ -17,7 +17,7 @@
  *               PackageQueryNotInstalled says that these answer from a package database the host may lack.
  */
 import type { Attempt, Finding, Phase, Verdict } from '../model/types.js';
-import { cleanLine, isNetworkErrorLine, matchLogLines, packageQueryDeath } from '../portage/logmatch.js';
+import { cleanLine, isNetworkErrorLine, matchLogLines, packageQueryDeath } from './logmatch.js';
 import { attemptFindings, captureFindings, failureWithoutNetwork, safeText, type BuildEnd } from './findings.js';
 import { allowedBy, applyPolicy, isSandboxed, testsRestricted, type EbuildPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { attachWanted, quoteBytes, wantedOf } from '../../src/analyze/intercept.js';
 import type { Attempt } from '../../src/model/types.js';
-import type { ResponderRecord } from '../../src/sandbox/intercept.js';
+import type { ResponderRecord } from '../../src/model/evidence.js';
 import { ROOT } from '../helpers/cli.js';
 
 const curlHello = readFileSync(path.join(ROOT, 'test/fixtures/intercept/curl-clienthello.bin'));

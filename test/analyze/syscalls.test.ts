@@ -8,7 +8,7 @@ import { analyzeSyscalls } from '../../src/analyze/index.js';
 import { AddressBook } from '../../src/analyze/book.js';
 import { syscallObservations } from '../../src/analyze/syscalls.js';
 import type { Attempt } from '../../src/model/types.js';
-import type { SyscallEvent } from '../../src/observe/types.js';
+import type { SyscallEvent } from '../../src/model/events.js';
 import { withSyscalls } from '../../src/runner/evidence.js';
 import { socketEvents } from '../helpers/events.js';
 

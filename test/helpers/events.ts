@@ -1,5 +1,5 @@
 /** Syscall observer events for pure tests: a factory of SocketEvents with the fields a test cares about. */
-import type { SocketEvent } from '../../src/observe/types.js';
+import type { SocketEvent } from '../../src/model/events.js';
 
 /** Defaults: a blocking TCP connect to 203.0.113.7:443 refused with ENETUNREACH. */
 export function socketEvents(defaults: { startMs: number; netns: number } & Partial<SocketEvent>) {

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareTestLog, pytestEnv, readTestLog, testRunnerEnv } from '../../src/runner/tests.js';
+import { prepareTestLog, pytestEnv, readTestLog, testRunnerEnv } from '../../src/runner/test-log.js';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
 

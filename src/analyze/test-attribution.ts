@@ -12,21 +12,10 @@
  *   unset, and so do spans of one process that overlap without nesting. Nested spans of one process (pytester
  *   running pytest inside a test) give the innermost.
  */
+import type { TestSpan } from '../model/evidence.js';
 import type { Attempt } from '../model/types.js';
 
 /** One phase of one test, as the runner logged it. Times are ms since the build started (Attempt.firstAtMs's clock). */
-export interface TestSpan {
-  /** The runner's test id: a pytest node id such as `tests/test_http.py::test_fetch`. Text from the build. */
-  readonly nodeid: string;
-  readonly phase: 'setup' | 'call' | 'teardown';
-  /** passed, failed, skipped, xfailed (as pytest reported the phase). */
-  readonly outcome?: string;
-  /** The process that ran it. */
-  readonly pid: number;
-  readonly startMs: number;
-  readonly endMs: number;
-}
-
 /** How far (ms) outside every span a moment may be and still belong to the nearest ones. */
 export const SKEW_MS = 2;
 

@@ -3,7 +3,7 @@
  * until the model grows the fields it needs (process.ppid, the `observer` block, no family for kind unix): see
  * ObservedProcess and UnixAttempt below (the model's ObserverStatus is the report's `observer` block).
  */
-import type { Attempt, Family, ProcessInfo } from '../model/types.js';
+import type { Attempt, Family, ProcessInfo } from './types.js';
 
 /** Address family of a socket event: IPv4, IPv6, or AF_UNIX. */
 export type SocketFamily = Family | 'unix';

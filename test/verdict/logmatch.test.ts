@@ -3,7 +3,7 @@
  * cleaned (ANSI colours, CR), how a log splits by phase banners, and which attempt each quoted line goes to.
  */
 import assert from 'node:assert/strict';
-import { cleanLine, isNetworkErrorLine, lineHasAddress, matchLogLines, packageQueryDeath, sectionsOf } from '../../src/portage/logmatch.js';
+import { cleanLine, isNetworkErrorLine, lineHasAddress, matchLogLines, packageQueryDeath, sectionsOf } from '../../src/verdict/logmatch.js';
 import type { Attempt } from '../../src/model/types.js';
 import { HAS_VERSION_DIE } from '../helpers/logs.js';
 

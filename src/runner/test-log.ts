@@ -20,7 +20,8 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseTestLog, type TestSpan } from '../analyze/tests.js';
+import { parseTestLog } from '../analyze/test-attribution.js';
+import type { TestSpan } from '../model/evidence.js';
 import { tempDirPrefix } from '../sandbox/names.js';
 import { packagePath } from '../util/package.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { analyze } from '../../src/analyze/index.js';
-import { attributeTests, parseTestLog, SKEW_MS, testSpanAt, type TestSpan } from '../../src/analyze/tests.js';
+import { attributeTests, parseTestLog, SKEW_MS, testSpanAt } from '../../src/analyze/test-attribution.js';
+import type { TestSpan } from '../../src/model/evidence.js';
 import type { Attempt } from '../../src/model/types.js';
 import { BUILD_V4, MONITOR_V4, Packets, T0 } from './packets.js';
 
