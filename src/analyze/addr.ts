@@ -1,10 +1,9 @@
 /**
- * Addresses as the build namespace sees them: canonical text, and what an address is under
- * network-sandbox (loopback, the 10/8 and ::/8 that Portage puts on lo, link-local, reserved ranges).
- * Pure; never throws on malformed input (addresses come from packets): unparseable text is kept as is.
+ * What an address is under network-sandbox (loopback, the 10/8 and ::/8 that Portage puts on lo, link-local,
+ * reserved ranges); its canonical text is src/decode/addr.ts's. Pure; never throws on malformed input
+ * (addresses come from packets): unparseable text counts as public.
  */
-import { formatIpv6 } from '../decode/addr.js';
-import type { Family } from '../model/types.js';
+import { parseV4, parseV6 } from '../decode/addr.js';
 
 /**
  * What a destination address is.
@@ -27,77 +26,6 @@ export type AddressClass =
   | 'broadcast'
   | 'unspecified'
   | 'public';
-
-/** IPv4 text -> 32-bit unsigned number, or undefined. */
-export function parseV4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
-}
-
-function formatV4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** IPv6 text (with optional embedded IPv4 tail and %zone) -> eight 16-bit words, or undefined. */
-export function parseV6(text: string): number[] | undefined {
-  const zone = text.indexOf('%');
-  let s = zone >= 0 ? text.slice(0, zone) : text;
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  if (!s.includes(':')) return undefined;
-  const lastColon = s.lastIndexOf(':');
-  const last = s.slice(lastColon + 1);
-  if (last.includes('.')) {
-    const v4 = parseV4(last);
-    if (v4 === undefined) return undefined;
-    s = `${s.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const words = (h: string): number[] | undefined => {
-    if (h === '') return [];
-    const out: number[] = [];
-    for (const w of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(w)) return undefined;
-      out.push(parseInt(w, 16));
-    }
-    return out;
-  };
-  const head = words(halves[0] ?? '');
-  if (!head) return undefined;
-  if (halves.length === 1) return head.length === 8 ? head : undefined;
-  const rest = words(halves[1] ?? '');
-  if (!rest) return undefined;
-  const given = head.length + rest.length;
-  if (given > 7) return undefined;
-  return [...head, ...new Array<number>(8 - given).fill(0), ...rest];
-}
-
-/** RFC 5952 text of eight 16-bit words, by the decoder's formatter (one implementation of the rules). */
-export function formatV6(w: readonly number[]): string {
-  const bytes = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    const x = w[i] ?? 0;
-    bytes[2 * i] = x >> 8;
-    bytes[2 * i + 1] = x & 0xff;
-  }
-  return formatIpv6(bytes, 0);
-}
-
-/** Canonical text of an address (v4 dotted quad, v6 RFC 5952); unparseable text comes back unchanged. */
-export function canonicalAddress(text: string): string {
-  const v4 = parseV4(text);
-  if (v4 !== undefined) return formatV4(v4);
-  const v6 = parseV6(text);
-  return v6 ? formatV6(v6) : text;
-}
 
 function inV4(n: number, base: string, bits: number): boolean {
   const b = parseV4(base) ?? 0;
@@ -139,8 +67,3 @@ export function classifyAddress(text: string): AddressClass {
   const v6 = parseV6(text);
   return v6 ? classifyV6(v6) : 'public';
 }
-
-export function familyOf(text: string): Family {
-  return text.includes(':') ? 6 : 4;
-}
-

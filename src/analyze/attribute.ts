@@ -14,9 +14,9 @@
  * match no attempt are returned as unmatched: attempts that never became a packet, or whose packets were
  * missed. bind/listen, exec and AF_UNIX events are never "unmatched" (unixAttempts() covers AF_UNIX).
  */
-import { canonicalAddress } from './addr.js';
+import { canonicalAddress } from '../decode/addr.js';
 import type { Attempt } from '../model/types.js';
-import { safeText } from '../verdict/index.js';
+import { safeText } from '../model/format.js';
 import type { ObservedProcess, SocketEvent, SyscallEvent, UnixAttempt } from '../model/events.js';
 
 export const ARGV_MAX_ARGS = 16;

@@ -1,6 +1,7 @@
 /** Per-analysis memo of address facts: packets repeat the same few addresses many thousand times. */
-import { BUILD_ADDRESSES } from '../sandbox/constants.js';
-import { canonicalAddress, classifyAddress, type AddressClass } from './addr.js';
+import { BUILD_ADDRESSES } from '../model/network.js';
+import { canonicalAddress } from '../decode/addr.js';
+import { classifyAddress, type AddressClass } from './addr.js';
 
 export class AddressBook {
   readonly #canon = new Map<string, string>();

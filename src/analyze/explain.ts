@@ -13,7 +13,7 @@
  * UNIX attempts are never explained (the responder answers DNS and TCP only).
  */
 import type { Attempt } from '../model/types.js';
-import { canonicalAddress } from './addr.js';
+import { canonicalAddress } from '../decode/addr.js';
 
 /** A host name in one spelling: lower case, no trailing dot. */
 function nameKey(name: string): string {

@@ -36,7 +36,7 @@ export interface AnalyzeContext {
   readonly tests?: readonly TestSpan[];
   /**
    * The build's addresses on its veth end, for telling its packets from the monitor's answers there.
-   * Default BUILD_ADDRESSES of src/sandbox/constants.ts (169.254.1.2, fe80::2); 10/8 and ::/8 sources always
+   * Default BUILD_ADDRESSES of src/model/network.ts (169.254.1.2, fe80::2); 10/8 and ::/8 sources always
    * count as the build.
    */
   readonly buildAddresses?: readonly string[];

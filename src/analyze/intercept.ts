@@ -8,7 +8,7 @@ import { decodeHttpRequest, looksLikeHttp } from '../decode/http.js';
 import { decodeClientHello, looksLikeTls } from '../decode/tls.js';
 import type { Attempt } from '../model/types.js';
 import type { ResponderRecord } from '../model/evidence.js';
-import { canonicalAddress } from './addr.js';
+import { canonicalAddress } from '../decode/addr.js';
 
 /** Milliseconds a record may seem to come before its attempt's first packet. */
 const SLACK_MS = 50;

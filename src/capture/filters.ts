@@ -1,7 +1,7 @@
 /** The kernel capture filters and nftables rules kept as commented files in bpf/. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, NFLOG_GROUP } from '../sandbox/constants.js';
+import { END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, NFLOG_GROUP } from '../model/network.js';
 import { packagePath } from '../util/package.js';
 
 export function bpfDir(): string {
@@ -39,7 +39,7 @@ export function fillPlaceholders(text: string, values: Readonly<Record<string, s
 /**
  * bpf/<file>.nft, ready for `nft -f -`: @VETH@ is `vars.veth` (the namespace's own veth end), @NFLOG_GROUP@ is
  * `vars.group` (default NFLOG_GROUP), @MONITOR_V4@ and @MONITOR_LL6@ are the monitor's addresses on the veth
- * (src/sandbox/constants.ts); the intercept variants also take @INTERCEPT_PORT@ (the responder's port) and
+ * (src/model/network.ts); the intercept variants also take @INTERCEPT_PORT@ (the responder's port) and
  * @NFLOG_MARKER@ (where the NFLOG capture's end marker goes).
  */
 export function loadNftRules(file: 'build' | 'monitor' | 'build-intercept' | 'monitor-intercept', vars: { group?: number; veth: string }): string {

@@ -4,8 +4,11 @@
  * addresses as ::ffff:a.b.c.d), so that the same address always compares equal as text.
  *
  * ipv6Text() is the one implementation of those rules: the decoders reach it through readIpv6() (bytes at a
- * cursor), analyze/addr.ts through formatIpv6() (the groups it parsed from text, written out as bytes).
+ * cursor), canonicalAddress() below through formatIpv6() (the groups it parsed from text, written out as bytes).
+ * Text in, canonical text out (parseV4/parseV6/canonicalAddress) never throws on malformed input (addresses
+ * come from packets and the tracer): unparseable text is kept as is.
  */
+import type { Family } from '../model/types.js';
 import { Cursor } from './cursor.js';
 
 /**
@@ -69,3 +72,79 @@ export function formatIpv4(buf: Uint8Array, offset: number): string {
 export function formatIpv6(buf: Uint8Array, offset: number): string {
   return readIpv6(new Cursor(buf, offset), 'IPv6 address');
 }
+
+/** IPv4 text -> 32-bit unsigned number, or undefined. */
+export function parseV4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const v = Number(p);
+    if (v > 255) return undefined;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+function formatV4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** IPv6 text (with optional embedded IPv4 tail and %zone) -> eight 16-bit words, or undefined. */
+export function parseV6(text: string): number[] | undefined {
+  const zone = text.indexOf('%');
+  let s = zone >= 0 ? text.slice(0, zone) : text;
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  if (!s.includes(':')) return undefined;
+  const lastColon = s.lastIndexOf(':');
+  const last = s.slice(lastColon + 1);
+  if (last.includes('.')) {
+    const v4 = parseV4(last);
+    if (v4 === undefined) return undefined;
+    s = `${s.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const words = (h: string): number[] | undefined => {
+    if (h === '') return [];
+    const out: number[] = [];
+    for (const w of h.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(w)) return undefined;
+      out.push(parseInt(w, 16));
+    }
+    return out;
+  };
+  const head = words(halves[0] ?? '');
+  if (!head) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const rest = words(halves[1] ?? '');
+  if (!rest) return undefined;
+  const given = head.length + rest.length;
+  if (given > 7) return undefined;
+  return [...head, ...new Array<number>(8 - given).fill(0), ...rest];
+}
+
+/** RFC 5952 text of eight 16-bit words, by the decoder's formatter (one implementation of the rules). */
+export function formatV6(w: readonly number[]): string {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const x = w[i] ?? 0;
+    bytes[2 * i] = x >> 8;
+    bytes[2 * i + 1] = x & 0xff;
+  }
+  return formatIpv6(bytes, 0);
+}
+
+/** Canonical text of an address (v4 dotted quad, v6 RFC 5952); unparseable text comes back unchanged. */
+export function canonicalAddress(text: string): string {
+  const v4 = parseV4(text);
+  if (v4 !== undefined) return formatV4(v4);
+  const v6 = parseV6(text);
+  return v6 ? formatV6(v6) : text;
+}
+
+export function familyOf(text: string): Family {
+  return text.includes(':') ? 6 : 4;
+}
+

@@ -157,3 +157,21 @@ export function explanationLines(b: Pick<BuildResult, 'attempts' | 'explanation'
   });
   return [head, ...more];
 }
+
+/**
+ * Text from packets or logs made safe for a one-line message: backslash, quotes, controls, DEL and
+ * non-ASCII are escaped (\\xHH, \\u{H}); very long text is cut with an ellipsis.
+ */
+export function safeText(text: string, max = 255): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else if (c < 0x100) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += `\\u{${c.toString(16)}}`;
+    if (out.length > max) return `${out.slice(0, max)}…`;
+  }
+  return out;
+}

@@ -24,7 +24,7 @@ import { execCapture } from '../util/exec.js';
 import { packagePath } from '../util/package.js';
 import { TRACEFS } from './availability.js';
 import { measureOffsetMs } from './clock.js';
-import { OutputReader, assemble } from './parse.js';
+import { OutputReader, assemble } from '../decode/bpftrace.js';
 import type { ObserverResult } from '../model/events.js';
 
 /** bpftrace 0.17's limit for str()/buf() is 200; 160 keeps the biggest printf of the script on the BPF stack. */

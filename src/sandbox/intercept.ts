@@ -29,7 +29,7 @@ import path from 'node:path';
 import { SetupError } from '../model/errors.js';
 import { packagePath } from '../util/package.js';
 import { tempDirPrefix } from './names.js';
-import { INTERCEPT_PORT, INTERCEPT_RESOLVER_V4, SINKHOLE_V4_PREFIX, SINKHOLE_V6_PREFIX } from './constants.js';
+import { INTERCEPT_PORT, INTERCEPT_RESOLVER_V4, SINKHOLE_V4_PREFIX, SINKHOLE_V6_PREFIX } from '../model/network.js';
 
 /** One line of the responder's log (src/sandbox/responder.py). */
 /** The `changes` line of an intercepted build: what netaudit did differently, said plainly. */

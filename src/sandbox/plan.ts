@@ -17,7 +17,7 @@
 import {
   BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, LINK_LL6_PREFIX, LINK_V4_PREFIX, MONITOR_LL6, MONITOR_MAC, MONITOR_V4,
   MONITOR_VETH, NFLOG_GROUP, PORTAGE_LO_V4, PORTAGE_LO_V6, PORTAGE_NET_V4, PORTAGE_NET_V6,
-} from './constants.js';
+} from '../model/network.js';
 import type { RunNames } from './names.js';
 
 /**

@@ -9,7 +9,7 @@ import { loadFilter, loadNftRules } from '../capture/filters.js';
 import { execCapture, execStep, type ExecOptions, type ExecResult } from '../util/exec.js';
 import { UsageError } from '../model/errors.js';
 import { defaultRoutes, makePlan, netnsPath, vethLine, type RouteMode, type SandboxPlan } from './plan.js';
-import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from './constants.js';
+import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from '../model/network.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { UndoStack } from './undo.js';

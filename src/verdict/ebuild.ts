@@ -18,7 +18,8 @@
  */
 import type { Attempt, Finding, Phase, Verdict } from '../model/types.js';
 import { cleanLine, isNetworkErrorLine, matchLogLines, packageQueryDeath } from './logmatch.js';
-import { attemptFindings, captureFindings, failureWithoutNetwork, safeText, type BuildEnd } from './findings.js';
+import { safeText } from '../model/format.js';
+import { attemptFindings, captureFindings, failureWithoutNetwork, type BuildEnd } from './findings.js';
 import { allowedBy, applyPolicy, isSandboxed, testsRestricted, type EbuildPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
 

@@ -8,7 +8,7 @@
  */
 import { classifyAddress } from '../analyze/addr.js';
 import type { FindingKeyword } from '../model/findings.js';
-import { endpoint, exitText } from '../model/format.js';
+import { endpoint, exitText, safeText } from '../model/format.js';
 import type { Attempt, Finding, Level } from '../model/types.js';
 import { PROXY_PORTS, serviceAt, socketService } from './ports.js';
 
@@ -61,23 +61,6 @@ export function keywordFor(a: Attempt): FindingKeyword {
   return 'ExternalConnect';
 }
 
-/**
- * Text from packets or logs made safe for a one-line message: backslash, quotes, controls, DEL and
- * non-ASCII are escaped (\\xHH, \\u{H}); very long text is cut with an ellipsis.
- */
-export function safeText(text: string, max = 255): string {
-  let out = '';
-  for (const ch of text) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === '"') out += '\\"';
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else if (c < 0x100) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += `\\u{${c.toString(16)}}`;
-    if (out.length > max) return `${out.slice(0, max)}…`;
-  }
-  return out;
-}
 
 const OUTCOME_TEXT: Record<NonNullable<Attempt['outcome']>, string> = {
   unreachable: 'network unreachable under network-sandbox (ENETUNREACH)',

@@ -15,7 +15,7 @@ import { applyPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
 
 export { applyPolicy, allowedBy, isSandboxed, phaseFunction, testsRestricted, type EbuildPolicy } from './policy.js';
-export { findings, keywordFor, safeText, succeeded, type BuildEnd } from './findings.js';
+export { findings, keywordFor, succeeded, type BuildEnd } from './findings.js';
 export { FINDING_KINDS, type FindingKind, type FindingKeyword } from '../model/findings.js';
 export { PORT_SERVICES, SOCKET_SERVICES, serviceAt, socketService, type PortService, type SocketService } from './ports.js';
 export { failsOn, verdictOf, verdictSeverity } from './verdicts.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { canonicalAddress, classifyAddress, parseV6 } from '../../src/analyze/addr.js';
+import { canonicalAddress, parseV6 } from '../../src/decode/addr.js';
+import { classifyAddress } from '../../src/analyze/addr.js';
 
 describe('analyze/addr', () => {
   it('writes addresses canonically (RFC 5952 for IPv6)', () => {

@@ -1,12 +1,12 @@
 /**
- * bpf/*.nft are templates: every @NAME@ placeholder gets a value from src/sandbox/constants.ts (through
+ * bpf/*.nft are templates: every @NAME@ placeholder gets a value from src/model/network.ts (through
  * loadNftRules, called as sandbox.ts calls it), and no address is written into the files a second time.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bpfDir, fillPlaceholders, loadFilter, loadNftRules } from '../../src/capture/filters.js';
-import { BUILD_VETH, END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/sandbox/constants.js';
+import { BUILD_VETH, END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/model/network.js';
 
 /** As src/sandbox/sandbox.ts loads them. */
 const LOADED = {

@@ -3,8 +3,7 @@
  * formatV6 / canonicalAddress (words parsed from text). They must write every address the same way.
  */
 import assert from 'node:assert/strict';
-import { formatIpv6 } from '../../src/decode/addr.js';
-import { canonicalAddress, formatV6, parseV6 } from '../../src/analyze/addr.js';
+import { canonicalAddress, formatIpv6, formatV6, parseV6 } from '../../src/decode/addr.js';
 
 function bytesOf(words: readonly number[]): Uint8Array {
   const b = new Uint8Array(16);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { wrapArgv } from '../../src/sandbox/build.js';
-import { INTERCEPT_RESOLVER_V4 } from '../../src/sandbox/constants.js';
+import { INTERCEPT_RESOLVER_V4 } from '../../src/model/network.js';
 import { privateResolvConf } from '../../src/sandbox/intercept.js';
 import { makePlan } from '../../src/sandbox/plan.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
 import { DNS_TABLE, defaultRoutes, makePlan, netnsPath } from '../../src/sandbox/plan.js';
-import { BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP, END_MARKER } from '../../src/sandbox/constants.js';
+import { BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP, END_MARKER } from '../../src/model/network.js';
 import type { RunNames } from '../../src/sandbox/names.js';
 
 const names: RunNames = { id: '4242.777-0', buildNs: 'netaudit-4242.777-0-b', monitorNs: 'netaudit-4242.777-0-m' };

@@ -2,7 +2,7 @@
  * Decoding what bpf/observer.bt prints: hex byte strings ("02 00 01 bb") and the raw sockaddr a syscall was
  * given. Pure; never throws: malformed input gives undefined.
  */
-import { formatV6 } from '../analyze/addr.js';
+import { formatV6 } from './addr.js';
 import type { SocketFamily } from '../model/events.js';
 
 const AF_UNIX = 1;

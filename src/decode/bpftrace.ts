@@ -11,7 +11,7 @@
  *   process (a forked child keeps its parent's until it execs itself).
  */
 import { constants } from 'node:os';
-import { canonicalAddress } from '../analyze/addr.js';
+import { canonicalAddress } from './addr.js';
 import { bytesText, cString, decodeSockaddr, hexBytes } from './sockaddr.js';
 import type { ExecEvent, ObserverResult, SocketEvent, SocketProtocol, SocketSyscall, SyscallEvent } from '../model/events.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { OutputReader, assemble, bytesText, decodeSockaddr, defaultPerfPages, errnoName, hexBytes, measureOffsetMs, onlineCpus, parseLine, parseOutput, splitArgv } from '../../src/observe/index.js';
 import type { ExecEvent, SocketEvent, SyscallEvent } from '../../src/observe/index.js';
 import { packageRoot } from '../../src/util/package.js';
-import { NS, begin, comm, end, exec, exit, fork, hex, line, lost, ret, sin, sin6, sock, sun, tick } from './lines.js';
+import { NS, begin, comm, end, exec, exit, fork, hex, line, lost, ret, sin, sin6, sock, sun, tick } from '../observe/lines.js';
 
 const sockets = (events: SyscallEvent[]): SocketEvent[] => events.filter((e): e is SocketEvent => e.kind !== 'exec');
 const execs = (events: SyscallEvent[]): ExecEvent[] => events.filter((e): e is ExecEvent => e.kind === 'exec');
