@@ -2,9 +2,10 @@
  * The fixed facts of the sandbox's network, in one place: interface names, MACs and addresses of the veth
  * pair, Portage's loopback addresses, the NFLOG group and where the end-of-capture markers go.
  *
- * Pure data: no imports, no I/O, so that every stage can take from it. plan.ts builds the namespaces from it,
- * sandbox.ts sends the end markers to it, capture/filters.ts fills the placeholders of bpf/*.nft from it, and
- * analyze/ tells the build's packets on the veth from the monitor's by it. plan.ts draws the whole picture.
+ * Pure data: no imports, no I/O, so that every stage can take from it. src/sandbox/plan.ts builds the
+ * namespaces from it (and draws the whole picture), src/sandbox/sandbox.ts sends the end markers to it,
+ * src/capture/filters.ts fills the placeholders of bpf/*.nft from it, and src/analyze/ tells the build's
+ * packets on the veth from the monitor's by it.
  */
 
 /** The build's veth end. Interfaces live inside their own namespaces, so the names need not be unique. */

@@ -2,7 +2,7 @@
  * Names of what one audit creates. Every name carries the owning process's pid and start time (clock ticks
  * since boot, /proc/PID/stat field 22), so `netaudit gc` can tell a live run from a dead one even when the pid
  * was reused, and never touches a live run's namespaces. (Interface names and addresses inside the
- * namespaces are the same for every run: constants.ts.)
+ * namespaces are the same for every run: src/model/network.ts.)
  */
 import { readFileSync } from 'node:fs';
 

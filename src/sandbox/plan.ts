@@ -1,6 +1,6 @@
 /**
  * The namespace plan, parsed first and acted on later (bubblewrap style): plain data saying what to create.
- * Names and addresses come from constants.ts; with today's values:
+ * Names and addresses come from src/model/network.ts; with today's values:
  *
  *   build netns  lo: 127.0.0.1/8, ::1, 10.0.0.1/8, fd::1/8  (Portage's loopback setup, process.py)
  *                na0: 169.254.1.2/30, fe80::2/64 nodad; default routes v4/v6 via the monitor (route mode

@@ -227,7 +227,7 @@ export class Sandbox {
     const intercepted = this.responder ? await this.responder.stop() : undefined;
     const s = this.sentinel.toString('latin1');
     // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
-    // veth (a datagram from the monitor to the build's address): constants.ts END_MARKER.
+    // veth (a datagram from the monitor to the build's address): src/model/network.ts END_MARKER.
     const send = (nsPath: string, script: string): Promise<unknown> => this.exec(Sandbox.within(nsPath, ['bash', '-c', script]));
     const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
     const t0 = performance.now();
