@@ -11,8 +11,11 @@
  * Only rerun attempts with `wanted` explain anything. Several texts for one faithful attempt are given in the
  * rerun's order, each once, joined with ` | ` as attachWanted does (src/analyze/intercept.ts). UDP, ICMP and
  * UNIX attempts are never explained (the responder answers DNS and TCP only).
+ *
+ * explainResult() merges the two runs' results: the faithful one gains `wanted`, the `explanation` block and a
+ * `changes` line, nothing else (src/runner/ebuild.ts runs the rerun).
  */
-import type { Attempt } from '../model/types.js';
+import type { Attempt, BuildResult, Explanation } from '../model/types.js';
 import { canonicalAddress } from '../decode/addr.js';
 
 /** A host name in one spelling: lower case, no trailing dot. */
@@ -49,4 +52,45 @@ export function explainAttempts(faithful: readonly Attempt[], rerun: readonly At
     return { ...f, wanted: texts.join(' | ') };
   });
   return { attempts, explained };
+}
+
+/** The `changes` line of an explained build. */
+export const EXPLAIN_CHANGE =
+  '--explain: the build broke, so it was run once more intercepted (observation, not a network-sandbox verdict); ' +
+  "only `wanted` on the attempts and the `explanation` block come from that rerun: the verdict, findings, outcomes and exit code are this run's";
+
+/**
+ * The faithful result of a breaking build with what its intercepted rerun saw added: `wanted` on the attempts
+ * the rerun explains (src/analyze/explain.ts), the `explanation` block and a `changes` line. Nothing else of the
+ * faithful result changes. `rerun` absent: it could not be made (`failure` says why).
+ */
+export function explainResult(faithful: BuildResult, rerun: BuildResult | undefined, failure?: { error: string; durationMs: number }): BuildResult {
+  const changes = [...(faithful.changes ?? []), EXPLAIN_CHANGE];
+  if (!rerun) {
+    const explanation: Explanation = {
+      durationMs: failure?.durationMs ?? 0,
+      exitCode: null,
+      attempts: [],
+      explained: 0,
+      note: "the intercepted rerun could not be made; the verdict and everything else are the faithful run's, unexplained",
+      error: failure?.error ?? 'unknown',
+    };
+    return { ...faithful, changes, explanation };
+  }
+  const { attempts, explained } = explainAttempts(faithful.attempts, rerun.attempts);
+  const seconds = (rerun.durationMs / 1000).toFixed(1);
+  const explanation: Explanation = {
+    durationMs: rerun.durationMs,
+    exitCode: rerun.exitCode,
+    ...(rerun.signal ? { signal: rerun.signal } : {}),
+    ...(rerun.timedOut ? { timedOut: true } : {}),
+    attempts: rerun.attempts,
+    explained,
+    note:
+      `an intercepted rerun (observation, not a network-sandbox verdict) answered the build's lookups and accepted its connects; ` +
+      `${explained} of the build's ${faithful.attempts.length} attempts got \`wanted\` from it. It cost one extra build run (${seconds} s), made only because the build breaks.` +
+      (rerun.exitCode === 0 ? ' Answered, the build passed (exit 0).' : ''),
+    ...(rerun.log !== undefined ? { log: rerun.log } : {}),
+  };
+  return { ...faithful, attempts, changes, explanation };
 }

@@ -6,13 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Attempt, BuildResult, ObserverStatus } from '../model/types.js';
 import { netnsInodeOf } from '../observe/observer.js';
-import { runBuild, type BuildOutcome, type BuildRunOptions } from '../sandbox/build.js';
+import { runBuild, type BuildRunOptions } from '../sandbox/build.js';
+import { capturedFrames } from '../capture/frames.js';
+import { evidenceToJson, type BuildEnd, type BuildEvidence, type TestSpan, type TracerEvidence } from '../model/evidence.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
-import { finalAttempts } from './attempts.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
-import type { Observed } from './evidence.js';
 import type { ObserverSession } from './observe.js';
 import { readTestLog, testRunnerEnv } from './test-log.js';
 
@@ -45,19 +46,19 @@ export interface CommandAudit {
 }
 
 /**
- * The pure stages (decode, analyze, verdict) are loaded while the sandbox is being set up: module loading is
- * CPU work, setup mostly waits on child processes, so this takes them off the fixed cost of every audit.
+ * The pure stages (analyze, verdict) are loaded while the sandbox is being set up: module loading is CPU work,
+ * setup mostly waits on child processes, so this takes them off the fixed cost of every audit.
  */
 export function loadPipeline() {
-  return Promise.all([import('./evidence.js'), import('../verdict/index.js')]).then(([e, v]) => ({ evidenceFrom: e.evidenceFrom, captureEnd: e.captureEnd, judgeCommand: v.judgeCommand }));
+  return Promise.all([import('../analyze/build.js'), import('../verdict/index.js')]).then(([a, v]) => ({ analyzeBuild: a.analyzeBuild, judgeCommand: v.judgeCommand }));
 }
 
 export async function auditCommand(options: CommandAuditOptions): Promise<CommandAudit> {
   const pipeline = loadPipeline();
-  // Test attribution (src/runner/tests.ts): the pytest plugin's variables and log, in a temp dir of this run.
+  // Test attribution (src/runner/test-log.ts): the pytest plugin's variables and log, in a temp dir of this run.
   const tests = testRunnerEnv(options.env ?? process.env, options.user);
   let built: SandboxedBuild;
-  let testSpans: ReturnType<typeof readTestLog>;
+  let testSpans: TestSpan[];
   try {
     built = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
       argv: options.argv,
@@ -69,56 +70,47 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       cwd: options.cwd,
       signal: options.signal,
     }, options.observe);
-    testSpans = readTestLog(tests.logPath, built.outcome.startMs);
+    testSpans = readTestLog(tests.logPath, built.end.startMs);
   } finally {
     tests.remove();
   }
-  const { outcome, captures, observed, teardown } = built;
+  const { end, captures, teardown } = built;
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
-  const { evidenceFrom, captureEnd, judgeCommand } = await pipeline;
-  const evidence = await evidenceFrom(captures.results, {
-    sentinel: captures.sentinel,
-    nftLogged: captures.nftLogged,
-    buildStartMs: outcome.startMs,
-    tests: testSpans,
-    observed,
-  });
+  const evidence = await collectEvidence(built, { tests: testSpans });
+  await keepEvidence(options.name ?? options.argv.join(' '), evidence);
+  const { analyzeBuild, judgeCommand } = await pipeline;
+  const analysis = analyzeBuild(evidence);
   const judged = judgeCommand({
-    attempts: finalAttempts(evidence.attempts, { buildStartMs: outcome.startMs, tests: testSpans, intercepted: captures.intercepted }),
-    end: {
-      exitCode: outcome.exitCode,
-      signal: outcome.signal,
-      timedOut: outcome.timedOut,
-      capture: captureEnd(evidence, observed),
-    },
+    attempts: analysis.attempts,
+    end: { exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, capture: analysis.gaps },
   });
   trace('analyzed');
   const result: BuildResult = {
     name: options.name ?? options.argv.join(' '),
     kind: 'command',
     command: [...options.argv],
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    timedOut: outcome.timedOut,
-    durationMs: outcome.durationMs,
+    exitCode: end.exitCode,
+    signal: end.signal,
+    timedOut: end.timedOut,
+    durationMs: end.durationMs,
     verdict: judged.verdict,
     attempts: judged.attempts,
     findings: judged.findings,
     capture: {
-      ...evidence.stats,
+      ...analysis.capture,
       ...(options.pcapDir ? { files: captures.results.map((c) => path.join(options.pcapDir as string, `${c.source}.pcap`)) } : {}),
     },
-    observer: observerStatus(options.observe, observed, judged.attempts),
+    observer: observerStatus(options.observe, built.tracer, judged.attempts),
     ...(options.intercept ? { intercepted: true, changes: [INTERCEPT_CHANGE] } : {}),
   };
-  return { result, interrupted: outcome.interrupted, teardown };
+  return { result, interrupted: end.interrupted, teardown };
 }
 
 export interface SandboxedBuild {
-  readonly outcome: BuildOutcome;
+  readonly end: BuildEnd;
   readonly captures: SandboxCaptures;
-  /** What the syscall observer saw, when it ran for this build. */
-  readonly observed?: Observed & { readonly lost: number; readonly complete: boolean };
+  /** What the syscall tracer saw, when it ran for this build. */
+  readonly tracer?: TracerEvidence;
   /** Teardown problems (should be empty). */
   readonly teardown: string[];
 }
@@ -134,9 +126,9 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
   trace('creating the sandbox');
   const sandbox = await sandboxReady;
   trace('sandbox ready');
-  let outcome: BuildOutcome;
+  let end: BuildEnd;
   let captures: SandboxCaptures;
-  let observed: SandboxedBuild['observed'];
+  let tracer: TracerEvidence | undefined;
   let teardown: string[];
   try {
     const observer = observe ? await observe.ready : undefined;
@@ -145,13 +137,13 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
     observer?.watch(netns);
     // Records in flight at watch() may be of the namespace that had this inode before.
     const watchedAtMs = Date.now();
-    outcome = await runBuild(sandbox, build);
+    end = await runBuild(sandbox, build);
     trace('build ended');
     await sandbox.killBuildProcesses(1000);
     const buildEndMs = Date.now();
     if (observer) {
       const seen = await observer.collect(netns);
-      observed = { events: seen.events.filter((e) => e.tsMs >= watchedAtMs), netns, buildEndMs, lost: seen.lost, complete: seen.complete };
+      tracer = { events: seen.events.filter((e) => e.tsMs >= watchedAtMs), netns, buildEndMs, lost: seen.lost, complete: seen.complete };
       trace('observer events collected');
     }
     captures = await sandbox.collect();
@@ -160,11 +152,35 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
     teardown = await sandbox.destroy();
     trace('sandbox removed');
   }
-  return { outcome, captures, ...(observed ? { observed } : {}), teardown };
+  return { end, captures, ...(tracer ? { tracer } : {}), teardown };
+}
+
+/** The evidence of a build run in the sandbox: its end, the captures' frames, the tracer's events, the responder's records, and what the caller read (test spans, phases, the log). */
+export async function collectEvidence(built: SandboxedBuild, extra: Pick<BuildEvidence, 'tests' | 'phases' | 'log'>): Promise<BuildEvidence> {
+  return {
+    end: built.end,
+    captures: await capturedFrames(built.captures.results, built.captures.sentinel, built.captures.nftLogged),
+    ...(built.tracer ? { tracer: built.tracer } : {}),
+    ...(built.captures.intercepted ? { responder: built.captures.intercepted } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * NETAUDIT_KEEP_EVIDENCE=DIR: each build's evidence is written to DIR/NAME.evidence.json as well (NAME the
+ * build's name, made a file name), the record the pure stages start from: a run can be analysed again without
+ * root (test/fixtures/evidence/ holds recordings made so). Off unless set.
+ */
+export async function keepEvidence(name: string, evidence: BuildEvidence, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const dir = env.NETAUDIT_KEEP_EVIDENCE;
+  if (!dir) return;
+  const file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120)}.evidence.json`);
+  mkdirSync(dir, { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(evidenceToJson(evidence)) + '\n');
 }
 
 /** The report's `observer` block for one build. */
-export function observerStatus(observe: ObserverSession | undefined, observed: SandboxedBuild['observed'], attempts: readonly Attempt[]): ObserverStatus {
+export function observerStatus(observe: ObserverSession | undefined, observed: TracerEvidence | undefined, attempts: readonly Attempt[]): ObserverStatus {
   if (!observe) return { available: false, missing: ['turned off (--no-observe)'] };
   if (!observed) return observe.status();
   const mine = observed.events.filter((e) => e.netns === observed.netns && e.tsMs <= observed.buildEndMs).length;

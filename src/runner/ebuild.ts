@@ -11,8 +11,8 @@
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ebuildName, type BuildResult, type Ebuild, type Explanation } from '../model/types.js';
-import { explainAttempts } from '../analyze/explain.js';
+import { ebuildName, type BuildResult, type Ebuild } from '../model/types.js';
+import { explainResult } from '../analyze/explain.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import { parsePhaseLog } from '../portage/hook.js';
 import { CALLER_PATH } from '../portage/host.js';
@@ -24,11 +24,10 @@ import { Sandbox } from '../sandbox/sandbox.js';
 import { resolveUser, type UserSpec } from '../sandbox/user.js';
 import { execCapture } from '../util/exec.js';
 import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict/index.js';
-import { buildInSandbox, keepPcaps, observerStatus } from './command.js';
+import { buildInSandbox, collectEvidence, keepEvidence, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';
-import { captureEnd, evidenceFrom } from './evidence.js';
+import { analyzeBuild } from '../analyze/build.js';
 import { prepareTestLog, readTestLog } from './test-log.js';
-import { finalAttempts } from './attempts.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 
@@ -190,47 +189,6 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
   };
 }
 
-/** The `changes` line of an explained build. */
-export const EXPLAIN_CHANGE =
-  '--explain: the build broke, so it was run once more intercepted (observation, not a network-sandbox verdict); ' +
-  "only `wanted` on the attempts and the `explanation` block come from that rerun: the verdict, findings, outcomes and exit code are this run's";
-
-/**
- * The faithful result of a breaking build with what its intercepted rerun saw added: `wanted` on the attempts
- * the rerun explains (src/analyze/explain.ts), the `explanation` block and a `changes` line. Nothing else of the
- * faithful result changes. `rerun` absent: it could not be made (`failure` says why).
- */
-export function explainResult(faithful: BuildResult, rerun: BuildResult | undefined, failure?: { error: string; durationMs: number }): BuildResult {
-  const changes = [...(faithful.changes ?? []), EXPLAIN_CHANGE];
-  if (!rerun) {
-    const explanation: Explanation = {
-      durationMs: failure?.durationMs ?? 0,
-      exitCode: null,
-      attempts: [],
-      explained: 0,
-      note: "the intercepted rerun could not be made; the verdict and everything else are the faithful run's, unexplained",
-      error: failure?.error ?? 'unknown',
-    };
-    return { ...faithful, changes, explanation };
-  }
-  const { attempts, explained } = explainAttempts(faithful.attempts, rerun.attempts);
-  const seconds = (rerun.durationMs / 1000).toFixed(1);
-  const explanation: Explanation = {
-    durationMs: rerun.durationMs,
-    exitCode: rerun.exitCode,
-    ...(rerun.signal ? { signal: rerun.signal } : {}),
-    ...(rerun.timedOut ? { timedOut: true } : {}),
-    attempts: rerun.attempts,
-    explained,
-    note:
-      `an intercepted rerun (observation, not a network-sandbox verdict) answered the build's lookups and accepted its connects; ` +
-      `${explained} of the build's ${faithful.attempts.length} attempts got \`wanted\` from it. It cost one extra build run (${seconds} s), made only because the build breaks.` +
-      (rerun.exitCode === 0 ? ' Answered, the build passed (exit 0).' : ''),
-    ...(rerun.log !== undefined ? { log: rerun.log } : {}),
-  };
-  return { ...faithful, attempts, changes, explanation };
-}
-
 async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit> {
   const { install, meta } = options;
   const policy = policyOf(meta, options.allowTest);
@@ -280,7 +238,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
-    const { outcome, captures, observed, teardown } = await buildInSandbox(options.sandbox ?? Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
+    const built = await buildInSandbox(options.sandbox ?? Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
       argv,
       env,
       stdio: 'pipe',
@@ -288,50 +246,41 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       timeoutMs: options.timeoutMs,
       signal: options.signal,
     }, options.observe);
+    const { end, captures, teardown } = built;
     if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
-    if (outcome.exitCode !== 0 && !options.keepWorkdir) {
+    if (end.exitCode !== 0 && !options.keepWorkdir) {
       // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it.
       await execCapture([install.ebuild, meta.path, 'clean'], { env });
     }
-    const phases = parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'), outcome.startMs);
-    const testSpans = readTestLog(testLog.logPath, outcome.startMs);
-    const evidence = await evidenceFrom(captures.results, {
-      sentinel: captures.sentinel,
-      nftLogged: captures.nftLogged,
-      buildStartMs: outcome.startMs,
-      phases,
-      tests: testSpans,
-      observed,
-    });
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
-    const log = logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+    const evidence = await collectEvidence(built, {
+      phases: parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'), end.startMs),
+      tests: readTestLog(testLog.logPath, end.startMs),
+      log: logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '',
+    });
+    await keepEvidence(`${meta.category}_${meta.pf}${options.intercept ? '.intercepted' : ''}`, evidence);
+    const analysis = analyzeBuild(evidence);
     const judged = judgeEbuild({
-      attempts: finalAttempts(evidence.attempts, { buildStartMs: outcome.startMs, tests: testSpans, intercepted: captures.intercepted }),
-      phases,
-      log,
+      attempts: analysis.attempts,
+      phases: evidence.phases ?? [],
+      log: evidence.log ?? '',
       policy,
-      outcome: {
-        stage: 'build',
-        exitCode: outcome.exitCode,
-        signal: outcome.signal,
-        timedOut: outcome.timedOut,
-        capture: captureEnd(evidence, observed),
-      },
+      outcome: { stage: 'build', exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, capture: analysis.gaps },
     });
     const result = ebuildResult(ebuildBlock(meta), judged, {
       command: argv,
-      exitCode: outcome.exitCode,
-      signal: outcome.signal,
-      timedOut: outcome.timedOut,
-      durationMs: outcome.durationMs,
-      capture: { ...evidence.stats },
+      exitCode: end.exitCode,
+      signal: end.signal,
+      timedOut: end.timedOut,
+      durationMs: end.durationMs,
+      capture: { ...analysis.capture },
       ...(logPath ? { log: logPath } : {}),
       changes,
-      observer: observerStatus(options.observe, observed, judged.attempts),
+      observer: observerStatus(options.observe, built.tracer, judged.attempts),
       ...(options.intercept ? { intercepted: true } : {}),
     });
-    return { result, interrupted: outcome.interrupted, teardown };
+    return { result, interrupted: end.interrupted, teardown };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

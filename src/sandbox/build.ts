@@ -6,6 +6,7 @@
  * Without root the build joins the user namespace's build namespace through its holder (wrapArgv's holderPid)
  * and runs as the invoking user, without capabilities.
  */
+import type { BuildEnd } from '../model/evidence.js';
 import { spawn } from 'node:child_process';
 import { MissingToolError, UsageError } from '../model/errors.js';
 import type { Sandbox } from './sandbox.js';
@@ -24,16 +25,6 @@ export interface BuildRunOptions {
   readonly onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** Aborting ends the build (SIGINT/SIGTERM handling). */
   readonly signal?: AbortSignal;
-}
-
-export interface BuildOutcome {
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly timedOut: boolean;
-  readonly interrupted: boolean;
-  /** Epoch milliseconds just before the command started. */
-  readonly startMs: number;
-  readonly durationMs: number;
 }
 
 /**
@@ -69,7 +60,7 @@ export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: Us
   ];
 }
 
-export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<BuildOutcome> {
+export function runBuild(sandbox: Sandbox, options: BuildRunOptions): Promise<BuildEnd> {
   if (!options.argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
   const [file, ...args] = wrapArgv(sandbox.buildNsPath, options.argv, options.user, sandbox.resolvConf, sandbox.buildHolderPid);
   const stdio = options.stdio ?? 'inherit';

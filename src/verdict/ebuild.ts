@@ -19,7 +19,7 @@
 import type { Attempt, Finding, Phase, Verdict } from '../model/types.js';
 import { cleanLine, isNetworkErrorLine, matchLogLines, packageQueryDeath } from './logmatch.js';
 import { safeText } from '../model/format.js';
-import { attemptFindings, captureFindings, failureWithoutNetwork, type BuildEnd } from './findings.js';
+import { attemptFindings, captureFindings, failureWithoutNetwork, type JudgedEnd } from './findings.js';
 import { allowedBy, applyPolicy, isSandboxed, testsRestricted, type EbuildPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
 
@@ -27,7 +27,7 @@ import { verdictOf } from './verdicts.js';
 export type EbuildOutcome =
   | { readonly stage: 'metadata'; readonly error: string }
   | { readonly stage: 'fetch'; readonly output: string }
-  | ({ readonly stage: 'build' } & BuildEnd);
+  | ({ readonly stage: 'build' } & JudgedEnd);
 
 export interface EbuildJudgeInput {
   /** Attempts from the captures, each with its phase. */

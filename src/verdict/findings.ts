@@ -7,29 +7,20 @@
  * Names, addresses and phases come from packets and logs: they are escaped (safeText), never interpreted.
  */
 import { classifyAddress } from '../analyze/addr.js';
+import type { EvidenceGaps } from '../analyze/build.js';
+import type { BuildEnd } from '../model/evidence.js';
 import type { FindingKeyword } from '../model/findings.js';
 import { endpoint, exitText, safeText } from '../model/format.js';
 import type { Attempt, Finding, Level } from '../model/types.js';
 import { PROXY_PORTS, serviceAt, socketService } from './ports.js';
 
-/** How the build ended, as findings need it. */
-export interface BuildEnd {
-  readonly exitCode: number | null;
-  readonly signal?: string | null;
-  readonly timedOut?: boolean;
-  readonly capture: {
-    readonly dropped: number;
-    readonly undecodable?: number;
-    /** Capture points whose capture is incomplete: the end marker never arrived (the last packets may be missing). */
-    readonly incomplete?: readonly string[];
-    /** Syscall records the observer's kernel buffer lost (with route mode dns, attempts of those calls are lost too). */
-    readonly tracerLost?: number;
-    /** True when the observer did not hand over every event before the build's collect. */
-    readonly tracerIncomplete?: boolean;
-  };
-}
+/**
+ * How the build ended, as the judges need it: the fields of its end (src/model/evidence.ts BuildEnd) and the
+ * gaps of its evidence (src/analyze/build.ts).
+ */
+export type JudgedEnd = Pick<BuildEnd, 'exitCode'> & Partial<Pick<BuildEnd, 'signal' | 'timedOut'>> & { readonly capture: EvidenceGaps };
 
-export function succeeded(end: Pick<BuildEnd, 'exitCode' | 'signal' | 'timedOut'>): boolean {
+export function succeeded(end: Pick<JudgedEnd, 'exitCode' | 'signal' | 'timedOut'>): boolean {
   return end.exitCode === 0 && !end.signal && !end.timedOut;
 }
 
@@ -127,18 +118,18 @@ function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
   };
 }
 
-function ending(end: BuildEnd): string {
+function ending(end: JudgedEnd): string {
   return exitText({ ...end, signal: end.signal && safeText(end.signal) }, 'sentence');
 }
 
 /** One finding per attempt (already judged by policy: applyPolicy), in attempt order; `attempt` indexes them. */
-export function attemptFindings(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
+export function attemptFindings(attempts: readonly Attempt[], end: JudgedEnd): Finding[] {
   const failed = !succeeded(end);
   return attempts.map((a, i) => attemptFinding(a, i, failed));
 }
 
 /** BuildFailedWithoutNetwork, when the build failed without an attempt network-sandbox would block. */
-export function failureWithoutNetwork(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
+export function failureWithoutNetwork(attempts: readonly Attempt[], end: JudgedEnd): Finding[] {
   if (succeeded(end) || attempts.some((a) => !a.allowed)) return [];
   const allowedOnly = attempts.length > 0 ? ' (only attempts Portage allows)' : '';
   return [
@@ -152,7 +143,7 @@ export function failureWithoutNetwork(attempts: readonly Attempt[], end: BuildEn
 }
 
 /** CaptureIncomplete, when the evidence may miss attempts. */
-export function captureFindings(capture: BuildEnd['capture']): Finding[] {
+export function captureFindings(capture: EvidenceGaps): Finding[] {
   const { dropped } = capture;
   const undecodable = capture.undecodable ?? 0;
   const incomplete = capture.incomplete ?? [];
@@ -176,6 +167,6 @@ export function captureFindings(capture: BuildEnd['capture']): Finding[] {
 }
 
 /** Every finding of a build: per attempt, then the failure without network, then the capture's. */
-export function findings(attempts: readonly Attempt[], end: BuildEnd): Finding[] {
+export function findings(attempts: readonly Attempt[], end: JudgedEnd): Finding[] {
   return [...attemptFindings(attempts, end), ...failureWithoutNetwork(attempts, end), ...captureFindings(end.capture)];
 }

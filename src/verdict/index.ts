@@ -10,12 +10,12 @@
  * findings.ts and the registry of src/model/findings.ts.
  */
 import type { Attempt, Finding, Verdict } from '../model/types.js';
-import { findings, type BuildEnd } from './findings.js';
+import { findings, type JudgedEnd } from './findings.js';
 import { applyPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
 
 export { applyPolicy, allowedBy, isSandboxed, phaseFunction, testsRestricted, type EbuildPolicy } from './policy.js';
-export { findings, keywordFor, succeeded, type BuildEnd } from './findings.js';
+export { findings, keywordFor, succeeded, type JudgedEnd } from './findings.js';
 export { FINDING_KINDS, type FindingKind, type FindingKeyword } from '../model/findings.js';
 export { PORT_SERVICES, SOCKET_SERVICES, serviceAt, socketService, type PortService, type SocketService } from './ports.js';
 export { failsOn, verdictOf, verdictSeverity } from './verdicts.js';
@@ -29,7 +29,7 @@ export interface Judgement {
 }
 
 /** A plain command: no policy, so every attempt is blocked as network-sandbox would block it. */
-export function judgeCommand(input: { readonly attempts: readonly Attempt[]; readonly end: BuildEnd }): Judgement {
+export function judgeCommand(input: { readonly attempts: readonly Attempt[]; readonly end: JudgedEnd }): Judgement {
   const attempts = applyPolicy(input.attempts, undefined);
   return { verdict: verdictOf(input.end, attempts), attempts, findings: findings(attempts, input.end) };
 }

@@ -1,9 +1,9 @@
 /** The verdict rule and the verdicts' order (pure). */
 import type { Attempt, FailOn, Verdict } from '../model/types.js';
-import { succeeded, type BuildEnd } from './findings.js';
+import { succeeded, type JudgedEnd } from './findings.js';
 
 /** The four verdicts from whether the build succeeded and whether an attempt was blocked. */
-export function verdictOf(end: Pick<BuildEnd, 'exitCode' | 'signal' | 'timedOut'>, attempts: readonly Attempt[]): Verdict {
+export function verdictOf(end: Pick<JudgedEnd, 'exitCode' | 'signal' | 'timedOut'>, attempts: readonly Attempt[]): Verdict {
   const blocked = attempts.some((a) => !a.allowed);
   return succeeded(end) ? (blocked ? 'tolerates' : 'clean') : blocked ? 'breaks' : 'fails-without-network';
 }

@@ -1,14 +1,13 @@
 /**
- * --explain's matching (src/analyze/explain.ts) and the explained result (src/runner/ebuild.ts explainResult),
+ * --explain's matching (src/analyze/explain.ts) and the explained result (explainResult),
  * pure: on the attempts recorded from a real faithful run and its intercepted rerun, then on made-up pairs for
  * each rule (DNS by name, TCP by literal address and port, same phase, texts joined once each).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { explainAttempts, explains } from '../../src/analyze/explain.js';
+import { EXPLAIN_CHANGE, explainAttempts, explainResult, explains } from '../../src/analyze/explain.js';
 import type { Attempt, BuildResult } from '../../src/model/types.js';
-import { EXPLAIN_CHANGE, explainResult } from '../../src/runner/ebuild.js';
 import { ROOT } from '../helpers/cli.js';
 
 const recorded = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/explain/compile-download.json'), 'utf8')) as { faithful: Attempt[]; rerun: Attempt[] };
@@ -77,7 +76,7 @@ describe('analyze/explain rules', () => {
   });
 });
 
-describe('runner explainResult', () => {
+describe('analyze explainResult', () => {
   const faithful: BuildResult = {
     name: 'net-test/compile-download-1', kind: 'ebuild', command: ['ebuild', 'x.ebuild', 'clean', 'test', 'install', 'clean'], exitCode: 1, durationMs: 5468,
     verdict: 'breaks', attempts: recorded.faithful,

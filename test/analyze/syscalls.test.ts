@@ -1,5 +1,5 @@
 /**
- * src/analyze/syscalls.ts and runner/evidence.ts withSyscalls(): socket calls that made no packet (route
+ * src/analyze/syscalls.ts and analyze/build.ts withSyscalls(): socket calls that made no packet (route
  * mode `dns`: the kernel refused them with ENETUNREACH) become attempts seen on `syscall`, with their
  * process and phase; calls explained by packets only lend them their process. Pure, no root.
  */
@@ -9,7 +9,7 @@ import { AddressBook } from '../../src/analyze/book.js';
 import { syscallObservations } from '../../src/analyze/syscalls.js';
 import type { Attempt } from '../../src/model/types.js';
 import type { SyscallEvent } from '../../src/model/events.js';
-import { withSyscalls } from '../../src/runner/evidence.js';
+import { withSyscalls } from '../../src/analyze/build.js';
 import { socketEvents } from '../helpers/events.js';
 
 const START = 1_796_000_000_000;
@@ -86,7 +86,7 @@ describe('analyze: syscall-only tries', () => {
   });
 });
 
-describe('runner: withSyscalls()', () => {
+describe('analyze: withSyscalls()', () => {
   const packetAttempt: Attempt = {
     kind: 'dns', scope: 'external', family: 4, address: '198.51.100.53', port: 53, hostname: 'files.example.org', qtype: 'A',
     count: 1, firstAtMs: 10, outcome: 'dropped', seenOn: ['nflog'], allowed: false,

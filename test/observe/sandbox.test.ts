@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { Observer, attribute, netnsInodeOf, unixAttempts, type SocketEvent } from '../../src/observe/index.js';
-import { evidenceFrom } from '../../src/runner/evidence.js';
+import { analyzeBuild } from '../../src/analyze/build.js';
+import { capturedFrames } from '../../src/capture/frames.js';
 import { runBuild } from '../../src/sandbox/build.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
 import { PYTHON, requireObserver } from './ns.js';
@@ -63,7 +64,7 @@ describe('attribution on a netaudit sandbox @privileged', function () {
     assert.match(out, /v6 ENETUNREACH/);
 
     assert.equal(seen.complete, true);
-    const evidence = await evidenceFrom(captures.results, { sentinel: captures.sentinel, nftLogged: captures.nftLogged, buildStartMs: outcome.startMs });
+    const evidence = analyzeBuild({ end: outcome, captures: await capturedFrames(captures.results, captures.sentinel, captures.nftLogged), tests: [] });
     const window = { buildStartMs: outcome.startMs, buildEndMs: outcome.startMs + outcome.durationMs, netns: inode };
     const { attempts, unmatched } = attribute(evidence.attempts, seen.events, window);
     const by = (address: string) => attempts.find((a) => a.address === address);

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { INTERCEPT_CHANGE } from '../../src/sandbox/intercept.js';
-import { EXPLAIN_CHANGE } from '../../src/runner/ebuild.js';
+import { EXPLAIN_CHANGE } from '../../src/analyze/explain.js';
 import { ROOT, netaudit, type Ran } from '../helpers/cli.js';
 import { requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
