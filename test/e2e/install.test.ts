@@ -71,6 +71,12 @@ describe('npm pack: the tarball installs and runs without the checkout @privileg
     assert.equal(realpathSync(bin), path.join(realpathSync(installed), 'dist/src/cli/main.js'));
   });
 
+  it('ships the README and the docs/ pages it links', function () {
+    const docs = ['README.md', ...filesUnder('docs', /\.md$/)];
+    assert.ok(docs.includes('docs/commands.md'), 'the checkout has docs/commands.md');
+    for (const rel of docs) assert.ok(existsSync(path.join(installed, rel)), `${rel} is not in the installed package`);
+  });
+
   it('netaudit --version from the install', async function () {
     const r = await netaudit(['--version']);
     assert.equal(r.code, 0, r.stderr);

@@ -4,7 +4,7 @@
  * scratch copy of gentoo/ gets its Manifest from `ebuild FILE manifest`, and the real CLI sweeps the overlay
  * with `--no-observe`: the verdict must be `clean` (no phase touches the network). A plain Portage install
  * of the same ebuild (own PORTAGE_TMPDIR in the temp dir) shows what the image holds: the /usr/bin wrapper,
- * the man page, the bash completion and the program, which runs from the image.
+ * the man page, the bash completion, the docs and the program, which runs from the image.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -123,7 +123,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.deepEqual(report.summary, { clean: 1, tolerates: 0, breaks: 0, 'fails-without-network': 0 });
   });
 
-  it('the image has the /usr/bin wrapper, the man page, the bash completion and the program, which audits', async function () {
+  it('the image has the /usr/bin wrapper, the man page, the bash completion, the docs and the program, which audits', async function () {
     const wrapper = readFileSync(path.join(image, 'usr/bin/netaudit'), 'utf8');
     assert.match(wrapper, /^#!\/bin\/sh\nexec "\/usr\/bin\/node" "\/usr\/lib\/netaudit\/dist\/src\/cli\/main\.js" "\$@"\n$/);
     const man = readdirSync(path.join(image, 'usr/share/man/man1'));
@@ -132,6 +132,13 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.match(completion, /^complete .* -F _netaudit_yargs_completions netaudit$/m);
     for (const rel of ['package.json', 'bpf/observer.bt', 'reports/report.schema.json', 'src/sandbox/responder.py', 'node_modules/yargs/package.json']) {
       assert.ok(existsSync(path.join(image, 'usr/lib/netaudit', rel)), `usr/lib/netaudit/${rel} missing`);
+    }
+    // einstalldocs: the README and the docs/ pages it links (Portage may compress them: README.md.bz2, ...).
+    const doc = path.join(image, `usr/share/doc/netaudit-${VERSION}`);
+    assert.ok(readdirSync(doc).some((f) => /^README\.md(\.\w+)?$/.test(f)), `README.md missing: ${readdirSync(doc).join(' ')}`);
+    const pages = readdirSync(path.join(doc, 'docs'));
+    for (const page of readdirSync(path.join(ROOT, 'docs'))) {
+      assert.ok(pages.some((f) => f === page || f.startsWith(`${page}.`)), `usr/share/doc/netaudit-${VERSION}/docs/${page} missing: ${pages.join(' ')}`);
     }
     const version = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.js'), '--version'], { cwd: tmp });
     assert.equal(version.code, 0, version.stderr);

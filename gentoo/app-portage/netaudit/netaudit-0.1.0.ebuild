@@ -22,6 +22,8 @@ SRC_URI="
 	https://netaudit.example/releases/${P}-node_modules.tar.gz
 "
 S="${WORKDIR}/package"
+# einstalldocs: the README and the reference pages it links to (docs/*.md), as the npm tarball ships them.
+DOCS=( README.md docs )
 
 LICENSE="GPL-2+"
 # The vendored node_modules.
