@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import type { Attempt } from '../../src/model/types.js';
 import { socketEvents } from '../helpers/events.js';
-import { attribute, availability, parseBpftraceVersion, reportArgv, unixAttempts, type AvailabilityProbe, type SocketEvent } from '../../src/observe/index.js';
+import { availability, parseBpftraceVersion, type AvailabilityProbe } from '../../src/observe/index.js';
+import { attribute, reportArgv, unixAttempts } from '../../src/analyze/attribute.js';
+import type { SocketEvent } from '../../src/model/events.js';
 
 const START = 1_796_000_000_000;
 const NS = 4026532999;

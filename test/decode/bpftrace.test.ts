@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { OutputReader, assemble, bytesText, decodeSockaddr, defaultPerfPages, errnoName, hexBytes, measureOffsetMs, onlineCpus, parseLine, parseOutput, splitArgv } from '../../src/observe/index.js';
-import type { ExecEvent, SocketEvent, SyscallEvent } from '../../src/observe/index.js';
+import { defaultPerfPages, measureOffsetMs, onlineCpus } from '../../src/observe/index.js';
+import { OutputReader, assemble, errnoName, parseLine, parseOutput, splitArgv } from '../../src/decode/bpftrace.js';
+import { bytesText, decodeSockaddr, hexBytes } from '../../src/decode/sockaddr.js';
+import type { ExecEvent, SocketEvent, SyscallEvent } from '../../src/model/events.js';
 import { packageRoot } from '../../src/util/package.js';
 import { NS, begin, comm, end, exec, exit, fork, hex, line, lost, ret, sin, sin6, sock, sun, tick } from '../observe/lines.js';
 

@@ -5,7 +5,9 @@
  * This is the wiring an integrator would do; it lives in the test until src/runner takes it over.
  */
 import assert from 'node:assert/strict';
-import { Observer, attribute, netnsInodeOf, unixAttempts, type SocketEvent } from '../../src/observe/index.js';
+import { Observer, netnsInodeOf } from '../../src/observe/index.js';
+import { attribute, unixAttempts } from '../../src/analyze/attribute.js';
+import type { SocketEvent } from '../../src/model/events.js';
 import { analyzeBuild } from '../../src/analyze/build.js';
 import { capturedFrames } from '../../src/capture/frames.js';
 import { runBuild } from '../../src/sandbox/build.js';
