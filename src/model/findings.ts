@@ -4,7 +4,8 @@
  * finding to it and checks that each keyword is documented and has a level. Plain data: the rules that emit
  * them live in src/verdict/.
  */
-import type { Level } from './types.js';
+/** A result's level, as pkgcheck's: error, warning, style, info. */
+export type Level = 'error' | 'warning' | 'style' | 'info';
 
 export interface FindingKind {
   readonly keyword: string;

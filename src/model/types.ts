@@ -2,9 +2,9 @@
  * The one typed model that flows through netaudit: decode -> analyze -> verdict -> report.
  * Field names here are the report contract (DESIGN.md "The report contract"); add freely, never rename.
  */
-import type { FindingKeyword } from './findings.js';
+import type { FindingKeyword, Level } from './findings.js';
 
-export type { FindingKeyword } from './findings.js';
+export type { FindingKeyword, Level } from './findings.js';
 
 export type Verdict = 'clean' | 'tolerates' | 'breaks' | 'fails-without-network';
 export const VERDICTS: readonly Verdict[] = ['clean', 'tolerates', 'breaks', 'fails-without-network'];
@@ -84,7 +84,6 @@ export interface Attempt {
   wanted?: string;
 }
 
-export type Level = 'error' | 'warning' | 'style' | 'info';
 
 export interface Finding {
   /** Stable CamelCase keyword, as pkgcheck results have: one of the registry (src/model/findings.ts). */
