@@ -40,10 +40,16 @@ export interface AttributeOptions {
 }
 
 /**
- * An attempt whose `process` (when filled) carries the parent too: what the model's ProcessInfo should
- * become. `process` comes from the observer alone (packets never carry one): unmatched, it is absent.
+ * An attempt with `process` filled by the tracer (with its parent) where a call matched. `process` comes from
+ * the tracer alone (packets never carry one): unmatched, it is absent.
  */
-export type AttributedAttempt<A extends Attempt = Attempt> = Omit<A, 'process'> & { process?: ObservedProcess };
+export type AttributedAttempt<A extends Attempt = Attempt> = A;
+
+/** The attempt without a `process` (an optional field of every kind, so it stays an attempt of its kind). */
+function withoutProcess<A extends Attempt>(attempt: A): A {
+  const { process: _ignored, ...rest } = attempt;
+  return rest as A;
+}
 
 export interface Attribution<A extends Attempt = Attempt> {
   /** The attempts, in their order, with `process` filled where a call matched. */
@@ -126,7 +132,7 @@ export function attribute<A extends Attempt>(attempts: readonly A[], events: rea
 
   const attemptKeys = new Set<string>();
   const out = attempts.map((attempt): AttributedAttempt<A> => {
-    const { process: _ignored, ...a } = attempt;
+    const a = withoutProcess(attempt);
     const t = attemptTransport(attempt);
     if (!t) return a;
     const key = keyOf(t, a.address, a.port);

@@ -10,7 +10,7 @@
  * - seenOn: the capture points, in alphabetical order.
  * Attempts are sorted by firstAtMs, then by the fold key (numbers numerically, strings by code unit).
  */
-import type { Attempt, SeenOn } from '../model/types.js';
+import { attemptOf, type Attempt, type SeenOn } from '../model/types.js';
 import type { AddressBook } from './book.js';
 import type { AnswerIndex } from './dns.js';
 import type { Observation, Outcome } from './observation.js';
@@ -65,7 +65,7 @@ export function fold(observations: readonly Observation[], ctx: FoldContext): At
 /** The attempt, fields in the model's order (JSON reports read better so), no undefined members. */
 function toAttempt(acc: Acc, buildStartMs: number): Attempt {
   const { o } = acc;
-  return {
+  return attemptOf({
     kind: o.kind,
     scope: acc.scope,
     family: o.family,
@@ -80,7 +80,7 @@ function toAttempt(acc: Acc, buildStartMs: number): Attempt {
     ...(acc.phase !== undefined ? { phase: acc.phase } : {}),
     ...(acc.test !== undefined ? { test: acc.test } : {}),
     allowed: false,
-  };
+  });
 }
 
 function cmp(x: string | number | undefined, y: string | number | undefined): number {

@@ -1,9 +1,8 @@
 /**
- * What the syscall observer (bpf/observer.bt) reports, as typed events. Kept apart from src/model/types.ts
- * until the model grows the fields it needs (process.ppid, the `observer` block, no family for kind unix): see
- * ObservedProcess and UnixAttempt below (the model's ObserverStatus is the report's `observer` block).
+ * What the syscall tracer reports, as typed events (decoded by src/decode/bpftrace.ts, attributed by
+ * src/analyze/attribute.ts). Part of a build's evidence (src/model/evidence.ts).
  */
-import type { Attempt, Family, ProcessInfo } from './types.js';
+import type { Family, ProcessInfo, UnixAttempt as ModelUnixAttempt } from './types.js';
 
 /** Address family of a socket event: IPv4, IPv6, or AF_UNIX. */
 export type SocketFamily = Family | 'unix';
@@ -87,11 +86,5 @@ export interface ObservedProcess extends ProcessInfo {
   readonly ppid: number;
 }
 
-/**
- * A connect to an abstract AF_UNIX address, as an attempt: no family and no port (the model's Attempt here
- * still requires family 4 | 6; main's model already makes family absent for kind unix).
- */
-export type UnixAttempt = Omit<Attempt, 'family' | 'port' | 'kind' | 'process'> & {
-  kind: 'unix';
-  process?: ObservedProcess;
-};
+/** A connect to an abstract AF_UNIX address, as an attempt, with the process that made it (its parent always known). */
+export type UnixAttempt = ModelUnixAttempt & { readonly process?: ObservedProcess };

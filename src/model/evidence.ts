@@ -6,14 +6,13 @@
  * is this record as JSON (evidenceToJson/evidenceFromJson), so the analysis is tested without root.
  */
 import type { SyscallEvent } from './events.js';
-import type { CaptureSource, Phase } from './types.js';
+import type { CaptureSource, Phase, RunEnd } from './types.js';
 
 /**
  * How the build ended: the one record of it, from the process's end to the report (the report's `exitCode`,
  * `signal`, `timedOut` and `durationMs`, of a build and of an explanation's rerun, are its fields).
  */
-export interface BuildEnd {
-  readonly exitCode: number | null;
+export interface BuildEnd extends RunEnd {
   /** The signal that ended it (SIGKILL for a timeout), or null. */
   readonly signal: string | null;
   readonly timedOut: boolean;
@@ -21,7 +20,6 @@ export interface BuildEnd {
   readonly interrupted: boolean;
   /** Epoch milliseconds just before the build started: every `...Ms` of the analysis counts from here. */
   readonly startMs: number;
-  readonly durationMs: number;
 }
 
 /**

@@ -43,47 +43,89 @@ export interface ObserverStatus {
   readonly notes?: string[];
 }
 
-/** One attempted connection (or lookup) the build made, folded over retransmits. */
-export interface Attempt {
-  kind: AttemptKind;
-  scope: Scope;
-  /** IP family; absent only for kind unix. */
-  family?: Family;
+/** What every attempt has, whatever its kind. */
+interface AttemptCommon {
+  readonly scope: Scope;
   /** Destination address (for dns: the resolver the query went to; for unix: `@name` of an abstract socket). */
-  address: string;
-  /** Destination port; absent for icmp. */
-  port?: number;
+  readonly address: string;
   /** From the DNS query, or the answer that led to the address. */
-  hostname?: string;
-  /** DNS query type (A, AAAA, ...), for kind dns. */
-  qtype?: string;
+  readonly hostname?: string;
   /** Packets or queries folded into this attempt (retransmits, repeated lookups). */
-  count: number;
+  readonly count: number;
   /** Milliseconds since the build started, of the first packet. */
-  firstAtMs: number;
+  readonly firstAtMs: number;
   /** How the sandbox answered: unreachable (ENETUNREACH), refused (ECONNREFUSED), dropped (EPERM), unanswered. */
-  outcome?: 'unreachable' | 'refused' | 'dropped' | 'unanswered';
+  readonly outcome?: 'unreachable' | 'refused' | 'dropped' | 'unanswered';
   /** Capture points that saw it. */
-  seenOn?: SeenOn[];
+  readonly seenOn?: readonly SeenOn[];
   /** Ebuild phase, when known. */
-  phase?: string;
+  readonly phase?: string;
   /** The test that made it (a pytest node id), when the build ran a known test runner. */
-  test?: string;
-  process?: ProcessInfo;
+  readonly test?: string;
+  readonly process?: ProcessInfo;
   /** True when policy permits it (unsandboxed phase, test_network, RESTRICT=network-sandbox). */
-  allowed: boolean;
+  readonly allowed: boolean;
   /** Why it is allowed, when it is. */
-  allowedBy?: string;
+  readonly allowedBy?: string;
   /** Build log lines that show this attempt's effect. */
-  logLines?: string[];
+  readonly logLines?: readonly string[];
   /**
    * Intercept mode only: what the client asked for once the monitor answered, from its first bytes
    * (`http://files.example.org/data/x.tar.gz`, `tls sni=api.example.org alpn=h2,http/1.1`, `bytes "SSH-2.0-…"`).
    * Made from the build's bytes but escaped where it is made (src/analyze/intercept.ts): safe to show as is.
    */
-  wanted?: string;
+  readonly wanted?: string;
 }
 
+/** A DNS question (`address` and `port` are the resolver's), a TCP connect or a UDP datagram. */
+export interface PortAttempt extends AttemptCommon {
+  readonly kind: 'dns' | 'tcp' | 'udp';
+  readonly family: Family;
+  /** Destination port (absent only where no packet or call showed it). */
+  readonly port?: number;
+  /** DNS query type (A, AAAA, ...), for kind dns. */
+  readonly qtype?: string;
+}
+
+/** An ICMP echo: no port. */
+export interface IcmpAttempt extends AttemptCommon {
+  readonly kind: 'icmp';
+  readonly family: Family;
+  readonly port?: undefined;
+  readonly qtype?: undefined;
+}
+
+/** A connect to an abstract AF_UNIX address (per network namespace): no family, no port. */
+export interface UnixAttempt extends AttemptCommon {
+  readonly kind: 'unix';
+  readonly family?: undefined;
+  readonly port?: undefined;
+  readonly qtype?: undefined;
+}
+
+/**
+ * One attempted connection (or lookup) the build made, folded over retransmits. Plain readonly data; `kind`
+ * says which fields it has (an ICMP echo has no port, an abstract UNIX connect neither family nor port).
+ */
+export type Attempt = PortAttempt | IcmpAttempt | UnixAttempt;
+
+/** The fields of an attempt of any kind, before its kind has been checked against them (see attemptOf). */
+export type AttemptFields = AttemptCommon & { readonly kind: AttemptKind; readonly family?: Family; readonly port?: number; readonly qtype?: string };
+
+/**
+ * An attempt from fields whose kind is only known at run time: what the kind has no place for is dropped
+ * (an ICMP echo's port and query type; an abstract UNIX connect's family, port and query type), and an IP
+ * attempt without a family is an error. The one place where a kind is checked against the fields.
+ */
+export function attemptOf(fields: AttemptFields): Attempt {
+  // The report's field order (kind, scope, family, address, port, hostname, qtype, then the rest).
+  const { kind, scope, family, address, port, hostname, qtype, ...rest } = fields;
+  const named = hostname !== undefined ? { hostname } : {};
+  if (kind === 'unix') return { kind, scope, address, ...named, ...rest };
+  if (family === undefined) throw new TypeError(`a ${kind} attempt needs a family (${address})`);
+  if (kind === 'icmp') return { kind, scope, family, address, ...named, ...rest };
+  return { kind, scope, family, address, ...(port !== undefined ? { port } : {}), ...named, ...(qtype !== undefined ? { qtype } : {}), ...rest };
+}
 
 export interface Finding {
   /** Stable CamelCase keyword, as pkgcheck results have: one of the registry (src/model/findings.ts). */
@@ -181,45 +223,54 @@ export interface Suggestion {
 export type FailOn = 'breaks' | 'tolerates' | 'never';
 export const FAIL_ON: readonly FailOn[] = ['breaks', 'tolerates', 'never'];
 
-export interface BuildResult {
-  name: string;
-  kind: 'command' | 'ebuild';
-  command: string[];
-  exitCode: number | null;
-  signal?: string | null;
-  timedOut?: boolean;
-  durationMs: number;
-  verdict: Verdict;
-  attempts: Attempt[];
-  findings: Finding[];
-  capture: CaptureStats;
+/**
+ * How a run ended, as reports give it (of a build, and of an explanation's rerun); the evidence's BuildEnd
+ * (src/model/evidence.ts) is this with the start time and whether netaudit was interrupted.
+ */
+export interface RunEnd {
+  /** null: killed by a signal, or it could not run. */
+  readonly exitCode: number | null;
+  readonly signal?: string | null;
+  readonly timedOut?: boolean;
+  readonly durationMs: number;
+}
+
+/** One build's result: readonly data, made once by the runner (src/runner/) from the judge's verdict. */
+export interface BuildResult extends RunEnd {
+  readonly name: string;
+  readonly kind: 'command' | 'ebuild';
+  readonly command: readonly string[];
+  readonly verdict: Verdict;
+  readonly attempts: readonly Attempt[];
+  readonly findings: readonly Finding[];
+  readonly capture: CaptureStats;
   /** The syscall observer's part: absent in reports made before it existed. */
-  observer?: ObserverStatus;
-  ebuild?: Ebuild;
+  readonly observer?: ObserverStatus;
+  readonly ebuild?: Ebuild;
   /** Path of the kept build log, when there is one. */
-  log?: string;
+  readonly log?: string;
   /** Phases seen, in order, for ebuilds (each with `sandboxed`). */
-  phases?: Phase[];
+  readonly phases?: readonly Phase[];
   /** What netaudit changed in the build's configuration, said plainly. */
-  changes?: string[];
+  readonly changes?: readonly string[];
   /**
    * True when the build ran in intercept mode (`--intercept`): the monitor answered DNS and accepted TCP, so
    * the verdict is an observation, not a network-sandbox verdict (the attempts have no outcome, and `wanted`).
    */
-  intercepted?: boolean;
+  readonly intercepted?: boolean;
   /** Suggested changes (`netaudit ebuild --suggest`), one per cause; absent when not asked for. */
-  suggestions?: Suggestion[];
+  readonly suggestions?: readonly Suggestion[];
   /**
    * `--explain` (ebuild, sweep): a breaking build was run once more intercepted, and this is what that rerun
    * saw. Observation only: the build's verdict, findings, outcomes and exit code are the faithful run's; the
    * faithful attempts the rerun explains got `wanted` from it (src/analyze/explain.ts).
    */
-  explanation?: Explanation;
+  readonly explanation?: Explanation;
   /**
    * Set when this result was not built now but taken from the cache of clean results (`netaudit changed`): the
    * ebuild, its eclasses, files/ and the Portage configuration were unchanged since it was built.
    */
-  cached?: CachedMark;
+  readonly cached?: CachedMark;
 }
 
 /** Where a cached result came from. */
@@ -233,24 +284,19 @@ export interface CachedMark {
 /**
  * The intercepted rerun of a breaking build (`--explain`). It goes further than the faithful run (its lookups
  * succeed, its connects are accepted), so its own attempts are kept whole here: nothing seen only there is lost.
+ * Its end (exitCode, signal, timedOut, and durationMs: the cost of --explain for this build) is the rerun's.
  */
-export interface Explanation {
-  /** How long the rerun took: the cost of --explain for this build. */
-  durationMs: number;
-  /** The rerun's exit code (null: killed, or it could not run). */
-  exitCode: number | null;
-  signal?: string | null;
-  timedOut?: boolean;
+export interface Explanation extends RunEnd {
   /** The rerun's attempts, with `wanted`, phase, process and test, as an intercepted build reports them. */
-  attempts: Attempt[];
+  readonly attempts: readonly Attempt[];
   /** How many of the build's (faithful) attempts got `wanted` from the rerun. */
-  explained: number;
+  readonly explained: number;
   /** One or two sentences: what this is and what it is not. */
-  note: string;
+  readonly note: string;
   /** The rerun's build log, when there is one. */
-  log?: string;
+  readonly log?: string;
   /** Why the rerun could not be made (python3 missing, the responder did not start); the build is unchanged. */
-  error?: string;
+  readonly error?: string;
 }
 
 export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';

@@ -20,26 +20,29 @@ export interface AddSuggestionsOptions {
   readonly onResult?: (b: BuildResult) => void;
 }
 
-/** Add `suggestions` to every ebuild build (results and metas in the same order); writes the patches. */
-export async function addSuggestions(results: BuildResult[], metas: readonly EbuildMeta[], options: AddSuggestionsOptions): Promise<void> {
+/** Every ebuild build with its `suggestions` (results and metas in the same order); writes the patches. */
+export async function addSuggestions(results: readonly BuildResult[], metas: readonly EbuildMeta[], options: AddSuggestionsOptions): Promise<BuildResult[]> {
+  const out: BuildResult[] = [];
   for (const [i, b] of results.entries()) {
     const meta = metas.find((m) => m.path === b.ebuild?.path) ?? metas[i];
-    if (b.kind === 'ebuild' && meta) await suggestBuild(b, meta, options);
-    options.onResult?.(b);
+    const suggested = b.kind === 'ebuild' && meta ? await suggestBuild(b, meta, options) : b;
+    out.push(suggested);
+    options.onResult?.(suggested);
   }
+  return out;
 }
 
 /**
- * Add `suggestions` to one ebuild build (a sweep calls this per package as it finishes); writes its patches to
- * DIR/CATEGORY/PF.patch. Nothing is done once the audit's signal has fired.
+ * One ebuild build with its `suggestions` (a sweep calls this per package as it finishes); writes its patches to
+ * DIR/CATEGORY/PF.patch. The build is returned as it is once the audit's signal has fired.
  */
-export async function suggestBuild(b: BuildResult, meta: EbuildMeta, options: Omit<AddSuggestionsOptions, 'onResult'>): Promise<void> {
-  if (options.audit.signal?.aborted) return;
+export async function suggestBuild(b: BuildResult, meta: EbuildMeta, options: Omit<AddSuggestionsOptions, 'onResult'>): Promise<BuildResult> {
+  if (options.audit.signal?.aborted) return b;
   let suggestions = suggest(b, readFileSync(meta.path, 'utf8'));
   if (options.verify) suggestions = await verifySuggestions(b, meta, suggestions, options.audit);
-  b.suggestions = suggestions;
   const patches = suggestions.map((s) => s.patch).filter((p): p is string => Boolean(p));
   if (options.dir && patches.length) {
     await writeFileAtomic(path.join(options.dir, meta.category, `${meta.pf}.patch`), patches.join(''), { mkdirs: true });
   }
+  return { ...b, suggestions };
 }

@@ -121,13 +121,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           explain: options.explain,
         });
         if (audit.interrupted || options.signal.aborted) return;
-        if (options.suggest) await suggestBuild(audit.result, meta, suggestOptions(options, options.suggest.verify));
+        const result = options.suggest ? await suggestBuild(audit.result, meta, suggestOptions(options, options.suggest.verify)) : audit.result;
         if (options.signal.aborted) return;
-        results.append(audit.result);
-        state.counts[audit.result.verdict]++;
+        results.append(result);
+        state.counts[result.verdict]++;
         state.done++;
         state.running.splice(state.running.indexOf(name), 1);
-        progress?.finished(`${name}: ${audit.result.verdict}`);
+        progress?.finished(`${name}: ${result.verdict}`);
       } finally {
         if (state.running.includes(name)) state.running.splice(state.running.indexOf(name), 1);
       }

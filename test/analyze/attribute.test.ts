@@ -1,6 +1,6 @@
 /** observe/: attempts + syscall events -> process attribution, abstract UNIX attempts; availability(). No root needed. */
 import assert from 'node:assert/strict';
-import type { Attempt } from '../../src/model/types.js';
+import { type Attempt, attemptOf, type AttemptFields } from '../../src/model/types.js';
 import { socketEvents } from '../helpers/events.js';
 import { availability, parseBpftraceVersion, type AvailabilityProbe } from '../../src/observe/index.js';
 import { attribute, reportArgv, unixAttempts } from '../../src/analyze/attribute.js';
@@ -9,8 +9,8 @@ import type { SocketEvent } from '../../src/model/events.js';
 const START = 1_796_000_000_000;
 const NS = 4026532999;
 
-function attempt(over: Partial<Attempt> = {}): Attempt {
-  return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 100, allowed: false, ...over };
+function attempt(over: Partial<AttemptFields> = {}): Attempt {
+  return attemptOf({ kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 100, allowed: false, ...over });
 }
 
 const ev = socketEvents({ startMs: START, netns: NS });

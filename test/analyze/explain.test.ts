@@ -7,17 +7,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXPLAIN_CHANGE, explainAttempts, explainResult, explains } from '../../src/analyze/explain.js';
-import type { Attempt, BuildResult } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type AttemptFields, type BuildResult } from '../../src/model/types.js';
 import { ROOT } from '../helpers/cli.js';
 
 const recorded = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/explain/compile-download.json'), 'utf8')) as { faithful: Attempt[]; rerun: Attempt[] };
 
-const tcp = (address: string, port: number, extra: Partial<Attempt> = {}): Attempt => ({
-  kind: 'tcp', scope: 'external', family: address.includes(':') ? 6 : 4, address, port, count: 1, firstAtMs: 10, allowed: false, phase: 'src_compile', ...extra,
-});
-const dns = (hostname: string, extra: Partial<Attempt> = {}): Attempt => ({
-  kind: 'dns', scope: 'external', family: 4, address: '10.255.255.53', port: 53, hostname, qtype: 'A', count: 1, firstAtMs: 5, outcome: 'refused', allowed: false, phase: 'src_compile', ...extra,
-});
+const tcp = (address: string, port: number, extra: Partial<AttemptFields> = {}): Attempt =>
+  attemptOf({ kind: 'tcp', scope: 'external', family: address.includes(':') ? 6 : 4, address, port, count: 1, firstAtMs: 10, allowed: false, phase: 'src_compile', ...extra });
+const dns = (hostname: string, extra: Partial<AttemptFields> = {}): Attempt =>
+  attemptOf({ kind: 'dns', scope: 'external', family: 4, address: '10.255.255.53', port: 53, hostname, qtype: 'A', count: 1, firstAtMs: 5, outcome: 'refused', allowed: false, phase: 'src_compile', ...extra });
 
 describe('analyze/explain on a recorded faithful run and its intercepted rerun (compile-download)', () => {
   it('both failed lookups of files.example.org get the URL the rerun GET; nothing else of them changes', () => {
@@ -68,7 +66,7 @@ describe('analyze/explain rules', () => {
 
   it('the same text from several rerun attempts is given once; UDP, ICMP and UNIX are never explained; a wanted already there stays', () => {
     const r = [tcp('203.0.113.7', 80, { hostname: 'a.example', wanted: 'http://a.example/x' }), tcp('203.0.113.8', 80, { hostname: 'a.example', wanted: 'http://a.example/x' })];
-    const udp: Attempt = { ...tcp('203.0.113.7', 80, { hostname: 'a.example' }), kind: 'udp' };
+    const udp = tcp('203.0.113.7', 80, { hostname: 'a.example', kind: 'udp' });
     const kept = dns('a.example', { wanted: 'from the faithful run' });
     const { attempts, explained } = explainAttempts([dns('a.example'), udp, kept], r);
     assert.deepEqual(attempts.map((a) => a.wanted), ['http://a.example/x', undefined, 'from the faithful run']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { attachWanted, quoteBytes, wantedOf } from '../../src/analyze/intercept.js';
-import type { Attempt } from '../../src/model/types.js';
+import { attemptOf, type Attempt } from '../../src/model/types.js';
 import type { ResponderRecord } from '../../src/model/evidence.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -43,7 +43,7 @@ describe('analyze/intercept attachWanted', () => {
 
   it('matches by destination and time: the latest attempt started before the record', () => {
     const start = 1_000_000;
-    const attempts = [attempt('198.51.100.1', 80, 10), attempt('198.51.100.1', 80, 500), attempt('2001:db8:ffff::1', 80, 20), { ...attempt('203.0.113.53', 53, 0), kind: 'dns' as const }];
+    const attempts = [attempt('198.51.100.1', 80, 10), attempt('198.51.100.1', 80, 500), attempt('2001:db8:ffff::1', 80, 20), attemptOf({ ...attempt('203.0.113.53', 53, 0), kind: 'dns' })];
     const { attempts: out, unmatched } = attachWanted(attempts, [
       record('198.51.100.1', 80, start + 12, http('one.example.test')),
       record('198.51.100.1', 80, start + 510, http('two.example.test')),

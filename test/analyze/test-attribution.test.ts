@@ -2,24 +2,15 @@ import assert from 'node:assert/strict';
 import { analyze } from '../../src/analyze/index.js';
 import { attributeTests, parseTestLog, SKEW_MS, testSpanAt } from '../../src/analyze/test-attribution.js';
 import type { TestSpan } from '../../src/model/evidence.js';
-import type { Attempt } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type AttemptFields } from '../../src/model/types.js';
 import { BUILD_V4, MONITOR_V4, Packets, T0 } from './packets.js';
 
 const span = (nodeid: string, startMs: number, endMs: number, pid = 100, phase: TestSpan['phase'] = 'call'): TestSpan => ({ nodeid, phase, pid, startMs, endMs });
 
-const attempt = (firstAtMs: number, extra: Partial<Attempt> = {}): Attempt => ({
-  kind: 'tcp',
-  scope: 'external',
-  family: 4,
-  address: '203.0.113.10',
-  port: 443,
-  count: 1,
-  firstAtMs,
-  allowed: false,
-  ...extra,
-});
+const attempt = (firstAtMs: number, extra: Partial<AttemptFields> = {}): Attempt =>
+  attemptOf({ kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.10', port: 443, count: 1, firstAtMs, allowed: false, ...extra });
 
-describe('test attribution (analyze/tests)', () => {
+describe('test attribution (analyze/test-attribution)', () => {
   describe('parseTestLog', () => {
     it('reads the plugin lines, ms since the build start, in start order; skips what does not parse', () => {
       const start = 1_700_000_000; // epoch s

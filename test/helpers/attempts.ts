@@ -23,7 +23,7 @@ export function wantedIn(mode: AuditMode, w: WantedAttempt): Record<string, unkn
 }
 
 /** Every expected attempt is matched by a distinct reported attempt on the fields it gives (`comm`: process.comm). */
-export function assertAttempts(actual: Attempt[], wanted: readonly (Partial<Attempt> | Record<string, unknown>)[], label: string): void {
+export function assertAttempts(actual: readonly Attempt[], wanted: readonly (Partial<Attempt> | Record<string, unknown>)[], label: string): void {
   if (!wanted.length) {
     assert.deepEqual(actual, [], `${label}: expected no attempts, got ${JSON.stringify(actual)}`);
     return;

@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Attempt, BuildResult, Finding } from '../../src/model/types.js';
+import { type Attempt, type BuildResult, type Finding, attemptOf, type AttemptFields } from '../../src/model/types.js';
 import { ROOT } from './cli.js';
 
 export const REPO = path.join(ROOT, 'fixtures/repo');
 export const fixture = (pn: string) => readFileSync(path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`), 'utf8');
 
-export function attempt(a: Partial<Attempt>): Attempt {
-  return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.10', port: 80, count: 1, firstAtMs: 100, allowed: false, ...a };
+export function attempt(a: Partial<AttemptFields>): Attempt {
+  return attemptOf({ kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.10', port: 80, count: 1, firstAtMs: 100, allowed: false, ...a });
 }
 
 /** A judged breaking ebuild build: one finding per attempt with the keyword given, and PhaseFailed. */

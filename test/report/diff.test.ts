@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { Attempt, BuildResult, Report } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type BuildResult, type Report } from '../../src/model/types.js';
 import { destination, diffExitCode, diffReports, renderDiffJson, renderDiffText } from '../../src/report/diff.js';
 import { summarize } from '../../src/report/json.js';
 import { EXAMPLES, readJson } from './helpers.js';
@@ -103,15 +103,15 @@ describe('diffReports', () => {
 
   it('destinations: kind host-or-address:port', () => {
     assert.equal(destination(LOOKUP), 'dns testdata.example:53');
-    assert.equal(destination({ ...LOOKUP, hostname: undefined }), 'dns 10.255.255.53:53');
-    assert.equal(destination({ ...LOOKUP, kind: 'tcp', address: '2001:db8::1', port: 443, hostname: 'x.example' }), 'tcp [2001:db8::1]:443');
-    assert.equal(destination({ ...LOOKUP, kind: 'icmp', address: '192.0.2.1', port: undefined }), 'icmp 192.0.2.1');
+    assert.equal(destination(attemptOf({ ...LOOKUP, hostname: undefined })), 'dns 10.255.255.53:53');
+    assert.equal(destination(attemptOf({ ...LOOKUP, kind: 'tcp', address: '2001:db8::1', port: 443, hostname: 'x.example' })), 'tcp [2001:db8::1]:443');
+    assert.equal(destination(attemptOf({ ...LOOKUP, kind: 'icmp', address: '192.0.2.1' })), 'icmp 192.0.2.1');
   });
 
   it('destinations are written with the shared endpoint: v6 in brackets before a port only', () => {
     // A v6 resolver without a name: the port must not run into the address (was `dns fd::1:53`).
-    assert.equal(destination({ ...LOOKUP, family: 6, address: 'fd::1', hostname: undefined }), 'dns [fd::1]:53');
-    assert.equal(destination({ ...LOOKUP, kind: 'icmp', family: 6, address: '2001:db8::9', port: undefined, hostname: undefined }), 'icmp 2001:db8::9');
-    assert.equal(destination({ ...LOOKUP, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', port: undefined, hostname: undefined }), 'unix /run/a:b.sock');
+    assert.equal(destination(attemptOf({ ...LOOKUP, family: 6, address: 'fd::1', hostname: undefined })), 'dns [fd::1]:53');
+    assert.equal(destination(attemptOf({ ...LOOKUP, kind: 'icmp', family: 6, address: '2001:db8::9', hostname: undefined })), 'icmp 2001:db8::9');
+    assert.equal(destination(attemptOf({ ...LOOKUP, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', hostname: undefined })), 'unix /run/a:b.sock');
   });
 });

@@ -7,6 +7,7 @@
  * Without chromium the tests are skipped, except in CI (CI=true) where that is a failure. NETAUDIT_SCREENSHOT=FILE
  * keeps the screenshot.
  */
+import { writable } from '../helpers/writable.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -120,7 +121,7 @@ describe('HTML dashboard in headless Chromium', function () {
   it('suggestions (--suggest): per build headline, verification and the patch as text in a <pre>; the sweep list and counts', () => {
     const r = suggestedReport();
     const mixed = r.builds[0] as BuildResult;
-    mixed.suggestions = mixed.suggestions?.map((sg) => ({ ...sg, summary: `${sg.summary} <img src=x onerror=alert(5)>`, patch: `${sg.patch}+# </pre><script>document.title="pwned"</script>\n` }));
+    writable(mixed).suggestions = mixed.suggestions?.map((sg) => ({ ...sg, summary: `${sg.summary} <img src=x onerror=alert(5)>`, patch: `${sg.patch}+# </pre><script>document.title="pwned"</script>\n` }));
     const sfile = path.join(tmp, 'suggested.html');
     writeFileSync(sfile, renderHtml(r));
     const dom = browse(`file://${sfile}#open=1`, ['--dump-dom']);

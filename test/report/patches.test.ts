@@ -5,6 +5,7 @@
  * suggestion's diff says), and their file names are the ones `git format-patch` gives the same commits.
  * Also: --verified-only, the author from `git config`, and bad input (exit 2, nothing written).
  */
+import { writable } from '../helpers/writable.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,7 +126,7 @@ describe('report patches: format-patch mails (pure)', () => {
   it('several causes in one package: one commit, the subject of the first, the others in the body', () => {
     const b = suggestedBuild('pytest-mixed');
     const distcc = suggestedBuild('distcc').suggestions![0]!;
-    b.suggestions = [...b.suggestions!, { ...distcc, attempts: [] }];
+    writable(b).suggestions = [...b.suggestions!, { ...distcc, attempts: [] }];
     const { mails } = patchMails({ ...report, builds: [b] }, { author: AUTHOR });
     assert.equal(mails.length, 1);
     assert.match(mails[0]!.text, /\nSubject: \[PATCH\] net-test\/pytest-mixed: deselect tests needing the internet\n/);

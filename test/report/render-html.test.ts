@@ -3,6 +3,7 @@
  * request, totals per verdict, charts, every value from a build escaped, the embedded data unable to end its
  * script element and equal to the report, the page script valid JavaScript.
  */
+import { writable } from '../helpers/writable.js';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
@@ -168,7 +169,7 @@ describe('html reporter', () => {
   it('suggestions: in the view (headline, verification state) and, for a sweep, a list per package with counts, escaped', () => {
     const r = suggestedReport();
     const mixed = r.builds[0] as BuildResult;
-    mixed.suggestions = mixed.suggestions?.map((sg) => ({ ...sg, summary: `${sg.summary} </script><b>x</b>`, patch: `${sg.patch}+# </script><!--\n` }));
+    writable(mixed).suggestions = mixed.suggestions?.map((sg) => ({ ...sg, summary: `${sg.summary} </script><b>x</b>`, patch: `${sg.patch}+# </script><!--\n` }));
     const html = renderHtml(r);
     const views = buildViews(r);
     assert.deepEqual(

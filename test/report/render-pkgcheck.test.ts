@@ -3,6 +3,7 @@
  * pkgcore/pkgcheck tests/test_reporters.py), byte for byte as Python's json.dumps writes them (checked with
  * python3 itself when it is installed).
  */
+import { writable } from '../helpers/writable.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -18,8 +19,8 @@ const examples = jsonFiles(EXAMPLES).map((f) => ({ f, r: readJson(path.join(EXAM
 function withFindings(name: string, ebuild: { category: string; package: string; version: string } | undefined, findings: BuildResult['findings']): BuildResult {
   const base = (examples.find((e) => e.f === 'ebuild-test-network-breaks.json')?.r as Report).builds[0] as BuildResult;
   const b: BuildResult = { ...base, name, kind: ebuild ? 'ebuild' : 'command', findings };
-  if (ebuild) b.ebuild = { ...(base.ebuild as NonNullable<BuildResult['ebuild']>), ...ebuild };
-  else delete b.ebuild;
+  if (ebuild) writable(b).ebuild = { ...(base.ebuild as NonNullable<BuildResult['ebuild']>), ...ebuild };
+  else delete writable(b).ebuild;
   return b;
 }
 

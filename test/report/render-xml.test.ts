@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { BuildResult, FindingKeyword, Report } from '../../src/model/types.js';
+import { attemptOf, type BuildResult, type FindingKeyword, type Report } from '../../src/model/types.js';
 // pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
 
 import { summarize } from '../../src/report/json.js';
@@ -211,8 +211,8 @@ function hostile(): Report {
     findings: breaks.findings.map((f) => ({ ...f, message: `${f.message} "quoted" & <b>bold</b> ]]> \u0002`, logLines: ['<b>bold</b> & </script> \u0000'] })),
     log: '/var/tmp/a&b/<log>.txt',
   };
-  const command: BuildResult = { ...evil, name: 'curl "x" & <y>', kind: 'command', verdict: 'fails-without-network', attempts: [], findings: [] };
-  delete command.ebuild;
+  const { ebuild: _ebuild, ...notEbuild } = evil;
+  const command: BuildResult = { ...notEbuild, name: 'curl "x" & <y>', kind: 'command', verdict: 'fails-without-network', attempts: [], findings: [] };
   const builds = [...base.builds, evil, command];
   return { ...base, builds, summary: summarize(builds) };
 }
@@ -289,14 +289,14 @@ describe('junit reporter', () => {
     const r = suggestedReport();
     // Hostile text in a summary and a patch line: it must come back as it was.
     const mixed = r.builds[0] as BuildResult;
-    mixed.suggestions = mixed.suggestions?.map((s) => ({ ...s, summary: `${s.summary} </failure><x a="&">`, patch: `${s.patch}+# ]]> <!-- \u0001\n` }));
-    const xml = renderJunit(r);
+    const hostile = { ...r, builds: [{ ...mixed, suggestions: mixed.suggestions?.map((s) => ({ ...s, summary: `${s.summary} </failure><x a="&">`, patch: `${s.patch}+# ]]> <!-- \u0001\n` })) }, ...r.builds.slice(1)] };
+    const xml = renderJunit(hostile);
     assert.equal(xmllint(xml), '', 'xmllint');
     const cases = all(parseXml(xml), 'testcase');
     const failures = cases.map((c) => c.children.find((x) => x.name === 'failure'));
     assert.deepEqual(failures.map((f) => Boolean(f)), [true, true, true, true, false], 'the four breaking packages fail, clean-build passes');
     const [m, res, distcc] = failures as XmlElement[];
-    const ms = mixed.suggestions?.[0];
+    const ms = hostile.builds[0]?.suggestions?.[0];
     assert.ok(m!.text.includes(`suggestion (deselect-tests, patch): ${ms?.summary}`), m!.text);
     assert.ok(m!.text.includes('  not verified (audit with --verify)\n  patch:\n'));
     for (const line of (ms?.patch ?? '').split('\u0001').join('').replace(/\n$/, '').split('\n')) assert.ok(m!.text.includes(`\n    ${line}`), line);
@@ -335,8 +335,8 @@ describe('junit reporter', () => {
       'tcp 198.51.100.1:443 (files.example.org): wanted tls sni=files.example.org alpn=h2, blocked',
     );
     // No port, no brackets (were `icmp [2001:db8::9]` and `unix [/run/a:b.sock]`).
-    assert.equal(attemptLine({ ...base, kind: 'icmp', address: '2001:db8::9' }), 'icmp 2001:db8::9: unreachable, blocked');
-    assert.equal(attemptLine({ ...base, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', allowed: true, allowedBy: 'RESTRICT=network-sandbox' }), 'unix /run/a:b.sock: unreachable, allowed (RESTRICT=network-sandbox)');
+    assert.equal(attemptLine(attemptOf({ ...base, kind: 'icmp', address: '2001:db8::9' })), 'icmp 2001:db8::9: unreachable, blocked');
+    assert.equal(attemptLine(attemptOf({ ...base, kind: 'unix', scope: 'host-local', address: '/run/a:b.sock', allowed: true, allowedBy: 'RESTRICT=network-sandbox' })), 'unix /run/a:b.sock: unreachable, allowed (RESTRICT=network-sandbox)');
   });
 
   it('hostile values come back as they were, minus the characters XML forbids', () => {

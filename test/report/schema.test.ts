@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writable } from '../helpers/writable.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,10 +147,11 @@ describe('report schema: --explain', () => {
   it('an explanation that could not be made (error, no attempts) is valid; a negative `explained` is not', async () => {
     const report = readJson(path.join(EXAMPLES, 'ebuild-explained-breaks.json')) as Report;
     const b = report.builds[0] as NonNullable<Report['builds'][0]>;
-    b.explanation = { durationMs: 12, exitCode: null, attempts: [], explained: 0, note: 'the intercepted rerun could not be made', error: 'spawn python3 ENOENT' };
-    b.attempts = b.attempts.map(({ wanted: _wanted, ...a }) => a);
+    const explanation = writable({ durationMs: 12, exitCode: null, attempts: [], explained: 0, note: 'the intercepted rerun could not be made', error: 'spawn python3 ENOENT' });
+    writable(b).explanation = explanation;
+    writable(b).attempts = b.attempts.map(({ wanted: _wanted, ...a }) => a);
     assert.deepEqual(await validateReport(report), { ok: true });
-    b.explanation.explained = -1;
+    explanation.explained = -1;
     const result = await validateReport(report);
     assert.equal(result.ok, false);
     if (!result.ok) assert.match(result.errors[0] ?? '', /^\/builds\/0\/explanation\/explained: must be >= 0/);

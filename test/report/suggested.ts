@@ -4,6 +4,7 @@
  * the fixture ebuilds' text, as `--suggest` does. Only `verified`/`verification` are set by hand where a test
  * needs a verified patch (the real --verify is exercised in test/portage/).
  */
+import { writable } from '../helpers/writable.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildResult, Report, Suggestion } from '../../src/model/types.js';
@@ -33,8 +34,7 @@ export function suggestedBuild(pn: string): BuildResult {
     ebuild: { category: 'net-test', package: pn, version: '1', path: ebuildPath(pn) },
     phases: j.phases,
   };
-  b.suggestions = suggest(b, readFileSync(ebuildPath(pn), 'utf8'));
-  return b;
+  return { ...b, suggestions: suggest(b, readFileSync(ebuildPath(pn), 'utf8')) };
 }
 
 /** `s` as --verify leaves a patch that passed. */
@@ -48,7 +48,7 @@ export function verified(s: Suggestion): Suggestion {
  */
 export function suggestedReport(): Report {
   const resolve = suggestedBuild('test-resolve');
-  resolve.suggestions = (resolve.suggestions ?? []).map(verified);
+  writable(resolve).suggestions = (resolve.suggestions ?? []).map(verified);
   const builds = [suggestedBuild('pytest-mixed'), resolve, suggestedBuild('distcc'), suggestedBuild('compile-fetch'), suggestedBuild('clean-build')];
   return makeReport('sweep', builds, '0.1.0', new Date('2026-12-02T15:37:20.123Z'));
 }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, BuildResult } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type BuildResult } from '../../src/model/types.js';
 import { addToSrcPrepare, copyTarget, downloadsFromArgv, downloadsOf, isRepository, urlBasename } from '../../src/suggest/download.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
 import { build as judged, fixture, REPO } from '../helpers/builds.js';
@@ -67,7 +67,7 @@ describe('suggest: downloaders and their output files', () => {
   it('an attempt takes only the URLs of its own host, and the URL an intercepted HTTP request wanted', () => {
     const argv = ['curl', '-o', 'a', 'https://other.example/a', '-o', 'b', URL1];
     assert.deepEqual(downloadsOf(lookups(argv)).map((d) => [d.url, d.output]), [[URL1, 'b']]);
-    const literal: Attempt = { ...(lookups(argv)[0] as Attempt), kind: 'tcp', address: '203.0.113.7', port: 80, hostname: undefined, qtype: undefined, process: { pid: 1, comm: 'curl', argv: ['curl', '-o', 'f', 'http://203.0.113.7/f.bin'] } };
+    const literal: Attempt = attemptOf({ ...(lookups(argv)[0] as Attempt), kind: 'tcp', address: '203.0.113.7', port: 80, hostname: undefined, qtype: undefined, process: { pid: 1, comm: 'curl', argv: ['curl', '-o', 'f', 'http://203.0.113.7/f.bin'] } });
     assert.deepEqual(downloadsOf([literal]).map((d) => [d.url, d.output]), [['http://203.0.113.7/f.bin', 'f']]);
     const intercepted: Attempt = { ...literal, process: undefined, wanted: 'http://files.example.org/x.zip | tls sni=files.example.org' };
     assert.deepEqual(downloadsOf([intercepted]).map((d) => d.url), ['http://files.example.org/x.zip']);

@@ -4,6 +4,7 @@
  * diff, and applied back (applyPatch, and `patch -p1` in a scratch copy for one). Also the verification judgement
  * of src/runner/verify.ts and the reporters' rendering of suggestions.
  */
+import { writable } from '../helpers/writable.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -329,7 +330,7 @@ describe('verify: the judgement and the scratch copy', () => {
 
 describe('suggestions in the reports', () => {
   const b = build('pytest-mixed', MIXED, []);
-  b.suggestions = suggest(b, fixture('pytest-mixed')).map((s) => ({ ...s, ...judgeVerification(b, { ...b, verdict: 'clean', attempts: [], findings: [], phases: [{ name: 'src_test', startMs: 1, exitCode: 0 }] }, s.cause) }));
+  writable(b).suggestions = suggest(b, fixture('pytest-mixed')).map((s) => ({ ...s, ...judgeVerification(b, { ...b, verdict: 'clean', attempts: [], findings: [], phases: [{ name: 'src_test', startMs: 1, exitCode: 0 }] }, s.cause) }));
   const report: Report = { schemaVersion: 1, tool: { name: 'netaudit', version: '0.1.0' }, createdAt: '2026-01-01T00:00:00Z', mode: 'ebuild', builds: [b], summary: { clean: 0, tolerates: 0, breaks: 1, 'fails-without-network': 0 } };
 
   it('the schema takes them (and rejects an unknown cause), with both validators', async () => {

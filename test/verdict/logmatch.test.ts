@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { cleanLine, isNetworkErrorLine, lineHasAddress, matchLogLines, packageQueryDeath, sectionsOf } from '../../src/verdict/logmatch.js';
-import type { Attempt } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type AttemptFields } from '../../src/model/types.js';
 import { HAS_VERSION_DIE } from '../helpers/logs.js';
 
-function attempt(over: Partial<Attempt>): Attempt {
-  return { kind: 'tcp', scope: 'external', family: 4, address: '198.51.100.10', port: 443, count: 1, firstAtMs: 10, allowed: false, ...over };
+function attempt(over: Partial<AttemptFields>): Attempt {
+  return attemptOf({ kind: 'tcp', scope: 'external', family: 4, address: '198.51.100.10', port: 443, count: 1, firstAtMs: 10, allowed: false, ...over });
 }
 
 const dns = (hostname: string, phase?: string): Attempt =>

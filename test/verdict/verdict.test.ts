@@ -1,10 +1,10 @@
 /** verdict/: the four verdicts, --fail-on order, Portage's phase policy, findings and their registry. */
 import assert from 'node:assert/strict';
-import type { Attempt } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type AttemptFields } from '../../src/model/types.js';
 import { FINDING_KINDS, applyPolicy, failsOn, findings, isSandboxed, judgeCommand, judgeEbuild, serviceAt, socketService, verdictSeverity, type EbuildPolicy } from '../../src/verdict/index.js';
 
-function attempt(over: Partial<Attempt> = {}): Attempt {
-  return { kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 3, allowed: false, ...over };
+function attempt(over: Partial<AttemptFields> = {}): Attempt {
+  return attemptOf({ kind: 'tcp', scope: 'external', family: 4, address: '203.0.113.7', port: 443, count: 1, firstAtMs: 3, allowed: false, ...over });
 }
 const noDrops = { dropped: 0, undecodable: 0 };
 const ebuildPolicy = (properties: string[] = [], restrict: string[] = [], allowTest: string[] = ['network']): EbuildPolicy => ({ properties, restrict, allowTest });

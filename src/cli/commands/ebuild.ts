@@ -76,7 +76,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
     const color = args.color ?? colorEnabled(process.stdout, process.env);
     const suggesting = args.suggest !== undefined || args.verify;
     try {
-      const { results, interrupted } = await auditEbuilds({
+      const audited = await auditEbuilds({
         install,
         metas,
         sandbox: ahead,
@@ -91,13 +91,14 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
         },
         onTeardownProblem: (t) => process.stderr.write(`netaudit: warning: teardown: ${t}\n`),
       });
-      if (interrupted) {
+      if (audited.interrupted) {
         process.exitCode = stop.exitCode();
         return;
       }
+      let results = audited.results;
       if (suggesting) {
         const { addSuggestions } = await import('../../runner/suggest.js');
-        await addSuggestions(results, metas, {
+        results = await addSuggestions(results, metas, {
           dir: args.suggest,
           verify: args.verify,
           audit: { install, observe, logDir: args['log-dir'], allowTest: args['allow-test'], timeoutMs, signal: stop.signal, onTeardownProblem: (t) => process.stderr.write(`netaudit: warning: teardown: ${t}\n`) },
