@@ -7,8 +7,8 @@
  * IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it is on the wire. Among those calls the
  * one that made the first packet is the latest that entered before it (give or take the clock skew,
  * `afterMs`): a UDP socket connect()ed long before its first datagram still counts. Its process fills
- * `attempt.process`; `argv` is capped (16 arguments of 256 characters) and every text from the build goes
- * through safeText(), as all names in reports do.
+ * `attempt.process`; `argv` is capped (16 arguments of 256 characters). Text from the build is kept as the
+ * build gave it (one policy for every name in the model: reporters escape it when they show it, src/model/format.ts).
  *
  * Socket calls with a destination (connect, sendto, sendmsg to IPv4/IPv6) whose destination and transport
  * match no attempt are returned as unmatched: attempts that never became a packet, or whose packets were
@@ -16,7 +16,6 @@
  */
 import { canonicalAddress } from '../decode/addr.js';
 import type { Attempt } from '../model/types.js';
-import { safeText } from '../model/format.js';
 import type { ObservedProcess, SocketEvent, SyscallEvent, UnixAttempt } from '../model/events.js';
 
 export const ARGV_MAX_ARGS = 16;
@@ -94,9 +93,12 @@ function eventTransport(e: SocketEvent): Transport | undefined {
   return undefined;
 }
 
-/** argv capped and escaped for a report: 16 arguments of 256 characters; a cut is marked with '…'. */
+/** argv capped for a report: 16 arguments of 256 characters; a cut is marked with '…'. Not escaped (see above). */
 export function reportArgv(argv: readonly string[], truncated = false): string[] {
-  const out = argv.slice(0, ARGV_MAX_ARGS).map((a) => safeText(a, ARGV_MAX_CHARS));
+  const out = argv.slice(0, ARGV_MAX_ARGS).map((a) => {
+    const chars = [...a];
+    return chars.length > ARGV_MAX_CHARS ? `${chars.slice(0, ARGV_MAX_CHARS).join('')}…` : a;
+  });
   if (argv.length > ARGV_MAX_ARGS) out.push(`…(+${argv.length - ARGV_MAX_ARGS})`);
   else if (truncated) out.push('…');
   return out;
@@ -107,7 +109,7 @@ export function processOf(e: SyscallEvent): ObservedProcess {
   return {
     pid: e.pid,
     ppid: e.ppid,
-    comm: safeText(e.comm),
+    comm: e.comm,
     ...(e.argv ? { argv: reportArgv(e.argv, e.argvTruncated) } : {}),
   };
 }
@@ -195,7 +197,7 @@ export function unixAttempts(events: readonly SyscallEvent[], options: UnixAttem
   return [...byAddress.values()].map(({ first, count, refused }) => ({
     kind: 'unix',
     scope: 'host-local',
-    address: safeText(first.address),
+    address: first.address,
     count,
     firstAtMs: Math.max(0, Math.round(first.tsMs - options.buildStartMs)),
     ...(refused ? { outcome: 'refused' as const } : {}),

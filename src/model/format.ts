@@ -102,11 +102,35 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
-/** `curl[4711]`; with `argv`, the command line follows when known: `curl[4711] curl -sS https://example.org/`. */
+/**
+ * `curl[4711]`; with `argv`, the command line follows when known: `curl[4711] curl -sS https://example.org/`.
+ * comm and argv are the build's text: escaped here (safeText), as every name from a build is where it is shown.
+ */
 export function processText(p: ProcessInfo, options: { readonly argv?: boolean } = {}): string {
-  const id = `${p.comm}[${p.pid}]`;
-  return options.argv && p.argv ? `${id} ${p.argv.join(' ')}` : id;
+  const id = `${safeText(p.comm)}[${p.pid}]`;
+  return options.argv && p.argv ? `${id} ${p.argv.map((a) => safeText(a, SHOWN_MAX)).join(' ')}` : id;
 }
+
+/**
+ * The attempt with the build's text in it (address, hostname, query type, phase, test) escaped for a text
+ * report. The one escaping policy: the model keeps every name as the build gave it (JSON carries any text
+ * safely, and a patch needs a test id as it is); whatever shows one to a person, in a terminal, a JUnit or
+ * pkgcheck line, a finding's message, escapes it with safeText(): quotes, backslashes, control bytes, odd
+ * bytes and non-ASCII as \xHH, \u{H}. (`wanted` is made from raw bytes already in that form, src/analyze/intercept.ts.)
+ */
+export function shownAttempt<A extends Attempt>(a: A): A {
+  return {
+    ...a,
+    address: safeText(a.address),
+    ...(a.hostname !== undefined ? { hostname: safeText(a.hostname) } : {}),
+    ...(a.qtype !== undefined ? { qtype: safeText(a.qtype) } : {}),
+    ...(a.phase !== undefined ? { phase: safeText(a.phase) } : {}),
+    ...(a.test !== undefined ? { test: safeText(a.test, SHOWN_MAX) } : {}),
+  };
+}
+
+/** How much of one name is shown (a test id or an argument may be long; a host name is at most 253). */
+const SHOWN_MAX = 1024;
 
 /**
  * The syscall observer of a build in one line: `54 syscall events, 0 lost`, with `— attempts may be
@@ -151,7 +175,7 @@ export function explanationLines(b: Pick<BuildResult, 'attempts' | 'explanation'
     `${e.explained} of ${b.attempts.length} attempt${b.attempts.length === 1 ? '' : 's'} explained; the rerun: ${exitText(e)}, ${formatDuration(e.durationMs)}`;
   const known = new Set(b.attempts.map((a) => a.wanted).filter((w): w is string => w !== undefined));
   const only = e.attempts.filter((a) => a.wanted !== undefined && !known.has(a.wanted));
-  const more = only.map((a) => {
+  const more = only.map(shownAttempt).map((a) => {
     const where = [a.hostname ? `${a.hostname} ` : '', `(${endpoint(a.address, a.port)})`, a.phase ? ` in ${a.phase}` : '', a.process ? ` by ${processText(a.process)}` : ''].join('');
     return `rerun only: wanted ${a.wanted as string}, ${where}`;
   });

@@ -14,7 +14,7 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
-import { blockedPhases, endpoint, exitText, explanationLines, packageVersion, processText, subjectOf, suggestionText } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, explanationLines, packageVersion, processText, shownAttempt, subjectOf, suggestionText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Report, Suggestion } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
@@ -29,7 +29,8 @@ function seconds(ms: number): string {
 }
 
 /** One line per attempt: `dns anything.example.org (A) via 10.0.0.53:53 ×2 in test: unreachable, by curl[42], blocked`. */
-export function attemptLine(a: Attempt): string {
+export function attemptLine(attempt: Attempt): string {
+  const a = shownAttempt(attempt);
   const what =
     a.kind === 'dns'
       ? `dns ${[a.hostname ?? '(unknown name)', a.qtype ? `(${a.qtype})` : ''].filter(Boolean).join(' ')} via ${endpoint(a.address, a.port)}`

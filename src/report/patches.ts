@@ -13,6 +13,7 @@
 import { chmod, mkdtemp, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, WriteError } from '../model/errors.js';
+import { shownAttempt } from '../model/format.js';
 import type { Attempt, BuildResult, Report, Suggestion, SuggestionCause } from '../model/types.js';
 import { attemptTarget } from '../suggest/index.js';
 
@@ -147,6 +148,7 @@ function seenLines(b: BuildResult, s: Suggestion): string[] {
   const lines = (s.attempts ?? [])
     .map((i) => b.attempts[i])
     .filter((a): a is Attempt => Boolean(a))
+    .map(shownAttempt)
     .map((a) => `- ${a.test ? `${a.test}: ` : ''}${attemptTarget(a)}${a.phase ? ` in ${a.phase}` : ''}`);
   return [...new Set(lines)];
 }

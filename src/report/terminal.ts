@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, explanationLines, exitText, fixFor, formatDuration, observerText, processText, subjectText, suggestionText } from '../model/format.js';
+import { endpoint, explanationLines, exitText, fixFor, formatDuration, observerText, processText, shownAttempt, subjectText, suggestionText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -107,7 +107,7 @@ interface Cell {
  * every row are left out; the others are aligned.
  */
 function attemptLines(attempts: readonly Attempt[], c: ChalkInstance): string[] {
-  const rows = attempts.map((a) => attemptRow(a, c));
+  const rows = attempts.map((a) => attemptRow(shownAttempt(a), c));
   const columns = (rows[0] ?? []).map((_, i) => i).filter((i) => rows.some((r) => r[i]?.text));
   const widths = columns.map((i) => Math.max(...rows.map((r) => r[i]?.text.length ?? 0)));
   return rows.map((row) => {

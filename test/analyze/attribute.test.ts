@@ -1,6 +1,7 @@
 /** observe/: attempts + syscall events -> process attribution, abstract UNIX attempts; availability(). No root needed. */
 import assert from 'node:assert/strict';
-import { type Attempt, attemptOf, type AttemptFields } from '../../src/model/types.js';
+import { attemptOf, type Attempt, type AttemptFields, type ProcessInfo } from '../../src/model/types.js';
+import { processText, shownAttempt } from '../../src/model/format.js';
 import { socketEvents } from '../helpers/events.js';
 import { availability, parseBpftraceVersion, type AvailabilityProbe } from '../../src/observe/index.js';
 import { attribute, reportArgv, unixAttempts } from '../../src/analyze/attribute.js';
@@ -96,13 +97,15 @@ describe('observe: attribute()', () => {
     assert.deepEqual(before.unmatched, [], 'events after the build ended are not the build s');
   });
 
-  it('argv capped at 16 arguments of 256 characters and escaped like every name from a build', () => {
+  it('argv capped at 16 arguments of 256 characters; the build\'s text kept as it was, escaped only where shown', () => {
     const argv = ['cc', 'a"b\\c\nd\u00ff\u{1f600}', 'x'.repeat(300), ...Array.from({ length: 20 }, (_, i) => `-I${i}`)];
     const { attempts } = attribute([attempt()], [ev({ atMs: 1, comm: 'c\u001bc', argv })], { buildStartMs: START });
     const p = attempts[0]?.process;
-    assert.equal(p?.comm, 'c\\x1bc');
+    assert.equal(p?.comm, 'c\u001bc');
     assert.equal(p?.argv?.length, 17);
-    assert.equal(p?.argv?.[1], 'a\\"b\\\\c\\x0ad\\xff\\u{1f600}');
+    assert.equal(p?.argv?.[1], 'a"b\\c\nd\u00ff\u{1f600}');
+    assert.equal(processText(p as ProcessInfo, { argv: true }).split(' ')[2], 'a\\"b\\\\c\\x0ad\\xff\\u{1f600}', 'escaped where shown');
+    assert.equal(processText(p as ProcessInfo), 'c\\x1bc[42]');
     assert.equal(p?.argv?.[2], `${'x'.repeat(256)}…`);
     assert.equal(p?.argv?.[16], '…(+7)');
     assert.deepEqual(reportArgv(['a', 'b'], true), ['a', 'b', '…'], 'cut by the kernel-side cap');
@@ -144,9 +147,10 @@ describe('observe: unixAttempts()', () => {
     assert.deepEqual(got, []);
   });
 
-  it('addresses are escaped; a connect that never returned is still an attempt, without outcome', () => {
+  it('addresses kept as the build gave them, escaped where shown; a connect that never returned is still an attempt, without outcome', () => {
     const got = unixAttempts([x11({ atMs: 1, address: '@bad\u0000"name', errno: undefined, error: undefined })], { buildStartMs: START });
-    assert.equal(got[0]?.address, '@bad\\x00\\"name');
+    assert.equal(got[0]?.address, '@bad\u0000"name');
+    assert.equal(shownAttempt(got[0] as Attempt).address, '@bad\\x00\\"name');
     assert.equal(got[0]?.outcome, undefined);
   });
 });
