@@ -170,7 +170,7 @@ describe('netaudit report patches, applied with git am', function () {
     assert.match(ran.stderr, /^netaudit: net-test\/compile-fetch-1: no patch: no derivable change \(build-time-download\)$/m);
     assert.doesNotMatch(ran.stderr, /clean-build/);
     assert.match(ran.stderr, /2 patches in .*P \(apply with: git am /);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.includes('.tmp-')), [], 'no temporary directory left');
+    assert.deepEqual(readdirSync(tmp).filter((n) => n.endsWith('.tmp')), [], 'no temporary directory left');
   });
 
   it('git am applies them: one commit per package, subject, author and date of the mail, the ebuilds changed as suggested', () => {
