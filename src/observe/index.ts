@@ -9,6 +9,7 @@ export { availability, parseBpftraceVersion, systemProbe, type Availability, typ
 export { ARGV_MAX_ARGS, ARGV_MAX_CHARS, attribute, processOf, reportArgv, unixAttempts, type AttributeOptions, type AttributedAttempt, type Attribution, type UnixAttemptOptions } from './attribute.js';
 export { measureOffsetMs, toEpochMs, type ClockSource } from './clock.js';
 export { Observer, defaultPerfPages, ensureTracefs, netnsInodeOf, onlineCpus, type ObserverOptions, type ObserverRun, type StopOptions } from './observer.js';
-export { ARGV_KERNEL_CAP, OutputReader, assemble, errnoName, parseLine, parseOutput, splitArgv, type NamespacedRecord, type OutputLine, type TraceRecord } from './parse.js';
+export { ARGV_CHUNK_BYTES, ARGV_KERNEL_CAP, ARGV_MAX_CHUNKS } from './argv.js';
+export { OutputReader, assemble, errnoName, parseLine, parseOutput, splitArgv, type NamespacedRecord, type OutputLine, type TraceRecord } from './parse.js';
 export { bytesText, cString, decodeSockaddr, hexBytes, type SockAddr } from './sockaddr.js';
 export type * from './types.js';
