@@ -11,7 +11,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import type { Report, Suggestion } from '../../src/model/types.js';
-import { makeReport, renderJson } from '../../src/report/json.js';
+import { makeReport } from '../../src/model/report.js';
+import { renderJson } from '../../src/report/json.js';
 import { commitSubject, mailDate, parseAuthor, patchFileName, patchMails, wrapText } from '../../src/report/patches.js';
 import { addTokens } from '../../src/suggest/ebuild-text.js';
 import { applyPatch, unifiedDiff } from '../../src/suggest/index.js';
