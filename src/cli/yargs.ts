@@ -1,6 +1,6 @@
 /**
  * The yargs factory every parser of netaudit is built with: yargs' CommonJS build, loaded through require, with
- * one fix to its layout.
+ * two fixes to its layout.
  *
  * Why not `import yargs from 'yargs'`: yargs' ESM entry lays out --help with cliui's ESM build, whose wrap()
  * cuts a line every N characters wherever it falls ("netwo rk", ".ebu ild"); the CommonJS build lays out the
@@ -12,10 +12,10 @@
  * the name's column up to half the width, and a description word longer than the rest
  * ("CATEGORY/PACKAGE[-VERSION])" at 40 columns) could only be cut; such a row is now stacked, the name on its
  * own line and the description below it across the width, indented (as man pages do); so is a row whose
- * description would get fewer than 24 columns. And the glue: cliui puts an option's right-aligned `[boolean]`/`[string]` on the description's last line when it
- * fits, and its test (`leading spaces < width of the line`) lets it fit with no space at all when the two are
- * exactly as long as the room ("Show help[boolean]" at 40 columns). Such a column now goes on a line of its own,
- * as cliui does whenever it does not fit.
+ * description would get fewer than 24 columns. And the glue: cliui puts an option's right-aligned
+ * `[boolean]`/`[string]` on the description's last line when it fits, and its test (`leading spaces < width of
+ * the line`) lets it fit with no space at all when the two are exactly as long as the room ("Show help[boolean]"
+ * at 40 columns). Such a column now goes on a line of its own, as cliui does whenever it does not fit.
  */
 import { createRequire } from 'node:module';
 import type yargsType from 'yargs';
