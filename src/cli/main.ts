@@ -11,7 +11,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import yargs from 'yargs';
+import yargs from './yargs.js';
 import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, isNetauditError, UsageError } from '../model/errors.js';
 import { changedCommand } from './commands/changed.js';

@@ -11,7 +11,8 @@
  * scripts/build-man.mjs writes the page to dist/man/netaudit.1 at build time (`npm run build`); package.json
  * `man` ships it and the ebuild installs it with doman.
  */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
+import yargs from './yargs.js';
 import { parser as netauditParser } from './main.js';
 import { VERSION } from '../version.js';
 

@@ -12,11 +12,10 @@
  */
 import { constants } from 'node:os';
 import { canonicalAddress } from './addr.js';
+import { ARGV_CHUNK_BYTES, ARGV_KERNEL_CAP } from './argv.js';
 import { bytesText, cString, decodeSockaddr, hexBytes } from './sockaddr.js';
 import type { ExecEvent, ObserverResult, SocketEvent, SocketProtocol, SocketSyscall, SyscallEvent } from '../model/events.js';
 
-/** Bytes of argv the script prints at most (20 chunks of 160). */
-export const ARGV_KERNEL_CAP = 3200;
 
 const SYSCALLS: Record<number, SocketSyscall> = { 1: 'connect', 2: 'sendto', 3: 'sendmsg', 4: 'sendmmsg', 5: 'bind' };
 
@@ -289,7 +288,7 @@ export function assemble(records: readonly TraceRecord[], offsetMs: number): Sys
         const want = Math.min(r.len, ARGV_KERNEL_CAP);
         const pieces: Uint8Array[] = [];
         let gap = false;
-        for (let i = 0; i * 160 < want; i++) {
+        for (let i = 0; i * ARGV_CHUNK_BYTES < want; i++) {
           const c = parts.get(i);
           if (!c) {
             gap = true;

@@ -26,7 +26,7 @@ interface EventBase {
    * that exec. Raw text (invalid UTF-8 is kept byte by byte as U+0000-U+00FF): escape before showing.
    */
   readonly argv?: readonly string[];
-  /** True when the kernel-side cap (3,200 bytes of argv) cut it short. */
+  /** True when the kernel-side cap (ARGV_KERNEL_CAP bytes of argv, decode/argv.ts) cut it short. */
   readonly argvTruncated?: boolean;
   /** Inode of the network namespace the event happened in. */
   readonly netns: number;

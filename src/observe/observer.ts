@@ -24,11 +24,15 @@ import { execCapture } from '../util/exec.js';
 import { packagePath } from '../util/package.js';
 import { TRACEFS } from './availability.js';
 import { measureOffsetMs } from './clock.js';
+import { ARGV_CHUNK_BYTES } from '../decode/argv.js';
 import { OutputReader, assemble } from '../decode/bpftrace.js';
 import type { ObserverResult } from '../model/events.js';
 
-/** bpftrace 0.17's limit for str()/buf() is 200; 160 keeps the biggest printf of the script on the BPF stack. */
-const STRLEN = 160;
+/**
+ * BPFTRACE_STRLEN: the script's buf() of an argv chunk is this long. bpftrace 0.17's limit for str()/buf() is
+ * 200; 160 keeps the biggest printf of the script on the BPF stack.
+ */
+const STRLEN = ARGV_CHUNK_BYTES;
 /** PID_MAX_LIMIT on 64-bit: kill(-(this + n), 0) names no process group, ever (ESRCH). */
 const PID_MAX_LIMIT = 4_194_304;
 /** A CPU whose heartbeat lags this long gets a tick on demand, and again every NUDGE_EVERY_MS. */

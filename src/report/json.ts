@@ -1,31 +1,12 @@
 /**
- * The JSON report: made from build results, validated against the contract, written atomically, read back.
- * A report that fails validation is never written, not even in part.
+ * The JSON report file: validated against the contract, written atomically, read back. A report that fails
+ * validation is never written, not even in part. (Reports are made in model/report.ts.)
  */
 import { readFile } from 'node:fs/promises';
 import { BadReportError, NoSuchFileError, ReadError } from '../model/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { VERDICTS, type BuildResult, type Mode, type Report, type Verdict } from '../model/types.js';
+import type { Report } from '../model/types.js';
 import { validateReport } from './validate.js';
-
-/** Number of builds per verdict; every verdict is present, zero included. */
-export function summarize(builds: readonly Pick<BuildResult, 'verdict'>[]): Record<Verdict, number> {
-  const summary = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
-  for (const b of builds) summary[b.verdict] += 1;
-  return summary;
-}
-
-/** A report over `builds`, with the summary computed; `createdAt` defaults to now. */
-export function makeReport(mode: Mode, builds: BuildResult[], version: string, createdAt: Date = new Date()): Report {
-  return {
-    schemaVersion: 1,
-    tool: { name: 'netaudit', version },
-    createdAt: createdAt.toISOString(),
-    mode,
-    builds,
-    summary: summarize(builds),
-  };
-}
 
 /** The report as JSON text, as written to files: two-space indent, final newline. */
 export function renderJson(report: Report): string {

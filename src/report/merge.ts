@@ -12,7 +12,7 @@
  */
 import { BadReportError, UsageError } from '../model/errors.js';
 import type { BuildResult, Report } from '../model/types.js';
-import { summarize } from './json.js';
+import { makeReport } from '../model/report.js';
 
 export function mergeReports(reports: readonly Report[]): Report {
   const [first] = reports;
@@ -34,16 +34,8 @@ export function mergeReports(reports: readonly Report[]): Report {
   const latest = reports.reduce((a, b) => (Date.parse(b.createdAt) > Date.parse(a.createdAt) ? b : a));
   const mode = reports.every((r) => r.mode === first.mode) ? first.mode : 'merge';
   const builds = sortBuilds([...byName.values()]);
-  const host = first.host && reports.every((r) => canonicalJson(r.host ?? null) === canonicalJson(first.host)) ? { host: first.host } : {};
-  return {
-    schemaVersion: 1,
-    tool: { name: 'netaudit', version: latest.tool.version },
-    createdAt: latest.createdAt,
-    mode,
-    ...host,
-    builds,
-    summary: summarize(builds),
-  };
+  const host = first.host && reports.every((r) => canonicalJson(r.host ?? null) === canonicalJson(first.host)) ? first.host : undefined;
+  return makeReport(mode, builds, latest.tool.version, latest.createdAt, host);
 }
 
 /** The report without what differs between two runs of the same builds: createdAt, durations, phase times. */

@@ -10,12 +10,13 @@
  * of the first and the others in the body. The body says what netaudit saw (targets, tests, phase), the
  * verification line (or that the change is not verified), and `Found by netaudit VERSION (network-sandbox audit)`.
  */
-import { chmod, mkdtemp, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, WriteError } from '../model/errors.js';
 import { shownAttempt } from '../model/format.js';
 import type { Attempt, BuildResult, Report, Suggestion, SuggestionCause } from '../model/types.js';
 import { attemptTarget } from '../suggest/index.js';
+import { writeDirAtomic } from '../util/atomic.js';
 
 /** An author as git writes it: `Name <email>`. */
 export interface Author {
@@ -289,9 +290,8 @@ export function patchMails(report: Report, options: PatchMailOptions): PatchMail
 }
 
 /**
- * Write `mails` into directory `dir`, all or nothing: into a fresh temporary directory beside it, each file
- * fsynced, then renamed to `dir`. `dir` must not exist, or be empty (UsageError otherwise, before anything is
- * written). On failure the temporary directory is removed and `dir` is left as it was.
+ * Write `mails` into directory `dir`, all or nothing (writeDirAtomic). `dir` must not exist, or be empty
+ * (UsageError otherwise, before anything is written). On failure nothing is left and `dir` is as it was.
  */
 export async function writePatchDir(dir: string, mails: readonly PatchMail[]): Promise<void> {
   const target = path.resolve(dir);
@@ -301,22 +301,5 @@ export async function writePatchDir(dir: string, mails: readonly PatchMail[]): P
     throw new WriteError(dir, e);
   });
   if (existing?.length) throw new UsageError(`--out ${dir}: not empty — choose a new directory for the patches, or remove the old ones first`, { option: '--out' });
-  let tmp: string | undefined;
-  try {
-    tmp = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.tmp-`));
-    await chmod(tmp, 0o755);
-    for (const m of mails) {
-      const file = path.join(tmp, m.file);
-      await writeFile(file, m.text, { flag: 'wx' });
-      const h = await open(file, 'r');
-      await h.sync().finally(() => h.close());
-    }
-    if (existing) await rmdir(target);
-    await rename(tmp, target);
-    tmp = undefined;
-  } catch (e) {
-    throw e instanceof UsageError ? e : new WriteError(dir, e);
-  } finally {
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  }
+  await writeDirAtomic(dir, mails.map((m) => ({ name: m.file, data: m.text })));
 }

@@ -1,4 +1,5 @@
 /** Building bpftrace output lines as bpf/observer.bt prints them (with -f json), for the parser's tests. */
+import { ARGV_CHUNK_BYTES, ARGV_KERNEL_CAP } from '../../src/decode/argv.js';
 
 export const NS = 4026532999;
 
@@ -65,14 +66,14 @@ export function ret(o: { ts: number; pid: number; tid?: number; ret: number; us?
   return line({ e: 'ret', ts: o.ts, pid: o.pid, tid: o.tid ?? o.pid, ns: o.ns ?? NS, ret: o.ret, us: o.us ?? 10 });
 }
 
-/** An exec record and its argv chunks (160 bytes each, as the script prints them). */
+/** An exec record and its argv chunks (ARGV_CHUNK_BYTES each, ARGV_MAX_CHUNKS at most, as the script prints them). */
 export function exec(o: { ts: number; pid: number; ppid: number; comm?: string; argv: (string | Uint8Array)[]; ns?: number; len?: number }): string[] {
   const block = Buffer.concat(o.argv.map((a) => Buffer.concat([typeof a === 'string' ? Buffer.from(a) : Buffer.from(a), Buffer.from([0])])));
   const len = o.len ?? block.length;
   const out = [line({ e: 'exec', ts: o.ts, pid: o.pid, ppid: o.ppid, ns: o.ns ?? NS, comm: comm(o.comm ?? 'prog'), len })];
-  const shown = block.subarray(0, Math.min(len, 3200));
-  for (let i = 0; i * 160 < shown.length; i++) {
-    out.push(line({ e: 'argv', ts: o.ts, pid: o.pid, ns: o.ns ?? NS, i, b: hex(shown.subarray(i * 160, i * 160 + 160)) }));
+  const shown = block.subarray(0, Math.min(len, ARGV_KERNEL_CAP));
+  for (let i = 0; i * ARGV_CHUNK_BYTES < shown.length; i++) {
+    out.push(line({ e: 'argv', ts: o.ts, pid: o.pid, ns: o.ns ?? NS, i, b: hex(shown.subarray(i * ARGV_CHUNK_BYTES, (i + 1) * ARGV_CHUNK_BYTES)) }));
   }
   return out;
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { attemptOf, type Attempt, type BuildResult, type Report } from '../../src/model/types.js';
 import { destination, diffExitCode, diffReports, renderDiffJson, renderDiffText } from '../../src/report/diff.js';
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { EXAMPLES, readJson } from './helpers.js';
 
 const sweep = readJson(path.join(EXAMPLES, 'sweep-multi.json')) as Report;

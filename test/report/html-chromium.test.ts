@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { blockedPhases, exitText, formatDuration } from '../../src/model/format.js';
 import { renderHtml } from '../../src/report/html.js';
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { EXAMPLES, readJson } from './helpers.js';
 import { suggestedReport } from './suggested.js';
 

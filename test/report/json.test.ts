@@ -3,27 +3,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NetauditError } from '../../src/model/errors.js';
-import type { BuildResult, Report } from '../../src/model/types.js';
-import { makeReport, readReportFile, renderJson, summarize, writeReportFile } from '../../src/report/json.js';
-import { VERSION } from '../../src/version.js';
+import type { Report } from '../../src/model/types.js';
+import { readReportFile, renderJson, writeReportFile } from '../../src/report/json.js';
 import { EXAMPLES, INVALID, readJson } from './helpers.js';
 
 function example(name: string): Report {
   return readJson(path.join(EXAMPLES, name)) as Report;
-}
-
-function build(verdict: BuildResult['verdict'], name: string = verdict): BuildResult {
-  return {
-    name,
-    kind: 'command',
-    command: ['sh', '-c', name],
-    exitCode: verdict === 'clean' || verdict === 'tolerates' ? 0 : 1,
-    durationMs: 5,
-    verdict,
-    attempts: [],
-    findings: [],
-    capture: { packets: 0, dropped: 0 },
-  };
 }
 
 function rejectsWith(code: string, message: RegExp) {
@@ -41,33 +26,6 @@ describe('JSON report', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'netaudit-report-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  describe('summarize / makeReport', () => {
-    it('counts every verdict, zeros included', () => {
-      assert.deepEqual(summarize([]), { clean: 0, tolerates: 0, breaks: 0, 'fails-without-network': 0 });
-      assert.deepEqual(summarize([build('breaks'), build('clean'), build('breaks', 'b2')]), {
-        clean: 1,
-        tolerates: 0,
-        breaks: 2,
-        'fails-without-network': 0,
-      });
-    });
-
-    it('makes a valid report with the summary, the version and the date', async () => {
-      const report = makeReport('run', [build('tolerates')], VERSION, new Date(Date.UTC(2025, 10, 28, 19)));
-      assert.deepEqual(report.tool, { name: 'netaudit', version: VERSION });
-      assert.equal(report.schemaVersion, 1);
-      assert.equal(report.createdAt, '2025-11-28T19:00:00.000Z');
-      assert.equal(report.summary.tolerates, 1);
-      await writeReportFile(path.join(dir, 'r.json'), report);
-    });
-
-    it('createdAt defaults to now', () => {
-      const before = Date.now();
-      const at = Date.parse(makeReport('run', [], VERSION).createdAt);
-      assert.ok(at >= before && at <= Date.now());
-    });
-  });
 
   describe('writeReportFile', () => {
     it('writes the report as indented JSON and reads it back', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { BadReportError, UsageError } from '../../src/model/errors.js';
 import type { BuildResult, Report } from '../../src/model/types.js';
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { canonicalJson, compareVersions, mergeReports, normalizeForCompare, sortBuilds } from '../../src/report/merge.js';
 import { validateReport } from '../../src/report/validate.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';

@@ -12,7 +12,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import type { Report, Suggestion } from '../../src/model/types.js';
-import { makeReport, renderJson } from '../../src/report/json.js';
+import { makeReport } from '../../src/model/report.js';
+import { renderJson } from '../../src/report/json.js';
 import { commitSubject, mailDate, parseAuthor, patchFileName, patchMails, wrapText } from '../../src/report/patches.js';
 import { addTokens } from '../../src/suggest/ebuild-text.js';
 import { applyPatch, unifiedDiff } from '../../src/suggest/index.js';
@@ -171,7 +172,7 @@ describe('netaudit report patches, applied with git am', function () {
     assert.match(ran.stderr, /^netaudit: net-test\/compile-fetch-1: no patch: no derivable change \(build-time-download\)$/m);
     assert.doesNotMatch(ran.stderr, /clean-build/);
     assert.match(ran.stderr, /2 patches in .*P \(apply with: git am /);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.includes('.tmp-')), [], 'no temporary directory left');
+    assert.deepEqual(readdirSync(tmp).filter((n) => n.endsWith('.tmp')), [], 'no temporary directory left');
   });
 
   it('git am applies them: one commit per package, subject, author and date of the mail, the ebuilds changed as suggested', () => {

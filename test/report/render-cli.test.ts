@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { normalizeForCompare } from '../../src/report/merge.js';
 import { validateReport } from '../../src/report/validate.js';
 import { netaudit } from '../helpers/cli.js';

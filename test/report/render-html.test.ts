@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { buildViews, destinationCounts, renderHtml } from '../../src/report/html.js';
 import { blockedPhases, endpoint, exitText, formatDuration } from '../../src/model/format.js';
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
 import { suggestedReport } from './suggested.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { BuildResult, FindingKeyword, Report } from '../../src/model/types.js';
 // pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
 
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { pkgcheckResults, pythonJsonDumps, renderPkgcheckJson } from '../../src/report/pkgcheck.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { attemptOf, type BuildResult, type FindingKeyword, type Report } from '../../src/model/types.js';
 // pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
 
-import { summarize } from '../../src/report/json.js';
+import { summarize } from '../../src/model/report.js';
 import { attemptLine, renderJunit } from '../../src/report/junit.js';
 import { renderPkgcheckXml } from '../../src/report/pkgcheck.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';

@@ -8,7 +8,7 @@ import { writable } from '../helpers/writable.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildResult, Report, Suggestion } from '../../src/model/types.js';
-import { makeReport } from '../../src/report/json.js';
+import { makeReport } from '../../src/model/report.js';
 import { suggest } from '../../src/suggest/index.js';
 import { judgeEbuild, type EbuildJudgeInput } from '../../src/verdict/index.js';
 import { ROOT } from './helpers.js';

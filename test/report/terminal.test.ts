@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
-import { makeReport } from '../../src/report/json.js';
+import { makeReport } from '../../src/model/report.js';
 import { colorEnabled, renderPkgcheckLines, renderTerminal } from '../../src/report/terminal.js';
 import { validateReport } from '../../src/report/validate.js';
 import { EXAMPLES, readJson } from './helpers.js';

@@ -41,7 +41,7 @@ export const changedCommand: CommandModule<object, ChangedArgs> = {
         import('../../report/ebuild-lines.js'),
         import('../../report/terminal.js'),
         import('../../verdict/index.js'),
-        import('../../report/json.js'),
+        import('../../model/report.js'),
       ]);
     const top = await ebuildCheckout(args.repo ?? process.cwd(), existsSync);
     const install = locatePortage({ portage: args.portage });

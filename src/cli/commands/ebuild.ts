@@ -50,7 +50,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       import('../../portage/metadata.js'),
       import('../../runner/ebuild.js'),
       import('../../sandbox/gc.js'),
-      import('../../report/json.js'),
+      import('../../model/report.js'),
       import('../../version.js'),
       import('../../report/ebuild-lines.js'),
       import('../../sandbox/sandbox.js'),

@@ -43,7 +43,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     const user = args.user ? (await import('../../sandbox/user.js')).resolveUser(args.user) : undefined;
     // The report modules load while the build runs; only what sets up the sandbox is awaited first.
-    const reporting = Promise.all([import('../../report/json.js'), import('../../version.js')]);
+    const reporting = Promise.all([import('../../model/report.js'), import('../../version.js')]);
     const stop = interruption();
     // The tracer compiles and attaches (seconds) while the rest is loaded and the sandbox made.
     const observe = args.observe ? (await import('../../runner/observe.js')).ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
