@@ -12,8 +12,8 @@
  *   --libc PATH         the libc whose resolver functions get uprobes (default: the libc this loader runs
  *                       with, from /proc/self/maps); --no-libc: no uprobes
  *   --ringbuf-kib N     ring buffer size in KiB, a power of two >= 4 (default 8192 = 8 MiB)
- *   --timing            after detaching, write {"t":"detached","ms":M} to stderr (M: from the stop request
- *                       to every link closed)
+ *   --timing            after detaching, write {"t":"detached","ms":M,"links":[..],"uprobeMulti":U} to
+ *                       stderr (M: from the stop request to every link closed; then each link's close)
  *
  * CONTRACT (stdout: one JSON object per line; stdin: one command per line)
  *   The first line is either {"t":"ready",...} once every program is attached, or nothing and an exit
@@ -597,7 +597,7 @@ static void detach_all(void)
 	bool mstarted = multi_fd >= 0 && pthread_create(&mth, NULL, close_multi, NULL) == 0;
 
 	for (int i = 0; i < nlinks; i++)
-		started[i] = !getenv("NETAUDIT_TRACER_SERIAL") && pthread_create(&th[i], NULL, destroy_link, (void *)(intptr_t)i) == 0;
+		started[i] = pthread_create(&th[i], NULL, destroy_link, (void *)(intptr_t)i) == 0;
 	for (int i = 0; i < nlinks; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
