@@ -45,9 +45,9 @@ export class TracerRun {
   }
 
   /** Start the loader and wait for its ready line; spawnToReadyMs is what netaudit would wait. */
-  static async start(args: readonly string[], timeoutMs = 15_000): Promise<{ run: TracerRun; ready: TracerReady; spawnToReadyMs: number }> {
+  static async start(args: readonly string[], timeoutMs = 15_000, binary = TRACER): Promise<{ run: TracerRun; ready: TracerReady; spawnToReadyMs: number }> {
     const t0 = performance.now();
-    const run = new TracerRun(spawn(TRACER, [...args], { stdio: ['pipe', 'pipe', 'pipe'] }), t0);
+    const run = new TracerRun(spawn(binary, [...args], { stdio: ['pipe', 'pipe', 'pipe'] }), t0);
     const ready = await Promise.race([
       run.waitFor((c) => c.kind === 'ready', timeoutMs),
       run.exited.then((code) => {

@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DnsQuestionEvent, InterfaceEnumEvent, ResolveEvent, TracerEvent } from '../../src/observe/tracer-types.js';
 import type { ExecEvent, SocketEvent } from '../../src/observe/types.js';
 import { PYTHON, portageNetns, runIn, type TestNetns } from '../observe/ns.js';
-import { TracerRun, median, requireTracer } from './driver.js';
+import { TRACER, TracerRun, median, requireTracer } from './driver.js';
 
 const isSocket = (e: TracerEvent): e is SocketEvent => ['connect', 'sendto', 'sendmsg', 'bind', 'listen'].includes(e.kind);
 const dnsOf = (es: TracerEvent[]): DnsQuestionEvent[] => es.filter((e): e is DnsQuestionEvent => e.kind === 'dns-question');
@@ -224,6 +224,45 @@ describe('compiled tracer under a burst, and its lifetime @privileged', function
       else assert.equal(s.loss.total, 0);
     });
   }
+
+  it('--all-ns-but HOST: a namespace nobody watched is traced, the host is not', async () => {
+    const t = (await TracerRun.start(['--all-ns-but', String(hostNetns()), '--no-libc'])).run;
+    run = t;
+    const code = (a: string): string => `import socket\ns=socket.socket()\ntry: s.connect(('${a}',9))\nexcept OSError: pass\n`;
+    spawnSync(PYTHON, ['-c', code('127.0.0.78')]);
+    const r = await runIn((ns as TestNetns).path, [PYTHON, '-c', code('192.0.2.78')]);
+    await t.sync();
+    const c = t.decoder.events().filter(isSocket);
+    assert.ok(c.some((e) => e.pid === r.pid && e.address === '192.0.2.78' && e.netns === ns?.inode && e.error === 'ENETUNREACH'));
+    assert.ok(!c.some((e) => e.address === '127.0.0.78'));
+  });
+
+  it('exec argv is capped at 4096 bytes and flagged; without the build`s BTF file the kernel BTF is used', async () => {
+    // A copy of the loader alone in a directory: no netaudit.btf beside it, so libbpf relocates against
+    // the kernel's whole BTF (the path any other kernel takes). Slower, same results.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tracer-copy-'));
+    try {
+      copyFileSync(TRACER, path.join(dir, 'netaudit-tracer'));
+      chmodSync(path.join(dir, 'netaudit-tracer'), 0o755);
+      const { run: t, ready } = await TracerRun.start(['--watch', String((ns as TestNetns).inode), '--no-libc'], 30_000, path.join(dir, 'netaudit-tracer'));
+      run = t;
+      assert.equal(ready.btf, 'kernel');
+      const long = 'x'.repeat(5000);
+      const r = await runIn((ns as TestNetns).path, ['/bin/echo', long]);
+      assert.equal(r.code, 0);
+      await t.sync();
+      const e = t.decoder.events().find((x): x is ExecEvent => x.kind === 'exec' && x.pid === r.pid);
+      assert.ok(e, 'exec seen');
+      assert.equal(e.argvTruncated, true);
+      assert.equal(e.argv[0], '/bin/echo');
+      assert.equal(e.argv.join('\0').length, 4096);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { run: t2, ready: r2 } = await TracerRun.start(['--no-libc']);
+    await t2.stop();
+    assert.equal(r2.btf, 'minimal', 'the build made one for this kernel');
+  });
 
   it('ready and stop leave nothing behind: no process, no program; stop answers at once, then detaches', async () => {
     const { run: t } = await TracerRun.start([]);
