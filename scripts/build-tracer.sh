@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need() { # need COMMAND-OR-TEST DEBIAN-PACKAGE GENTOO-PACKAGE WHAT
+need() { # need NAME DEBIAN-PACKAGE GENTOO-PACKAGE WHAT
   echo "build-tracer.sh: $4 is missing: install $2 (Debian) or $3 (Gentoo)" >&2
   exit 2
 }
@@ -21,6 +21,10 @@ command -v pkg-config >/dev/null || need pkg-config pkg-config dev-util/pkgconf 
 if [ ! -r /sys/kernel/btf/vmlinux ]; then
   echo "build-tracer.sh: this kernel has no BTF (/sys/kernel/btf/vmlinux): build it with CONFIG_DEBUG_INFO_BTF=y" >&2
   exit 2
+fi
+# Built for another kernel (its notes hold the build id): make vmlinux.h and the minimal BTF again.
+if [ -f dist/bpf/netaudit.btf.notes ] && ! cmp -s dist/bpf/netaudit.btf.notes /sys/kernel/notes; then
+  rm -f dist/bpf/vmlinux.h dist/bpf/netaudit.btf dist/bpf/netaudit.btf.notes
 fi
 PATH="$PATH:/usr/sbin:/sbin" make -s -C bpf OUT="$PWD/dist/bpf"
 echo "build-tracer.sh: dist/bpf/netaudit-tracer"

@@ -6,7 +6,7 @@
  *   flock /tmp/netaudit-priv.lock npx mocha dist/test/tracer/tracer.test.js
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -279,6 +279,27 @@ describe('compiled tracer under a burst, and its lifetime @privileged', function
       left = loadedPrograms().filter((n) => OURS.includes(n));
     }
     assert.deepEqual(left, [], 'no program of ours stays loaded (nothing pinned)');
+  });
+
+  it('its parent killed (SIGKILL): the tracer stops too (PR_SET_PDEATHSIG), even with its stdin still open', async () => {
+    // python3 starts the tracer with python's own stdin (a pipe this test keeps open) and reports its pid.
+    const code = `import subprocess,sys,time\np=subprocess.Popen([${JSON.stringify(TRACER)},'--no-libc'],stdin=sys.stdin,stdout=subprocess.PIPE)\np.stdout.readline()\nprint(p.pid,flush=True)\ntime.sleep(120)\n`;
+    const parent = spawn(PYTHON, ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let pid = 0;
+    try {
+      pid = await new Promise<number>((resolve, reject) => {
+        parent.stdout.on('data', (b: Buffer) => resolve(Number(b.toString().trim())));
+        parent.on('close', (c) => reject(new Error(`parent exited ${c}`)));
+      });
+      assert.ok(running(pid));
+      parent.kill('SIGKILL');
+      for (let i = 0; i < 60 && running(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(running(pid), false, 'the tracer followed its parent');
+    } finally {
+      parent.kill('SIGKILL');
+      parent.stdin.end();
+      if (pid && running(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('SIGTERM: a stop line with reason signal, exit 0', async () => {
