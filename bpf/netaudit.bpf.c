@@ -404,21 +404,69 @@ static __always_inline bool inspect_send(struct task_struct *t, __u32 ns, __u64 
 	return true;
 }
 
+/*
+ * The call being recorded, for the global functions below. They are verified once each, on their own,
+ * instead of once per call site inlined into on_sys_enter (sendmmsg alone has eight): that halved the
+ * verifier's time, which is most of the loader's start-up. A BPF function takes at most five scalar
+ * arguments, so the rest of the call's context is kept here, per CPU (a raw tracepoint program runs to
+ * its end on one CPU; nothing else of ours runs in between).
+ */
+struct callctx {
+	__u64 ts;
+	__u64 fd;
+	__u32 ns;
+	__u16 sys;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct callctx);
+} cctx SEC(".maps");
+
+static __always_inline struct callctx *cur_call(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cctx, &zero);
+}
+
+/* rec_call for the current call: 1 when a record was made or lost. */
+__noinline int g_call(__u64 uaddr, __u64 addrlen, __u32 index)
+{
+	struct callctx *c = cur_call();
+
+	if (!c)
+		return 0;
+	return rec_call((struct task_struct *)bpf_get_current_task(), c->ns, c->ts, c->sys, c->fd, (void *)uaddr,
+			addrlen, index);
+}
+
+/* inspect_send for the current call: 1 when a record was made or lost. */
+__noinline int g_send(__u64 ubuf, __u64 len, __u64 uaddr, __u64 addrlen, __u32 index)
+{
+	struct callctx *c = cur_call();
+
+	if (!c)
+		return 0;
+	return inspect_send((struct task_struct *)bpf_get_current_task(), c->ns, c->ts, c->sys, c->fd, (void *)ubuf,
+			    len, (void *)uaddr, addrlen, index);
+}
+
 /* What sendmsg()/sendmmsg() carry: destination and first buffer of one message header. */
-static __always_inline bool inspect_msghdr(struct task_struct *t, __u32 ns, __u64 ts, __u16 sys, __u64 fd,
-					   const struct user_msghdr *um, __u16 index, bool payload)
+__noinline int g_msghdr(__u64 um, __u32 index, __u32 payload)
 {
 	struct user_msghdr m;
 	struct iovec iov = {};
-	bool any = false;
+	int any = 0;
 
-	if (bpf_probe_read_user(&m, sizeof(m), um))
-		return false;
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)um))
+		return 0;
 	if (m.msg_name && index < NA_MMSG_ADDRS)
-		any |= rec_call(t, ns, ts, sys, fd, m.msg_name, (__u32)m.msg_namelen, index);
+		any |= g_call((__u64)m.msg_name, (__u32)m.msg_namelen, index);
 	if (payload && m.msg_iovlen > 0 && !bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov))
-		any |= inspect_send(t, ns, ts, sys, fd, iov.iov_base, iov.iov_len, m.msg_name,
-				    m.msg_name ? (__u32)m.msg_namelen : 0, index);
+		any |= g_send((__u64)iov.iov_base, iov.iov_len, (__u64)m.msg_name, m.msg_name ? (__u32)m.msg_namelen : 0,
+			      index);
 	return any;
 }
 
@@ -452,11 +500,12 @@ SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *t;
+	struct callctx *c;
 	struct inflight in;
 	__u64 a0, a1, a2, a4, a5, ts;
 	__u32 ns, tid;
 	__u16 sys;
-	bool any = false;
+	int any = 0;
 
 	/* Most syscalls leave here: a switch on the number, before anything is read. */
 	switch (id) {
@@ -491,11 +540,19 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	a5 = BPF_CORE_READ(regs, r9);
 	ts = bpf_ktime_get_ns();
 
+	c = cur_call();
+	if (!c)
+		return 0;
+	c->ts = ts;
+	c->fd = a0;
+	c->ns = ns;
+	c->sys = sys;
+
 	switch (id) {
 	case NR_connect:
 	case NR_bind:
 		/* (fd, addr, addrlen) */
-		any = rec_call(t, ns, ts, sys, a0, (void *)a1, (__u32)a2, 0);
+		any = g_call(a1, (__u32)a2, 0);
 		break;
 	case NR_listen:
 		any = rec_listen(t, ns, ts, a0);
@@ -503,26 +560,25 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	case NR_sendto:
 		/* (fd, buf, len, flags, addr, addrlen); send() is sendto() with no address */
 		if (a4)
-			any = rec_call(t, ns, ts, sys, a0, (void *)a4, (__u32)a5, 0);
-		any |= inspect_send(t, ns, ts, sys, a0, (void *)a1, a2, (void *)a4, a4 ? (__u32)a5 : 0, 0);
+			any = g_call(a4, (__u32)a5, 0);
+		any |= g_send(a1, a2, a4, a4 ? (__u32)a5 : 0, 0);
 		break;
 	case NR_write:
 		/* (fd, buf, count): only a DNS payload on a connected UDP socket or a netlink request counts */
-		any = inspect_send(t, ns, ts, sys, a0, (void *)a1, a2, NULL, 0, 0);
+		any = g_send(a1, a2, 0, 0, 0);
 		break;
 	case NR_sendmsg:
 		/* (fd, msghdr, flags) */
-		any = inspect_msghdr(t, ns, ts, sys, a0, (void *)a1, 0, true);
+		any = g_msghdr(a1, 0, 1);
 		break;
 	case NR_sendmmsg: {
 		/* (fd, mmsghdr[], vlen, flags): struct mmsghdr is a user_msghdr and the count sent */
-		struct mmsghdr *mm = (void *)a1;
 		__u32 vlen = a2;
 
 		for (__u32 i = 0; i < NA_MMSG_ADDRS; i++) {
 			if (i >= vlen)
 				break;
-			any |= inspect_msghdr(t, ns, ts, sys, a0, &mm[i].msg_hdr, i, i < NA_MMSG_DNS);
+			any |= g_msghdr(a1 + i * sizeof(struct mmsghdr), i, i < NA_MMSG_DNS);
 		}
 		break;
 	}
