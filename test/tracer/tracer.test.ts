@@ -217,9 +217,12 @@ describe('compiled tracer under a burst, and its lifetime @privileged', function
       assert.equal(r.code, 0, r.stderr);
       const s = await t.sync();
       const seen = t.decoder.events().filter((e) => isSocket(e) && e.kind === 'connect' && e.pid === r.pid && e.address.startsWith('192.0.2.')).length;
+      assert.ok(seen > 0);
       const lost = s.loss.byRecord.connect ?? 0;
       console.log(`      burst (${args.join(' ') || 'default'}): seen ${seen}, lost ${lost}, lost records of all kinds ${s.loss.total}`);
       assert.equal(seen + lost, BURST);
+      // Attributed: each seen attempt carries the process that made it and its argv.
+      assert.ok(t.decoder.events().filter((e) => isSocket(e) && e.pid === r.pid).every((e) => e.argv?.[1] === '-c' && e.ppid > 0));
       if (expectLoss) assert.ok(lost > 0, 'the small buffer overflowed');
       else assert.equal(s.loss.total, 0);
     });
@@ -262,6 +265,16 @@ describe('compiled tracer under a burst, and its lifetime @privileged', function
     const { run: t2, ready: r2 } = await TracerRun.start(['--no-libc']);
     await t2.stop();
     assert.equal(r2.btf, 'minimal', 'the build made one for this kernel');
+  });
+
+  it('--no-uprobe-multi (the path of kernels before 6.6): one uprobe link per function, the same names seen', async () => {
+    const { run: t, ready } = await TracerRun.start(['--watch', String((ns as TestNetns).inode), '--no-uprobe-multi']);
+    run = t;
+    assert.deepEqual(ready.missing, []);
+    assert.ok(ready.probes.includes('uprobe:getaddrinfo') && ready.probes.includes('uprobe:gethostbyname2_r'));
+    const r = await runIn((ns as TestNetns).path, [PYTHON, '-c', "import socket\ntry: socket.getaddrinfo('single.example', 80)\nexcept OSError: pass\n"]);
+    await t.sync();
+    assert.ok(t.decoder.events().some((e) => e.kind === 'resolve' && e.pid === r.pid && e.function === 'getaddrinfo' && e.name === 'single.example'));
   });
 
   it('ready and stop leave nothing behind: no process, no program; stop answers at once, then detaches', async () => {
