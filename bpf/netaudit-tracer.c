@@ -22,7 +22,8 @@
  *   status 2 with one line on stderr ("netaudit-tracer: ...") saying what failed. ready carries:
  *     "version":1, "loadMs" (open + verify + load), "attachMs" (attaching every program), "startMs" (from
  *     main() to ready), "probes":[names attached], "missing":[{"probe","error"}] (uprobes that could not
- *     be attached: a libc without that symbol), "libc", "ringKiB", "argvMax", "dnsMax", "nameMax".
+ *     be attached: a libc without that symbol), "libc" (hex), "btf" ("minimal": the build's BTF for this
+ *     kernel; "kernel": the kernel's whole BTF, slower to load), "ringKiB", "argvMax", "dnsMax", "nameMax".
  *   Events, in the order the kernel recorded them (one ring buffer for all CPUs):
  *     common fields: "t" (kind), "ts" (CLOCK_REALTIME, epoch milliseconds with microsecond precision, the
  *     clock of pcap timestamps; for calls the time of entry), "pid" (tgid), "tid", "ppid", "ns" (network
