@@ -6,9 +6,10 @@
  *      interleaved); `netaudit run -- true` with the syscall observer (its attach) apart, median of fewer runs
  *   2. 1 GiB over loopback inside the sandbox: audited vs the reference sandbox (median of M)
  *   3. 2,000 connection attempts (and 2,000 datagrams) fired within a second: all reported, zero drops
+ *   6. the compiled tracer (dist/bpf/netaudit-tracer): attach and detach medians against bpftrace's observer.bt
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +225,73 @@ for (const proto of ['tcp', 'udp'] as const) {
       rmSync(tmp, { recursive: true, force: true });
     }
   }
+}
+
+// 6. The compiled tracer (dist/bpf/netaudit-tracer, scripts/build-tracer.sh): spawn -> ready (every program
+//    attached), EOF -> its stop line (what netaudit waits for) and EOF -> process gone (every link closed),
+//    median of T; baselines in the same run: spawning `true`, and bpftrace with bpf/observer.bt (spawn -> its
+//    first heartbeat, which is attached last; SIGINT -> gone), median of B.
+if (existsSync(path.join(ROOT, 'dist/bpf/netaudit-tracer'))) {
+  const { TracerRun, median: med } = await import('../test/tracer/driver.js');
+  const T = Number(process.env.BENCH_T ?? 9);
+  const B = Number(process.env.BENCH_B ?? 3);
+  const attach: number[] = [];
+  const stop: number[] = [];
+  const gone: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < T; i++) {
+    bare.push(timeIt(['true']));
+    const { run, spawnToReadyMs } = await TracerRun.start([]);
+    attach.push(spawnToReadyMs);
+    const s = await run.stop();
+    stop.push(s.stopMs);
+    gone.push(s.exitMs);
+  }
+  const btAttach: number[] = [];
+  const btGone: number[] = [];
+  const script = path.join(ROOT, 'bpf/observer.bt');
+  for (let i = 0; i < B && existsSync('/usr/bin/bpftrace'); i++) {
+    const { spawn } = await import('node:child_process');
+    const t0 = performance.now();
+    const child = spawn('bpftrace', ['--no-warnings', '-B', 'none', '-f', 'json', script, '0', String(statSync('/proc/self/ns/net').ino), '5000000'], {
+      env: { ...process.env, BPFTRACE_STRLEN: '160' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    await new Promise<void>((resolve) => {
+      let buf = '';
+      child.stdout.on('data', (b: Buffer) => {
+        buf += b.toString();
+        if (buf.includes('\\"e\\":\\"tick\\"')) resolve(); // the tick probe is attached last
+      });
+      void closed.then(() => resolve());
+    });
+    btAttach.push(performance.now() - t0);
+    const t1 = performance.now();
+    child.kill('SIGINT');
+    await closed;
+    btGone.push(performance.now() - t1);
+  }
+  const r = {
+    n: T,
+    trueMs: med(bare),
+    attachMs: med(attach),
+    stopLineMs: med(stop),
+    goneMs: med(gone),
+    bpftraceN: btAttach.length,
+    bpftraceAttachMs: btAttach.length ? med(btAttach) : undefined,
+    bpftraceGoneMs: btGone.length ? med(btGone) : undefined,
+  };
+  results.tracer = r;
+  lines.push(
+    `compiled tracer (median of ${T}): attach ${r.attachMs.toFixed(1)} ms (goal <= 100), stop line ${r.stopLineMs.toFixed(1)} ms, detached and gone ${r.goneMs.toFixed(1)} ms (goal <= 100); spawning true ${r.trueMs.toFixed(1)} ms`,
+  );
+  if (r.bpftraceAttachMs !== undefined && r.bpftraceGoneMs !== undefined)
+    lines.push(
+      `  bpftrace observer.bt (median of ${r.bpftraceN}): attach ${r.bpftraceAttachMs.toFixed(0)} ms, detach ${r.bpftraceGoneMs.toFixed(0)} ms: the compiled tracer attaches ${(r.bpftraceAttachMs / r.attachMs).toFixed(0)}x and detaches ${(r.bpftraceGoneMs / r.goneMs).toFixed(0)}x faster`,
+    );
+} else {
+  lines.push('compiled tracer benchmark skipped: dist/bpf/netaudit-tracer not built (bash scripts/build-tracer.sh)');
 }
 
 mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what netaudit needs on a fresh Debian 12 machine (as root), then its npm dependencies, then build.
 # Idempotent: a second run only checks. Also installs real Portage (scripts/install-portage.sh). On Gentoo: emerge sys-apps/iproute2 net-analyzer/tcpdump
-# net-firewall/nftables sys-apps/util-linux, then `npm ci && npm run build`.
+# net-firewall/nftables sys-apps/util-linux llvm-core/clang dev-libs/libbpf dev-util/bpftool, then `npm ci && npm run build`
+# and `bash scripts/build-tracer.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +13,10 @@ fi
 
 # chromium and libxml2-utils only for the tests of the HTML and JUnit reports; python3-pytest(-xdist) for the
 # pytest fixtures (test attribution: src/portage/netaudit_pytest.py) and its tests; groff-base to render the man page
-# in the install test (test/e2e/install.test.ts).
-pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils bpftrace python3-pytest python3-pytest-xdist groff-base)
+# in the install test (test/e2e/install.test.ts). clang, libbpf-dev, bpftool, libelf-dev, zlib1g-dev, make and
+# pkg-config build the compiled tracer (bpf/, scripts/build-tracer.sh).
+pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils bpftrace python3-pytest python3-pytest-xdist groff-base
+  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -53,3 +56,5 @@ command -v node >/dev/null || { echo "setup.sh: Node.js 20 is required (apt-get 
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi
 npm run build --silent
+# The compiled tracer (dist/bpf/netaudit-tracer), built for this kernel.
+bash scripts/build-tracer.sh >/dev/null
