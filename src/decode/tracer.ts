@@ -12,7 +12,7 @@
  * The loader prints in the kernel's order (one ring buffer for all CPUs), so no sorting is needed.
  */
 import { constants } from 'node:os';
-import type { ExecEvent, SocketEvent, SocketProtocol, SocketSyscall } from '../observe/types.js';
+import type { ExecEvent, SocketEvent, SocketProtocol, SocketSyscall } from '../model/events.js';
 import type {
   CallOutcome,
   DnsQuestionEvent,
@@ -25,7 +25,7 @@ import type {
   TracerEvent,
   TracerLoss,
   TracerSyscall,
-} from '../observe/tracer-types.js';
+} from '../model/tracer-events.js';
 import { formatIpv4, formatIpv6 } from './addr.js';
 import { decodeDns } from './dns.js';
 

@@ -1,4 +1,5 @@
 /** Output of the pure decoders: one record per captured frame. No I/O here. */
+import type { DnsInfo } from '../model/events.js';
 import type { CaptureSource, Family } from '../model/types.js';
 
 export interface TcpInfo {
@@ -41,26 +42,7 @@ export interface IcmpInfo {
   quoted?: QuotedPacket;
 }
 
-export interface DnsQuestion {
-  name: string;
-  /** 'A', 'AAAA', 'MX', ... or 'TYPE123' */
-  type: string;
-}
-
-export interface DnsAnswer {
-  name: string;
-  type: string;
-  /** Address for A/AAAA, target name for CNAME, else a short rendering. */
-  data: string;
-}
-
-export interface DnsInfo {
-  id: number;
-  isResponse: boolean;
-  rcode: number;
-  questions: DnsQuestion[];
-  answers: DnsAnswer[];
-}
+export type { DnsAnswer, DnsInfo, DnsQuestion } from '../model/events.js';
 
 export type IpProto = 'tcp' | 'udp' | 'icmp' | 'icmp6' | 'other';
 

@@ -88,3 +88,25 @@ export interface ObservedProcess extends ProcessInfo {
 
 /** A connect to an abstract AF_UNIX address, as an attempt, with the process that made it (its parent always known). */
 export type UnixAttempt = ModelUnixAttempt & { readonly process?: ObservedProcess };
+
+/** A DNS message as src/decode/dns.ts decodes it (from a packet, or from a payload the tracer saw sent). */
+export interface DnsQuestion {
+  name: string;
+  /** 'A', 'AAAA', 'MX', ... or 'TYPE123' */
+  type: string;
+}
+
+export interface DnsAnswer {
+  name: string;
+  type: string;
+  /** Address for A/AAAA, target name for CNAME, else a short rendering. */
+  data: string;
+}
+
+export interface DnsInfo {
+  id: number;
+  isResponse: boolean;
+  rcode: number;
+  questions: DnsQuestion[];
+  answers: DnsAnswer[];
+}

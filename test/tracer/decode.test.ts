@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
 import { TracerDecoder, assembleTracerEvents, decodeTracerSockaddr, hexToBytes, parseTracerLine, splitArgv, type TracerRecord } from '../../src/decode/tracer.js';
-import type { DnsQuestionEvent, InterfaceEnumEvent, ResolveEvent, TracerControl, TracerEvent } from '../../src/observe/tracer-types.js';
-import type { ExecEvent, SocketEvent } from '../../src/observe/types.js';
+import type { DnsQuestionEvent, InterfaceEnumEvent, ResolveEvent, TracerControl, TracerEvent } from '../../src/model/tracer-events.js';
+import type { ExecEvent, SocketEvent } from '../../src/model/events.js';
 import { packageRoot } from '../../src/util/package.js';
 
 const hex = (b: Uint8Array | number[] | string): string => Buffer.from(typeof b === 'string' ? Buffer.from(b, 'latin1') : b).toString('hex');

@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TracerDecoder } from '../../src/decode/tracer.js';
-import type { TracerControl, TracerReady, TracerStop, TracerSync } from '../../src/observe/tracer-types.js';
+import type { TracerControl, TracerReady, TracerStop, TracerSync } from '../../src/model/tracer-events.js';
 import { packageRoot } from '../../src/util/package.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 

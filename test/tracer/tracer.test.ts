@@ -10,8 +10,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DnsQuestionEvent, InterfaceEnumEvent, ResolveEvent, TracerEvent } from '../../src/observe/tracer-types.js';
-import type { ExecEvent, SocketEvent } from '../../src/observe/types.js';
+import type { DnsQuestionEvent, InterfaceEnumEvent, ResolveEvent, TracerEvent } from '../../src/model/tracer-events.js';
+import type { ExecEvent, SocketEvent } from '../../src/model/events.js';
 import { PYTHON, portageNetns, runIn, type TestNetns } from '../observe/ns.js';
 import { TRACER, TracerRun, median, requireTracer } from './driver.js';
 

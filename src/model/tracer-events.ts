@@ -3,8 +3,7 @@
  * and exec events bpf/observer.bt already gave (SocketEvent, ExecEvent of ./types.ts, reused as they are).
  * Types only: the decoder is pure and lives in decode/.
  */
-import type { DnsInfo } from '../decode/types.js';
-import type { ExecEvent, SocketEvent, SocketSyscall } from './types.js';
+import type { DnsInfo, ExecEvent, SocketEvent, SocketSyscall } from './events.js';
 
 /** The syscalls the tracer names: the socket calls, and write/ioctl (DNS payloads, interface requests). */
 export type TracerSyscall = SocketSyscall | 'write' | 'ioctl';
