@@ -3,7 +3,7 @@
  * pair, Portage's loopback addresses, the NFLOG group and where the end-of-capture markers go.
  *
  * Pure data: no imports, no I/O, so that every stage can take from it. plan.ts builds the namespaces from it,
- * sandbox.ts sends the end markers to it, capture/filters.ts fills the placeholders of bpf/*.nft from it, and
+ * sandbox.ts sends the end markers to it, rules.ts fills the placeholders of bpf/*.nft from it, and
  * analyze/ tells the build's packets on the veth from the monitor's by it. plan.ts draws the whole picture.
  */
 
