@@ -2,7 +2,8 @@
  * The syscall observer process: bpftrace running bpf/observer.bt, filtered in the kernel on one network
  * namespace, its JSON output read as it comes (OutputReader). Like the captures (src/capture/tcpdump.ts) it
  * is a helper of the supervisor (src/proc/supervisor.ts): under `setpriv --pdeathsig KILL`, so it dies with
- * netaudit even on SIGKILL, and always waited for: stop() and kill() resolve only once the process is gone (no zombie, no probe left attached).
+ * netaudit even on SIGKILL, and always waited for: stop() and kill() resolve only once the process is gone
+ * (no zombie, no probe left attached).
  *
  * Ready means attached. Not BEGIN: bpftrace 0.17 runs BEGIN before it attaches the other probes, and
  * attaches those one by one in the order of the script (measured: connect 3-7 ms after BEGIN, bind 15 ms,
@@ -19,6 +20,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { SetupError } from '../model/errors.js';
 import { execCapture } from '../proc/exec.js';
 import { supervise, type Helper } from '../proc/supervisor.js';
@@ -169,6 +171,8 @@ export class Observer {
     const observer = new Observer(offsetMs, mark);
     if (options.netnsInode === 0) observer.reader.keep = (ns) => observer.watched.has(ns);
     const reader = observer.reader;
+    // A character split between two chunks of output stays whole.
+    const utf8 = new StringDecoder('utf8');
     // Once BEGIN is in, CPUs that stay silent get a tick on demand (it works once the last probe is attached).
     let nudger: NodeJS.Timeout | undefined;
     const t0 = performance.now();
@@ -179,7 +183,7 @@ export class Observer {
         tools: [bpftrace],
         env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
         onStdout: (b) => {
-          reader.push(b.toString('utf8'));
+          reader.push(utf8.write(b));
           for (const l of [...observer.listeners]) l();
         },
         onSpawn: (helper) => {

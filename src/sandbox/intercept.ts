@@ -24,6 +24,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { supervise, type Helper } from '../proc/supervisor.js';
 import { tool } from '../proc/tools.js';
 import { packagePath } from '../util/package.js';
@@ -89,8 +90,9 @@ export class Responder {
     const records: ResponderRecord[] = [];
     let ready = false;
     let buffer = '';
+    const utf8 = new StringDecoder('utf8');
     const onStdout = (b: Buffer): void => {
-      buffer += b.toString('utf8');
+      buffer += utf8.write(b);
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl);
