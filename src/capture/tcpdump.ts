@@ -3,14 +3,9 @@
  * is kept in memory; a capture is incomplete until the sentinel datagram (a random nonce) sent after the build
  * ends has been seen in it, so nothing the build sent is lost in a buffer when tcpdump is stopped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { MissingToolError, SetupError } from '../model/errors.js';
 import type { CaptureSource } from '../model/types.js';
-import { which } from '../sandbox/prereq.js';
-import { FileTail, type Launcher } from '../sandbox/userns.js';
-
-/** What a capture runs: setpriv execs nsenter, which execs tcpdump. */
-const CAPTURE_TOOLS = ['setpriv', 'nsenter', 'tcpdump'] as const;
+import { supervise, type Helper, type ProcessHost } from '../proc/supervisor.js';
+import { tool } from '../proc/tools.js';
 
 export interface CaptureOptions {
   readonly source: CaptureSource;
@@ -27,58 +22,7 @@ export interface CaptureOptions {
   /** Milliseconds to wait for tcpdump to say it is listening. */
   readonly readyTimeoutMs?: number;
   /** Without root: the user namespace's launcher starts tcpdump (src/sandbox/userns.ts). */
-  readonly launcher?: Launcher;
-}
-
-/** The tcpdump process as Capture sees it: a child of netaudit (root) or one the launcher started (no root). */
-interface CaptureProcess {
-  readonly pid: number | undefined;
-  alive(): boolean;
-  kill(signal: NodeJS.Signals): void;
-  onStdout(cb: (b: Buffer) => void): void;
-  onStderr(cb: (b: Buffer) => void): void;
-  /** Resolves with the exit code (null: a signal) once the process is reaped and its output read. */
-  readonly exited: Promise<number | null>;
-  /** Stop reading its output (it was killed, nothing more is wanted). */
-  detach(): void;
-}
-
-function childProcess(child: ChildProcess): CaptureProcess {
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  // spawn failures (ENOENT: setpriv missing) end as exit 127, like the exec of a missing tool.
-  child.on('error', () => undefined);
-  return {
-    pid: child.pid,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    kill: (signal) => void child.kill(signal),
-    onStdout: (cb) => void child.stdout?.on('data', cb),
-    onStderr: (cb) => void child.stderr?.on('data', cb),
-    exited: child.pid === undefined ? Promise.resolve(127) : exited,
-    detach: () => {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    },
-  };
-}
-
-async function launchedProcess(launcher: Launcher, argv: readonly string[]): Promise<CaptureProcess> {
-  const proc = await launcher.start(argv);
-  let out: FileTail | undefined;
-  let err: FileTail | undefined;
-  const detach = (): void => {
-    out?.close();
-    err?.close();
-  };
-  const exited = proc.exited.then((code) => (detach(), code));
-  return {
-    pid: proc.pid,
-    alive: () => proc.exitCode === null,
-    kill: (signal) => proc.kill(signal),
-    onStdout: (cb) => void (out = new FileTail(proc.outFile, cb)),
-    onStderr: (cb) => void (err = new FileTail(proc.errFile, cb)),
-    exited,
-    detach,
-  };
+  readonly launcher?: ProcessHost;
 }
 
 export interface CaptureResult {
@@ -93,42 +37,29 @@ export interface CaptureResult {
 }
 
 export class Capture {
-  readonly pid: number;
-  private readonly child: CaptureProcess;
+  private helper!: Helper;
   private readonly chunks: Buffer[] = [];
-  private stderr = '';
   private tail: Buffer = Buffer.alloc(0);
   private sentinelSeen = false;
   private onSentinel: (() => void) | undefined;
-  private readonly exited: Promise<void>;
+  private stderrListeners: (() => void)[] = [];
 
-  private constructor(
-    private readonly options: CaptureOptions,
-    child: CaptureProcess,
-  ) {
-    this.child = child;
-    this.pid = child.pid ?? -1;
-    this.exited = child.exited.then(() => undefined);
-    child.onStdout((b: Buffer) => this.onData(b));
-    child.onStderr((b: Buffer) => this.onStderr(b));
-  }
+  private constructor(private readonly options: CaptureOptions) {}
 
-  private stderrListeners: ((b: Buffer) => void)[] = [];
-
-  private onStderr(b: Buffer): void {
-    this.stderr += b.toString('utf8');
-    for (const l of [...this.stderrListeners]) l(b);
+  get pid(): number {
+    return this.helper.pid;
   }
 
   /** Start tcpdump and resolve once it is listening (the kernel filter is attached). */
   static async start(options: CaptureOptions): Promise<Capture> {
-    // setpriv --pdeathsig: tcpdump dies with netaudit even on SIGKILL; nsenter execs tcpdump (same pid).
-    // Without root the launcher starts it, in the user namespace's pid namespace, which ends with netaudit.
-    const tcpdump = [
-      'nsenter',
+    // Under setpriv --pdeathsig (the supervisor): tcpdump dies with netaudit even on SIGKILL; nsenter execs
+    // tcpdump (same pid). Without root the launcher starts it, in the user namespace's pid namespace, which
+    // ends with netaudit.
+    const argv = [
+      tool('nsenter'),
       `--net=${options.netnsPath}`,
       '--',
-      'tcpdump',
+      tool('tcpdump'),
       '-i', options.iface,
       '-w', '-',
       '-U',
@@ -138,44 +69,24 @@ export class Capture {
       '-B', String(options.bufferKiB ?? 16384),
       '-s', String(options.snaplen),
     ];
-    if (options.filter) tcpdump.push(options.filter);
-    const child = options.launcher
-      ? await launchedProcess(options.launcher, tcpdump)
-      : childProcess(spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...tcpdump], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    const capture = new Capture(options, child);
-    await capture.ready(options.readyTimeoutMs ?? 5000);
+    if (options.filter) argv.push(options.filter);
+    const capture = new Capture(options);
+    capture.helper = await supervise({
+      label: `the ${options.source} capture`,
+      argv,
+      tools: ['nsenter', 'tcpdump'],
+      ...(options.launcher ? { host: options.launcher } : {}),
+      ready: { line: 'listening on', stream: 'stderr' },
+      readyTimeoutMs: options.readyTimeoutMs ?? 5000,
+      notReady: `tcpdump on ${options.iface} did not start`,
+      onStdout: (b) => capture.onData(b),
+      onStderr: () => capture.onStderr(),
+    });
     return capture;
   }
 
-  private ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let done = false;
-      // setpriv not there: spawn fails (exit 127 here); nsenter or tcpdump not there: the exec before it exits 127.
-      void this.child.exited.then((code) => fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited', code === 127));
-      const onStderr = (): void => {
-        if (done || !this.stderr.includes('listening on')) return;
-        done = true;
-        clearTimeout(timer);
-        this.stderrListeners = this.stderrListeners.filter((l) => l !== onStderr);
-        resolve();
-      };
-      const timer = setTimeout(() => fail(`tcpdump on ${this.options.iface} did not start within ${timeoutMs} ms`), timeoutMs);
-      const fail = (why: string, notFound = false): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.child.kill('SIGKILL');
-        const message = `starting the ${this.options.source} capture: ${why}`;
-        const missing = notFound ? CAPTURE_TOOLS.filter((t) => !which(t)) : [];
-        const error = missing.length
-          ? new MissingToolError(missing, `${message} — install ${missing.join(', ')} ('netaudit doctor' prints the command)`)
-          : new SetupError(`the ${this.options.source} capture`, message);
-        // Nobody holds this capture once start() has failed: it is reaped before the failure is reported.
-        void this.exited.then(() => reject(error));
-      };
-      this.stderrListeners.push(onStderr);
-      onStderr();
-    });
+  private onStderr(): void {
+    for (const l of [...this.stderrListeners]) l();
   }
 
   private onData(b: Buffer): void {
@@ -213,22 +124,20 @@ export class Capture {
    * After a kill the process may still be exiting: whoever stops a capture must also await reaped().
    */
   async stop(): Promise<CaptureResult> {
-    const alive = (): boolean => this.child.alive();
-    if (alive() && this.sentinelSeen && (await this.requestStats(300))) {
+    if (this.helper.alive() && this.sentinelSeen && (await this.requestStats(300))) {
       // Its exit takes the kernel another 20-40 ms (closing a packet socket waits for an RCU grace period);
       // nothing more can come from it, so the results are returned at once and the exit is awaited in
       // reaped(), alongside the rest of the teardown (Sandbox.destroy). The child stays referenced, so node
       // cannot end before it has reaped it.
-      this.child.kill('SIGKILL');
-      this.child.detach();
+      this.helper.signal('SIGKILL');
+      this.helper.detach();
     } else {
-      if (alive()) this.child.kill('SIGTERM');
-      const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
-      await this.exited;
-      clearTimeout(killer);
+      // Without the sentinel, SIGTERM lets it write out what it holds.
+      await this.helper.stop({ signal: 'SIGTERM', graceMs: 2000 });
     }
+    const stderr = this.helper.stderrText();
     const stat = (what: string): number => {
-      const all = [...this.stderr.matchAll(new RegExp(`(\\d+) packets? ${what}`, 'g'))];
+      const all = [...stderr.matchAll(new RegExp(`(\\d+) packets? ${what}`, 'g'))];
       return Number(all[all.length - 1]?.[1] ?? 0);
     };
     return {
@@ -245,7 +154,7 @@ export class Capture {
   private requestStats(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const onData = (): void => {
-        if (/dropped by kernel/.test(this.stderr)) finish(true);
+        if (/dropped by kernel/.test(this.helper.stderrText())) finish(true);
       };
       const finish = (ok: boolean): void => {
         clearTimeout(timer);
@@ -254,21 +163,20 @@ export class Capture {
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.stderrListeners.push(onData);
-      this.child.kill('SIGUSR1');
+      this.helper.signal('SIGUSR1');
     });
   }
 
   /** Kill without collecting (teardown after a failure); resolves once the process is reaped. */
-  kill(): Promise<void> {
-    if (this.child.alive()) this.child.kill('SIGKILL');
-    return this.exited;
+  async kill(): Promise<void> {
+    await this.helper.kill();
   }
 
   /**
    * Resolves once tcpdump has exited and node has reaped it (waitpid: no zombie remains). It does not end the
    * process: after stop(), or when it ends by itself.
    */
-  reaped(): Promise<void> {
-    return this.exited;
+  async reaped(): Promise<void> {
+    await this.helper.exited;
   }
 }

@@ -4,7 +4,7 @@
  *
  * Pure data: no imports, no I/O, so that every stage can take from it. src/sandbox/plan.ts builds the
  * namespaces from it (and draws the whole picture), src/sandbox/sandbox.ts sends the end markers to it,
- * src/capture/filters.ts fills the placeholders of bpf/*.nft from it, and src/analyze/ tells the build's
+ * src/sandbox/rules.ts fills the placeholders of bpf/*.nft from it, and src/analyze/ tells the build's
  * packets on the veth from the monitor's by it.
  */
 

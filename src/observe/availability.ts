@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { which } from '../sandbox/prereq.js';
+import { which } from '../proc/tools.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
 export const BTF_VMLINUX = '/sys/kernel/btf/vmlinux';

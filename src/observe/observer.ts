@@ -1,8 +1,9 @@
 /**
  * The syscall observer process: bpftrace running bpf/observer.bt, filtered in the kernel on one network
  * namespace, its JSON output read as it comes (OutputReader). Like the captures (src/capture/tcpdump.ts) it
- * is started through `setpriv --pdeathsig KILL`, so it dies with netaudit even on SIGKILL, and it is always
- * waited for: stop() and kill() resolve only once the process is gone (no zombie, no probe left attached).
+ * is a helper of the supervisor (src/proc/supervisor.ts): under `setpriv --pdeathsig KILL`, so it dies with
+ * netaudit even on SIGKILL, and always waited for: stop() and kill() resolve only once the process is gone
+ * (no zombie, no probe left attached).
  *
  * Ready means attached. Not BEGIN: bpftrace 0.17 runs BEGIN before it attaches the other probes, and
  * attaches those one by one in the order of the script (measured: connect 3-7 ms after BEGIN, bind 15 ms,
@@ -14,13 +15,16 @@
  * read), then ends bpftrace. A vCPU with nothing to run can go seconds without a profile tick (measured: 4 s
  * on this VM), so a CPU that lags 100 ms gets a tick on demand: `taskset -c CPU kill -0 -- -MARK`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MissingToolError, SetupError } from '../model/errors.js';
-import { execCapture } from '../util/exec.js';
+import { StringDecoder } from 'node:string_decoder';
+import { SetupError } from '../model/errors.js';
+import { execCapture } from '../proc/exec.js';
+import { supervise, type Helper } from '../proc/supervisor.js';
+import { tool } from '../proc/tools.js';
 import { packagePath } from '../util/package.js';
 import { TRACEFS } from './availability.js';
 import { measureOffsetMs } from './clock.js';
@@ -38,6 +42,8 @@ const PID_MAX_LIMIT = 4_194_304;
 /** A CPU whose heartbeat lags this long gets a tick on demand, and again every NUDGE_EVERY_MS. */
 const NUDGE_AFTER_MS = 100;
 const NUDGE_EVERY_MS = 250;
+/** bpftrace's notice on kernels >= 5.11, where it is harmless: never the reason it failed. */
+const RLIMIT_NOTICE = /couldn't set RLIMIT_MEMLOCK/;
 
 export interface ObserverOptions {
   /**
@@ -57,7 +63,7 @@ export interface ObserverOptions {
   readonly perfPagesPerCpu?: number;
   /** The script; default bpf/observer.bt of this package. */
   readonly script?: string;
-  /** The bpftrace binary; default `bpftrace` from PATH. */
+  /** The bpftrace binary; default `bpftrace` as src/proc/tools.ts finds it. */
   readonly bpftrace?: string;
   /** Abort waiting for readiness (the process is killed and start() rejects). */
   readonly signal?: AbortSignal;
@@ -126,19 +132,17 @@ export async function ensureTracefs(): Promise<void> {
   } catch {
     /* not mounted */
   }
-  const r = await execCapture(['mount', '-t', 'tracefs', 'tracefs', TRACEFS]);
+  const r = await execCapture([tool('mount'), '-t', 'tracefs', 'tracefs', TRACEFS]);
   if (r.code !== 0) {
     throw new SetupError('mounting tracefs', `mounting tracefs on ${TRACEFS}: ${r.stderr.trim() || `exit ${r.code}`}`);
   }
 }
 
 export class Observer {
-  readonly pid: number;
   /** Milliseconds from spawn to attached. */
   attachMs = 0;
   private readonly reader = new OutputReader();
-  private stderr = '';
-  private readonly exited: Promise<void>;
+  private helper!: Helper;
   private readonly cpus = onlineCpus();
   /** Called on every chunk of output: readiness and drain waiters (collect() calls may overlap). */
   private readonly listeners = new Set<() => void>();
@@ -148,21 +152,12 @@ export class Observer {
   private readonly watched = new Set<number>();
 
   private constructor(
-    private readonly child: ChildProcess,
     private readonly offsetMs: number,
     private readonly mark: number,
-  ) {
-    this.pid = child.pid ?? -1;
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (s: string) => {
-      this.reader.push(s);
-      for (const l of [...this.listeners]) l();
-    });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (s: string) => {
-      this.stderr += s;
-    });
+  ) {}
+
+  get pid(): number {
+    return this.helper.pid;
   }
 
   /** Start bpftrace and resolve once every probe is attached (a heartbeat from every CPU). */
@@ -176,78 +171,60 @@ export class Observer {
     const script = options.script ?? packagePath('bpf/observer.bt');
     const pages = options.perfPagesPerCpu ?? defaultPerfPages(onlineCpus().length);
     const mark = PID_MAX_LIMIT + randomInt(1, 1_000_000);
-    const argv = ['--pdeathsig', 'KILL', '--', options.bpftrace ?? 'bpftrace', '--no-warnings', '-B', 'none', '-f', 'json', script, String(options.netnsInode), String(host), String(mark)];
-    const t0 = performance.now();
-    const child = spawn('setpriv', argv, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
-    });
-    const observer = new Observer(child, offsetMs, mark);
+    const bpftrace = options.bpftrace ?? tool('bpftrace');
+    const observer = new Observer(offsetMs, mark);
     if (options.netnsInode === 0) observer.reader.keep = (ns) => observer.watched.has(ns);
-    await observer.ready(options.readyTimeoutMs ?? 30_000, options.signal);
+    const reader = observer.reader;
+    // A character split between two chunks of output stays whole.
+    const utf8 = new StringDecoder('utf8');
+    // Once BEGIN is in, CPUs that stay silent get a tick on demand (it works once the last probe is attached).
+    let nudger: NodeJS.Timeout | undefined;
+    const t0 = performance.now();
+    try {
+      await supervise({
+        label: 'the syscall observer',
+        argv: [bpftrace, '--no-warnings', '-B', 'none', '-f', 'json', script, String(options.netnsInode), String(host), String(mark)],
+        tools: [bpftrace],
+        env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
+        onStdout: (b) => {
+          reader.push(utf8.write(b));
+          for (const l of [...observer.listeners]) l();
+        },
+        onSpawn: (helper) => {
+          observer.helper = helper;
+          nudger = setInterval(() => {
+            const begin = reader.beganAtNs;
+            if (begin !== undefined && Number(process.hrtime.bigint()) - begin > NUDGE_AFTER_MS * 1e6) observer.nudge(begin);
+          }, NUDGE_EVERY_MS);
+        },
+        ready: {
+          test: () => {
+            const begin = reader.beganAtNs;
+            return begin !== undefined && reader.drainedPast(begin, observer.cpus);
+          },
+        },
+        readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+        notReady: 'bpftrace did not attach',
+        notices: RLIMIT_NOTICE,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } finally {
+      clearInterval(nudger);
+    }
     observer.attachMs = Math.round(performance.now() - t0);
     return observer;
   }
 
   private alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.helper.alive();
   }
 
-  private ready(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        clearInterval(nudger);
-        this.listeners.delete(onData);
-        this.child.off('close', onClose);
-        this.child.off('error', onError);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const fail = (why: string, missing?: 'setpriv' | 'bpftrace'): void => {
-        cleanup();
-        this.child.once('error', () => undefined);
-        if (this.alive()) this.child.kill('SIGKILL');
-        const message = `starting the syscall observer: ${why}`;
-        const pkg = missing === 'setpriv' ? 'sys-apps/util-linux | util-linux' : 'dev-debug/bpftrace | bpftrace';
-        const error = missing ? new MissingToolError(missing, `${message} — install ${missing} (${pkg})`) : new SetupError('the syscall observer', message);
-        // Reject only once the process is gone (spawn failed: there is none): nothing is left to clean up.
-        if (this.child.pid === undefined) reject(error);
-        else void this.exited.then(() => reject(error));
-      };
-      // setpriv not there: spawn fails with ENOENT; bpftrace not there: setpriv exits 127.
-      const onError = (e: NodeJS.ErrnoException): void => fail(e.message, e.code === 'ENOENT' ? 'setpriv' : undefined);
-      const onClose = (code: number | null): void => fail(this.errorText() || `bpftrace exited (${code ?? this.child.signalCode})`, code === 127 ? 'bpftrace' : undefined);
-      const onAbort = (): void => fail('interrupted');
-      const onData = (): void => {
-        const begin = this.reader.beganAtNs;
-        if (begin === undefined || !this.reader.drainedPast(begin, this.cpus)) return;
-        cleanup();
-        this.child.once('error', () => undefined);
-        resolve();
-      };
-      this.listeners.add(onData);
-      const timer = setTimeout(() => fail(`bpftrace did not attach within ${timeoutMs} ms`), timeoutMs);
-      // Once BEGIN is in, CPUs that stay silent get a tick on demand (it works once the last probe is attached).
-      const nudger = setInterval(() => {
-        const begin = this.reader.beganAtNs;
-        if (begin !== undefined && Number(process.hrtime.bigint()) - begin > NUDGE_AFTER_MS * 1e6) this.nudge(begin);
-      }, NUDGE_EVERY_MS);
-      this.child.once('error', onError);
-      this.child.once('close', onClose);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  /** The last error bpftrace printed (its RLIMIT_MEMLOCK notice is harmless on kernels >= 5.11 and skipped). */
-  private errorText(): string {
-    return this.cleanStderr().split('\n').filter(Boolean).pop() ?? '';
-  }
-
+  /** bpftrace's stderr without its RLIMIT_MEMLOCK notice (harmless on kernels >= 5.11). */
   private cleanStderr(): string {
-    return this.stderr
+    return this.helper
+      .stderrText()
       .split('\n')
-      .filter((l) => !/couldn't set RLIMIT_MEMLOCK/.test(l))
+      .filter((l) => !RLIMIT_NOTICE.test(l))
       .join('\n')
       .trim();
   }
@@ -289,8 +266,8 @@ export class Observer {
     if (options.waitForExit ?? true) {
       await this.kill();
     } else if (this.alive()) {
-      this.child.stdout?.removeAllListeners('data');
-      this.child.kill('SIGKILL');
+      this.helper.detach();
+      this.helper.signal('SIGKILL');
     }
     this.reader.flush();
     const driftMs = Math.round((measureOffsetMs() - this.offsetMs) * 1000) / 1000;
@@ -313,7 +290,6 @@ export class Observer {
         clearInterval(nudger);
         clearInterval(debug);
         this.listeners.delete(onData);
-        this.child.off('close', onClose);
         resolve(ok);
       };
       const onClose = (): void => done(this.reader.drainedPast(markerNs, this.cpus));
@@ -335,7 +311,7 @@ export class Observer {
         if (this.reader.drainedPast(markerNs, this.cpus)) done(true);
       };
       this.listeners.add(onData);
-      this.child.once('close', onClose);
+      void this.helper.exited.then(onClose);
     });
   }
 
@@ -348,14 +324,14 @@ export class Observer {
     if (!this.alive()) return;
     for (const c of this.cpus) {
       if ((this.reader.lastTickNs(c) ?? -1) > markerNs) continue;
-      const k = spawn('taskset', ['-c', String(c), 'kill', '-0', '--', `-${this.mark}`], { stdio: 'ignore' });
+      const k = spawn(tool('taskset'), ['-c', String(c), tool('kill'), '-0', '--', `-${this.mark}`], { stdio: 'ignore' });
       k.on('error', () => undefined);
     }
   }
 
   /** Resolves when the bpftrace process is gone (reaped). */
-  closed(): Promise<void> {
-    return this.exited;
+  async closed(): Promise<void> {
+    await this.helper.exited;
   }
 
   /**
@@ -363,7 +339,6 @@ export class Observer {
    * detaches the probes when the process's file descriptors close; END is not needed.
    */
   async kill(): Promise<void> {
-    if (this.alive()) this.child.kill('SIGKILL');
-    await this.exited;
+    await this.helper.kill();
   }
 }

@@ -13,7 +13,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NoSuchFileError, UsageError } from '../model/errors.js';
-import { execBuffer, execCapture, type ExecResult } from '../util/exec.js';
+import { execBuffer, execCapture, type ExecResult } from '../proc/exec.js';
 import { parseNameStatus, type FileChange } from './changed.js';
 
 export type ChangeSource = { readonly kind: 'index' } | { readonly kind: 'rev'; readonly rev: string };

@@ -13,7 +13,7 @@ import { chmodSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../model/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { execCapture } from '../util/exec.js';
+import { execCapture } from '../proc/exec.js';
 
 /** The line that marks a hook as netaudit's. */
 export const MARKER = '# netaudit-hook: pre-commit';

@@ -7,8 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { which } from '../sandbox/prereq.js';
-import { execCapture } from '../util/exec.js';
+import { onPath } from '../proc/tools.js';
+import { execCapture } from '../proc/exec.js';
 import type { PortageInstall } from './locate.js';
 
 /**
@@ -111,7 +111,7 @@ export async function portageHostFacts(install: PortageInstall): Promise<Portage
   const vdb = path.join(asked.eroot || '/', 'var/db/pkg');
   const fromProfile = profilePath(broot);
   const phasesPath = fromProfile ?? CALLER_PATH;
-  const gtarPath = which('gtar', phasesPath);
+  const gtarPath = onPath('gtar', phasesPath);
   let gtar: PortageHostFacts['gtar'];
   if (gtarPath) {
     let target = resolved(gtarPath) ?? gtarPath;

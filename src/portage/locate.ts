@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PortageError } from '../model/errors.js';
-import { which } from '../sandbox/prereq.js';
+import { which } from '../proc/tools.js';
 
 export const DEFAULT_PREFIX = '/opt/netaudit';
 

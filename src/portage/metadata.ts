@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { NoSuchEbuildError, PortageError } from '../model/errors.js';
 import type { Ebuild } from '../model/types.js';
-import { execCapture } from '../util/exec.js';
+import { execCapture } from '../proc/exec.js';
 import type { PortageInstall } from './locate.js';
 
 /** An ebuild as Portage reads it: the identity of every layer (model Ebuild) and what the audit needs. */

@@ -20,7 +20,7 @@ import { changedEbuilds, changedEclasses, ebuildPathOf, eclassNameOf, inheritedN
 import { checkoutFiles, contentEnv, gitChanges, grepEbuilds, listFiles, readFiles, type ChangeSource } from '../portage/git.js';
 import { masterEclassDirs } from '../portage/repos.js';
 import { tempDirPrefix } from '../sandbox/names.js';
-import { execCapture } from '../util/exec.js';
+import { execCapture } from '../proc/exec.js';
 import { REPO_PARTS } from './verify.js';
 
 export interface ChangedOptions {

@@ -22,7 +22,7 @@ import { makeShadowRoot } from '../portage/shadow.js';
 import { tempDirPrefix } from '../sandbox/names.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { resolveUser, type UserSpec } from '../sandbox/user.js';
-import { execCapture } from '../util/exec.js';
+import { execCapture } from '../proc/exec.js';
 import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict/index.js';
 import { buildInSandbox, collectEvidence, keepEvidence, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';

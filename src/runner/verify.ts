@@ -16,7 +16,7 @@ import type { EbuildMeta } from '../portage/metadata.js';
 import { readMetadata } from '../portage/metadata.js';
 import { applyPatch } from '../suggest/diff.js';
 import type { PortageInstall } from '../portage/locate.js';
-import { execCapture } from '../util/exec.js';
+import { execCapture } from '../proc/exec.js';
 import { auditEbuild, portageEnv, type EbuildAuditOptions } from './ebuild.js';
 
 /** What of a repository a scratch copy holds, besides the package's directory. */

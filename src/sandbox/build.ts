@@ -9,6 +9,7 @@
 import type { BuildEnd } from '../model/evidence.js';
 import { spawn } from 'node:child_process';
 import { MissingToolError, UsageError } from '../model/errors.js';
+import { tool } from '../proc/tools.js';
 import type { Sandbox } from './sandbox.js';
 import type { UserSpec } from './user.js';
 
@@ -39,22 +40,23 @@ export function wrapArgv(buildNsPath: string, argv: readonly string[], user?: Us
     // namespaces; uid and gid stay the invoking user's, and the exec drops every capability the join gave.
     // The pid namespace ends with netaudit, and the build's daemons with it.
     if (user || resolvConf) throw new UsageError('--user and --intercept need root — run as root: sudo netaudit run ...');
-    return ['nsenter', '-t', String(holderPid), '--user', '--net', '--uts', '--pid', '--preserve-credentials', '--', ...argv];
+    return [tool('nsenter'), '-t', String(holderPid), '--user', '--net', '--uts', '--pid', '--preserve-credentials', '--', ...argv];
   }
-  const drop = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--'] : [];
+  // Every tool by its absolute path (src/proc/tools.ts); the build's own command keeps the caller's PATH.
+  const drop = user ? [tool('setpriv'), `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--'] : [];
   if (resolvConf) {
     return [
-      'nsenter', `--net=${buildNsPath}`, '--',
-      'unshare', '--uts', '--mount', '--',
-      'sh', '-c', 'hostname localhost && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', 'netaudit-build', resolvConf,
+      tool('nsenter'), `--net=${buildNsPath}`, '--',
+      tool('unshare'), '--uts', '--mount', '--',
+      tool('sh'), '-c', '"$1" localhost && "$2" --bind "$3" /etc/resolv.conf && shift 3 && exec "$@"', 'netaudit-build', tool('hostname'), tool('mount'), resolvConf,
       ...drop,
       ...argv,
     ];
   }
   return [
-    'nsenter', `--net=${buildNsPath}`, '--',
-    'unshare', '--uts', '--',
-    'sh', '-c', 'hostname localhost && exec "$@"', 'netaudit-build',
+    tool('nsenter'), `--net=${buildNsPath}`, '--',
+    tool('unshare'), '--uts', '--',
+    tool('sh'), '-c', '"$1" localhost && shift && exec "$@"', 'netaudit-build', tool('hostname'),
     ...drop,
     ...argv,
   ];

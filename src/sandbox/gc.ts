@@ -5,7 +5,8 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execCapture } from '../util/exec.js';
+import { execCapture } from '../proc/exec.js';
+import { tool } from '../proc/tools.js';
 import { NETNS_PREFIX, TMPDIR_PREFIX, isAlive, ownerOf } from './names.js';
 import { killNetns } from './procs.js';
 
@@ -51,7 +52,7 @@ export async function collectGarbage(options: { tmpdir?: string; dryRun?: boolea
   if (!options.dryRun && dead.length) {
     const killed = await Promise.all(dead.map((n) => killNetns(`/run/netns/${n}`, 500)));
     result.processes = killed.reduce((a, b) => a + b, 0);
-    const r = await execCapture(['ip', '-force', '-batch', '-'], { input: dead.map((n) => `netns del ${n}`).join('\n') + '\n' });
+    const r = await execCapture([tool('ip'), '-force', '-batch', '-'], { input: dead.map((n) => `netns del ${n}`).join('\n') + '\n' });
     if (r.code !== 0) result.failures.push(`ip netns del: ${r.stderr.trim()}`);
   }
   result.namespaces.push(...dead);

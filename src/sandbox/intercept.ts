@@ -22,11 +22,12 @@
  * records bytes.
  */
 import type { ResponderRecord } from '../model/evidence.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SetupError } from '../model/errors.js';
+import { StringDecoder } from 'node:string_decoder';
+import { supervise, type Helper } from '../proc/supervisor.js';
+import { tool } from '../proc/tools.js';
 import { packagePath } from '../util/package.js';
 import { tempDirPrefix } from './names.js';
 import { INTERCEPT_PORT, INTERCEPT_RESOLVER_V4, SINKHOLE_V4_PREFIX, SINKHOLE_V6_PREFIX } from '../model/network.js';
@@ -50,79 +51,57 @@ export function privateResolvConf(): { readonly file: string; remove(): void } {
 }
 
 export class Responder {
-  readonly records: ResponderRecord[] = [];
-  private buffer = '';
-  private stderr = '';
-  private readonly exited: Promise<void>;
-
-  private constructor(private readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    child.stdout?.setEncoding('utf8');
-    child.stderr?.on('data', (b: Buffer) => {
-      if (this.stderr.length < 4096) this.stderr += b.toString('utf8');
-    });
-  }
+  private constructor(
+    private readonly helper: Helper,
+    /** What it logged so far (filled as its lines come; complete once stop() has resolved). */
+    readonly records: ResponderRecord[],
+  ) {}
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.helper.pid;
   }
 
   /**
-   * Start the responder inside the monitor namespace and resolve once its sockets are bound. setpriv
-   * --pdeathsig KILL ends it with netaudit even on SIGKILL (nsenter execs python3: the same pid).
+   * Start the responder inside the monitor namespace and resolve once its sockets are bound (its `ready`
+   * line). The supervisor runs it under setpriv --pdeathsig KILL: it ends with netaudit even on SIGKILL
+   * (nsenter execs python3: the same pid).
    */
   static async start(monitorNsPath: string, readyTimeoutMs = 5000): Promise<Responder> {
-    const argv = [
-      '--pdeathsig', 'KILL', '--',
-      'nsenter', `--net=${monitorNsPath}`, '--',
-      'python3', '-u', packagePath('src/sandbox/responder.py'),
-      '--port', String(INTERCEPT_PORT),
-      '--v4-prefix', SINKHOLE_V4_PREFIX,
-      '--v6-prefix', SINKHOLE_V6_PREFIX,
-    ];
-    const child = spawn('setpriv', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const r = new Responder(child);
-    await r.ready(readyTimeoutMs);
-    return r;
-  }
-
-  private ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const fail = (why: string): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.child.kill('SIGKILL');
-        void this.exited.then(() => reject(new SetupError('the intercept responder', `starting the intercept responder: ${why}`)));
-      };
-      const timer = setTimeout(() => fail(`not ready within ${timeoutMs} ms`), timeoutMs);
-      this.child.once('error', (e) => fail(e.message));
-      this.child.once('close', (code) => fail(this.stderr.trim().split('\n').pop() || `exited with ${code}`));
-      this.child.stdout?.on('data', (s: string) => {
-        this.buffer += s;
-        let nl: number;
-        while ((nl = this.buffer.indexOf('\n')) >= 0) {
-          const line = this.buffer.slice(0, nl);
-          this.buffer = this.buffer.slice(nl + 1);
-          let rec: { type?: string };
-          try {
-            rec = JSON.parse(line) as { type?: string };
-          } catch {
-            continue;
-          }
-          if (rec.type === 'ready') {
-            if (!done) {
-              done = true;
-              clearTimeout(timer);
-              resolve();
-            }
-          } else if (rec.type === 'dns' || rec.type === 'tcp') {
-            this.records.push(rec as ResponderRecord);
-          }
+    const records: ResponderRecord[] = [];
+    let ready = false;
+    let buffer = '';
+    const utf8 = new StringDecoder('utf8');
+    const onStdout = (b: Buffer): void => {
+      buffer += utf8.write(b);
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let rec: { type?: string };
+        try {
+          rec = JSON.parse(line) as { type?: string };
+        } catch {
+          continue;
         }
-      });
+        if (rec.type === 'ready') ready = true;
+        else if (rec.type === 'dns' || rec.type === 'tcp') records.push(rec as ResponderRecord);
+      }
+    };
+    const helper = await supervise({
+      label: 'the intercept responder',
+      argv: [
+        tool('nsenter'), `--net=${monitorNsPath}`, '--',
+        tool('python3'), '-u', packagePath('src/sandbox/responder.py'),
+        '--port', String(INTERCEPT_PORT),
+        '--v4-prefix', SINKHOLE_V4_PREFIX,
+        '--v6-prefix', SINKHOLE_V6_PREFIX,
+      ],
+      tools: ['nsenter', 'python3'],
+      ready: { test: () => ready },
+      readyTimeoutMs,
+      onStdout,
     });
+    return new Responder(helper, records);
   }
 
   /**
@@ -130,12 +109,7 @@ export class Responder {
    * return every record, once the process is reaped.
    */
   async stop(graceMs = 1000): Promise<ResponderRecord[]> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-      const killer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-      await this.exited;
-      clearTimeout(killer);
-    }
+    await this.helper.stop({ signal: 'SIGTERM', graceMs });
     return this.records;
   }
 }

@@ -1,10 +1,10 @@
 /**
- * Prerequisites: privileges, tools, kernel support. `check()` is cheap (PATH lookups, no processes) and runs
+ * Prerequisites: privileges, tools (the table is src/proc/tools.ts), kernel support. `check()` is cheap (PATH lookups, no processes) and runs
  * before every privileged command; `netaudit doctor` prints the full table with install commands.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { KernelSupportError, MissingToolError, NotRootError, type NetauditError } from '../model/errors.js';
+import { TOOLS, which } from '../proc/tools.js';
 import { userNamespaceBlocker, userNamespaceError } from './userns.js';
 
 /**
@@ -13,48 +13,6 @@ import { userNamespaceBlocker, userNamespaceError } from './userns.js';
  * `root`: root (gc removes namespaces in /run/netns).
  */
 export type PrivilegeNeed = 'run' | 'portage' | 'root';
-
-export interface Tool {
-  readonly command: string;
-  readonly why: string;
-  readonly gentoo: string;
-  readonly debian: string;
-  readonly optional?: boolean;
-}
-
-export const TOOLS: readonly Tool[] = [
-  { command: 'ip', why: 'creates the namespaces and the veth pair', gentoo: 'sys-apps/iproute2', debian: 'iproute2' },
-  { command: 'tcpdump', why: 'captures the attempts', gentoo: 'net-analyzer/tcpdump', debian: 'tcpdump' },
-  { command: 'nft', why: 'fails UDP/ICMP sends on the spot, as network-sandbox does', gentoo: 'net-firewall/nftables', debian: 'nftables' },
-  { command: 'nsenter', why: 'enters the namespaces', gentoo: 'sys-apps/util-linux', debian: 'util-linux' },
-  { command: 'unshare', why: 'gives the build its own hostname (UTS namespace)', gentoo: 'sys-apps/util-linux', debian: 'util-linux' },
-  { command: 'setpriv', why: 'drops privileges (--user) and ties captures to netaudit', gentoo: 'sys-apps/util-linux', debian: 'util-linux' },
-  { command: 'hostname', why: 'sets the build hostname to localhost', gentoo: 'sys-apps/net-tools or sys-apps/coreutils[hostname]', debian: 'hostname' },
-  { command: 'bash', why: 'sends the end-of-capture marker', gentoo: 'app-shells/bash', debian: 'bash' },
-  { command: 'sysctl', why: 'lifts ICMP rate limits in the monitor', gentoo: 'sys-process/procps', debian: 'procps' },
-  {
-    command: 'python3',
-    why: "the intercept responder (src/sandbox/responder.py); only --intercept and --explain need it: without it, a breaking ebuild's explanation says the rerun could not be made (optional)",
-    gentoo: 'dev-lang/python',
-    debian: 'python3',
-    optional: true,
-  },
-  { command: 'bpftrace', why: 'the syscall observer: who made each attempt, network-sandbox\'s errnos (optional)', gentoo: 'dev-debug/bpftrace', debian: 'bpftrace', optional: true },
-];
-
-export function which(command: string, envPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of [...envPath.split(':'), '/usr/sbin', '/sbin']) {
-    if (!dir) continue;
-    const p = path.join(dir, command);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 export interface Problem {
   readonly what: string;

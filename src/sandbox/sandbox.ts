@@ -5,13 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
-import { loadFilter, loadNftRules } from '../capture/filters.js';
-import { execCapture, execStep, type ExecOptions, type ExecResult } from '../util/exec.js';
+import { loadFilter } from '../capture/filters.js';
+import { execCapture, execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
+import { tool } from '../proc/tools.js';
 import { UsageError } from '../model/errors.js';
 import { defaultRoutes, makePlan, netnsPath, vethLine, type RouteMode, type SandboxPlan } from './plan.js';
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from '../model/network.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
+import { loadNftRules } from './rules.js';
 import { UndoStack } from './undo.js';
 import type { ResponderRecord } from '../model/evidence.js';
 import { privateResolvConf, Responder } from './intercept.js';
@@ -94,13 +96,16 @@ export class Sandbox {
 
   /** argv of `ip -batch -` inside the build or monitor namespace (as root `ip -n NAME`: one exec, not two). */
   private ipBatch(which: 'build' | 'monitor'): string[] {
-    if (!this.launcher) return ['ip', '-n', which === 'build' ? this.names.buildNs : this.names.monitorNs, '-batch', '-'];
+    if (!this.launcher) return [tool('ip'), '-n', which === 'build' ? this.names.buildNs : this.names.monitorNs, '-batch', '-'];
     return Sandbox.within(which === 'build' ? this.buildNsPath : this.monitorNsPath, ['ip', '-batch', '-']);
   }
 
-  /** argv that runs `command` inside a namespace (entered by its file). */
-  private static within(nsPath: string, command: readonly string[]): string[] {
-    return ['nsenter', `--net=${nsPath}`, '--', ...command];
+  /**
+   * argv that runs the tool `command` inside a namespace (entered by its file). nsenter would exec the tool's
+   * name with the caller's PATH, which may lack sbin: both go by their absolute paths (src/proc/tools.ts).
+   */
+  private static within(nsPath: string, [command, ...args]: readonly string[]): string[] {
+    return [tool('nsenter'), `--net=${nsPath}`, '--', tool(command ?? ''), ...args];
   }
 
   private async setup(capture: boolean): Promise<void> {
@@ -137,12 +142,12 @@ export class Sandbox {
     const { buildNs, monitorNs } = this.plan.names;
     // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
     this.undo.push('removing the namespaces', () =>
-      execCapture(['ip', '-force', '-batch', '-'], { input: `netns del ${buildNs}\nnetns del ${monitorNs}\n` }),
+      execCapture([tool('ip'), '-force', '-batch', '-'], { input: `netns del ${buildNs}\nnetns del ${monitorNs}\n` }),
     );
     this.undo.push('ending processes in the namespaces', async () => {
       await Promise.all([killNetns(this.buildNsPath, 200), killNetns(this.monitorNsPath, 200)]);
     });
-    await execStep('creating the namespaces and the veth pair', ['ip', '-batch', '-'], { input: this.plan.create.join('\n') + '\n' });
+    await execStep('creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' });
   }
 
   /**

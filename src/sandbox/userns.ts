@@ -27,12 +27,13 @@
  * to the launcher's stdin. Output goes to DIR/ID.out and DIR/ID.err (regular files: captures are read as
  * they grow). The launcher's stdout says `ID pid HOSTPID` once the command runs and `ID exit CODE` at its end.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SetupError, UserNamespaceError } from '../model/errors.js';
-import type { ExecResult } from '../util/exec.js';
+import type { ExecResult } from '../proc/exec.js';
+import { HelperStartError, supervise, type Helper, type HostedProcess, type ProcessHost } from '../proc/supervisor.js';
+import { tool } from '../proc/tools.js';
 import { tempDirPrefix } from './names.js';
 
 /** Shell-quote one word. */
@@ -41,19 +42,28 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * The launcher script. $1: its directory. First it makes the two namespaces and prints `build PID` and
- * `monitor PID`; then it runs one request per line of stdin.
+ * The launcher script. $1: its directory; $2-$5: the absolute paths of unshare, sh, hostname and sleep
+ * (src/proc/tools.ts: the caller's PATH may lack them). First it makes the two namespaces and prints
+ * `build PID` and `monitor PID`; then it runs one request per line of stdin.
  */
 export const LAUNCHER = [
-  'd=$1',
+  'd=$1 unshare=$2 sh=$3 hostname=$4 sleep=$5',
   'exec 3>&1',
   // Each holder prints its host pid (its own /proc/self/stat: /proc is the host's) once its namespaces exist.
-  `unshare --net --uts -- sh -c 'read -r p _ </proc/self/stat && hostname localhost && echo "build $p" && exec sleep 2147483647' &`,
-  `unshare --net -- sh -c 'read -r p _ </proc/self/stat && echo "monitor $p" && exec sleep 2147483647' &`,
+  `"$unshare" --net --uts -- "$sh" -c 'read -r p _ </proc/self/stat && "$1" localhost && echo "build $p" && exec "$2" 2147483647' netaudit-holder "$hostname" "$sleep" &`,
+  `"$unshare" --net -- "$sh" -c 'read -r p _ </proc/self/stat && echo "monitor $p" && exec "$1" 2147483647' netaudit-holder "$sleep" &`,
   'while read -r id; do',
-  '  ( sh "$d/$id.sh" "$id" <"$d/$id.in" >"$d/$id.out" 2>"$d/$id.err"; echo "$id exit $?" ) &',
+  '  ( "$sh" "$d/$id.sh" "$id" <"$d/$id.in" >"$d/$id.out" 2>"$d/$id.err"; echo "$id exit $?" ) &',
   'done',
 ].join('\n');
+
+/** argv that starts the launcher in a new user and pid namespace (under the supervisor's setpriv --pdeathsig). */
+export function launcherArgv(dir: string): string[] {
+  return [
+    tool('unshare'), '--user', '--map-current-user', '--keep-caps', '--pid', '--fork', '--kill-child', '--',
+    tool('sh'), '-c', LAUNCHER, 'netaudit-launcher', dir, tool('unshare'), tool('sh'), tool('hostname'), tool('sleep'),
+  ];
+}
 
 /** The start of every request script: report the host pid on fd 3, close it, then exec the command. */
 const REQUEST_PROLOGUE = 'read -r p _ </proc/self/stat; echo "$1 pid $p" >&3; exec 3>&-; exec ';
@@ -92,7 +102,7 @@ interface Pending {
 }
 
 /** A command the launcher started: its host pid, its output files and its end. */
-export class LaunchedProcess {
+export class LaunchedProcess implements HostedProcess {
   exitCode: number | null = null;
   readonly exited: Promise<number>;
   private resolveExit!: (code: number) => void;
@@ -121,120 +131,61 @@ export class LaunchedProcess {
   }
 }
 
-/** Reads a file as it grows (a capture's pcap or stderr), every few milliseconds. */
-export class FileTail {
-  private fd: number | undefined;
-  private position = 0;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    readonly file: string,
-    private readonly onData: (b: Buffer) => void,
-    intervalMs = 4,
-  ) {
-    this.timer = setInterval(() => this.poll(), intervalMs);
-    this.timer.unref();
-  }
-
-  /** Read whatever is new now. */
-  poll(): void {
-    try {
-      this.fd ??= openSync(this.file, 'r');
-      const size = fstatSync(this.fd).size;
-      while (this.position < size) {
-        const b = Buffer.alloc(Math.min(size - this.position, 1 << 20));
-        const n = readSync(this.fd, b, 0, b.length, this.position);
-        if (n <= 0) break;
-        this.position += n;
-        this.onData(n === b.length ? b : b.subarray(0, n));
-      }
-    } catch {
-      /* not there yet */
-    }
-  }
-
-  close(): void {
-    clearInterval(this.timer);
-    this.poll();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-}
-
-export class Launcher {
-  readonly dir: string;
+export class Launcher implements ProcessHost {
   buildPid = 0;
   monitorPid = 0;
-  private readonly child: ChildProcess;
+  private helper!: Helper;
   private readonly pending = new Map<string, Pending>();
   private sequence = 0;
   private buffer = '';
-  private stderr = '';
-  private readonly closed: Promise<void>;
   private dead = false;
 
-  private constructor() {
-    this.dir = mkdtempSync(path.join(os.tmpdir(), tempDirPrefix('userns')));
-    this.child = spawn(
-      'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'unshare', '--user', '--map-current-user', '--keep-caps', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', LAUNCHER, 'netaudit-launcher', this.dir],
-      // Its own session: a terminal's Ctrl-C reaches netaudit and the build, not the captures and holders, which
-      // netaudit ends itself (the launcher's request shells must live to report their commands' ends).
-      { stdio: ['pipe', 'pipe', 'pipe'], detached: true },
-    );
-    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
-    this.child.on('error', () => undefined);
-    this.child.stdin?.on('error', () => undefined);
-    this.child.stdout?.on('data', (b: Buffer) => this.onLines(b));
-    this.child.stderr?.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
-    this.closed.then(() => {
-      this.dead = true;
-      for (const [, p] of this.pending) p.onExit(-1);
-      this.pending.clear();
-    });
-  }
+  private constructor(readonly dir: string) {}
 
   /** Start the launcher and wait until both namespaces exist. */
   static async start(timeoutMs = 5000): Promise<Launcher> {
     const blocker = userNamespaceBlocker();
     if (blocker) throw userNamespaceError(blocker);
-    const l = new Launcher();
+    const l = new Launcher(mkdtempSync(path.join(os.tmpdir(), tempDirPrefix('userns'))));
     try {
-      await l.ready(timeoutMs);
+      l.helper = await supervise({
+        label: 'the user namespace',
+        argv: launcherArgv(l.dir),
+        tools: ['unshare', 'sh', 'hostname', 'sleep'],
+        stdin: 'pipe',
+        // Its own session: a terminal's Ctrl-C reaches netaudit and the build, not the captures and holders, which
+        // netaudit ends itself (the launcher's request shells must live to report their commands' ends).
+        detached: true,
+        ready: { test: () => l.buildPid > 0 && l.monitorPid > 0 },
+        readyTimeoutMs: timeoutMs,
+        notReady: 'no answer',
+        onStdout: (b) => l.onLines(b),
+      });
     } catch (e) {
-      await l.close();
-      throw e;
+      rmSync(l.dir, { recursive: true, force: true });
+      throw Launcher.startError(e);
     }
+    void l.helper.exited.then(() => {
+      l.dead = true;
+      for (const [, p] of l.pending) p.onExit(-1);
+      l.pending.clear();
+    });
     return l;
   }
 
+  /** unshare: "unshare failed: No space left on device" (max_user_namespaces reached) or EPERM (forbidden). */
+  private static startError(e: unknown): unknown {
+    if (!(e instanceof HelperStartError) || e.reason !== 'exit') return e;
+    const why = e.lastLine || 'exited';
+    const blocker = userNamespaceBlocker(readProcSys, true);
+    if (blocker) return userNamespaceError(blocker);
+    if (/unshare failed|Operation not permitted|No space left/.test(why)) return userNamespaceError(`${why} (see user.max_user_namespaces, kernel.unprivileged_userns_clone, AppArmor)`);
+    return e;
+  }
+
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.helper.pid;
   }
-
-  private ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SetupError('starting the user namespace', `starting the user namespace: no answer within ${timeoutMs} ms`)), timeoutMs);
-      const check = (): void => {
-        if (this.buildPid && this.monitorPid) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      this.onReady = check;
-      this.closed.then(() => {
-        clearTimeout(timer);
-        const why = this.stderr.trim().split('\n').pop() ?? 'exited';
-        // unshare: "unshare failed: No space left on device" (max_user_namespaces reached) or EPERM (forbidden).
-        const blocker = userNamespaceBlocker(readProcSys, true);
-        if (blocker) reject(userNamespaceError(blocker));
-        else if (/unshare failed|Operation not permitted|No space left/.test(why)) reject(userNamespaceError(`${why} (see user.max_user_namespaces, kernel.unprivileged_userns_clone, AppArmor)`));
-        else reject(new SetupError('starting the user namespace', `starting the user namespace: ${why}`));
-      });
-    });
-  }
-
-  private onReady: () => void = () => undefined;
 
   private onLines(b: Buffer): void {
     this.buffer += b.toString('utf8');
@@ -245,7 +196,6 @@ export class Launcher {
       if (id === 'build' || id === 'monitor') {
         if (id === 'build') this.buildPid = Number(what);
         else this.monitorPid = Number(what);
-        this.onReady();
         continue;
       }
       const p = this.pending.get(id ?? '');
@@ -264,7 +214,7 @@ export class Launcher {
     writeFileSync(path.join(this.dir, `${id}.sh`), REQUEST_PROLOGUE + argv.map(shellQuote).join(' ') + '\n');
     writeFileSync(path.join(this.dir, `${id}.in`), input);
     this.pending.set(id, handlers);
-    this.child.stdin?.write(`${id}\n`);
+    this.helper.stdin?.write(`${id}\n`);
     return id;
   }
 
@@ -312,7 +262,7 @@ export class Launcher {
           if (proc) proc.end(code);
           else {
             early = code;
-            reject(new SetupError('running in the user namespace', `${argv.join(' ')}: could not start (exit ${code}): ${this.stderr.trim()}`));
+            reject(new SetupError('running in the user namespace', `${argv.join(' ')}: could not start (exit ${code}): ${this.helper.stderrText().trim()}`));
           }
         },
       });
@@ -321,8 +271,7 @@ export class Launcher {
 
   /** End everything in the user namespace (SIGKILL to unshare: pid 1 and all its namespace follow) and remove the directory. */
   async close(): Promise<void> {
-    if (!this.dead) this.child.kill('SIGKILL');
-    await this.closed;
+    await this.helper.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

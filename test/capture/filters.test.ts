@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bpfDir, fillPlaceholders, loadFilter, loadNftRules } from '../../src/capture/filters.js';
+import { bpfDir, fillPlaceholders, loadFilter } from '../../src/capture/filters.js';
+import { loadNftRules } from '../../src/sandbox/rules.js';
 import { BUILD_VETH, END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/model/network.js';
 
 /** As src/sandbox/sandbox.ts loads them. */

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { observerLines, portageLines, toolLine } from '../../src/cli/commands/doctor.js';
-import { TOOLS, type Tool } from '../../src/sandbox/prereq.js';
+import { TOOLS, type Tool } from '../../src/proc/tools.js';
 import { availability, type AvailabilityProbe } from '../../src/observe/availability.js';
 import { portageHostFacts, type PortageHostFacts } from '../../src/portage/host.js';
 import { netaudit } from '../helpers/cli.js';

@@ -117,6 +117,29 @@ describe('netaudit run without root (user namespace) @privileged', function () {
     });
   }
 
+  it("with Debian's default user PATH (no sbin directory): the same report as root", async function () {
+    // nsenter and the launcher exec the tools they are given; by name they would be looked up in this PATH,
+    // which has no sysctl, nft or ip ("nsenter: failed to execute sysctl"): src/proc/tools.ts resolves them.
+    const file = 'curl-v4.sh';
+    const json = path.join(tmp, 'out', 'debian-path.json');
+    const r = await run(asUser(['run', '--no-observe', '-q', '--json', json, '--', 'sh', path.join(FIXTURES, file)]), {
+      env: { ...userEnv(home), PATH: '/usr/local/bin:/usr/bin:/bin' },
+      cwd: home,
+    });
+    assert.doesNotMatch(r.stderr, /failed to execute|not installed/, r.stderr);
+    assert.ok(existsSync(json), `no report: ${r.stderr}`);
+    const root = results.get(file);
+    assert.ok(root, `the root run of ${file}`);
+    const [a, b] = [root.rootReport.builds[0], (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0]];
+    assert.ok(a && b);
+    assert.equal(b.verdict, 'breaks');
+    assert.equal(b.verdict, a.verdict, r.stderr);
+    assert.equal(b.exitCode, a.exitCode, "the build's exit status");
+    assert.equal(r.code, root.root.code, "netaudit's exit code");
+    assert.deepEqual(b.attempts.map(stable).sort(), a.attempts.map(stable).sort(), 'attempts');
+    assert.ok(b.attempts.some((x) => x.address === '198.51.100.10' && x.port === 80), JSON.stringify(b.attempts));
+  });
+
   it('left no process of the user behind', async function () {
     await waitFor('the user\'s processes to end', () => processesOf(UID).filter((p) => !baseline.includes(p)).length === 0, 3000);
   });

@@ -1,6 +1,7 @@
 /** Intercept mode's plain parts: the plan forces route mode `all`, the build's argv binds the private resolv.conf. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { tool } from '../../src/proc/tools.js';
 import { wrapArgv } from '../../src/sandbox/build.js';
 import { INTERCEPT_RESOLVER_V4 } from '../../src/model/network.js';
 import { privateResolvConf } from '../../src/sandbox/intercept.js';
@@ -18,8 +19,10 @@ describe('sandbox/intercept', () => {
 
   it('the build argv: a mount namespace with the file bound over /etc/resolv.conf, then the command', () => {
     const argv = wrapArgv('/run/netns/b', ['curl', 'x'], undefined, '/tmp/r/resolv.conf');
-    assert.deepEqual(argv.slice(0, 7), ['nsenter', '--net=/run/netns/b', '--', 'unshare', '--uts', '--mount', '--']);
-    assert.match(argv[9] as string, /mount --bind "\$1" \/etc\/resolv\.conf && shift && exec "\$@"/);
+    assert.deepEqual(argv.slice(0, 7), [tool('nsenter'), '--net=/run/netns/b', '--', tool('unshare'), '--uts', '--mount', '--']);
+    assert.match(argv[9] as string, /"\$2" --bind "\$3" \/etc\/resolv\.conf && shift 3 && exec "\$@"/);
+    assert.deepEqual(argv.slice(11, 13), [tool('hostname'), tool('mount')]);
+    assert.ok(argv.slice(0, 13).every((w) => !/^(nsenter|unshare|sh|hostname|mount)$/.test(w)), 'every tool by its absolute path');
     assert.deepEqual(argv.slice(-3), ['/tmp/r/resolv.conf', 'curl', 'x']);
     assert.ok(!wrapArgv('/run/netns/b', ['true']).includes('--mount'), 'no mount namespace without intercept');
   });

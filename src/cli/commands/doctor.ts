@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Availability } from '../../observe/availability.js';
 import type { PortageHostFacts } from '../../portage/host.js';
-import type { Tool } from '../../sandbox/prereq.js';
+import type { Tool } from '../../proc/tools.js';
 
 /**
  * One tool's line: `ok` with where it is, else MISSING (the exit code becomes 2) or, for an optional tool
@@ -83,7 +83,7 @@ export const doctorCommand: CommandModule = {
   command: 'doctor',
   describe: 'check privileges, tools and kernel support; print install commands for what is missing',
   handler: async () => {
-    const { TOOLS, which, findProblems } = await import('../../sandbox/prereq.js');
+    const [{ TOOLS, which }, { findProblems }] = await Promise.all([import('../../proc/tools.js'), import('../../sandbox/prereq.js')]);
     const { probeKernel } = await import('../../sandbox/probe.js');
     const lines: string[] = [];
     const root = process.getuid?.() === 0;

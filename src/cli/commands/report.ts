@@ -124,7 +124,7 @@ const diff: CommandModule<object, DiffArgs> = {
 
 /** `git config KEY` in the current directory; undefined when git is missing or the key is not set. */
 async function gitConfig(key: string): Promise<string | undefined> {
-  const { execCapture } = await import('../../util/exec.js');
+  const { execCapture } = await import('../../proc/exec.js');
   const r = await execCapture(['git', 'config', key]).catch(() => undefined);
   const value = r?.code === 0 ? r.stdout.trim() : '';
   return value || undefined;

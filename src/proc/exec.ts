@@ -1,12 +1,13 @@
 /**
- * Small, labelled wrappers around child processes. netaudit runs as root (or, for `run` without root, starts
+ * Small, labelled wrappers around child processes that run to completion (long-running helpers go through
+ * supervisor.ts; tool paths come from tools.ts). netaudit runs as root (or, for `run` without root, starts
  * its privileged commands through the user namespace's launcher, src/sandbox/userns.ts, which execStep takes
- * as its runner), so whatever starts here runs as root unless it drops privileges itself. Who starts what: src/sandbox/ and src/capture/ set up and remove the
- * namespaces, the veth, nftables rules and captures (ip, nsenter, nft, sysctl, tcpdump) and run the build in
- * them; src/portage/ (metadata.ts: Portage's Python API) and src/runner/ (ebuild.ts: `ebuild … fetch` and
- * `clean`, outside the sandbox) run Portage, which itself needs root and drops to the portage user for the
- * phases (FEATURES=userpriv); the CLI's `report patches` reads `git config` for the default author. decode/,
- * analyze/, verdict/ and report/ start no process.
+ * as its runner), so whatever starts here runs as root unless it drops privileges itself. Who starts what:
+ * src/sandbox/ and src/capture/ set up and remove the namespaces, the veth, nftables rules and captures (ip,
+ * nsenter, nft, sysctl, tcpdump) and run the build in them; src/portage/ (metadata.ts: Portage's Python API)
+ * and src/runner/ (ebuild.ts: `ebuild … fetch` and `clean`, outside the sandbox) run Portage, which itself
+ * needs root and drops to the portage user for the phases (FEATURES=userpriv); the CLI's `report patches`
+ * reads `git config` for the default author. decode/, analyze/, verdict/ and report/ start no process.
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { MissingToolError, SetupError, UsageError } from '../model/errors.js';
