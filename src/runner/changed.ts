@@ -252,6 +252,7 @@ export async function auditChanged(session: Session, o: AuditChangedOptions): Pr
     if (misses.length) {
       await assertMayAudit(misses, top, source);
       await session.begin({ need: 'portage', observe, sandboxAhead: {} });
+      // Loaded only now: a commit whose ebuilds are all cached never loads what builds.
       const [{ readMetadata }, { auditEbuilds }] = await Promise.all([import('../portage/metadata.js'), import('./ebuild.js')]);
       const metas = await readMetadata(install, misses.map((e) => e.scratchPath), { allowTest: o.allowTest });
       const byScratch = new Map(misses.map((e) => [e.scratchPath, e]));

@@ -4,7 +4,9 @@
  * then, when asked, suggestions for the breaking ones (./suggest.ts). Printing is the caller's: `onResult`.
  */
 import type { BuildResult } from '../model/types.js';
-import type { EbuildsAuditOptions } from './ebuild.js';
+import { locatePortage } from '../portage/locate.js';
+import { readMetadata } from '../portage/metadata.js';
+import { auditEbuilds, type EbuildsAuditOptions } from './ebuild.js';
 import type { Session } from './session.js';
 
 export interface EbuildFilesOptions extends Omit<EbuildsAuditOptions, 'install' | 'metas' | 'session' | 'onResult'> {
@@ -27,13 +29,9 @@ export interface EbuildFilesAudit {
   readonly interrupted: boolean;
 }
 
+/** The ebuilds audited in `session` (which this sets up for builds: Portage's root, the tracer, the first sandbox). */
 export async function auditEbuildFiles(session: Session, options: EbuildFilesOptions): Promise<EbuildFilesAudit> {
   const { ebuilds, repo, portage, observe, suggest, onResult, ...audit } = options;
-  const [{ locatePortage }, { readMetadata }, { auditEbuilds }] = await Promise.all([
-    import('../portage/locate.js'),
-    import('../portage/metadata.js'),
-    import('./ebuild.js'),
-  ]);
   const install = await session.begin({ need: 'portage', check: () => locatePortage({ portage }), observe, sandboxAhead: { intercept: options.intercept } });
   const metas = await readMetadata(install, ebuilds, { repo, allowTest: options.allowTest });
   const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult });
