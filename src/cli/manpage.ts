@@ -180,7 +180,7 @@ async function describeCommand(chain: readonly Handler[]): Promise<CommandDoc> {
  * Every command of `make()`'s parser (default: netaudit's) with its options, in the order `--help` lists them.
  * Commands yargs handles itself (`completion`) have no builder; they are listed with their description only.
  */
-export async function describeParser(make: () => Argv = () => netauditParser() as unknown as Argv): Promise<ParserDoc> {
+export async function describeParser(make: () => Argv<unknown> = netauditParser): Promise<ParserDoc> {
   const top = make();
   const snap = snapshot(top, false);
   const commands: CommandDoc[] = [];

@@ -22,3 +22,13 @@ export async function emitReport(report: Report, options: EmitOptions): Promise<
   trace('report written');
   return report.builds.some((b) => failsOn(b.verdict, options.failOn)) ? 1 : 0;
 }
+
+/** A warning on stderr: `netaudit: warning: TEXT`. */
+export function warn(text: string): void {
+  process.stderr.write(`netaudit: warning: ${text}\n`);
+}
+
+/** A teardown problem of a build (the session's printer): `netaudit: warning: teardown: PROBLEM`. */
+export function warnTeardown(problem: string): void {
+  warn(`teardown: ${problem}`);
+}

@@ -3,11 +3,9 @@
  * removed by the normal path); the exit code is then 128+signal. A second one is left to the default
  * handler only after teardown had its chance (a third press kills at once).
  */
-export interface Interruption {
-  readonly signal: AbortSignal;
-  exitCode(): number;
-  dispose(): void;
-}
+import type { Interruption } from '../runner/session.js';
+
+export type { Interruption };
 
 export function interruption(): Interruption {
   const controller = new AbortController();

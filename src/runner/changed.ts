@@ -6,21 +6,28 @@
  *    copy of the repository (profiles/, metadata/, eclass/, licenses/ and the selected packages' directories, as
  *    staged or committed), and for each ebuild its cache key and, on a hit, the cached result. No Portage run,
  *    no privilege needed.
- * 2. The caller audits the misses (runner/ebuild.ts auditEbuilds, as `netaudit ebuild` does), then
- *    finishResult() puts the checkout's path back in each result and caches the clean ones.
+ * 2. The misses are audited (runner/ebuild.ts auditEbuilds, as `netaudit ebuild` does) in the command's session,
+ *    set up for builds only then (a commit whose ebuilds are all cached needs no root), then finishResult() puts
+ *    the checkout's path back in each result and caches the clean ones.
+ * auditChanged() is the command's core: both steps, the results in the plan's order.
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheKey, sha256 } from '../cache/key.js';
 import { keyParts } from '../cache/inputs.js';
-import { lookup, store } from '../cache/results.js';
+import { cacheDir, lookup, store } from '../cache/results.js';
+import { NotRootError } from '../model/errors.js';
 import type { BuildResult } from '../model/types.js';
 import { changedEbuilds, changedEclasses, ebuildPathOf, eclassNameOf, inheritedNames, namesPattern, usesAnyEclass, type EbuildPath, type FileChange } from '../portage/changed.js';
-import { checkoutFiles, contentEnv, gitChanges, grepEbuilds, listFiles, readFiles, type ChangeSource } from '../portage/git.js';
+import { checkoutFiles, contentEnv, ebuildCheckout, gitChanges, grepEbuilds, listFiles, readFiles, type ChangeSource } from '../portage/git.js';
+import { locatePortage } from '../portage/locate.js';
 import { masterEclassDirs } from '../portage/repos.js';
 import { tempDirPrefix } from '../sandbox/names.js';
 import { execCapture } from '../proc/exec.js';
+import { VERSION } from '../version.js';
+import type { EbuildsAuditOptions } from './ebuild.js';
+import type { Session } from './session.js';
 import { REPO_PARTS } from './verify.js';
 
 export interface ChangedOptions {
@@ -181,4 +188,117 @@ export async function finishResult(e: ChangedEbuild, b: BuildResult, o: Pick<Cha
     }
   }
   return result;
+}
+
+export interface AuditChangedOptions extends Omit<EbuildsAuditOptions, 'install' | 'metas' | 'session' | 'onResult'> {
+  /** A directory in the git checkout (--repo; the command passes the current directory by default). */
+  readonly repo: string;
+  readonly source: ChangeSource;
+  /** Also the ebuilds whose inherit chain reaches a changed eclass (--eclass-users). */
+  readonly eclassUsers: boolean;
+  /** Reuse and store clean results (false: --no-cache). */
+  readonly cache: boolean;
+  /** The cache's directory (default: src/cache/results.ts cacheDir()). */
+  readonly cacheDir?: string;
+  /** Portage's ebuild program (--portage; default: located, src/portage/locate.ts). */
+  readonly portage?: string;
+  /** Run the syscall tracer (false: --no-observe). */
+  readonly observe: boolean;
+  /** Each build as soon as it is known: the cache hits first, then each audited one. */
+  readonly onResult?: (result: BuildResult) => void;
+  /** What does not stop the command (a result that could not be cached). */
+  readonly onWarning?: (text: string) => void;
+}
+
+export interface ChangedAudit {
+  /** The results in the plan's order (cache hits and audits). */
+  readonly builds: BuildResult[];
+  /** How many ebuilds the changes selected (0: nothing to audit, `builds` is empty). */
+  readonly selected: number;
+  /** A signal ended the command (`builds` is then incomplete). */
+  readonly interrupted: boolean;
+}
+
+/** `netaudit changed`: plan, cache hits, the misses audited in `session` (set up for builds only when there are misses). */
+export async function auditChanged(session: Session, o: AuditChangedOptions): Promise<ChangedAudit> {
+  const { repo, source, eclassUsers: withUsers, cache, cacheDir: dir, portage, observe, onResult, onWarning, ...audit } = o;
+  const top = await ebuildCheckout(repo, existsSync);
+  const install = locatePortage({ portage });
+  const cached = cache ? { cacheDir: dir ?? cacheDir() } : {};
+  const plan = await prepareChanged({
+    top,
+    source,
+    eclassUsers: withUsers,
+    configRoot: install.configRoot,
+    ...cached,
+    keyEnv: { ...process.env, ...install.env },
+    ...(o.allowTest !== undefined ? { allowTest: o.allowTest } : {}),
+    portage: install.ebuild,
+    version: VERSION,
+    // The schema's validator loads only when the cache has an entry.
+    validateBuild: async (b) => (await (await import('../report/validate.js')).validateBuild(b)).ok,
+  });
+  try {
+    const selected = plan.ebuilds.length;
+    if (session.interrupted) return { builds: [], selected, interrupted: true };
+    const results = new Map<string, BuildResult>();
+    for (const e of plan.ebuilds) {
+      if (e.hit) {
+        results.set(e.path, e.hit);
+        onResult?.(e.hit);
+      }
+    }
+    const misses = plan.ebuilds.filter((e) => !e.hit);
+    if (misses.length) {
+      await assertMayAudit(misses, top, source);
+      await session.begin({ need: 'portage', observe, sandboxAhead: {} });
+      // Loaded only now: a commit whose ebuilds are all cached never loads what builds.
+      const [{ readMetadata }, { auditEbuilds }] = await Promise.all([import('../portage/metadata.js'), import('./ebuild.js')]);
+      const metas = await readMetadata(install, misses.map((e) => e.scratchPath), { allowTest: o.allowTest });
+      const byScratch = new Map(misses.map((e) => [e.scratchPath, e]));
+      const pending: Promise<void>[] = [];
+      const { interrupted } = await auditEbuilds({
+        ...audit,
+        install,
+        metas,
+        session,
+        onResult: (b) => {
+          const e = b.ebuild ? byScratch.get(b.ebuild.path) : undefined;
+          if (!e) return;
+          pending.push(
+            finishResult(e, b, { ...cached, version: VERSION }, (w) => onWarning?.(w)).then((r) => {
+              results.set(e.path, r);
+              onResult?.(r);
+            }),
+          );
+        },
+      });
+      await Promise.all(pending);
+      if (interrupted) return { builds: [], selected, interrupted: true };
+    }
+    const builds = plan.ebuilds.map((e) => results.get(e.path)).filter((b): b is BuildResult => Boolean(b));
+    return { builds, selected, interrupted: false };
+  } finally {
+    plan.dispose();
+  }
+}
+
+/**
+ * Auditing needs root (and the tools): without it, one line that says how to rerun, and from a git hook that
+ * the hook runs as the user (NETAUDIT_HOOK names the hook).
+ */
+async function assertMayAudit(misses: readonly ChangedEbuild[], top: string, source: ChangeSource): Promise<void> {
+  const { findProblems } = await import('../sandbox/prereq.js');
+  const problems = findProblems();
+  if (problems.some((p) => p.error instanceof NotRootError)) {
+    const n = misses.length === 1 ? `${misses[0]?.category}/${misses[0]?.path.split('/')[2]?.replace(/\.ebuild$/, '')}` : `${misses.length} changed ebuilds`;
+    const rerun = `sudo netaudit changed${source.kind === 'rev' ? ` ${source.rev}` : ''}`;
+    const hook = process.env.NETAUDIT_HOOK;
+    throw new NotRootError(
+      hook
+        ? `auditing ${n} needs root and this ${hook} hook runs as you — run '${rerun}' in ${top}; once it passes, commit with --no-verify`
+        : `auditing ${n} needs root (network namespaces; Portage drops to the portage user itself) — run: ${rerun}`,
+    );
+  }
+  if (problems[0]) throw problems[0].error;
 }

@@ -26,6 +26,7 @@ import { execCapture } from '../proc/exec.js';
 import { judgeEbuild, type EbuildJudgement, type EbuildPolicy } from '../verdict/index.js';
 import { buildInSandbox, collectEvidence, keepEvidence, keepPcaps, observerStatus } from './command.js';
 import type { ObserverSession } from './observe.js';
+import type { AuditSession } from './session.js';
 import { analyzeBuild } from '../analyze/build.js';
 import { prepareTestLog, readTestLog } from './test-log.js';
 
@@ -286,16 +287,14 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
   }
 }
 
-export interface EbuildsAuditOptions extends Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir'> {
+export interface EbuildsAuditOptions extends Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir' | 'observe' | 'signal'> {
   readonly metas: readonly EbuildMeta[];
   /** Keep each ebuild's raw captures in DIR/category/PF/. */
   readonly pcapDir?: string;
-  /** A sandbox made ahead for the first ebuild (owned from here on: used or removed). */
-  readonly sandbox?: Promise<Sandbox>;
+  /** The command's session: its signal and tracer, the sandbox it made ahead (for the first ebuild), its teardown printer. */
+  readonly session: AuditSession;
   /** Each result as soon as it is known. */
   readonly onResult?: (result: BuildResult) => void;
-  /** Each teardown problem (should never happen). */
-  readonly onTeardownProblem?: (problem: string) => void;
 }
 
 /**
@@ -304,24 +303,27 @@ export interface EbuildsAuditOptions extends Omit<EbuildAuditOptions, 'meta' | '
  * removed on every path.
  */
 export async function auditEbuilds(options: EbuildsAuditOptions): Promise<{ results: BuildResult[]; interrupted: boolean }> {
-  const { metas, onResult, onTeardownProblem, sandbox, pcapDir, ...common } = options;
-  let ahead = sandbox;
+  const { metas, onResult, session, pcapDir, ...common } = options;
+  const { signal, observe } = session;
+  let ahead = session.takeSandbox();
   const results: BuildResult[] = [];
   let interrupted = false;
   try {
     for (const meta of metas) {
-      if (options.signal?.aborted) {
+      if (signal.aborted) {
         interrupted = true;
         break;
       }
       const audit = await auditEbuild({
         ...common,
         meta,
+        signal,
+        observe,
         ...(pcapDir ? { pcapDir: path.join(pcapDir, meta.category, meta.pf) } : {}),
         ...(ahead ? { sandbox: ahead } : {}),
       });
       ahead = undefined;
-      for (const t of audit.teardown) onTeardownProblem?.(t);
+      session.teardownProblems(audit.teardown);
       if (audit.interrupted) {
         interrupted = true;
         break;
@@ -332,5 +334,5 @@ export async function auditEbuilds(options: EbuildsAuditOptions): Promise<{ resu
   } finally {
     if (ahead) await ahead.then((s) => s.destroy(), () => undefined);
   }
-  return { results, interrupted: interrupted || Boolean(options.signal?.aborted) };
+  return { results, interrupted: interrupted || signal.aborted };
 }

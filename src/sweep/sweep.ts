@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NoSuchEbuildError, UsageError } from '../model/errors.js';
 import { ebuildName, VERDICTS, type BuildResult, type Ebuild, type Report, type Verdict } from '../model/types.js';
-import type { PortageInstall } from '../portage/locate.js';
+import { locatePortage, type PortageInstall } from '../portage/locate.js';
 import { readMetadataLenient, type EbuildMeta } from '../portage/metadata.js';
 import { makeReport } from '../model/report.js';
 import { writeReportFile } from '../report/json.js';
@@ -17,10 +17,10 @@ import { getReporter, SWEEP_RENDERINGS } from '../report/index.js';
 import { sortBuilds } from '../report/merge.js';
 import { auditEbuild, metadataFailureResult } from '../runner/ebuild.js';
 import { suggestBuild, type AddSuggestionsOptions } from '../runner/suggest.js';
-import type { ObserverSession } from '../runner/observe.js';
+import type { AuditSession, Session } from '../runner/session.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
-import { discoverEbuilds, matchAtoms, readFromList, shardOf } from './discover.js';
+import { discoverEbuilds, matchAtoms, parseShard, readFromList, shardOf } from './discover.js';
 import { Progress, type ProgressState } from './progress.js';
 import { ResultsFile } from './results.js';
 
@@ -36,11 +36,10 @@ export interface SweepOptions {
   readonly install: PortageInstall;
   /** ALLOW_TEST instead of the configuration's (--allow-test). */
   readonly allowTest?: string;
-  readonly signal: AbortSignal;
+  /** The command's session: its signal, and one tracer for the whole sweep (events routed to each build by network namespace). */
+  readonly session: AuditSession;
   /** Rerun each breaking package once intercepted and add what it wanted (--explain; default off in sweeps). */
   readonly explain?: boolean;
-  /** One tracer for the whole sweep, its events routed to each build by network namespace. */
-  readonly observe?: ObserverSession;
   readonly progress?: { stream: NodeJS.WriteStream; tty: boolean };
   /** --suggest: suggestions for each breaking package (in its result), patches in DIR/patches/CATEGORY/PF.patch; verify: --verify. */
   readonly suggest?: { readonly verify: boolean };
@@ -75,11 +74,13 @@ export async function writeSweepOutputs(dir: string, report: Report): Promise<vo
 
 /** --suggest: patches in DIR/patches; --verify audits the patched copies with the sweep's settings, logs in DIR/logs/verify. */
 function suggestOptions(o: SweepOptions, verify: boolean): AddSuggestionsOptions {
-  const { install, allowTest, timeoutMs, signal, observe } = o;
+  const { install, allowTest, timeoutMs } = o;
+  const { signal, observe } = o.session;
   return { dir: path.join(o.outDir, 'patches'), verify, audit: { install, allowTest, timeoutMs, signal, observe, logDir: path.join(o.outDir, 'logs', 'verify') } };
 }
 
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
+  const { signal, observe } = options.session;
   const refs = selectEbuilds(options);
   const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
   if (existsSync(results.path) && !options.resume) {
@@ -104,7 +105,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   progress?.start();
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (!options.signal.aborted) {
+    while (!signal.aborted) {
       const meta = metas[next++];
       if (!meta) return;
       const name = `${meta.category}/${meta.pf}`;
@@ -117,13 +118,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           allowTest: options.allowTest,
           timeoutMs: options.timeoutMs,
           pcapDir: path.join(options.outDir, 'pcap', meta.category, meta.pf),
-          signal: options.signal,
-          observe: options.observe,
+          signal,
+          observe,
           explain: options.explain,
         });
-        if (audit.interrupted || options.signal.aborted) return;
+        if (audit.interrupted || signal.aborted) return;
         const result = options.suggest ? await suggestBuild(audit.result, meta, suggestOptions(options, options.suggest.verify)) : audit.result;
-        if (options.signal.aborted) return;
+        if (signal.aborted) return;
         results.append(result);
         state.counts[result.verdict]++;
         state.done++;
@@ -147,5 +148,25 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     report = sweepReport(finished);
     await writeSweepOutputs(options.outDir, report);
   }
-  return { ...(report ? { report } : {}), selected: refs.length, done: finished.length, interrupted: options.signal.aborted };
+  return { ...(report ? { report } : {}), selected: refs.length, done: finished.length, interrupted: signal.aborted };
+}
+
+export interface SweepCommandOptions extends Omit<SweepOptions, 'install' | 'shard' | 'session'> {
+  /** Portage's ebuild program (--portage; default: located, src/portage/locate.ts). */
+  readonly portage?: string;
+  /** --shard I/N. */
+  readonly shard?: string;
+  /** Run the syscall tracer (false: --no-observe). */
+  readonly observe: boolean;
+}
+
+/** `netaudit sweep`: the session set up for builds (root, Portage located, the shard read, one tracer), then runSweep(). */
+export async function auditSweep(session: Session, options: SweepCommandOptions): Promise<SweepOutcome> {
+  const { portage, shard, observe, ...rest } = options;
+  const setup = await session.begin({
+    need: 'portage',
+    check: () => ({ shard: shard ? parseShard(shard) : undefined, install: locatePortage({ portage }) }),
+    observe,
+  });
+  return runSweep({ ...rest, ...setup, session });
 }

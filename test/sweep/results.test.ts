@@ -12,6 +12,7 @@ import { BadResultsError, exitCodeFor } from '../../src/model/errors.js';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import type { PortageInstall } from '../../src/portage/locate.js';
 import { validateBuild, type ValidatorSource } from '../../src/report/validate.js';
+import { Session } from '../../src/runner/session.js';
 import { ResultsFile } from '../../src/sweep/results.js';
 import { runSweep } from '../../src/sweep/sweep.js';
 import { EXAMPLES, jsonFiles, readJson } from '../report/helpers.js';
@@ -135,8 +136,10 @@ describe('sweep results.jsonl', () => {
     const before = readFileSync(file);
     // Portage is never reached: the results are read before any metadata.
     const install = { ebuild: '/nonexistent/ebuild', python: '/nonexistent/python', env: {}, configRoot: '/' } as unknown as PortageInstall;
+    // A session that sets nothing up: the sweep fails before any build.
+    await using session = await Session.open();
     await assert.rejects(
-      runSweep({ repo, atoms: [], outDir: out, jobs: 1, resume: true, install, signal: new AbortController().signal }),
+      runSweep({ repo, atoms: [], outDir: out, jobs: 1, resume: true, install, session }),
       (e: unknown) => e instanceof BadResultsError && e.line === 1,
     );
     assert.deepEqual(readFileSync(file), before);

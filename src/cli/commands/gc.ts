@@ -9,7 +9,7 @@ export const gcCommand: CommandModule<object, GcArgs> = {
   command: 'gc',
   describe: 'remove namespaces, capture processes and temp dirs that killed netaudit runs left behind',
   builder: (y: Argv) =>
-    y.option('dry-run', { type: 'boolean', default: false, describe: 'only list what would be removed' }) as unknown as Argv<GcArgs>,
+    y.option('dry-run', { type: 'boolean', default: false, describe: 'only list what would be removed' }),
   handler: async (args) => {
     // Without root: only the user's own temp dirs (its runs' namespaces ended with them: src/sandbox/userns.ts).
     if (process.getuid?.() === 0) (await import('../../sandbox/prereq.js')).assertPrerequisites();

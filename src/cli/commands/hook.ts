@@ -14,10 +14,10 @@ export const hookCommand: CommandModule<object, HookArgs> = {
   describe: "install the git pre-commit hook that audits the staged ebuilds (quiet when clean; refuses a commit that breaks)",
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ['install'], describe: 'install: write the pre-commit hook where git looks for it (.git/hooks, or core.hooksPath)' })
+      .positional('action', { choices: ['install'], demandOption: true, describe: 'install: write the pre-commit hook where git looks for it (.git/hooks, or core.hooksPath)' })
       .option('repo', { type: 'string', describe: 'the git checkout (default: the current directory)', requiresArg: true })
       .option('force', { type: 'boolean', default: false, describe: "replace a pre-commit hook that is not netaudit's (kept as pre-commit.before-netaudit)" })
-      .example('$0 hook install', 'in the checkout of an ebuild repository') as unknown as Argv<HookArgs>,
+      .example('$0 hook install', 'in the checkout of an ebuild repository'),
   handler: async (args) => {
     const [{ ebuildCheckout }, { installHook }] = await Promise.all([import('../../portage/git.js'), import('../../portage/githook.js')]);
     const top = await ebuildCheckout(args.repo ?? process.cwd(), existsSync);

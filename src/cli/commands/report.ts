@@ -46,7 +46,7 @@ const render: CommandModule<object, RenderArgs> = {
   describe: 'render a saved report (or a sweep directory) in another format',
   builder: (y: Argv) =>
     y
-      .positional('report', { type: 'string', describe: 'report.json, or a directory holding one' })
+      .positional('report', { type: 'string', demandOption: true, describe: 'report.json, or a directory holding one' })
       .option('format', {
         alias: 'f',
         type: 'string',
@@ -57,7 +57,7 @@ const render: CommandModule<object, RenderArgs> = {
       .option('out', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout', requiresArg: true })
       .option('color', { type: 'boolean', describe: 'colours for the terminal format (default: when stdout is a terminal)' })
       .example('$0 report render sweep/ --format html --out report.html', 'the dashboard of a sweep')
-      .example('$0 report render r.json -f junit -o junit.xml', 'JUnit XML for CI') as unknown as Argv<RenderArgs>,
+      .example('$0 report render r.json -f junit -o junit.xml', 'JUnit XML for CI'),
   handler: async (args) => {
     const [{ readReportFile }, { getReporter }, { colorEnabled }, { writeFileAtomic }] = await Promise.all([
       import('../../report/json.js'),
@@ -79,9 +79,9 @@ const merge: CommandModule<object, MergeArgs> = {
   describe: 'join shard outputs (sweep directories or report files) into one report, as an unsharded sweep writes it',
   builder: (y: Argv) =>
     y
-      .positional('inputs', { type: 'string', array: true, describe: 'sweep directories (DIR/report.json) or report files' })
+      .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'sweep directories (DIR/report.json) or report files' })
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'directory for report.json, report.html, junit.xml', requiresArg: true })
-      .example('$0 report merge shard1 shard2 shard3 --out merged', 'one report of three shards') as unknown as Argv<MergeArgs>,
+      .example('$0 report merge shard1 shard2 shard3 --out merged', 'one report of three shards'),
   handler: async (args) => {
     const [{ readReportFile, writeReportFile }, { mergeReports }, { getReporter, SWEEP_RENDERINGS }, path, { writeFileAtomic }] = await Promise.all([
       import('../../report/json.js'),
@@ -106,10 +106,10 @@ const diff: CommandModule<object, DiffArgs> = {
   describe: 'packages that started or stopped breaking, changed verdict or destinations, came or went (exit 1 if any started breaking)',
   builder: (y: Argv) =>
     y
-      .positional('old', { type: 'string', describe: 'the earlier report (or sweep directory)' })
-      .positional('new', { type: 'string', describe: 'the later report (or sweep directory)' })
+      .positional('old', { type: 'string', demandOption: true, describe: 'the earlier report (or sweep directory)' })
+      .positional('new', { type: 'string', demandOption: true, describe: 'the later report (or sweep directory)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the changes as JSON' })
-      .example('$0 report diff last-week/ today/', 'one line per change: name: StartedBreaking: clean -> breaks (+dns host:53)') as unknown as Argv<DiffArgs>,
+      .example('$0 report diff last-week/ today/', 'one line per change: name: StartedBreaking: clean -> breaks (+dns host:53)'),
   handler: async (args) => {
     const [{ readReportFile }, { diffReports, renderDiffText, renderDiffJson, diffExitCode }] = await Promise.all([
       import('../../report/json.js'),
@@ -135,12 +135,12 @@ const patches: CommandModule<object, PatchesArgs> = {
   describe: "write the suggested patches of a report (or sweep directory) as git format-patch mails, one per package, for git am",
   builder: (y: Argv) =>
     y
-      .positional('report', { type: 'string', describe: 'report.json made with --suggest, or a sweep directory' })
+      .positional('report', { type: 'string', demandOption: true, describe: 'report.json made with --suggest, or a sweep directory' })
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'a new (or empty) directory for the NNNN-cat-pkg-....patch files', requiresArg: true })
       .option('verified-only', { type: 'boolean', default: false, describe: 'only patches that --verify proved' })
       .option('author', { type: 'string', describe: 'the patches\' author, "Name <email>" (default: git config user.name and user.email)', requiresArg: true })
       .example('$0 report patches sweep/ --out patches', 'then, in the repository: git am patches/*.patch')
-      .example('$0 report patches r.json --out p --verified-only --author "Larry the Cow <larry@gentoo.org>"', 'only verified changes, with an author') as unknown as Argv<PatchesArgs>,
+      .example('$0 report patches r.json --out p --verified-only --author "Larry the Cow <larry@gentoo.org>"', 'only verified changes, with an author'),
   handler: async (args) => {
     const [{ readReportFile }, { patchMails, parseAuthor, writePatchDir }, { UsageError }] = await Promise.all([
       import('../../report/json.js'),

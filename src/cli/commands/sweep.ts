@@ -5,6 +5,7 @@ import { UsageError } from '../../model/errors.js';
 import { FAIL_ON, type FailOn } from '../../model/types.js';
 import { OBSERVE_OPTION, parseDuration } from '../options.js';
 import { interruption } from '../signals.js';
+import { Session } from '../../runner/session.js';
 
 interface SweepArgs {
   repo: string;
@@ -29,7 +30,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   describe: 'audit every ebuild of a repository (or those matching ATOMs): parallel, resumable, shardable',
   builder: (y: Argv) =>
     y
-      .positional('repo', { type: 'string', describe: 'the ebuild repository' })
+      .positional('repo', { type: 'string', demandOption: true, describe: 'the ebuild repository' })
       .positional('atoms', { type: 'string', array: true, describe: 'CATEGORY/PACKAGE[-VERSION] (globs with *)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output directory: results.jsonl, report.json, report.html, junit.xml, logs/, pcap/', requiresArg: true })
       .option('jobs', { alias: 'j', type: 'number', describe: 'audits at once (default: the number of cores)', requiresArg: true })
@@ -50,54 +51,36 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('verify', { type: 'boolean', default: false, describe: 'with --suggest: audit each patched ebuild again on a scratch copy (verified: true when the broken phase passes with no blocked attempt)' })
       .example('$0 sweep fixtures/repo --out sweep --jobs 2', 'the whole fixture repository, two at a time')
       .example('$0 sweep /var/db/repos/gentoo --shard 3/8 --out shard-3', 'this machine\'s eighth of ::gentoo')
-      .example('$0 sweep fixtures/repo --suggest --verify --out sweep', 'a verified patch per breaking package; then: netaudit report patches sweep --out patches') as unknown as Argv<SweepArgs>,
+      .example('$0 sweep fixtures/repo --suggest --verify --out sweep', 'a verified patch per breaking package; then: netaudit report patches sweep --out patches'),
   handler: async (args) => {
     const jobs = args.jobs ?? os.availableParallelism();
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${args.jobs}: must be a whole number of at least 1`, { option: '--jobs' });
     const timeoutMs = parseDuration(args.timeout);
-    const { assertPrerequisites } = await import('../../sandbox/prereq.js');
-    assertPrerequisites('portage');
-    const [{ locatePortage }, { runSweep }, { parseShard }, { collectGarbage }, { failsOn }] = await Promise.all([
-      import('../../portage/locate.js'),
-      import('../../sweep/sweep.js'),
-      import('../../sweep/discover.js'),
-      import('../../sandbox/gc.js'),
-      import('../../verdict/index.js'),
-    ]);
-    const shard = args.shard ? parseShard(args.shard) : undefined;
-    const install = locatePortage({ portage: args.portage });
-    await collectGarbage();
-    const stop = interruption();
-    const observe = args.observe ? (await import('../../runner/observe.js')).ObserverSession.start({ enabled: true, signal: stop.signal }) : undefined;
-    try {
-      const outcome = await runSweep({
-        repo: args.repo,
-        atoms: (args.atoms ?? []).map(String),
-        fromFile: args.from,
-        outDir: args.out,
-        jobs,
-        timeoutMs,
-        shard,
-        resume: args.resume,
-        install,
-        allowTest: args['allow-test'],
-        signal: stop.signal,
-        observe,
-        explain: args.explain,
-        progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
-        ...(args.suggest || args.verify ? { suggest: { verify: args.verify } } : {}),
-      });
-      if (outcome.interrupted) {
-        process.stderr.write(`netaudit: sweep interrupted: ${outcome.done}/${outcome.selected} done; continue with --resume --out ${args.out}\n`);
-        process.exitCode = stop.exitCode();
-        return;
-      }
-      const r = outcome.report;
-      if (r) process.stderr.write(`netaudit: ${r.builds.length} packages: ${Object.entries(r.summary).map(([v, n]) => `${v} ${n}`).join(', ')}; ${args.out}/report.json, report.html, junit.xml\n`);
-      process.exitCode = r?.builds.some((b) => failsOn(b.verdict, args['fail-on'])) ? 1 : 0;
-    } finally {
-      await observe?.close();
-      stop.dispose();
+    const [{ auditSweep }, { failsOn }] = await Promise.all([import('../../sweep/sweep.js'), import('../../verdict/index.js')]);
+    await using session = await Session.open({ interruption });
+    const outcome = await auditSweep(session, {
+      repo: args.repo,
+      atoms: (args.atoms ?? []).map(String),
+      fromFile: args.from,
+      outDir: args.out,
+      jobs,
+      timeoutMs,
+      shard: args.shard,
+      resume: args.resume,
+      portage: args.portage,
+      allowTest: args['allow-test'],
+      observe: args.observe,
+      explain: args.explain,
+      progress: { stream: process.stderr, tty: Boolean(process.stderr.isTTY) },
+      ...(args.suggest || args.verify ? { suggest: { verify: args.verify } } : {}),
+    });
+    if (outcome.interrupted) {
+      process.stderr.write(`netaudit: sweep interrupted: ${outcome.done}/${outcome.selected} done; continue with --resume --out ${args.out}\n`);
+      process.exitCode = session.exitCode();
+      return;
     }
+    const r = outcome.report;
+    if (r) process.stderr.write(`netaudit: ${r.builds.length} packages: ${Object.entries(r.summary).map(([v, n]) => `${v} ${n}`).join(', ')}; ${args.out}/report.json, report.html, junit.xml\n`);
+    process.exitCode = r?.builds.some((b) => failsOn(b.verdict, args['fail-on'])) ? 1 : 0;
   },
 };

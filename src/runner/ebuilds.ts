@@ -1,0 +1,55 @@
+/**
+ * `netaudit ebuild`'s core: Portage located, the session set up for builds (its tracer attaches and its first
+ * sandbox is made while Portage reads the metadata), the ebuilds audited one by one (./ebuild.ts auditEbuilds),
+ * then, when asked, suggestions for the breaking ones (./suggest.ts). Printing is the caller's: `onResult`.
+ */
+import type { BuildResult } from '../model/types.js';
+import { locatePortage } from '../portage/locate.js';
+import { readMetadata } from '../portage/metadata.js';
+import { auditEbuilds, type EbuildsAuditOptions } from './ebuild.js';
+import type { Session } from './session.js';
+
+export interface EbuildFilesOptions extends Omit<EbuildsAuditOptions, 'install' | 'metas' | 'session' | 'onResult'> {
+  /** .ebuild files, or atoms within `repo`. */
+  readonly ebuilds: readonly string[];
+  readonly repo?: string;
+  /** Portage's ebuild program (--portage; default: located, src/portage/locate.ts). */
+  readonly portage?: string;
+  /** Run the syscall tracer (false: --no-observe). */
+  readonly observe: boolean;
+  /** --suggest DIR / --verify: suggestions for the breaking ebuilds, patches written to DIR when given. */
+  readonly suggest?: { readonly dir?: string; readonly verify: boolean };
+  /** Each build once it is final (with its suggestions when suggesting). */
+  readonly onResult?: (result: BuildResult) => void;
+}
+
+export interface EbuildFilesAudit {
+  readonly results: BuildResult[];
+  /** A signal ended the audits (the results so far are returned). */
+  readonly interrupted: boolean;
+}
+
+/** The ebuilds audited in `session` (which this sets up for builds: Portage's root, the tracer, the first sandbox). */
+export async function auditEbuildFiles(session: Session, options: EbuildFilesOptions): Promise<EbuildFilesAudit> {
+  const { ebuilds, repo, portage, observe, suggest, onResult, ...audit } = options;
+  const install = await session.begin({ need: 'portage', check: () => locatePortage({ portage }), observe, sandboxAhead: { intercept: options.intercept } });
+  const metas = await readMetadata(install, ebuilds, { repo, allowTest: options.allowTest });
+  const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult });
+  if (interrupted || !suggest) return { results, interrupted };
+  const { addSuggestions } = await import('./suggest.js');
+  const suggested = await addSuggestions(results, metas, {
+    dir: suggest.dir,
+    verify: suggest.verify,
+    audit: {
+      install,
+      observe: session.observe,
+      logDir: options.logDir,
+      allowTest: options.allowTest,
+      timeoutMs: options.timeoutMs,
+      signal: session.signal,
+      onTeardownProblem: (t) => session.teardownProblems([t]),
+    },
+    onResult,
+  });
+  return { results: suggested, interrupted: session.interrupted };
+}

@@ -1,0 +1,161 @@
+/**
+ * The session of one netaudit command: what every command that builds shares, owned once. In order:
+ *   1. the interruption (SIGINT/SIGTERM/SIGHUP → an AbortSignal and 128+N; the process part is cli/signals.ts),
+ *      from open() on, so that a signal ends the command through the normal path;
+ *   2. begin(): the prerequisites check (src/sandbox/prereq.ts), the command's own checks that need them met,
+ *      the tracer started (src/runner/observe.ts: its attach, seconds, overlaps everything after), the garbage
+ *      of killed runs collected (src/sandbox/gc.ts) before the first build, and a sandbox made ahead for the
+ *      first build when the command asks for one;
+ *   3. close(): the sandbox made ahead removed when no build took it, the tracer ended, the signal handlers
+ *      removed. Once, whatever happened: call it in `finally`, or hold the session with `await using`.
+ * Teardown problems of every build go to one printer (`onTeardownProblem`).
+ *
+ * Loading this module loads nothing else: each step imports what it needs when it runs (startup time is part
+ * of every audit's overhead, and `netaudit run --no-observe` never loads the tracer).
+ */
+import type { PrivilegeNeed } from '../sandbox/prereq.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { trace } from '../util/trace.js';
+import type { ObserverSession } from './observe.js';
+
+/** A signal turned into an abort (cli/signals.ts interruption()). */
+export interface Interruption {
+  readonly signal: AbortSignal;
+  /** The exit code after the signal received (128+N). */
+  exitCode(): number;
+  /** Stop listening (close() calls it, once). */
+  dispose(): void;
+}
+
+/** What the builds of a command need set up before the first one (Session.begin). */
+export interface BuildSetup<T = void> {
+  /** Privileges and tools, checked first (src/sandbox/prereq.ts); the first problem is thrown. */
+  readonly need: PrivilegeNeed;
+  /**
+   * The command's own checks that need the prerequisites met (the sandbox mode, where Portage is), run before
+   * anything is started: a failure here starts no tracer and collects nothing. What it returns, begin() returns.
+   */
+  readonly check?: () => T | Promise<T>;
+  /** Run the syscall tracer (false: --no-observe; the builds run on packets alone). */
+  readonly observe: boolean;
+  /** Make a sandbox for the first build now, while the command reads its input (takeSandbox()). */
+  readonly sandboxAhead?: { readonly intercept?: boolean };
+}
+
+export interface SessionOptions {
+  /** How signals become an abort; default: none (a signal that never fires). */
+  readonly interruption?: () => Interruption;
+  /** Where each teardown problem is reported (there should be none); default: dropped. */
+  readonly onTeardownProblem?: (problem: string) => void;
+  /** Set up for builds at once (begin()); absent: a later begin(), or a session that only handles signals. */
+  readonly builds?: BuildSetup;
+}
+
+/** The part of a session the runners use (src/runner/ebuild.ts auditEbuilds, the sweep). */
+export interface AuditSession {
+  readonly signal: AbortSignal;
+  /** The tracer of this command, when it runs one. */
+  readonly observe?: ObserverSession;
+  /** The sandbox made ahead, handed over once: its taker uses or destroys it. Undefined when there is none (left). */
+  takeSandbox(): Promise<Sandbox> | undefined;
+  /** Report teardown problems to the command's printer. */
+  teardownProblems(problems: readonly string[]): void;
+}
+
+const NO_INTERRUPTION: () => Interruption = () => ({ signal: new AbortController().signal, exitCode: () => 130, dispose: () => undefined });
+
+export class Session implements AuditSession {
+  readonly signal: AbortSignal;
+  private readonly interruption: Interruption;
+  private readonly onTeardownProblem: (problem: string) => void;
+  private tracer: ObserverSession | undefined;
+  private ahead: Promise<Sandbox> | undefined;
+  private begun = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(options: SessionOptions) {
+    this.interruption = (options.interruption ?? NO_INTERRUPTION)();
+    this.signal = this.interruption.signal;
+    this.onTeardownProblem = options.onTeardownProblem ?? (() => undefined);
+  }
+
+  /** A session listening for signals, and set up for builds when `options.builds` says so (closed again if that fails). */
+  static async open(options: SessionOptions = {}): Promise<Session> {
+    const session = new Session(options);
+    if (options.builds) {
+      try {
+        await session.begin(options.builds);
+      } catch (e) {
+        await session.close();
+        throw e;
+      }
+    }
+    return session;
+  }
+
+  /** Set up for builds (once; see BuildSetup); returns what `check` returned. On failure what was started is ended by close(). */
+  async begin<T>(setup: BuildSetup<T> & { readonly check: () => T | Promise<T> }): Promise<T>;
+  async begin(setup: BuildSetup): Promise<void>;
+  async begin<T>(setup: BuildSetup<T>): Promise<T | undefined> {
+    if (this.begun) throw new Error('Session.begin: called twice');
+    if (this.closing) throw new Error('Session.begin: the session is closed');
+    this.begun = true;
+    const { assertPrerequisites } = await import('../sandbox/prereq.js');
+    assertPrerequisites(setup.need);
+    const checked = await setup.check?.();
+    // The tracer compiles and attaches (seconds) while the garbage is collected and the sandbox made.
+    if (setup.observe) this.tracer = (await import('./observe.js')).ObserverSession.start({ enabled: true, signal: this.signal });
+    const { collectGarbage } = await import('../sandbox/gc.js');
+    await collectGarbage();
+    trace('gc done');
+    if (setup.sandboxAhead) {
+      const { Sandbox } = await import('../sandbox/sandbox.js');
+      this.ahead = Sandbox.create({ routes: this.tracer?.routes, intercept: setup.sandboxAhead.intercept });
+      // Its failure is the first build's (or nobody's, when no build takes it).
+      this.ahead.catch(() => undefined);
+    }
+    return checked;
+  }
+
+  get observe(): ObserverSession | undefined {
+    return this.tracer;
+  }
+
+  /** Whether a signal ended the command (its exit code: exitCode()). */
+  get interrupted(): boolean {
+    return this.signal.aborted;
+  }
+
+  /** The exit code after a signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP). */
+  exitCode(): number {
+    return this.interruption.exitCode();
+  }
+
+  takeSandbox(): Promise<Sandbox> | undefined {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    return ahead;
+  }
+
+  teardownProblems(problems: readonly string[]): void {
+    for (const p of problems) this.onTeardownProblem(p);
+  }
+
+  /** End everything the session started; once (later calls return the same promise), safe on every path. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        const ahead = this.takeSandbox();
+        if (ahead) this.teardownProblems(await ahead.then((s) => s.destroy(), () => []));
+        await this.tracer?.close();
+      } finally {
+        this.interruption.dispose();
+      }
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
