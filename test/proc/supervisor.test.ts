@@ -53,8 +53,10 @@ describe('proc/supervisor: helper processes', () => {
     assert.ok(h.alive());
     assert.equal(state(h.pid), 'running');
     assert.match(lines.join(''), /hello\nready now\n/, 'the caller saw the output');
-    // setpriv and sh exec: the pid is the sleep's.
-    assert.equal(readFileSync(`/proc/${h.pid}/comm`, 'utf8').trim(), 'sleep');
+    // setpriv and sh exec: the pid is the sleep's (sh execs it just after the ready line: wait for that exec).
+    const comm = () => readFileSync(`/proc/${h.pid}/comm`, 'utf8').trim();
+    for (let i = 0; i < 200 && comm() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(comm(), 'sleep');
     const status = await h.stop();
     assert.deepEqual(status, { code: null, signal: 'SIGTERM' });
     assert.equal(state(h.pid), 'gone');
