@@ -97,9 +97,12 @@ describe('cleanup @privileged', function () {
 
   it('no tcpdump child and no zombie once an in-process main(run) has returned', async function () {
     const before = new Set(processTable().filter((p) => p.ppid === process.pid).map((p) => p.pid));
-    // The tracer (the first run observes) must be gone too.
+    // The tracer (the first run observes) must be gone too: netaudit reads its stop line and does not wait for
+    // its detach (~30-50 ms in the kernel), so it is given that long to be reaped.
     for (let i = 0; i < 3; i++) {
       const code = await main(['run', '-q', ...(i ? ['--no-observe'] : []), '--', 'true']);
+      const tracerGone = (): boolean => !processTable().some((p) => p.ppid === process.pid && !before.has(p.pid) && (p.comm === 'netaudit-tracer' || p.comm === 'setpriv'));
+      await waitFor('the tracer to be reaped', tracerGone, 2000);
       const children = processTable().filter((p) => p.ppid === process.pid && !before.has(p.pid));
       assert.equal(code, 0);
       assert.deepEqual(describeProcs(children.filter((p) => p.comm === 'tcpdump' || p.comm === 'netaudit-tracer' || p.comm === 'setpriv' || p.state === 'Z')), '', `run ${i + 1}`);
