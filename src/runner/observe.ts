@@ -68,12 +68,14 @@ export class ObserverSession {
    */
   async watch(netns: number): Promise<Observer | undefined> {
     const o = await this.ready;
-    if (!o) return undefined;
+    if (!o || this.observer !== o) return undefined;
     try {
       await o.watch(netns);
       return o;
     } catch (e) {
       if (!this.missing.length) this.missing.push(`the tracer stopped answering: ${(e as Error).message}`);
+      // The next sandboxes are made with every route: packets carry what the tracer no longer sees.
+      this.observer = undefined;
       trace('observer watch failed');
       return undefined;
     }
