@@ -12,7 +12,9 @@
  * - collect(netns): `sync ID`, wait for its line (everything the kernel committed before it is read; a
  *   timeout gives complete: false, never a hang), hand over that namespace's events, then `unwatch`.
  * - stop(): EOF on stdin; resolves on the stop line (~2 ms) without waiting for the detach (the kernel
- *   closes the links afterwards; closed() resolves when the process is reaped).
+ *   closes the links afterwards; closed() resolves when the process is reaped). Node's own exit still reaps
+ *   it (its child handle holds the event loop, 30-50 ms at most): unref'd, a tracer still detaching is left
+ *   a zombie to init, which here reaped it 1.5 s later (measured), and nothing of netaudit may outlive it.
  * The loader prints epoch times (CLOCK_REALTIME), so its events share the captures' clock as they come.
  */
 import { statSync } from 'node:fs';
