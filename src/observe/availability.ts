@@ -2,7 +2,9 @@
  * Can the syscall tracer run here? Root, the kernel's BTF and the built loader (dist/bpf/netaudit-tracer of
  * this package). Checks on files only, never throws. tracefs is not needed: the loader attaches raw
  * tracepoints (bpf_raw_tracepoint_open) and uprobes through the uprobe PMU or uprobe_multi links, none of
- * which goes through tracefs. The real proof is Observer.start(), which attaches (~25-40 ms).
+ * which goes through tracefs (checked: in a mount namespace with tracefs and debugfs unmounted, the loader
+ * attached every program, with uprobe_multi and with --no-uprobe-multi). The real proof is Observer.start(),
+ * which attaches (~25-40 ms).
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { packagePath } from '../util/package.js';
