@@ -14,8 +14,8 @@ fi
 # chromium and libxml2-utils only for the tests of the HTML and JUnit reports; python3-pytest(-xdist) for the
 # pytest fixtures (test attribution: src/portage/netaudit_pytest.py) and its tests; groff-base to render the man page
 # in the install test (test/e2e/install.test.ts). clang, libbpf-dev, bpftool, libelf-dev, zlib1g-dev, make and
-# pkg-config build the compiled tracer (bpf/, scripts/build-tracer.sh).
-pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils bpftrace python3-pytest python3-pytest-xdist groff-base
+# pkg-config build the compiled tracer (bpf/, scripts/build-tracer.sh), the syscall observer.
+pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils python3-pytest python3-pytest-xdist groff-base
   clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -26,9 +26,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-# The syscall observer (bpftrace) needs tracefs; some boots leave its mount point empty.
-[ -e /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing
 
 # Real Portage for `netaudit ebuild` (a venv of Debian's python with portage from PyPI, under /opt/netaudit).
 # On Gentoo the system Portage is used instead.

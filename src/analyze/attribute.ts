@@ -16,7 +16,8 @@
  */
 import { canonicalAddress } from '../decode/addr.js';
 import type { Attempt } from '../model/types.js';
-import type { ObservedProcess, SocketEvent, SyscallEvent, UnixAttempt } from '../model/events.js';
+import type { ObservedProcess, SocketEvent, UnixAttempt } from '../model/events.js';
+import type { TracerEvent } from '../model/tracer-events.js';
 
 export const ARGV_MAX_ARGS = 16;
 export const ARGV_MAX_CHARS = 256;
@@ -104,8 +105,15 @@ export function reportArgv(argv: readonly string[], truncated = false): string[]
   return out;
 }
 
+const SOCKET_KINDS: ReadonlySet<string> = new Set<SocketEvent['kind']>(['connect', 'sendto', 'sendmsg', 'bind', 'listen']);
+
+/** A socket call (connect, send, bind, listen), not one of the tracer's other events (exec, DNS question, resolve, ...). */
+export function isSocketEvent(e: TracerEvent): e is SocketEvent {
+  return SOCKET_KINDS.has(e.kind);
+}
+
 /** The `process` of an attempt made by this event's process. */
-export function processOf(e: SyscallEvent): ObservedProcess {
+export function processOf(e: TracerEvent): ObservedProcess {
   return {
     pid: e.pid,
     ppid: e.ppid,
@@ -114,12 +122,12 @@ export function processOf(e: SyscallEvent): ObservedProcess {
   };
 }
 
-export function attribute<A extends Attempt>(attempts: readonly A[], events: readonly SyscallEvent[], options: AttributeOptions): Attribution<A> {
+export function attribute<A extends Attempt>(attempts: readonly A[], events: readonly TracerEvent[], options: AttributeOptions): Attribution<A> {
   const afterMs = options.afterMs ?? 2;
   const byKey = new Map<string, SocketEvent[]>();
   const candidates: { e: SocketEvent; key: string }[] = [];
   for (const e of events) {
-    if (e.kind === 'exec') continue;
+    if (!isSocketEvent(e)) continue;
     if (options.netns !== undefined && e.netns !== options.netns) continue;
     if (options.buildEndMs !== undefined && e.tsMs > options.buildEndMs) continue;
     const t = eventTransport(e);
@@ -176,10 +184,10 @@ export interface UnixAttemptOptions {
  * build's namespace (the build's own server, which works under network-sandbox too), and filesystem
  * sockets (they cross namespaces: network-sandbox leaves them working).
  */
-export function unixAttempts(events: readonly SyscallEvent[], options: UnixAttemptOptions): UnixAttempt[] {
+export function unixAttempts(events: readonly TracerEvent[], options: UnixAttemptOptions): UnixAttempt[] {
   const mine = events.filter(
     (e): e is SocketEvent =>
-      e.kind !== 'exec' && (options.netns === undefined || e.netns === options.netns) && (options.buildEndMs === undefined || e.tsMs <= options.buildEndMs),
+      isSocketEvent(e) && (options.netns === undefined || e.netns === options.netns) && (options.buildEndMs === undefined || e.tsMs <= options.buildEndMs),
   );
   const bound = new Set(mine.filter((e) => e.family === 'unix' && e.abstract && (e.kind === 'bind' || e.kind === 'listen') && e.errno === 0).map((e) => e.address));
   const byAddress = new Map<string, { first: SocketEvent; count: number; refused: boolean }>();

@@ -82,7 +82,7 @@ export const OBSERVE_OPTION = [
   {
     type: 'boolean',
     default: true,
-    describe: "trace the build's socket calls with bpftrace where it can run (who made each attempt; network-sandbox's errnos); --no-observe: packets only, a faster start",
+    describe: "trace the build's socket calls with netaudit's eBPF tracer where it can run (who made each attempt; network-sandbox's errnos); --no-observe: packets only",
   },
 ] as const;
 

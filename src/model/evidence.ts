@@ -5,7 +5,7 @@
  * process or reads a file, and every field is plain data: a recording of a real run (test/fixtures/evidence/)
  * is this record as JSON (evidenceToJson/evidenceFromJson), so the analysis is tested without root.
  */
-import type { SyscallEvent } from './events.js';
+import type { TracerEvent } from './tracer-events.js';
 import type { CaptureSource, Phase, RunEnd } from './types.js';
 
 /**
@@ -89,8 +89,12 @@ export interface CapturedFrames {
 
 /** What the syscall tracer saw of one build. */
 export interface TracerEvidence {
-  /** The build's events (of its network namespace, from the moment it was watched), in time order. */
-  readonly events: readonly SyscallEvent[];
+  /**
+   * The build's events (of its network namespace, from the moment it was watched), in the kernel's order:
+   * socket calls and execs, and the DNS questions sent, names handed to the resolver, interface enumeration,
+   * forks and exits. The analysis takes the socket calls by their kind.
+   */
+  readonly events: readonly TracerEvent[];
   /** The build namespace's inode: events of other namespaces are not the build's. */
   readonly netns: number;
   /** Epoch ms when the build ended (its leftovers killed): netaudit's own end marker and later calls are not the build's. */
@@ -118,19 +122,26 @@ export interface BuildEvidence {
   readonly log?: string;
 }
 
-/** A BuildEvidence as JSON: frames as base64. The recording format of test/fixtures/evidence/. */
+const base64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+
+/** A BuildEvidence as JSON: frames and DNS payloads as base64. The recording format of test/fixtures/evidence/. */
 export function evidenceToJson(e: BuildEvidence): unknown {
   return {
     ...e,
-    captures: e.captures.map((c) => ({ ...c, frames: c.frames.map((f) => ({ ...f, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64') })) })),
+    captures: e.captures.map((c) => ({ ...c, frames: c.frames.map((f) => ({ ...f, data: base64(f.data) })) })),
+    ...(e.tracer ? { tracer: { ...e.tracer, events: e.tracer.events.map((ev) => (ev.kind === 'dns-question' ? { ...ev, payload: base64(ev.payload) } : ev)) } } : {}),
   };
 }
 
 /** The inverse of evidenceToJson (a recording read back; its shape is trusted: it is the project's own file). */
 export function evidenceFromJson(json: unknown): BuildEvidence {
   const e = json as Omit<BuildEvidence, 'captures'> & { captures: (Omit<CapturedFrames, 'frames'> & { frames: (Omit<RawFrame, 'data'> & { data: string })[] })[] };
+  const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
   return {
     ...e,
-    captures: e.captures.map((c) => ({ ...c, frames: c.frames.map((f) => ({ ...f, data: new Uint8Array(Buffer.from(f.data, 'base64')) })) })),
+    captures: e.captures.map((c) => ({ ...c, frames: c.frames.map((f) => ({ ...f, data: bytes(f.data) })) })),
+    ...(e.tracer
+      ? { tracer: { ...e.tracer, events: e.tracer.events.map((ev) => (ev.kind === 'dns-question' ? { ...ev, payload: bytes(ev.payload as unknown as string) } : ev)) } }
+      : {}),
   };
 }

@@ -1,9 +1,8 @@
 /**
- * observe: the syscall tracer (bpf/observer.bt under bpftrace), the collecting side only.
+ * observe: the syscall tracer (dist/bpf/netaudit-tracer, built from bpf/), the collecting side only.
  * - availability(): can it run here, and if not, what is missing (never throws).
- * - Observer.start({ netnsInode }) / stop(): the tracer process, attached and drained.
- * Its output is decoded by src/decode/bpftrace.ts and its events attributed by src/analyze/attribute.ts (pure).
+ * - Observer.start() / watch(netns) / collect(netns) / stop(): the tracer process, one per netaudit command.
+ * Its output is decoded by src/decode/tracer.ts and its events attributed by src/analyze/attribute.ts (pure).
  */
-export { availability, parseBpftraceVersion, systemProbe, type Availability, type AvailabilityProbe } from './availability.js';
-export { measureOffsetMs, toEpochMs, type ClockSource } from './clock.js';
-export { Observer, defaultPerfPages, ensureTracefs, netnsInodeOf, onlineCpus, type ObserverOptions, type ObserverRun, type StopOptions } from './observer.js';
+export { availability, systemProbe, type Availability, type AvailabilityProbe } from './availability.js';
+export { Observer, TRACER_PATH, netnsInodeOf, type CollectOptions, type ObservedNamespace, type ObserverEnd, type ObserverOptions } from './observer.js';

@@ -1,92 +1,71 @@
 /**
- * The syscall observer process: bpftrace running bpf/observer.bt, filtered in the kernel on one network
- * namespace, its JSON output read as it comes (OutputReader). Like the captures (src/capture/tcpdump.ts) it
- * is a helper of the supervisor (src/proc/supervisor.ts): under `setpriv --pdeathsig KILL`, so it dies with
- * netaudit even on SIGKILL, and always waited for: stop() and kill() resolve only once the process is gone
- * (no zombie, no probe left attached).
+ * The syscall observer process: netaudit's compiled tracer (dist/bpf/netaudit-tracer, built from bpf/ by
+ * scripts/build-tracer.sh; its stdin/stdout contract is documented at the top of bpf/netaudit-tracer.c), one
+ * per netaudit command. Like the captures it is a helper of the supervisor (src/proc/supervisor.ts): under
+ * `setpriv --pdeathsig KILL`, and the loader itself stops when its parent dies, so nothing outlives netaudit.
  *
- * Ready means attached. Not BEGIN: bpftrace 0.17 runs BEGIN before it attaches the other probes, and
- * attaches those one by one in the order of the script (measured: connect 3-7 ms after BEGIN, bind 15 ms,
- * the exit probes 18-22 ms, the heartbeat 75-107 ms). The heartbeat (profile:hz:20, and a kill probe that
- * makes a tick on demand) comes last in the script: start() waits until a tick has come from every online
- * CPU, and then every probe is attached.
- * Complete means drained: stop() notes the monotonic time T, waits until a tick has been read from every
- * online CPU with a timestamp after T (so every event and every loss report written before T has been
- * read), then ends bpftrace. A vCPU with nothing to run can go seconds without a profile tick (measured: 4 s
- * on this VM), so a CPU that lags 100 ms gets a tick on demand: `taskset -c CPU kill -0 -- -MARK`.
+ * - start(): spawn the loader with no namespace watched; ready = its ready line (every program attached, in
+ *   ~25-40 ms). When it fails, the error says so with the loader's own line from stderr.
+ * - watch(netns): `watch INODE` (the in-kernel filter, a hash map of inodes) and `sync ID`; resolves once
+ *   both are answered, so the build's first call is seen, and the loss counter at that moment is the base
+ *   of the build's window.
+ * - collect(netns): `sync ID`, wait for its line (everything the kernel committed before it is read; a
+ *   timeout gives complete: false, never a hang), hand over that namespace's events, then `unwatch`.
+ * - stop(): EOF on stdin; resolves on the stop line (~2 ms) without waiting for the detach (the kernel
+ *   closes the links afterwards; closed() resolves when the process is reaped). Node's own exit still reaps
+ *   it (its child handle holds the event loop, 30-50 ms at most): unref'd, a tracer still detaching is left
+ *   a zombie to init, which here reaped it 1.5 s later (measured), and nothing of netaudit may outlive it.
+ * The loader prints epoch times (CLOCK_REALTIME), so its events share the captures' clock as they come.
  */
-import { spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { SetupError } from '../model/errors.js';
-import { execCapture } from '../proc/exec.js';
-import { supervise, type Helper } from '../proc/supervisor.js';
-import { tool } from '../proc/tools.js';
+import { HelperStartError, supervise, type Helper } from '../proc/supervisor.js';
 import { packagePath } from '../util/package.js';
-import { TRACEFS } from './availability.js';
-import { measureOffsetMs } from './clock.js';
-import { ARGV_CHUNK_BYTES } from '../decode/argv.js';
-import { OutputReader, assemble } from '../decode/bpftrace.js';
-import type { ObserverResult } from '../model/events.js';
+import { assembleTracerEvents, parseTracerLine, type TracerRecord } from '../decode/tracer.js';
+import type { TracerControl, TracerEvent, TracerReady, TracerStop } from '../model/tracer-events.js';
 
-/**
- * BPFTRACE_STRLEN: the script's buf() of an argv chunk is this long. bpftrace 0.17's limit for str()/buf() is
- * 200; 160 keeps the biggest printf of the script on the BPF stack.
- */
-const STRLEN = ARGV_CHUNK_BYTES;
-/** PID_MAX_LIMIT on 64-bit: kill(-(this + n), 0) names no process group, ever (ESRCH). */
-const PID_MAX_LIMIT = 4_194_304;
-/** A CPU whose heartbeat lags this long gets a tick on demand, and again every NUDGE_EVERY_MS. */
-const NUDGE_AFTER_MS = 100;
-const NUDGE_EVERY_MS = 250;
-/** bpftrace's notice on kernels >= 5.11, where it is harmless: never the reason it failed. */
-const RLIMIT_NOTICE = /couldn't set RLIMIT_MEMLOCK/;
+/** The built loader, relative to the package root. */
+export const TRACER_PATH = 'dist/bpf/netaudit-tracer';
 
 export interface ObserverOptions {
-  /**
-   * Inode of the network namespace to observe (`stat -L -c %i /run/netns/NAME`, or netnsInodeOf()).
-   * 0 observes every namespace except netaudit's own (one tracer for a whole sweep; route events by `netns`
-   * with collect()): then only the records of namespaces between watch() and collect() are kept, so
-   * containers and other tools cost no memory, and a namespace inode that the kernel reuses for the next
-   * build starts empty.
-   */
-  readonly netnsInode: number;
-  /** Milliseconds to wait for bpftrace to compile and attach. Default 30000 (it takes 1-8 s on 2 busy cores). */
+  /** The loader; default dist/bpf/netaudit-tracer of this package. */
+  readonly tracer?: string;
+  /** More arguments for the loader (`--ringbuf-kib N`, `--no-libc`, ...). */
+  readonly args?: readonly string[];
+  /** Milliseconds to wait for the ready line. Default 15000 (it takes 25-40 ms; more on busy cores). */
   readonly readyTimeoutMs?: number;
-  /**
-   * Perf buffer pages per CPU (a power of 2). Default: 16 MiB in all, between 64 and 1024 pages per CPU
-   * (1024 on 2 CPUs: 4 MiB each, room for ~15,000 socket calls without reading any).
-   */
-  readonly perfPagesPerCpu?: number;
-  /** The script; default bpf/observer.bt of this package. */
-  readonly script?: string;
-  /** The bpftrace binary; default `bpftrace` as src/proc/tools.ts finds it. */
-  readonly bpftrace?: string;
   /** Abort waiting for readiness (the process is killed and start() rejects). */
   readonly signal?: AbortSignal;
 }
 
-export interface StopOptions {
-  /** Milliseconds to wait for the drain marker from every CPU. Default 5000 (it takes 50-100 ms; longer when bpftrace gets no CPU). */
-  readonly drainTimeoutMs?: number;
-  /**
-   * stop() only: wait until bpftrace is gone before resolving (default true). The kernel detaches each of
-   * the 19 probes in turn (~75 ms each, 1-3 s in all on 2 busy cores); with false, stop() resolves once the
-   * events are in and SIGKILL is sent, and closed() resolves when the process is gone (await it in teardown).
-   */
-  readonly waitForExit?: boolean;
+export interface CollectOptions {
+  /** Milliseconds to wait for the sync line. Default 5000 (it comes in about a millisecond). */
+  readonly syncTimeoutMs?: number;
 }
 
-export interface ObserverRun extends ObserverResult {
-  /** Milliseconds from spawning bpftrace to every probe attached (compile + attach). */
-  readonly attachMs: number;
-  /** realtime - monotonic offset used for tsMs, and how much it moved by stop() (NTP), in ms. */
-  readonly clockOffsetMs: number;
-  readonly clockDriftMs: number;
-  /** bpftrace's stderr, without its RLIMIT_MEMLOCK notice (empty when all went well). */
+/** What the tracer saw of one namespace between watch() and collect(). */
+export interface ObservedNamespace {
+  /** Its events, in the kernel's order (calls with their outcome, processes with their argv). */
+  readonly events: TracerEvent[];
+  /**
+   * Records the kernel could not hand over between watch() and collect(), in any namespace: a loss cannot be
+   * traced to its namespace, so it is charged to every build watched at the time (over-reported, never hidden).
+   */
+  readonly lost: number;
+  /** True when the sync line came back: every record committed before collect() was read. */
+  readonly complete: boolean;
+  /** Lines of the loader that could not be understood, in all (should stay 0). */
+  readonly malformed: number;
+}
+
+/** How the tracer ended (stop()). */
+export interface ObserverEnd {
+  /** The stop line came (every record before it was read); false: it ended some other way, or too late. */
+  readonly complete: boolean;
+  /** Records lost over the tracer's whole life (from the stop line, else the last count seen). */
+  readonly lost: number;
+  /** The loader's stderr (empty when all went well). */
   readonly stderr: string;
 }
 
@@ -95,250 +74,186 @@ export function netnsInodeOf(nsPath: string): number {
   return statSync(nsPath).ino;
 }
 
-/** Online CPUs from /sys/devices/system/cpu/online ("0-3,6"); all of os.cpus() when unreadable. */
-export function onlineCpus(text?: string): number[] {
-  let spec = text;
-  if (spec === undefined) {
-    try {
-      spec = readFileSync('/sys/devices/system/cpu/online', 'utf8');
-    } catch {
-      return os.cpus().map((_, i) => i);
-    }
-  }
-  const cpus: number[] = [];
-  for (const part of spec.trim().split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) continue;
-    const lo = Number(m[1]);
-    const hi = Number(m[2] ?? m[1]);
-    for (let c = lo; c <= hi; c++) cpus.push(c);
-  }
-  return cpus.length ? cpus : os.cpus().map((_, i) => i);
-}
-
-/** Default perf buffer size per CPU: 16 MiB spread over the CPUs, a power of 2 in [64, 1024] pages. */
-export function defaultPerfPages(cpus: number): number {
-  const budget = Math.floor((16 * 1024 * 1024) / 4096 / Math.max(1, cpus));
-  let pages = 64;
-  while (pages * 2 <= Math.min(1024, budget)) pages *= 2;
-  return pages;
-}
-
-/** Mount tracefs when its mount point is there but empty (a fresh boot of some distributions). */
-export async function ensureTracefs(): Promise<void> {
-  try {
-    statSync(path.join(TRACEFS, 'events'));
-    return;
-  } catch {
-    /* not mounted */
-  }
-  const r = await execCapture([tool('mount'), '-t', 'tracefs', 'tracefs', TRACEFS]);
-  if (r.code !== 0) {
-    throw new SetupError('mounting tracefs', `mounting tracefs on ${TRACEFS}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  }
-}
+type Waiter = { readonly test: (c: TracerControl) => boolean; readonly resolve: (c: TracerControl | undefined) => void };
 
 export class Observer {
-  /** Milliseconds from spawn to attached. */
+  /** Milliseconds from spawning the loader to its ready line. */
   attachMs = 0;
-  private readonly reader = new OutputReader();
+  /** The loader's ready line (its probes, what could not be attached, its caps). */
+  ready!: TracerReady;
   private helper!: Helper;
-  private readonly cpus = onlineCpus();
-  /** Called on every chunk of output: readiness and drain waiters (collect() calls may overlap). */
-  private readonly listeners = new Set<() => void>();
-  private stopped: ObserverRun | undefined;
-  private readonly lostAt = new Map<number, number>();
-  /** With netnsInode 0: the namespaces between watch() and collect(); records of any other are dropped. */
-  private readonly watched = new Set<number>();
+  private readonly utf8 = new StringDecoder('utf8');
+  private partial = '';
+  private malformed = 0;
+  /** The loss counter of the last sync or stop line. */
+  private lostTotal = 0;
+  /** Watched namespaces: their records since watch(), and the loss counter when they were watched. */
+  private readonly watched = new Map<number, { records: TracerRecord[]; lostAt: number }>();
+  private waiters: Waiter[] = [];
+  private syncs = 0;
+  private stopLine: TracerStop | undefined;
+  private ending: Promise<ObserverEnd> | undefined;
 
-  private constructor(
-    private readonly offsetMs: number,
-    private readonly mark: number,
-  ) {}
+  private constructor() {}
 
   get pid(): number {
     return this.helper.pid;
   }
 
-  /** Start bpftrace and resolve once every probe is attached (a heartbeat from every CPU). */
-  static async start(options: ObserverOptions): Promise<Observer> {
-    if (!Number.isInteger(options.netnsInode) || options.netnsInode < 0) {
-      throw new RangeError(`Observer.start: netnsInode must be a namespace inode or 0 (got ${options.netnsInode})`);
-    }
-    await ensureTracefs();
-    const offsetMs = measureOffsetMs();
-    const host = netnsInodeOf('/proc/self/ns/net');
-    const script = options.script ?? packagePath('bpf/observer.bt');
-    const pages = options.perfPagesPerCpu ?? defaultPerfPages(onlineCpus().length);
-    const mark = PID_MAX_LIMIT + randomInt(1, 1_000_000);
-    const bpftrace = options.bpftrace ?? tool('bpftrace');
-    const observer = new Observer(offsetMs, mark);
-    if (options.netnsInode === 0) observer.reader.keep = (ns) => observer.watched.has(ns);
-    const reader = observer.reader;
-    // A character split between two chunks of output stays whole.
-    const utf8 = new StringDecoder('utf8');
-    // Once BEGIN is in, CPUs that stay silent get a tick on demand (it works once the last probe is attached).
-    let nudger: NodeJS.Timeout | undefined;
+  /** Start the loader and resolve once every program is attached (its ready line). */
+  static async start(options: ObserverOptions = {}): Promise<Observer> {
+    const tracer = options.tracer ?? packagePath(TRACER_PATH);
+    const observer = new Observer();
     const t0 = performance.now();
     try {
-      await supervise({
-        label: 'the syscall observer',
-        argv: [bpftrace, '--no-warnings', '-B', 'none', '-f', 'json', script, String(options.netnsInode), String(host), String(mark)],
-        tools: [bpftrace],
-        env: { ...process.env, BPFTRACE_STRLEN: String(STRLEN), BPFTRACE_PERF_RB_PAGES: String(pages) },
-        onStdout: (b) => {
-          reader.push(utf8.write(b));
-          for (const l of [...observer.listeners]) l();
-        },
-        onSpawn: (helper) => {
-          observer.helper = helper;
-          nudger = setInterval(() => {
-            const begin = reader.beganAtNs;
-            if (begin !== undefined && Number(process.hrtime.bigint()) - begin > NUDGE_AFTER_MS * 1e6) observer.nudge(begin);
-          }, NUDGE_EVERY_MS);
-        },
-        ready: {
-          test: () => {
-            const begin = reader.beganAtNs;
-            return begin !== undefined && reader.drainedPast(begin, observer.cpus);
-          },
-        },
-        readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
-        notReady: 'bpftrace did not attach',
-        notices: RLIMIT_NOTICE,
+      observer.helper = await supervise({
+        label: 'the syscall tracer',
+        argv: [tracer, ...(options.args ?? [])],
+        tools: [tracer],
+        stdin: 'pipe',
+        onStdout: (b) => observer.read(observer.utf8.write(b)),
+        ready: { test: () => observer.ready !== undefined },
+        readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+        notReady: 'the tracer did not attach',
         ...(options.signal ? { signal: options.signal } : {}),
       });
-    } finally {
-      clearInterval(nudger);
+    } catch (e) {
+      // The loader's one line ("netaudit-tracer: ...") is the reason; the supervisor's message carries it.
+      if (e instanceof HelperStartError && e.reason === 'exit' && !e.lastLine) {
+        throw new SetupError('the syscall tracer', `${e.message} (no message; is ${tracer} built? bash scripts/build-tracer.sh)`, { cause: e });
+      }
+      throw e;
     }
     observer.attachMs = Math.round(performance.now() - t0);
+    // Nothing waits on the stdin pipe: a tracer that is gone makes writes fail, quietly.
+    observer.helper.stdin?.on('error', () => undefined);
+    void observer.helper.exited.then(() => observer.settle());
     return observer;
   }
 
-  private alive(): boolean {
-    return this.helper.alive();
-  }
-
-  /** bpftrace's stderr without its RLIMIT_MEMLOCK notice (harmless on kernels >= 5.11). */
-  private cleanStderr(): string {
-    return this.helper
-      .stderrText()
-      .split('\n')
-      .filter((l) => !RLIMIT_NOTICE.test(l))
-      .join('\n')
-      .trim();
-  }
-
-  /**
-   * Note the start of a build in namespace `netns` (with a shared tracer, netnsInode 0): its records are
-   * kept from here on (earlier ones, of a namespace that had the inode before, are dropped), and collect()
-   * charges it the losses from here on.
-   */
-  watch(netns: number): void {
-    this.lostAt.set(netns, this.reader.lost);
-    this.watched.add(netns);
-    this.reader.takeNamespace(netns);
-  }
-
-  /**
-   * The events of one namespace so far, without stopping the tracer (a sweep shares one tracer: its ~2 s
-   * of compile and attach and ~1 s of detach are paid once). Waits for the drain marker first, so every
-   * event the namespace's processes made before this call is in. `lost` counts every record lost since
-   * watch(netns) in any namespace: a loss cannot be traced to its namespace, so it is charged to every
-   * build observed at the time (over-reported, never hidden). End the build's processes first: what they do
-   * after collect() stays in the tracer (and would go to a later namespace that reuses the inode).
-   */
-  async collect(netns: number, options: StopOptions = {}): Promise<ObserverResult> {
-    const marker = Number(process.hrtime.bigint());
-    const complete = this.alive() && (await this.drain(marker, options.drainTimeoutMs ?? 5000));
-    const records = this.reader.takeNamespace(netns);
-    const lost = this.reader.lost - (this.lostAt.get(netns) ?? 0);
-    this.lostAt.delete(netns);
-    this.watched.delete(netns);
-    return { events: assemble(records, this.offsetMs), lost, complete, malformed: this.reader.malformed };
-  }
-
-  /** Wait for the drain marker, end bpftrace, return everything it saw. Safe to call twice. */
-  async stop(options: StopOptions = {}): Promise<ObserverRun> {
-    if (this.stopped) return this.stopped;
-    const marker = Number(process.hrtime.bigint());
-    const complete = this.alive() && (await this.drain(marker, options.drainTimeoutMs ?? 5000));
-    if (options.waitForExit ?? true) {
-      await this.kill();
-    } else if (this.alive()) {
-      this.helper.detach();
-      this.helper.signal('SIGKILL');
+  /** A chunk of the loader's stdout: records to their namespace, control lines to their waiters. */
+  private read(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const l = parseTracerLine(line);
+      if (l.type === 'record') this.watched.get(l.record.ns)?.records.push(l.record);
+      else if (l.type === 'malformed') this.malformed++;
+      else if (l.type === 'control') this.control(l.control);
     }
-    this.reader.flush();
-    const driftMs = Math.round((measureOffsetMs() - this.offsetMs) * 1000) / 1000;
-    this.stopped = {
-      ...this.reader.result(this.offsetMs, complete),
-      attachMs: this.attachMs,
-      clockOffsetMs: this.offsetMs,
-      clockDriftMs: driftMs,
-      stderr: this.cleanStderr(),
-    };
-    return this.stopped;
   }
 
-  private drain(markerNs: number, timeoutMs: number): Promise<boolean> {
-    if (this.reader.drainedPast(markerNs, this.cpus)) return Promise.resolve(true);
+  private control(c: TracerControl): void {
+    if (c.kind === 'ready') this.ready = c;
+    if (c.kind === 'sync' || c.kind === 'stop') this.lostTotal = c.loss.total;
+    if (c.kind === 'stop') this.stopLine = c;
+    this.waiters = this.waiters.filter((w) => (w.test(c) ? (w.resolve(c), false) : true));
+  }
+
+  /** The process is gone: whoever still waits gets undefined. */
+  private settle(): void {
+    for (const w of this.waiters) w.resolve(undefined);
+    this.waiters = [];
+  }
+
+  private alive(): boolean {
+    return this.helper.alive() && this.stopLine === undefined && this.ending === undefined;
+  }
+
+  /** Send a command and wait for the control line that answers it; undefined on timeout or when the tracer is gone. */
+  private ask(command: string, test: (c: TracerControl) => boolean, timeoutMs: number): Promise<TracerControl | undefined> {
+    if (!this.alive()) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        clearTimeout(nudgeStart);
-        clearInterval(nudger);
-        clearInterval(debug);
-        this.listeners.delete(onData);
-        resolve(ok);
-      };
-      const onClose = (): void => done(this.reader.drainedPast(markerNs, this.cpus));
-      const timer = setTimeout(() => done(false), timeoutMs);
-      // A CPU with nothing to run may send no heartbeat for seconds: give the laggards a tick on demand.
-      let nudger: NodeJS.Timeout | undefined;
-      const nudgeStart = setTimeout(() => {
-        this.nudge(markerNs);
-        nudger = setInterval(() => this.nudge(markerNs), NUDGE_EVERY_MS);
-      }, NUDGE_AFTER_MS);
-      // NETAUDIT_DEBUG: how far behind each CPU's heartbeat is while waiting.
-      const debug = process.env.NETAUDIT_DEBUG
-        ? setInterval(() => {
-            const behind = this.cpus.map((c) => `cpu${c} ${(((this.reader.lastTickNs(c) ?? 0) - markerNs) / 1e6).toFixed(0)} ms`).join(', ');
-            process.stderr.write(`netaudit: observer drain: heartbeat relative to the marker: ${behind}\n`);
-          }, 500)
-        : undefined;
-      const onData = (): void => {
-        if (this.reader.drainedPast(markerNs, this.cpus)) done(true);
-      };
-      this.listeners.add(onData);
-      void this.helper.exited.then(onClose);
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      const waiter: Waiter = { test, resolve: (c) => (clearTimeout(timer), resolve(c)) };
+      this.waiters.push(waiter);
+      this.helper.stdin?.write(`${command}\n`);
     });
   }
 
-  /**
-   * A tick on demand on every CPU whose heartbeat is not past `markerNs`: `taskset -c CPU kill -0 -- -MARK`
-   * (ESRCH, harmless; the script's kill probe prints a tick on that CPU). Best effort: without taskset or
-   * kill, the wait relies on the heartbeat alone.
-   */
-  private nudge(markerNs: number): void {
-    if (!this.alive()) return;
-    for (const c of this.cpus) {
-      if ((this.reader.lastTickNs(c) ?? -1) > markerNs) continue;
-      const k = spawn(tool('taskset'), ['-c', String(c), tool('kill'), '-0', '--', `-${this.mark}`], { stdio: 'ignore' });
-      k.on('error', () => undefined);
-    }
+  /** `sync ID`: resolves with the loss total once every record before it has been read; undefined when it did not come. */
+  private async sync(timeoutMs: number): Promise<number | undefined> {
+    const id = `s${++this.syncs}`;
+    const c = await this.ask(`sync ${id}`, (x) => x.kind === 'sync' && x.id === id, timeoutMs);
+    return c?.kind === 'sync' ? c.loss.total : undefined;
   }
 
-  /** Resolves when the bpftrace process is gone (reaped). */
+  /**
+   * Trace namespace `netns` from now on; resolves once the kernel filters for it (the build may start).
+   * Rejects when the tracer does not answer (it is gone): the build would be unobserved.
+   */
+  async watch(netns: number, options: CollectOptions = {}): Promise<void> {
+    if (!Number.isInteger(netns) || netns <= 0) throw new RangeError(`Observer.watch: not a namespace inode: ${netns}`);
+    const timeoutMs = options.syncTimeoutMs ?? 5000;
+    // Records of a namespace that had this inode before are not the build's: start empty.
+    this.watched.set(netns, { records: [], lostAt: this.lostTotal });
+    const ack = await this.ask(`watch ${netns}`, (c) => c.kind === 'ack' && c.command === 'watch' && c.netns === netns, timeoutMs);
+    const lost = ack ? await this.sync(timeoutMs) : undefined;
+    if (!ack || lost === undefined) {
+      this.watched.delete(netns);
+      throw new SetupError('the syscall tracer', `the syscall tracer did not answer \`watch ${netns}\`${this.stderrLine()}`);
+    }
+    // The window starts here: losses before this sync belong to the builds watched before.
+    const w = this.watched.get(netns);
+    if (w) w.lostAt = lost;
+  }
+
+  /**
+   * The events of namespace `netns` since watch(netns), once the loader has read everything the kernel
+   * committed (the sync line), and the losses of that window; then the namespace is no longer traced. End the
+   * build's processes first: what they do after collect() is not kept.
+   */
+  async collect(netns: number, options: CollectOptions = {}): Promise<ObservedNamespace> {
+    const total = await this.sync(options.syncTimeoutMs ?? 5000);
+    const w = this.watched.get(netns);
+    this.watched.delete(netns);
+    if (this.alive()) this.helper.stdin?.write(`unwatch ${netns}\n`);
+    const records = w?.records ?? [];
+    return {
+      events: assembleTracerEvents(records),
+      lost: Math.max(0, (total ?? this.lostTotal) - (w?.lostAt ?? 0)),
+      complete: total !== undefined,
+      malformed: this.malformed,
+    };
+  }
+
+  /**
+   * End the tracer: EOF on its stdin, and resolve on its stop line (it comes within milliseconds; at most
+   * `timeoutMs`, then SIGKILL) without waiting for the kernel to detach its programs: closed() resolves once
+   * the process is reaped. Safe to call twice.
+   */
+  stop(timeoutMs = 2000): Promise<ObserverEnd> {
+    this.ending ??= (async () => {
+      let stopped: TracerControl | undefined = this.stopLine;
+      if (!stopped && this.helper.alive()) {
+        stopped = await new Promise<TracerControl | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), timeoutMs);
+          this.waiters.push({ test: (c) => c.kind === 'stop', resolve: (c) => (clearTimeout(timer), resolve(c)) });
+          this.helper.stdin?.end();
+        });
+      }
+      if (!stopped) this.helper.signal('SIGKILL');
+      this.helper.stdin?.end();
+      return { complete: stopped !== undefined, lost: this.lostTotal, stderr: this.helper.stderrText().trim() };
+    })();
+    return this.ending;
+  }
+
+  /** Resolves when the loader is gone (reaped; its programs detached). */
   async closed(): Promise<void> {
     await this.helper.exited;
   }
 
-  /**
-   * End bpftrace at once and wait until it is gone. Nothing is lost by SIGKILL once drained: the kernel
-   * detaches the probes when the process's file descriptors close; END is not needed.
-   */
+  /** End the loader at once and wait until it is gone. */
   async kill(): Promise<void> {
     await this.helper.kill();
+  }
+
+  private stderrLine(): string {
+    const line = this.helper.stderrText().split('\n').map((l) => l.trim()).filter(Boolean).pop();
+    return line ? ` (it said: ${line})` : this.helper.alive() ? '' : ' (it has ended)';
   }
 }

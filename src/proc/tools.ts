@@ -1,6 +1,6 @@
 /**
  * The one place that finds the external programs netaudit runs (ip, nsenter, nft, sysctl, tcpdump, setpriv,
- * unshare, bpftrace, python3, ...) and the table of its prerequisites (what each is for, its Gentoo and
+ * unshare, python3, ...) and the table of its prerequisites (what each is for, its Gentoo and
  * Debian package).
  *
  * Every spawn of a tool uses the absolute path tool() gives, also where another program execs it (`nsenter
@@ -43,7 +43,6 @@ export const TOOLS: readonly Tool[] = [
     debian: 'python3',
     optional: true,
   },
-  { command: 'bpftrace', why: 'the syscall observer: who made each attempt, network-sandbox\'s errnos (optional)', gentoo: 'dev-debug/bpftrace', debian: 'bpftrace', optional: true },
 ];
 
 /** "install X (Gentoo: pkg | Debian: pkg)" for the tools of TOOLS; others by name only. */

@@ -131,10 +131,10 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
   let tracer: TracerEvidence | undefined;
   let teardown: string[];
   try {
-    const observer = observe ? await observe.ready : undefined;
+    const netns = observe ? netnsInodeOf(sandbox.buildNsPath) : 0;
+    // Watching waits for the tracer's answer, so the build's first call is seen; a tracer gone meanwhile: packets.
+    const observer = observe ? await observe.watch(netns) : undefined;
     if (!observer && sandbox.routes !== 'all') await sandbox.routeEverything();
-    const netns = observer ? netnsInodeOf(sandbox.buildNsPath) : 0;
-    observer?.watch(netns);
     // Records in flight at watch() may be of the namespace that had this inode before.
     const watchedAtMs = Date.now();
     end = await runBuild(sandbox, build);

@@ -1,7 +1,7 @@
 /**
  * The syscall observer as the runners use it: one tracer per netaudit command (a sweep's builds share it,
- * events routed by network namespace), started beside the sandbox set-up so that its attach (2-4 s: bpftrace
- * compiles the script first) overlaps the rest, and never a reason for an audit to fail: when it cannot run,
+ * events routed by network namespace), started beside the sandbox set-up so that its attach (~25-40 ms: the
+ * compiled tracer loads and attaches its programs) overlaps the rest, and never a reason for an audit to fail: when it cannot run,
  * the audit runs on packets alone and the report's `observer` block says what was missing.
  *
  * Route mode: with the observer, the build namespace gets no default route (src/sandbox/plan.ts, `dns`), so
@@ -52,12 +52,31 @@ export class ObserverSession {
       return undefined;
     }
     try {
-      this.observer = await Observer.start({ netnsInode: 0, signal });
+      this.observer = await Observer.start({ signal });
       trace(`observer attached (${this.observer.attachMs} ms)`);
       return this.observer;
     } catch (e) {
       this.missing.push(`the tracer did not start: ${(e as Error).message}`);
       trace('observer failed');
+      return undefined;
+    }
+  }
+
+  /**
+   * Watch a build's namespace: the tracer once it answered (the build may start), or undefined when there is
+   * none or it stopped answering (then the build runs on packets alone, and `missing` says why).
+   */
+  async watch(netns: number): Promise<Observer | undefined> {
+    const o = await this.ready;
+    if (!o || this.observer !== o) return undefined;
+    try {
+      await o.watch(netns);
+      return o;
+    } catch (e) {
+      if (!this.missing.length) this.missing.push(`the tracer stopped answering: ${(e as Error).message}`);
+      // The next sandboxes are made with every route: packets carry what the tracer no longer sees.
+      this.observer = undefined;
+      trace('observer watch failed');
       return undefined;
     }
   }
@@ -69,13 +88,15 @@ export class ObserverSession {
     return { available: true, missing: [], events: seen.events, lost: seen.lost, ...(all.length ? { notes: all } : {}) };
   }
 
-  /** End the tracer (once): events in, SIGKILL sent, and the process reaped. */
+  /**
+   * End the tracer (once): EOF on its stdin and its stop line read. Its detach (the kernel closing its links)
+   * is not waited for: the process is reaped when it is done, or killed with netaudit (pdeathsig).
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       const o = this.observer ?? (await this.ready.catch(() => undefined));
       if (!o) return;
-      await o.stop({ waitForExit: false });
-      await o.closed();
+      await o.stop();
     })();
     return this.closing;
   }

@@ -1,9 +1,8 @@
-/** observe/: attempts + syscall events -> process attribution, abstract UNIX attempts; availability(). No root needed. */
+/** analyze/: attempts + tracer events -> process attribution, abstract UNIX attempts (availability(): test/cli/doctor.test.ts). No root needed. */
 import assert from 'node:assert/strict';
 import { attemptOf, type Attempt, type AttemptFields, type ProcessInfo } from '../../src/model/types.js';
 import { processText, shownAttempt } from '../../src/model/format.js';
 import { socketEvents } from '../helpers/events.js';
-import { availability, parseBpftraceVersion, type AvailabilityProbe } from '../../src/observe/index.js';
 import { attribute, reportArgv, unixAttempts } from '../../src/analyze/attribute.js';
 import type { SocketEvent } from '../../src/model/events.js';
 
@@ -152,52 +151,5 @@ describe('observe: unixAttempts()', () => {
     assert.equal(got[0]?.address, '@bad\u0000"name');
     assert.equal(shownAttempt(got[0] as Attempt).address, '@bad\\x00\\"name');
     assert.equal(got[0]?.outcome, undefined);
-  });
-});
-
-describe('observe: availability()', () => {
-  const all = new Set(['/sys/kernel/btf/vmlinux', '/sys/kernel/tracing', '/sys/kernel/tracing/events', '/sys/kernel/tracing/events/syscalls/sys_enter_connect']);
-  const fake = (over: Partial<AvailabilityProbe> = {}, files = all): AvailabilityProbe => ({
-    uid: () => 0,
-    exists: (p) => files.has(p),
-    readText: (p) => (p === '/proc/filesystems' ? 'nodev\ttracefs\n' : undefined),
-    which: (c) => (c === 'bpftrace' ? '/usr/bin/bpftrace' : undefined),
-    run: async () => 'bpftrace v0.17.0\n',
-    ...over,
-  });
-
-  it('available when root, bpftrace >= 0.17, BTF and syscall tracepoints are there', async () => {
-    assert.deepEqual(await availability(fake()), { available: true, missing: [], version: 'bpftrace v0.17.0' });
-  });
-
-  it('says what is missing, with the fix', async () => {
-    const r = await availability(fake({ uid: () => 1000, which: () => undefined }, new Set()));
-    assert.equal(r.available, false);
-    assert.equal(r.missing.length, 4);
-    assert.match(r.missing[0] ?? '', /^root/);
-    assert.match(r.missing[1] ?? '', /bpftrace: emerge dev-debug\/bpftrace \| apt-get install bpftrace/);
-    assert.match(r.missing[2] ?? '', /BTF/);
-    assert.match(r.missing[3] ?? '', /tracefs/);
-    assert.match((await availability(fake({ run: async () => 'bpftrace v0.14.1' }))).missing[0] ?? '', /0\.17 or later \(found bpftrace v0\.14\.1\)/);
-    assert.match((await availability(fake({ run: async () => undefined }))).missing[0] ?? '', /a working bpftrace/);
-    const noSys = new Set([...all].filter((p) => !p.includes('syscalls')));
-    assert.match((await availability(fake({}, noSys))).missing[0] ?? '', /CONFIG_FTRACE_SYSCALLS/);
-  });
-
-  it('tracefs not mounted but mountable is no obstacle (start() mounts it)', async () => {
-    const r = await availability(fake({}, new Set(['/sys/kernel/btf/vmlinux', '/sys/kernel/tracing'])));
-    assert.deepEqual(r, { available: true, missing: [], version: 'bpftrace v0.17.0', mountTracefs: true });
-  });
-
-  it('never throws', async () => {
-    const r = await availability(
-      fake({
-        run: () => Promise.reject(new Error('boom')),
-      }),
-    );
-    assert.equal(r.available, false);
-    assert.match(r.missing[0] ?? '', /boom/);
-    assert.deepEqual(parseBpftraceVersion('bpftrace v0.21.2-12-gabc'), [0, 21, 2]);
-    assert.equal(parseBpftraceVersion('nothing'), undefined);
   });
 });

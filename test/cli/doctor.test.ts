@@ -14,26 +14,42 @@ import { portageHostFacts, type PortageHostFacts } from '../../src/portage/host.
 import { netaudit } from '../helpers/cli.js';
 import { requirePortage } from '../helpers/portage.js';
 
+/** Root and BTF, but the tracer not built. */
 const bare: AvailabilityProbe = {
   uid: () => 0,
-  exists: (p) => p === '/sys/kernel/tracing' || p === '/sys/kernel/btf/vmlinux',
-  readText: (p) => (p === '/proc/filesystems' ? 'nodev\ttracefs\n' : undefined),
-  which: () => undefined,
-  run: () => Promise.resolve(undefined),
+  exists: (p) => p === '/sys/kernel/btf/vmlinux',
+  executable: () => false,
+  tracerPath: () => '/opt/netaudit/dist/bpf/netaudit-tracer',
 };
 
 describe('doctor: the syscall observer', () => {
-  it('absent: says what audits lose and names each missing piece with Gentoo and Debian packages', async () => {
+  it('absent: says what audits lose and how to build the tracer on Gentoo and Debian', async () => {
     const lines = observerLines(await availability(bare));
     assert.match(lines[0] as string, /^absent {2}syscall observer — audits run on packets alone/);
-    assert.ok(lines.some((l) => /emerge dev-debug\/bpftrace \| apt-get install bpftrace/.test(l)), lines.join('\n'));
+    const fix = lines.find((l) => l.includes('/opt/netaudit/dist/bpf/netaudit-tracer is not built')) ?? '';
+    assert.match(fix, /emerge llvm-core\/clang dev-libs\/libbpf dev-util\/bpftool \| apt-get install clang libbpf-dev bpftool/, lines.join('\n'));
+    assert.match(fix, /bash scripts\/build-tracer\.sh/);
     assert.ok(!lines.some((l) => l.startsWith('MISSING')), 'optional: doctor still exits 0');
   });
 
-  it('available: ok with its version, and says that tracefs will be mounted when it is not', async () => {
-    const probe: AvailabilityProbe = { ...bare, which: () => '/usr/bin/bpftrace', run: () => Promise.resolve('bpftrace v0.17.0\n') };
-    const lines = observerLines(await availability(probe));
-    assert.deepEqual(lines, ['ok      syscall observer (bpftrace v0.17.0) — tracefs is not mounted; netaudit mounts it (mount -t tracefs tracefs /sys/kernel/tracing)']);
+  it('names root and BTF when they are missing; never bpftrace or tracefs', async () => {
+    const found = await availability({ ...bare, uid: () => 1000, exists: () => false });
+    assert.equal(found.available, false);
+    assert.ok(found.missing.some((m) => /^root \(loading BPF programs/.test(m)), found.missing.join('\n'));
+    assert.ok(found.missing.some((m) => /kernel BTF \(\/sys\/kernel\/btf\/vmlinux\): a kernel built with CONFIG_DEBUG_INFO_BTF=y/.test(m)));
+    assert.ok(!found.missing.some((m) => /bpftrace|tracefs/.test(m)), found.missing.join('\n'));
+  });
+
+  it('available: ok with the tracer it found', async () => {
+    const lines = observerLines(await availability({ ...bare, executable: () => true }));
+    assert.deepEqual(lines, ['ok      syscall observer (/opt/netaudit/dist/bpf/netaudit-tracer)']);
+  });
+
+  it('on this machine: the package\'s own built tracer is found (setup.sh builds it)', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const found = await availability();
+    assert.deepEqual(found.missing, []);
+    assert.match(found.tracer ?? '', /\/dist\/bpf\/netaudit-tracer$/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * For the observer's privileged tests: a network namespace set up as Portage's network-sandbox sets one up
  * (lo up with 127.0.0.1, 10.0.0.1/8 and fd::1/8, no route), programs run inside it, and the rule that
- * decides whether such a test runs: skipped without root or bpftrace, except under CI=true, where it fails.
+ * decides whether such a test runs: skipped without root or the built tracer, except under CI=true, where it fails.
  * Test namespaces are named obs-test-PID-RANDOM: never netaudit-*, which other tests count as leftovers.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -80,8 +80,8 @@ export function runIn(nsPath: string, argv: readonly string[], timeoutMs = 20_00
 
 export const PYTHON = '/usr/bin/python3';
 
-/** Pids of running bpftrace processes (by /proc/PID/comm). */
-export function bpftracePids(): number[] {
-  const r = spawnSync('pgrep', ['-x', 'bpftrace'], { encoding: 'utf8' });
+/** Pids of running tracers (by /proc/PID/comm: netaudit-tracer, exactly the 15 bytes comm holds). */
+export function tracerPids(): number[] {
+  const r = spawnSync('pgrep', ['-x', 'netaudit-tracer'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }

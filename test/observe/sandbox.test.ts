@@ -20,10 +20,11 @@ describe('attribution on a netaudit sandbox @privileged', function () {
   before(async function () {
     this.timeout(120_000);
     await requireObserver(this);
-    observer = await Observer.start({ netnsInode: 0, readyTimeoutMs: 90_000 });
+    observer = await Observer.start();
   });
   after(async () => {
     await observer?.stop();
+    await observer?.closed();
   });
 
   it('python3, curl, node and a pipeline: every attempt gets its process; the X11 connect is a unix attempt', async () => {
@@ -43,7 +44,7 @@ describe('attribution on a netaudit sandbox @privileged', function () {
     const script = `${PYTHON} -c '${py}' | cat; curl -sS --max-time 5 http://198.51.100.9/ 2>/dev/null; '${process.execPath}' -e "${node}"; true`;
     const sb = await Sandbox.create();
     const inode = netnsInodeOf(sb.buildNsPath);
-    (observer as Observer).watch(inode);
+    await (observer as Observer).watch(inode);
     let out = '';
     let outcome;
     let captures;
@@ -53,8 +54,8 @@ describe('attribution on a netaudit sandbox @privileged', function () {
       await sb.killBuildProcesses(1000);
       // Before the captures are collected: their end marker is sent from inside the build namespace.
       const t = performance.now();
-      seen = await (observer as Observer).collect(inode, { drainTimeoutMs: 10_000 });
-      process.stdout.write(`      collect: drained in ${(performance.now() - t).toFixed(0)} ms, ${seen.lost} records lost (all namespaces)\n`);
+      seen = await (observer as Observer).collect(inode);
+      process.stdout.write(`      collect: synced in ${(performance.now() - t).toFixed(0)} ms, ${seen.lost} records lost (all namespaces)\n`);
       captures = await sb.collect();
     } finally {
       await sb.destroy();

@@ -7,7 +7,7 @@ import type { Tool } from '../../proc/tools.js';
 
 /**
  * One tool's line: `ok` with where it is, else MISSING (the exit code becomes 2) or, for an optional tool
- * (bpftrace; python3, which only --intercept and --explain need), `absent`, with the Gentoo and Debian packages.
+ * (python3, which only --intercept and --explain need), `absent`, with the Gentoo and Debian packages.
  */
 export function toolLine(t: Tool, found: string | undefined): string {
   const state = found ? 'ok     ' : t.optional ? 'absent ' : 'MISSING';
@@ -20,9 +20,7 @@ export function toolLine(t: Tool, found: string | undefined): string {
  */
 export function observerLines(found: Availability): string[] {
   if (found.available) {
-    return [
-      `ok      syscall observer (${found.version ?? 'bpftrace'})${found.mountTracefs ? ' — tracefs is not mounted; netaudit mounts it (mount -t tracefs tracefs /sys/kernel/tracing)' : ''}`,
-    ];
+    return [`ok      syscall observer (${found.tracer ?? 'the compiled tracer'})`];
   }
   return [
     'absent  syscall observer — audits run on packets alone: no process or test on attempts, no abstract UNIX',
