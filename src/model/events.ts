@@ -1,6 +1,6 @@
 /**
- * What the syscall tracer reports, as typed events (decoded by src/decode/bpftrace.ts, attributed by
- * src/analyze/attribute.ts). Part of a build's evidence (src/model/evidence.ts).
+ * What the syscall tracer reports about socket calls and execs, as typed events (decoded by
+ * src/decode/tracer.ts, attributed by src/analyze/attribute.ts). Part of a build's evidence (src/model/evidence.ts).
  */
 import type { Family, ProcessInfo, UnixAttempt as ModelUnixAttempt } from './types.js';
 
@@ -69,17 +69,6 @@ export interface ExecEvent extends EventBase {
 export type SyscallEvent = SocketEvent | ExecEvent;
 export type SyscallKind = SyscallEvent['kind'];
 
-/** What the observer hands back when stopped. */
-export interface ObserverResult {
-  /** Every event, in time order. */
-  readonly events: SyscallEvent[];
-  /** Event records the kernel could not hand over (perf buffer full): each syscall makes two records. */
-  readonly lost: number;
-  /** True when the drain marker came back from every CPU: everything emitted before stop() was read. */
-  readonly complete: boolean;
-  /** Records that could not be parsed (should be 0). */
-  readonly malformed: number;
-}
 
 /** `process` as the model should have it: ProcessInfo plus the parent. */
 export interface ObservedProcess extends ProcessInfo {

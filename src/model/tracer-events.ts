@@ -1,6 +1,6 @@
 /**
  * What the compiled tracer (bpf/netaudit-tracer, read by src/decode/tracer.ts) reports, beyond the socket
- * and exec events bpf/observer.bt already gave (SocketEvent, ExecEvent of ./types.ts, reused as they are).
+ * and exec events (SocketEvent, ExecEvent of ./events.ts, reused as they are).
  * Types only: the decoder is pure and lives in decode/.
  */
 import type { DnsInfo, ExecEvent, SocketEvent, SocketSyscall } from './events.js';

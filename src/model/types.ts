@@ -33,7 +33,7 @@ export interface ProcessInfo {
 export interface ObserverStatus {
   /** Whether it ran for this build. */
   readonly available: boolean;
-  /** Why not, one phrase each (bpftrace missing, no BTF, tracefs not mounted, not root, --no-observe). */
+  /** Why not, one phrase each (the tracer not built, no BTF, not root, --no-observe). */
   readonly missing: string[];
   /** Syscall events seen in the build's namespace. */
   readonly events?: number;

@@ -1,6 +1,6 @@
 /**
  * The one supervisor of netaudit's helper processes: the captures (tcpdump), the syscall observer
- * (bpftrace), the intercept responder (python3) and the user namespace's launcher. supervise() spawns a
+ * (bpf/netaudit-tracer), the intercept responder (python3) and the user namespace's launcher. supervise() spawns a
  * helper, waits until it is ready and hands back a Helper that stops it (a signal, SIGKILL after a grace
  * period) and reaps it (its exit status, once node has waited for it and read all its output).
  *
@@ -86,7 +86,7 @@ export interface HelperOptions {
   readonly onStderr?: (chunk: Buffer) => void;
   /** Called once it is spawned, before it is ready (the observer nudges idle CPUs meanwhile). */
   readonly onSpawn?: (helper: Helper) => void;
-  /** stderr lines that are notices, not the reason it failed: left out of messages (bpftrace's RLIMIT_MEMLOCK notice). */
+  /** stderr lines that are notices, not the reason it failed: left out of messages (e.g. a library's notice on stderr). */
   readonly notices?: RegExp;
   /** Characters of stderr kept (the last ones) for messages and for helper.stderrText(). Default 16384. */
   readonly stderrLimit?: number;

@@ -64,7 +64,7 @@ describe('npm pack: the tarball installs and runs without the checkout @privileg
       'dist/src/report/schema-validator.generated.js',
       'dist/man/netaudit.1',
     ];
-    assert.ok(wanted.includes('src/sandbox/responder.py') && wanted.includes('bpf/observer.bt'), 'the checkout lists the run-time files');
+    assert.ok(wanted.includes('src/sandbox/responder.py') && wanted.includes('bpf/netaudit.bpf.c'), 'the checkout lists the run-time files');
     for (const rel of wanted) assert.ok(existsSync(path.join(installed, rel)), `${rel} is not in the installed package`);
     assert.equal(existsSync(path.join(installed, 'dist/test')), false, 'tests are shipped');
     assert.equal(existsSync(path.join(installed, 'src/cli/main.ts')), false, 'TypeScript sources are shipped');

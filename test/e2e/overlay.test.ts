@@ -130,7 +130,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.ok(man.some((f) => /^netaudit\.1(\.\w+)?$/.test(f)), `man page missing: ${man.join(' ')}`);
     const completion = readFileSync(path.join(image, 'usr/share/bash-completion/completions/netaudit'), 'utf8');
     assert.match(completion, /^complete .* -F _netaudit_yargs_completions netaudit$/m);
-    for (const rel of ['package.json', 'bpf/observer.bt', 'reports/report.schema.json', 'src/sandbox/responder.py', 'node_modules/yargs/package.json']) {
+    for (const rel of ['package.json', 'bpf/netaudit.bpf.c', 'reports/report.schema.json', 'src/sandbox/responder.py', 'node_modules/yargs/package.json']) {
       assert.ok(existsSync(path.join(image, 'usr/lib/netaudit', rel)), `usr/lib/netaudit/${rel} missing`);
     }
     // einstalldocs: the README and the docs/ pages it links (Portage may compress them: README.md.bz2, ...).

@@ -90,6 +90,6 @@ src_install() {
 
 pkg_postinst() {
 	elog "netaudit needs root (network namespaces, as Portage's own network-sandbox)."
-	elog "Optional: dev-debug/bpftrace for the syscall observer (which process made each attempt);"
+	elog "Optional: the syscall tracer (which process made each attempt), built from /usr/lib/netaudit/bpf with clang, libbpf and bpftool;"
 	elog "\`netaudit doctor\` says what this machine has and lacks."
 }
