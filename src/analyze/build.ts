@@ -14,6 +14,7 @@
 import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/types.js';
 import type { BuildEvidence, TracerEvidence } from '../model/evidence.js';
+import type { DnsQuestionEvent, ResolveEvent } from '../model/tracer-events.js';
 import type { Attempt, CaptureStats, Phase } from '../model/types.js';
 import { attribute, unixAttempts } from './attribute.js';
 import { analyze, analyzeSyscalls, compareAttempts, type AnalyzeContext } from './index.js';
@@ -90,7 +91,9 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
 
 /**
  * The tracer's part: who made each attempt (process), the tries that never became a packet (connects and
- * sends the kernel refused: no route, seenOn `syscall`), and connects to abstract AF_UNIX addresses.
+ * sends the kernel refused: no route, seenOn `syscall`; a DNS try among them named from the question the
+ * tracer read from the send, or the name its thread handed to libc's resolver), and connects to abstract
+ * AF_UNIX addresses.
  */
 export function withSyscalls(
   attempts: readonly Attempt[],
@@ -100,7 +103,12 @@ export function withSyscalls(
 ): Attempt[] {
   const options = { buildStartMs: ctx.buildStartMs, netns: tracer.netns, buildEndMs: tracer.buildEndMs };
   const attributed = attribute(attempts, tracer.events, options);
-  const syscallOnly = attribute(analyzeSyscalls(attributed.unmatched, packets, ctx), attributed.unmatched, options).attempts;
+  const mine = tracer.events.filter((e) => e.netns === tracer.netns && e.tsMs <= tracer.buildEndMs);
+  const names = {
+    questions: mine.filter((e): e is DnsQuestionEvent => e.kind === 'dns-question'),
+    resolves: mine.filter((e): e is ResolveEvent => e.kind === 'resolve'),
+  };
+  const syscallOnly = attribute(analyzeSyscalls(attributed.unmatched, packets, ctx, names), attributed.unmatched, options).attempts;
   const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
   const unix = unixAttempts(tracer.events, options).map((a) => {
     const phase = clock.at(ctx.buildStartMs + a.firstAtMs);

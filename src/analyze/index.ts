@@ -22,7 +22,7 @@ import type { Observation } from './observation.js';
 import { PhaseClock } from './phase.js';
 import type { TestSpan } from '../model/evidence.js';
 import { onUdp } from './udp.js';
-import { syscallObservations } from './syscalls.js';
+import { syscallObservations, type TracedNames } from './syscalls.js';
 import type { SocketEvent } from '../model/events.js';
 
 export { compareAttempts } from './fold.js';
@@ -74,9 +74,9 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
  * Attempts from socket calls that matched no packet (src/observe attribute()'s `unmatched`), folded as
  * packets are (phase, hostname from the build's DNS answers, one attempt per destination), seenOn `syscall`.
  */
-export function analyzeSyscalls(events: readonly SocketEvent[], packets: readonly DecodedPacket[], ctx: AnalyzeContext): Attempt[] {
+export function analyzeSyscalls(events: readonly SocketEvent[], packets: readonly DecodedPacket[], ctx: AnalyzeContext, names?: TracedNames): Attempt[] {
   const book = new AddressBook(ctx.buildAddresses);
-  const observations = syscallObservations(events, book);
+  const observations = syscallObservations(events, book, names);
   if (!observations.length) return [];
   const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
   return fold(observations, { buildStartMs: ctx.buildStartMs, clock, answers: AnswerIndex.from(packets, book), book });

@@ -14,9 +14,20 @@
  *
  * The outcome comes from the errno: ENETUNREACH/EHOSTUNREACH -> unreachable, ECONNREFUSED -> refused,
  * EPERM/EACCES -> dropped (nftables), anything else or no return seen -> no outcome.
+ *
+ * A UDP try to port 53 is a DNS lookup, with its name, when the tracer says what it asked (`names`), so the
+ * name no longer depends on a packet reaching a capture point:
+ * - the question sent: the payload of that very send (the tracer reads it from the call: same thread, same
+ *   entry time, same destination), decoded as DNS;
+ * - a lookup that died before any question existed (a UDP connect() to an external resolver fails with
+ *   ENETUNREACH under network-sandbox): the name the same thread last handed to libc's resolver
+ *   (getaddrinfo, gethostbyname*) before the connect.
+ * Without either it stays a UDP try to port 53.
  */
 import type { SocketEvent } from '../model/events.js';
+import type { DnsQuestionEvent, ResolveEvent } from '../model/tracer-events.js';
 import type { AddressBook } from './book.js';
+import { normalizeName } from './dns.js';
 import type { Observation, Outcome, TryKind } from './observation.js';
 
 const OUTCOME_OF_ERRNO: Record<string, Outcome> = {
@@ -42,8 +53,25 @@ function tryKind(e: SocketEvent): TryKind | undefined {
   }
 }
 
+/** What the tracer saw of names: the DNS questions sent and the names handed to libc's resolver. */
+export interface TracedNames {
+  readonly questions: readonly DnsQuestionEvent[];
+  readonly resolves: readonly ResolveEvent[];
+}
+
+/** The question (name, type) a UDP send to port 53 carried, or the name its thread was resolving. */
+function dnsName(e: SocketEvent, address: string, book: AddressBook, names: TracedNames): { qname: string; qtype?: string } | undefined {
+  const sent = names.questions.find((q) => q.tid === e.tid && Math.abs(q.tsMs - e.tsMs) < 0.001 && q.port === e.port && book.canon(q.address) === address);
+  const question = sent?.dns?.questions[0];
+  if (question) return { qname: normalizeName(question.name), qtype: question.type };
+  if (e.kind !== 'connect') return undefined;
+  let resolving: ResolveEvent | undefined;
+  for (const r of names.resolves) if (r.tid === e.tid && r.tsMs <= e.tsMs && (!resolving || r.tsMs >= resolving.tsMs)) resolving = r;
+  return resolving ? { qname: normalizeName(resolving.name) } : undefined;
+}
+
 /** The observations these socket calls stand for (calls that are no try are left out). */
-export function syscallObservations(events: readonly SocketEvent[], book: AddressBook): Observation[] {
+export function syscallObservations(events: readonly SocketEvent[], book: AddressBook, names: TracedNames = { questions: [], resolves: [] }): Observation[] {
   const out: Observation[] = [];
   for (const e of events) {
     if (e.kind !== 'connect' && e.kind !== 'sendto' && e.kind !== 'sendmsg') continue;
@@ -56,8 +84,10 @@ export function syscallObservations(events: readonly SocketEvent[], book: Addres
     const cls = book.classOf(address);
     if (cls === 'loopback' || cls === 'sandbox-local') continue;
     const outcome = e.error !== undefined ? OUTCOME_OF_ERRNO[e.error] : undefined;
+    const name = kind === 'udp' && e.port === 53 ? dnsName(e, address, book, names) : undefined;
     out.push({
-      kind,
+      kind: name ? 'dns' : kind,
+      ...(name ? { qname: name.qname, ...(name.qtype !== undefined ? { qtype: name.qtype } : {}) } : {}),
       family,
       address,
       ...(kind !== 'icmp' && e.port !== undefined ? { port: e.port } : {}),

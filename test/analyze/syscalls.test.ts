@@ -9,6 +9,7 @@ import { AddressBook } from '../../src/analyze/book.js';
 import { syscallObservations } from '../../src/analyze/syscalls.js';
 import type { Attempt } from '../../src/model/types.js';
 import type { SyscallEvent } from '../../src/model/events.js';
+import type { DnsQuestionEvent, ResolveEvent } from '../../src/model/tracer-events.js';
 import { withSyscalls } from '../../src/analyze/build.js';
 import { socketEvents } from '../helpers/events.js';
 
@@ -118,5 +119,46 @@ describe('analyze: withSyscalls()', () => {
     const events = [ev({ atMs: 30, family: 'unix', protocol: 'unix-stream', address: '@/tmp/dbus-x', port: undefined, abstract: true, errno: 111, error: 'ECONNREFUSED' })];
     const [a] = withSyscalls([], [], { buildStartMs: START, phases: [{ name: 'src_test', startMs: 0 }] }, { events, netns: NS, buildEndMs: START + 100 });
     assert.equal(a?.phase, 'src_test');
+  });
+
+  describe('DNS names from the tracer (the question sent, the name handed to the resolver)', () => {
+    const base = { pid: 7, tid: 7, ppid: 6, comm: 'python3', netns: NS };
+    const question = (atMs: number, address: string, name: string, type = 'AAAA'): DnsQuestionEvent => ({
+      ...base, kind: 'dns-question', tsMs: START + atMs, syscall: 'sendto', fd: 5, family: address.includes(':') ? 6 : 4, address, port: 53,
+      toPeer: false, index: 0, length: 40, payload: new Uint8Array(), truncated: false,
+      dns: { id: 1, isResponse: false, rcode: 0, questions: [{ name, type }], answers: [] }, errno: 101, error: 'ENETUNREACH',
+    });
+    const resolve = (atMs: number, name: string, tid = 7): ResolveEvent => ({ ...base, tid, kind: 'resolve', tsMs: START + atMs, function: 'getaddrinfo', name, truncated: false });
+
+    it('a send to an IPv6 resolver that never became a packet is a DNS lookup with its question', () => {
+      const events = [
+        ev({ atMs: 3, kind: 'sendto', syscall: 'sendto', protocol: 'udp', family: 6, address: '2001:db8::53', port: 53, comm: 'python3' }),
+        question(3, '2001:db8::53', 'Files.Example.org.'),
+      ];
+      const [a] = withSyscalls([], [], { buildStartMs: START }, { events, netns: NS, buildEndMs: START + 100 });
+      assert.deepEqual([a?.kind, a?.address, a?.port, a?.hostname, a?.qtype, a?.outcome, a?.seenOn, a?.process?.comm], ['dns', '2001:db8::53', 53, 'files.example.org', 'AAAA', 'unreachable', ['syscall'], 'python3']);
+    });
+
+    it('a resolver connect that failed before any question: the name the thread was resolving', () => {
+      const events = [
+        resolve(1, 'pypi.example', 8),
+        resolve(2, 'mirror.example'),
+        ev({ atMs: 2.5, protocol: 'udp', family: 6, address: '2001:db8::53', port: 53 }),
+        resolve(4, 'later.example'),
+      ];
+      const [a] = withSyscalls([], [], { buildStartMs: START }, { events, netns: NS, buildEndMs: START + 100 });
+      assert.deepEqual([a?.kind, a?.hostname, a?.qtype, a?.outcome], ['dns', 'mirror.example', undefined, 'unreachable']);
+    });
+
+    it('without a question or a name it stays a UDP try to port 53; names of another namespace do not count', () => {
+      const events = [
+        ev({ atMs: 3, kind: 'sendto', syscall: 'sendto', protocol: 'udp', address: '192.0.2.53', port: 53 }),
+        { ...question(3, '192.0.2.53', 'other.example', 'A'), netns: NS + 1 },
+        ev({ atMs: 5, protocol: 'udp', address: '192.0.2.54', port: 53, tid: 99 }),
+        resolve(4, 'not-this-thread.example'),
+      ];
+      const attempts = withSyscalls([], [], { buildStartMs: START }, { events, netns: NS, buildEndMs: START + 100 });
+      assert.deepEqual(attempts.map((a) => [a.kind, a.address, a.hostname]), [['udp', '192.0.2.53', undefined], ['udp', '192.0.2.54', undefined]]);
+    });
   });
 });
