@@ -1,0 +1,59 @@
+/**
+ * @privileged An IPv6 nameserver in the build's resolv.conf (issue 16: the names of most programs' lookups
+ * were lost, the UDP connect to [2001:db8::53]:53 fails with ENETUNREACH before any question exists). With the
+ * compiled tracer each lookup is a `dns` attempt with its name (the one the thread handed to libc's
+ * resolver) and its process, as under network-sandbox every client fails the same way the reference does.
+ * The resolv.conf is bound in a mount namespace of the build's own; nothing leaves the machine.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Report } from '../../src/model/types.js';
+import { netaudit, referenceSandbox } from '../helpers/cli.js';
+import { requirePrivileges } from '../helpers/privileged.js';
+
+describe('an IPv6 nameserver: lookups keep their names @privileged', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  before(function () {
+    requirePrivileges(this);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-v6ns-'));
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  it('getent, curl and python: dns attempts with the names, the processes, ENETUNREACH; exits as under network-sandbox', async () => {
+    const resolv = path.join(tmp, 'resolv.conf');
+    writeFileSync(resolv, 'nameserver 2001:db8::53\n');
+    const script = path.join(tmp, 'lookups.sh');
+    writeFileSync(
+      script,
+      [
+        `mount --bind '${resolv}' /etc/resolv.conf || exit 90`,
+        'getent ahosts files.example.org; echo "getent=$?"',
+        'curl -sS --max-time 5 http://pkgs.example.org/; echo "curl=$?"',
+        'python3 -c \'import socket; socket.getaddrinfo("py.example.org", 80)\' 2>/dev/null; echo "python=$?"',
+        '',
+      ].join('\n'),
+    );
+    const argv = ['unshare', '-m', 'sh', script];
+    const reference = await referenceSandbox(argv);
+    const json = path.join(tmp, 'report.json');
+    const audited = await netaudit(['run', '--fail-on', 'never', '-q', '--json', json, '--', ...argv]);
+    assert.equal(audited.code, 0, audited.stderr);
+    assert.equal(audited.stdout, reference.stdout, 'every client failed as it does under network-sandbox');
+    assert.match(reference.stdout, /getent=2\ncurl=6\npython=1\n/);
+    const build = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0];
+    assert.ok(build?.observer?.available, `the tracer ran: ${JSON.stringify(build?.observer)}`);
+    const lookups = (build?.attempts ?? []).map((a) => [a.kind, a.hostname, a.address, a.port, a.outcome, a.process?.comm]);
+    assert.deepEqual(
+      lookups,
+      [
+        ['dns', 'files.example.org', '2001:db8::53', 53, 'unreachable', 'getent'],
+        ['dns', 'pkgs.example.org', '2001:db8::53', 53, 'unreachable', 'curl'],
+        ['dns', 'py.example.org', '2001:db8::53', 53, 'unreachable', 'python3'],
+      ],
+      JSON.stringify(build?.attempts, null, 1),
+    );
+  });
+});
