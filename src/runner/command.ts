@@ -77,7 +77,8 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   const { end, captures, teardown } = built;
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
   const evidence = await collectEvidence(built, { tests: testSpans });
-  await keepEvidence(options.name ?? options.argv.join(' '), evidence);
+  const name = options.name ?? options.argv.join(' ');
+  await keepEvidence(name, evidence);
   const { analyzeBuild, judgeCommand } = await pipeline;
   const analysis = analyzeBuild(evidence);
   const judged = judgeCommand({
@@ -86,7 +87,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   });
   trace('analyzed');
   const result: BuildResult = {
-    name: options.name ?? options.argv.join(' '),
+    name,
     kind: 'command',
     command: [...options.argv],
     exitCode: end.exitCode,
@@ -175,8 +176,7 @@ export async function keepEvidence(name: string, evidence: BuildEvidence, env: N
   const dir = env.NETAUDIT_KEEP_EVIDENCE;
   if (!dir) return;
   const file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120)}.evidence.json`);
-  mkdirSync(dir, { recursive: true });
-  await writeFileAtomic(file, JSON.stringify(evidenceToJson(evidence)) + '\n');
+  await writeFileAtomic(file, JSON.stringify(evidenceToJson(evidence)) + '\n', { mkdirs: true });
 }
 
 /** The report's `observer` block for one build. */
