@@ -8,11 +8,10 @@
  * guard at the bottom calls it only when this file is the program (`node dist/src/cli/main.js`, or npm's
  * `netaudit` symlink to it).
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargs from './yargs.js';
-import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, isNetauditError, UsageError } from '../model/errors.js';
 import { changedCommand } from './commands/changed.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -129,7 +128,29 @@ export function isMainModule(moduleUrl: string, script: string | undefined = pro
   return false;
 }
 
+/**
+ * NETAUDIT_DEBUG: the CPU netaudit's own process used and the CPU of the children it waited for (Portage, the
+ * builds, the helpers), as the last line of the timeline, read at exit (bench/run.ts reads it for the sweep's
+ * CPU share). /proc/self/stat fields 16 and 17 (cutime, cstime) are in clock ticks (USER_HZ, 100 on Linux).
+ */
+export function cpuLine(): string {
+  const self = process.cpuUsage();
+  let children = NaN;
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses) start at field 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    children = ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    /* not Linux: children unknown */
+  }
+  return `cpu self ${((self.user + self.system) / 1000).toFixed(1)} ms, children ${children.toFixed(1)} ms`;
+}
+
 if (isMainModule(import.meta.url)) {
   trace('main loaded');
-  process.exitCode = await main(hideBin(process.argv));
+  if (process.env.NETAUDIT_DEBUG) process.once('exit', () => trace(cpuLine()));
+  // What yargs' hideBin does for node (yargs/helpers would load yargs' ESM build beside the CommonJS one that
+  // yargs.ts loads: ~10 more modules at every start).
+  process.exitCode = await main(process.argv.slice(2));
 }
