@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
 import { ROOT, netaudit, referenceSandbox, run } from '../helpers/cli.js';
+import { PACKETS_CHANGE } from '../../src/sandbox/plan.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 import { requireObserver } from '../observe/ns.js';
 import { assertAttempts, wantedIn, type AuditMode, type WantedAttempt } from '../helpers/attempts.js';
@@ -75,11 +76,13 @@ describe('netaudit run on fixture commands @privileged', function () {
       assert.equal(build.observer?.available, mode === 'observed', JSON.stringify(build.observer));
       if (mode === 'observed') {
         assert.equal(build.observer?.lost, 0, 'lost tracer records');
+        assert.equal(build.changes, undefined, "the faithful run is Portage's namespace: nothing changed");
         for (const a of build.attempts) {
           assert.ok(a.process && a.process.pid > 1 && a.process.comm && a.process.argv?.length, `${file}: every attempt names its process: ${JSON.stringify(a)}`);
         }
       } else {
         assert.deepEqual(build.observer?.missing, ['turned off (--no-observe)']);
+        assert.deepEqual(build.changes, [PACKETS_CHANGE], 'the packets run says that the build saw an extra interface');
         for (const a of build.attempts) assert.equal(a.process, undefined);
       }
       for (const a of build.attempts) assert.ok(a.firstAtMs >= 0 && a.firstAtMs <= build.durationMs + 50, `firstAtMs ${a.firstAtMs} within the build`);
@@ -191,5 +194,13 @@ describe('netaudit run on fixture commands @privileged', function () {
     for (const f of ['veth.pcap', 'lo.pcap', 'nflog.pcap']) assert.ok(existsSync(path.join(dir, f)), f);
     const veth = readFileSync(path.join(dir, 'veth.pcap'));
     assert.equal(veth.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
+  });
+
+  it("--pcap in the faithful run: lo's capture only (there is no veth and no NFLOG)", async function () {
+    await requireObserver(this);
+    const dir = path.join(tmp, 'pcaps-faithful');
+    const r = await netaudit(['run', '-q', '--pcap', dir, '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(readdirSync(dir), ['lo.pcap']);
   });
 });
