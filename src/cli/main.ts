@@ -1,156 +1,30 @@
 #!/usr/bin/env node
 /**
- * netaudit's entry: wires the commands and turns errors into one line and an exit code. Commands load what
- * they need when they run (startup time is part of every audit's overhead).
+ * netaudit's entry (`node dist/src/cli/main.js`, npm's `netaudit` symlink to it). The command line itself is
+ * app.ts; importing this module runs nothing unless it is the program.
  *
- * Importing this module runs nothing: `parser()` builds the command line parser (tests call
- * `parser().parseAsync([...])` in-process), `main()` parses, runs and maps the outcome to an exit code, and the
- * guard at the bottom calls it only when this file is the program (`node dist/src/cli/main.js`, or npm's
- * `netaudit` symlink to it).
+ * Start-up is part of every audit's cost, and node's ES module loader pays per file (resolve, read, link: about
+ * 1.5 ms a module here, ~90 modules for `run`). So the program loads app.bundle.js, the whole of app.ts and
+ * what it imports in one file (scripts/build-bundle.mjs, part of `npm run build`), when there is one and it is
+ * not older than the app.js tsc wrote (a tsc run after the bundle makes the bundle stale: the modules are
+ * loaded instead). NETAUDIT_BUNDLE=0 loads the modules whatever there is.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import yargs from './yargs.js';
-import { exitCodeFor, isNetauditError, UsageError } from '../model/errors.js';
-import { changedCommand } from './commands/changed.js';
-import { doctorCommand } from './commands/doctor.js';
-import { ebuildCommand } from './commands/ebuild.js';
-import { gcCommand } from './commands/gc.js';
-import { hookCommand } from './commands/hook.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { sweepCommand } from './commands/sweep.js';
-import { VERSION } from '../version.js';
-import { trace } from '../util/trace.js';
+import { statSync } from 'node:fs';
+import { isMainModule } from './program.js';
 
-export interface ParserOptions {
-  /** Terminal width for --help (default: stdout's, else 100; at most 110). */
-  readonly columns?: number;
-}
-
-/**
- * A fresh parser with every command. One per parse: a yargs instance keeps state from one parse to the next
- * (commands and failures of the first leak into the second; yargs' maintainers advise a new instance per
- * parse), so this is a factory rather than one shared `parser` constant.
- *
- * It never exits the process: a bad command line fails with UsageError (yargs' own complaints carry `seeHelp`;
- * yargs throws those from parseAsync() itself, before any promise, so callers await inside try or an async
- * function), a command's failure rejects with its own error, and --help/--version only print.
- */
-export function parser(options: ParserOptions = {}) {
-  return yargs()
-    .scriptName('netaudit')
-    .parserConfiguration({ 'populate--': true })
-    .command(runCommand)
-    .command(ebuildCommand)
-    .command(changedCommand)
-    .command(sweepCommand)
-    .command(reportCommand)
-    .command(doctorCommand)
-    .command(gcCommand)
-    .command(hookCommand)
-    // `netaudit completion` prints the bash completion script; the script calls `netaudit --get-yargs-completions`.
-    .completion('completion', 'print the bash completion script (source it, or install it as bash-completion/completions/netaudit)')
-    .demandCommand(1, 'name a command: run, ebuild, changed, sweep, report, doctor, gc, hook, completion')
-    .strict()
-    .version(VERSION)
-    .help()
-    .exitProcess(false)
-    .wrap(Math.min(110, options.columns || 100))
-    .fail((msg, err) => {
-      if (err) throw err;
-      // Some of yargs' messages span lines ("Invalid values:\n  Argument: ..."); ours are one line.
-      throw new UsageError(oneLine(msg), { seeHelp: true });
-    });
-}
-
-/** Where main() writes and what it reads; the process's own by default. Commands still use the process's. */
-export interface MainIO {
-  readonly stdout?: NodeJS.WritableStream & { columns?: number };
-  readonly stderr?: NodeJS.WritableStream;
-  readonly env?: NodeJS.ProcessEnv;
-}
-
-/**
- * Parse `args` (without node and the script), run the command, and return the exit code: the command's own
- * (commands set process.exitCode: 0/1 for the verdict, 128+N after a signal), or exitCodeFor(error) with the
- * error as one line on stderr. process.exitCode is left as it was found.
- */
-export async function main(args: readonly string[], io: MainIO = {}): Promise<number> {
-  const stdout = io.stdout ?? process.stdout;
-  const stderr = io.stderr ?? process.stderr;
-  const env = io.env ?? process.env;
-  const before = process.exitCode;
-  process.exitCode = undefined;
+/** The bundle, when it can be used: it exists and is at least as new as tsc's app.js. */
+function bundle(): URL | undefined {
+  if (process.env.NETAUDIT_BUNDLE === '0') return undefined;
+  const file = new URL('./app.bundle.js', import.meta.url);
   try {
-    // With a callback, yargs hands over what --help/--version print instead of writing it to the console.
-    await parser({ columns: stdout.columns }).parseAsync([...args], {}, (_err, _argv, output) => {
-      if (output) stdout.write(`${output}\n`);
-    });
-    return Number(process.exitCode ?? 0);
-  } catch (e) {
-    stderr.write(errorLine(e));
-    if (!isNetauditError(e) && env.NETAUDIT_DEBUG) stderr.write(`${(e as Error).stack}\n`);
-    return exitCodeFor(e);
-  } finally {
-    process.exitCode = before;
-  }
-}
-
-/** The one line netaudit prints for an error that ended a command. */
-export function errorLine(e: unknown): string {
-  if (e instanceof UsageError && e.seeHelp) return `netaudit: ${oneLine(e.message)} — see netaudit --help\n`;
-  if (isNetauditError(e)) return `netaudit: ${oneLine(e.message)}\n`;
-  return `netaudit: internal error: ${oneLine(String((e as Error | undefined)?.message ?? e))}\n`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-/**
- * Whether the module at `moduleUrl` is the program node was started with. `script` (process.argv[1]) may be a
- * symlink (npm installs `bin` as one), relative, or lack the .js; node itself runs the resolved file, unless
- * --preserve-symlinks-main keeps the link's own path.
- */
-export function isMainModule(moduleUrl: string, script: string | undefined = process.argv[1]): boolean {
-  if (!script) return false;
-  const given = path.resolve(script);
-  for (const file of [given, `${given}.js`]) {
-    if (pathToFileURL(file).href === moduleUrl) return true;
-    try {
-      if (pathToFileURL(realpathSync(file)).href === moduleUrl) return true;
-    } catch {
-      /* no such file: try the next spelling */
-    }
-  }
-  return false;
-}
-
-/**
- * NETAUDIT_DEBUG: the CPU netaudit's own process used and the CPU of the children it waited for (Portage, the
- * builds, the helpers), as the last line of the timeline, read at exit (bench/run.ts reads it for the sweep's
- * CPU share). /proc/self/stat fields 16 and 17 (cutime, cstime) are in clock ticks (USER_HZ, 100 on Linux).
- */
-export function cpuLine(): string {
-  const self = process.cpuUsage();
-  let children = NaN;
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses) start at field 3 (state).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    children = ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+    return statSync(file).mtimeMs >= statSync(new URL('./app.js', import.meta.url)).mtimeMs ? file : undefined;
   } catch {
-    /* not Linux: children unknown */
+    return undefined;
   }
-  return `cpu self ${((self.user + self.system) / 1000).toFixed(1)} ms, children ${children.toFixed(1)} ms`;
 }
 
 if (isMainModule(import.meta.url)) {
-  trace('main loaded');
-  if (process.env.NETAUDIT_DEBUG) process.once('exit', () => trace(cpuLine()));
-  // What yargs' hideBin does for node (yargs/helpers would load yargs' ESM build beside the CommonJS one that
-  // yargs.ts loads: ~10 more modules at every start).
-  process.exitCode = await main(process.argv.slice(2));
+  const file = bundle();
+  const app = (file ? await import(file.href) : await import('./app.js')) as typeof import('./app.js');
+  await app.runProgram(process.argv.slice(2), file ? 'bundle' : 'modules');
 }

@@ -1,5 +1,5 @@
 /**
- * The man page netaudit(1), generated from the yargs definitions of the parser (src/cli/main.ts), never written
+ * The man page netaudit(1), generated from the yargs definitions of the parser (src/cli/app.ts), never written
  * by hand: every command, subcommand, positional and option with its description, type, choices and default
  * comes from the parser itself, so the page cannot drift from `--help`.
  *
@@ -13,7 +13,7 @@
  */
 import type { Argv } from 'yargs';
 import yargs from './yargs.js';
-import { parser as netauditParser } from './main.js';
+import { parser as netauditParser } from './app.js';
 import { VERSION } from '../version.js';
 
 /** One command's handler as yargs keeps it (CommandInstance.getCommandHandlers()). */

@@ -22,7 +22,7 @@ import type yargsType from 'yargs';
 
 const require = createRequire(import.meta.url);
 
-/** yargs(args?): a fresh parser instance (one per parse; see parser() in main.ts). */
+/** yargs(args?): a fresh parser instance (one per parse; see parser() in app.ts). */
 const yargs = require('yargs/yargs') as typeof yargsType;
 export default yargs;
 

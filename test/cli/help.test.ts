@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../src/cli/app.js';
 import { describeParser, type CommandDoc, type ParserDoc } from '../../src/cli/manpage.js';
 import { netaudit } from '../helpers/cli.js';
 

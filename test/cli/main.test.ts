@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { errorLine, isMainModule, main, parser } from '../../src/cli/main.js';
+import { errorLine, isMainModule, main, parser } from '../../src/cli/app.js';
 import { BadResultsError, exitCodeFor, MissingToolError, UsageError } from '../../src/model/errors.js';
 import { VERSION } from '../../src/version.js';
 

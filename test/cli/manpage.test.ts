@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../src/cli/app.js';
 import { describeParser, manPage, roffText } from '../../src/cli/manpage.js';
 import { ROOT } from '../helpers/cli.js';
 

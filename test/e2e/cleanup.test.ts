@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../src/cli/app.js';
 import { CLI, ROOT, netaudit } from '../helpers/cli.js';
 import { namespacesOf, netauditNamespaces, pidAlive, processesWith, tcpdumpPids, waitFor } from '../helpers/host.js';
 import { requirePrivileges } from '../helpers/privileged.js';

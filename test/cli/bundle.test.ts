@@ -1,0 +1,83 @@
+/**
+ * The program loads the command line from one file (dist/src/cli/app.bundle.js, scripts/build-bundle.mjs) when
+ * it is there and not older than tsc's app.js, else module by module; both give the same output, and every
+ * bundled module still finds its files from its own place (the schema's generated validator, the reports'
+ * templates, yargs' patched layout).
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI, ROOT, run } from '../helpers/cli.js';
+
+const BUNDLE = path.join(ROOT, 'dist/src/cli/app.bundle.js');
+
+/** `netaudit ARGS` with the timeline on: how the command line was loaded and what it printed. */
+async function netaudit(args: string[], env: Record<string, string> = {}, cli = CLI) {
+  const r = await run([process.execPath, cli, ...args], { env: { ...process.env, NO_COLOR: '1', NETAUDIT_DEBUG: '1', ...env } });
+  const how = /main loaded \((bundle|modules)\)/.exec(r.stderr)?.[1];
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => !/^netaudit: [\d.]+ ms /.test(l))
+    .join('\n');
+  return { ...r, how, stderr };
+}
+
+describe('cli: the bundled command line', function () {
+  this.timeout(60_000);
+
+  it('npm run build makes the bundle, and the program loads it', async () => {
+    assert.ok(existsSync(BUNDLE), `${BUNDLE} missing: npm run build (scripts/build-bundle.mjs) makes it`);
+    assert.ok(statSync(BUNDLE).mtimeMs >= statSync(path.join(ROOT, 'dist/src/cli/app.js')).mtimeMs, 'the bundle is older than app.js');
+    const r = await netaudit(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.how, 'bundle');
+    const m = await netaudit(['--version'], { NETAUDIT_BUNDLE: '0' });
+    assert.equal(m.how, 'modules');
+    assert.equal(r.stdout, m.stdout);
+  });
+
+  it('prints what the modules print: help (the patched layout), a bad option (exit 2), every reporter of a report', async () => {
+    for (const args of [
+      ['run', '--help'],
+      ['ebuild', '--help'],
+      ['run', '--no-such-option', '--', 'true'],
+      ...['terminal', 'json', 'html', 'junit', 'pkgcheck-xml'].map((f) => ['report', 'render', path.join(ROOT, 'reports/examples/sweep-multi.json'), '--format', f]),
+      ['report', 'render', path.join(ROOT, 'reports/examples/run-pytest-breaks.json'), '--format', 'json'],
+    ]) {
+      const b = await netaudit(args, { COLUMNS: '80' });
+      const m = await netaudit(args, { COLUMNS: '80', NETAUDIT_BUNDLE: '0' });
+      assert.equal(b.how, 'bundle');
+      assert.equal(m.how, 'modules');
+      assert.equal(b.code, m.code, `${args.join(' ')}: exit codes differ`);
+      assert.equal(b.stdout, m.stdout, `${args.join(' ')}: stdout differs`);
+      assert.equal(b.stderr, m.stderr, `${args.join(' ')}: stderr differs`);
+      assert.ok(b.stdout.length + b.stderr.length > 0, `${args.join(' ')} printed nothing`);
+    }
+  });
+
+  it('a bundle older than app.js (tsc ran after it) is not used: the modules are', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bundle-test-'));
+    try {
+      // A copy of the built tree, packages reached through a link, as an install would lay it out.
+      cpSync(path.join(ROOT, 'dist/src'), path.join(tmp, 'dist/src'), { recursive: true });
+      cpSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'));
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+      const cli = path.join(tmp, 'dist/src/cli/main.js');
+      const app = path.join(tmp, 'dist/src/cli/app.js');
+      const bundle = path.join(tmp, 'dist/src/cli/app.bundle.js');
+      const now = Date.now() / 1000;
+      utimesSync(app, now, now);
+      utimesSync(bundle, now, now);
+      assert.equal((await netaudit(['--version'], {}, cli)).how, 'bundle', 'same mtime (npm pack fixes every mtime): the bundle');
+      utimesSync(bundle, now - 60, now - 60);
+      const stale = await netaudit(['--version'], {}, cli);
+      assert.equal(stale.code, 0, stale.stderr);
+      assert.equal(stale.how, 'modules');
+      rmSync(bundle);
+      assert.equal((await netaudit(['--version'], {}, cli)).how, 'modules', 'no bundle: the modules');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
