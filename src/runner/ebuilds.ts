@@ -51,7 +51,11 @@ export async function auditEbuildFiles(session: Session, options: EbuildFilesOpt
   });
   const metas = await (reading ?? readMetadata(install, ebuilds, { repo, allowTest: options.allowTest }));
   const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult });
-  if (interrupted || !suggest) return { results, interrupted };
+  if (interrupted || !suggest) {
+    // No build follows: the tracer ends now, its detach overlapping the report (the session's close awaits it).
+    void session.observe?.close();
+    return { results, interrupted };
+  }
   const { addSuggestions } = await import('./suggest.js');
   const suggested = await addSuggestions(results, metas, {
     dir: suggest.dir,

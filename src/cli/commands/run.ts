@@ -53,6 +53,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { signal, observe } = session;
     const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal, observe, intercept: args.intercept });
     session.teardownProblems(audit.teardown);
+    // The build's events are in: the tracer ends now, so that its detach (the kernel closing its links, which
+    // node waits for at exit) overlaps the report instead of following it. The session's close awaits it.
+    void session.observe?.close();
     if (session.interrupted) {
       process.exitCode = session.exitCode();
       return;
