@@ -30,6 +30,11 @@ export interface EbuildMeta extends Ebuild {
   readonly srcUri: string;
   /** ALLOW_TEST as Portage sees it: the user's configuration, or the override the query was given. */
   readonly allowTest: string;
+  /**
+   * Portage's build directory of this ebuild, ${PORTAGE_TMPDIR}/portage/${CATEGORY}/${PF}, as Portage makes it
+   * (what `ebuild FILE clean` removes). Absent in metadata read before it was queried.
+   */
+  readonly buildDir?: string;
 }
 
 export interface MetadataOptions {
@@ -69,7 +74,8 @@ def describe(arg, cpv, repo, path):
                 properties=settings.get("PORTAGE_PROPERTIES", "").split(),
                 restrict=settings.get("PORTAGE_RESTRICT", "").split(),
                 rawProperties=raw["PROPERTIES"], rawRestrict=raw["RESTRICT"], srcUri=raw["SRC_URI"],
-                allowTest=settings.get("ALLOW_TEST", ""))
+                allowTest=settings.get("ALLOW_TEST", ""),
+                buildDir=os.path.join(settings["PORTAGE_TMPDIR"], "portage", cat, pf))
 
 out = []
 for a in req["args"]:
