@@ -5,10 +5,12 @@
  * templates, yargs' patched layout).
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Report } from '../../src/model/types.js';
 import { CLI, ROOT, run } from '../helpers/cli.js';
+import { requirePrivileges } from '../helpers/privileged.js';
 
 const BUNDLE = path.join(ROOT, 'dist/src/cli/app.bundle.js');
 
@@ -80,4 +82,27 @@ describe('cli: the bundled command line', function () {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('@privileged audits as the modules do: a lookup seen by the tracer and, with --no-observe, by the captures (the decoders inside the bundle)', async function () {
+    requirePrivileges(this);
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bundle-test-'));
+    try {
+      for (const flags of [[], ['--no-observe']]) {
+        const seen: Record<string, unknown> = {};
+        for (const bundle of ['1', '0']) {
+          const json = path.join(tmp, `r${bundle}${flags.length}.json`);
+          const r = await netaudit(['run', '-q', ...flags, '--json', json, '--', 'getent', 'hosts', 'files.netaudit.example'], { NETAUDIT_BUNDLE: bundle });
+          assert.equal(r.how, bundle === '1' ? 'bundle' : 'modules');
+          assert.equal(r.code, 1, r.stderr);
+          const b = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0];
+          seen[bundle] = { verdict: b?.verdict, attempts: b?.attempts.map((a) => `${a.kind} ${a.hostname ?? ''} ${a.port ?? ''} ${a.allowed}`).sort() };
+        }
+        assert.ok(JSON.stringify(seen['1']).includes('files.netaudit.example'), JSON.stringify(seen['1']));
+        assert.deepEqual(seen['1'], seen['0'], `${flags.join(' ')}: the bundle and the modules disagree`);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });
+
