@@ -54,7 +54,7 @@ export function referenceSandbox(argv: string[], options: Parameters<typeof run>
     [
       'unshare', '--net', '--uts', '--',
       'sh', '-c',
-      'ip link set lo up && ip addr add 10.0.0.1/8 dev lo && ip addr add fd::1/8 dev lo nodad && hostname localhost && exec "$@"',
+      'ip link set lo up && ip addr add 10.0.0.1/8 dev lo && ip addr add fd::1/8 dev lo && hostname localhost && exec "$@"',
       'reference-sandbox',
       ...argv,
     ],
