@@ -1,12 +1,12 @@
 /**
- * `netaudit ebuild`'s core: Portage located, the session set up for builds (its tracer attaches, the garbage is
- * collected and its first sandbox is made while Portage reads the metadata), the ebuilds audited one by one
+ * `netaudit ebuild`'s core: Portage located, the session set up for builds (its tracer attaches and its first
+ * sandbox is made while Portage reads the metadata), the ebuilds audited one by one
  * (./ebuild.ts auditEbuilds), then, when asked, suggestions for the breaking ones (./suggest.ts). Printing is
  * the caller's: `onResult`.
  */
 import type { BuildResult } from '../model/types.js';
 import { locatePortage } from '../portage/locate.js';
-import { readMetadata, type EbuildMeta } from '../portage/metadata.js';
+import { readMetadata } from '../portage/metadata.js';
 import { auditEbuilds, type EbuildsAuditOptions } from './ebuild.js';
 import type { Session } from './session.js';
 
@@ -33,23 +33,11 @@ export interface EbuildFilesAudit {
 /** The ebuilds audited in `session` (which this sets up for builds: Portage's root, the tracer, the first sandbox). */
 export async function auditEbuildFiles(session: Session, options: EbuildFilesOptions): Promise<EbuildFilesAudit> {
   const { ebuilds, repo, portage, observe, suggest, onResult, ...audit } = options;
-  // Portage's metadata query (a Python start, `import portage`, the config: 300-500 ms) is started as soon as
-  // the prerequisites are met and Portage is found, so it runs beside the tracer's attach, the garbage
-  // collection and the first sandbox instead of after them.
-  let reading: Promise<EbuildMeta[]> | undefined;
-  const install = await session.begin({
-    need: 'portage',
-    check: () => {
-      const found = locatePortage({ portage });
-      reading = readMetadata(found, ebuilds, { repo, allowTest: options.allowTest });
-      // Awaited below; a failure of begin() after this point must not leave it unhandled.
-      reading.catch(() => undefined);
-      return found;
-    },
-    observe,
-    sandboxAhead: { intercept: options.intercept },
-  });
-  const metas = await (reading ?? readMetadata(install, ebuilds, { repo, allowTest: options.allowTest }));
+  // The metadata query follows begin(): started inside check() (beside the tracer's attach and the garbage
+  // collection, 200-300 ms earlier) it made the fixture suite (test/portage/ebuild.test.ts) attribute attempts
+  // of later builds to the wrong phase, 5 of 21 fixtures in 3 runs of 3; not understood yet, so not done.
+  const install = await session.begin({ need: 'portage', check: () => locatePortage({ portage }), observe, sandboxAhead: { intercept: options.intercept } });
+  const metas = await readMetadata(install, ebuilds, { repo, allowTest: options.allowTest });
   const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult });
   if (interrupted || !suggest) {
     // No build follows: the tracer ends now, its detach overlapping the report (the session's close awaits it).
