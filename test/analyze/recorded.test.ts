@@ -35,8 +35,8 @@ function judged(evidence: BuildEvidence, build: BuildResult) {
 }
 
 describe('analyzeBuild on recorded evidence of real runs', () => {
-  it('has the recordings: curl, python, pytest, intercepted, an ebuild', () => {
-    assert.deepEqual(NAMES, ['curl-dns', 'curl-intercepted', 'ebuild-pytest-internet', 'pytest-internet', 'python-connect']);
+  it('has the recordings: curl (faithful and packets), an external resolver, python, pytest, intercepted, an ebuild', () => {
+    assert.deepEqual(NAMES, ['curl-dns', 'curl-dns-packets', 'curl-intercepted', 'ebuild-pytest-internet', 'external-resolver', 'pytest-internet', 'python-connect']);
   });
 
   for (const name of NAMES) {
@@ -54,6 +54,14 @@ describe('analyzeBuild on recorded evidence of real runs', () => {
     const attempts = (name: string) => analyzeBuild(recording(name).evidence).attempts;
     const curl = attempts('curl-dns');
     assert.ok(curl.length > 0 && curl.every((a) => a.kind === 'dns' && a.hostname === 'anything.example.org' && a.process?.comm === 'curl'), JSON.stringify(curl));
+
+    // The faithful run with an external nameserver: no packet ever existed; the tracer names each lookup.
+    const external = attempts('external-resolver');
+    assert.deepEqual(external.map((a) => [a.kind, a.hostname, a.address, a.outcome, a.seenOn, a.process?.comm]), [
+      ['dns', 'files.example.org', '192.0.2.53', 'unreachable', ['syscall'], 'getent'],
+      ['dns', 'py.example.org', '192.0.2.53', 'unreachable', ['syscall'], 'python3'],
+      ['dns', 'raw.example.net', '192.0.2.53', 'unreachable', ['syscall'], 'python3'],
+    ]);
 
     const py = attempts('python-connect');
     assert.deepEqual(py.map((a) => [a.kind, a.address, a.port, a.outcome, a.seenOn, a.process?.comm]), [
