@@ -53,5 +53,6 @@ command -v node >/dev/null || { echo "setup.sh: Node.js 20 is required (apt-get 
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi
 npm run build --silent
-# The compiled tracer (dist/bpf/netaudit-tracer), built for this kernel.
-bash scripts/build-tracer.sh >/dev/null
+# The compiled tracer (dist/bpf/netaudit-tracer): libbpf, libelf and zlib linked in from the -dev packages'
+# archives (needs only libc), the form the npm tarball carries (test/e2e/install.test.ts packs this one).
+bash scripts/build-tracer.sh --portable >/dev/null
