@@ -32,7 +32,7 @@ export interface EvidenceGaps {
   readonly undecodable?: number;
   /** Capture points whose capture is incomplete: the end marker never arrived (the last packets may be missing). */
   readonly incomplete?: readonly string[];
-  /** Records the tracer's kernel buffer lost (with route mode dns, attempts of those calls are lost too). */
+  /** Records the tracer's kernel buffer lost (in the faithful sandbox, attempts of those calls are lost too). */
   readonly tracerLost?: number;
   /** True when the tracer did not hand over every event before the build's collect. */
   readonly tracerIncomplete?: boolean;

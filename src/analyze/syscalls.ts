@@ -1,7 +1,7 @@
 /**
  * Tries seen only as system calls (src/observe/): a connect() or a send with a destination that made no
- * packet, or whose packets were missed. With the observer on, the build namespace has no route for
- * anything but DNS (src/sandbox/plan.ts, route mode `dns`), so a TCP connect or a UDP send to an external
+ * packet, or whose packets were missed. With the observer on, the build runs in the faithful sandbox
+ * (src/sandbox/plan.ts: Portage's namespace, no route), so a TCP connect or a UDP send to an external
  * address fails in the kernel with ENETUNREACH, as under network-sandbox, and only the observer sees it.
  *
  * Which calls are tries:

@@ -51,7 +51,7 @@ export interface MarkerTarget {
  * Where Sandbox.collect() sends the end-of-capture marker, one datagram per capture point.
  * - lo: sent in the build namespace; a DNS-port datagram passes bpf/loopback.bpf.
  * - nflog: sent in the build namespace; any UDP towards the veth is logged (and dropped) by bpf/build.nft.
- *   A documentation address (RFC 5737), never a real host; port 53, the one port route mode `dns` routes.
+ *   A documentation address (RFC 5737), never a real host. Only a packets sandbox has NFLOG (and a veth).
  * - veth: sent in the monitor namespace, to the build's address, so it crosses the veth.
  */
 export const END_MARKER: { readonly lo: MarkerTarget; readonly nflog: MarkerTarget; readonly veth: MarkerTarget } = {

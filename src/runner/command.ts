@@ -4,13 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Attempt, BuildResult, ObserverStatus } from '../model/types.js';
+import type { BuildResult, ObserverStatus } from '../model/types.js';
 import { netnsInodeOf } from '../observe/observer.js';
 import { runBuild, type BuildRunOptions } from '../sandbox/build.js';
 import { capturedFrames } from '../capture/frames.js';
 import { evidenceToJson, type BuildEnd, type BuildEvidence, type TestSpan, type TracerEvidence } from '../model/evidence.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Sandbox, type SandboxCaptures } from '../sandbox/sandbox.js';
+import { PACKETS_CHANGE, type SandboxKind } from '../sandbox/plan.js';
 import type { UserSpec } from '../sandbox/user.js';
 import { trace } from '../util/trace.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
@@ -60,7 +61,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   let built: SandboxedBuild;
   let testSpans: TestSpan[];
   try {
-    built = await buildInSandbox(Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
+    built = await buildInSandbox(Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
       argv: options.argv,
       user: options.user,
       timeoutMs: options.timeoutMs,
@@ -101,8 +102,8 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       ...analysis.capture,
       ...(options.pcapDir ? { files: captures.results.map((c) => path.join(options.pcapDir as string, `${c.source}.pcap`)) } : {}),
     },
-    observer: observerStatus(options.observe, built.tracer, judged.attempts),
-    ...(options.intercept ? { intercepted: true, changes: [INTERCEPT_CHANGE] } : {}),
+    observer: observerStatus(options.observe, built.tracer),
+    ...sandboxChanges(built.kind, options.intercept),
   };
   return { result, interrupted: end.interrupted, teardown };
 }
@@ -110,6 +111,8 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
 export interface SandboxedBuild {
   readonly end: BuildEnd;
   readonly captures: SandboxCaptures;
+  /** The sandbox the build ran in (src/sandbox/plan.ts): `packets` shows the build an extra interface. */
+  readonly kind: SandboxKind;
   /** What the syscall tracer saw, when it ran for this build. */
   readonly tracer?: TracerEvidence;
   /** Teardown problems (should be empty). */
@@ -120,22 +123,27 @@ export interface SandboxedBuild {
  * The privileged middle of every audit: the build runs in the sandbox (once the observer, when there is
  * one, is attached and watching the build's namespace), whatever it left running is ended, the observer's
  * events and the captures are flushed and collected, and the sandbox is removed — always, also when
- * anything here throws. A sandbox made in route mode `dns` gets its routes back when the observer is
- * missing after all (src/runner/observe.ts).
+ * anything here throws. A faithful sandbox (Portage's namespace alone) is replaced by a packets sandbox
+ * when the observer is missing after all: without the tracer only packets can carry the evidence.
  */
 export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: BuildRunOptions, observe?: ObserverSession): Promise<SandboxedBuild> {
   trace('creating the sandbox');
-  const sandbox = await sandboxReady;
+  let sandbox = await sandboxReady;
   trace('sandbox ready');
   let end: BuildEnd;
   let captures: SandboxCaptures;
   let tracer: TracerEvidence | undefined;
-  let teardown: string[];
+  const teardown: string[] = [];
   try {
     const netns = observe ? netnsInodeOf(sandbox.buildNsPath) : 0;
     // Watching waits for the tracer's answer, so the build's first call is seen; a tracer gone meanwhile: packets.
     const observer = observe ? await observe.watch(netns) : undefined;
-    if (!observer && sandbox.routes !== 'all') await sandbox.routeEverything();
+    if (!observer && sandbox.kind === 'faithful') {
+      const intercept = sandbox.plan.intercept;
+      teardown.push(...(await sandbox.destroy()));
+      sandbox = await Sandbox.create({ kind: 'packets', intercept });
+      trace('packets sandbox ready');
+    }
     // Records in flight at watch() may be of the namespace that had this inode before.
     const watchedAtMs = Date.now();
     end = await runBuild(sandbox, build);
@@ -150,10 +158,10 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
     captures = await sandbox.collect();
     trace('captures collected');
   } finally {
-    teardown = await sandbox.destroy();
+    teardown.push(...(await sandbox.destroy()));
     trace('sandbox removed');
   }
-  return { end, captures, ...(tracer ? { tracer } : {}), teardown };
+  return { end, captures, kind: sandbox.kind, ...(tracer ? { tracer } : {}), teardown };
 }
 
 /** The evidence of a build run in the sandbox: its end, the captures' frames, the tracer's events, the responder's records, and what the caller read (test spans, phases, the log). */
@@ -180,21 +188,23 @@ export async function keepEvidence(name: string, evidence: BuildEvidence, env: N
 }
 
 /** The report's `observer` block for one build. */
-export function observerStatus(observe: ObserverSession | undefined, observed: TracerEvidence | undefined, attempts: readonly Attempt[]): ObserverStatus {
+export function observerStatus(observe: ObserverSession | undefined, observed: TracerEvidence | undefined): ObserverStatus {
   if (!observe) return { available: false, missing: ['turned off (--no-observe)'] };
   if (!observed) return observe.status();
   const mine = observed.events.filter((e) => e.netns === observed.netns && e.tsMs <= observed.buildEndMs).length;
-  const notes: string[] = [];
-  const dns = attempts.filter((a) => a.kind === 'dns' && a.outcome === 'dropped').length;
-  if (dns) {
-    notes.push(
-      `${dns} DNS ${dns === 1 ? 'question' : 'questions'} got EPERM where network-sandbox gives ENETUNREACH: they are routed to be recorded, with their names, and dropped by nftables`,
-    );
-  }
-  return observe.status({ events: mine, lost: observed.lost, complete: observed.complete }, notes);
+  return observe.status({ events: mine, lost: observed.lost, complete: observed.complete });
 }
 
 export function keepPcaps(dir: string, results: SandboxCaptures['results']): void {
   mkdirSync(dir, { recursive: true });
   for (const c of results) writeFileSync(path.join(dir, `${c.source}.pcap`), c.pcap);
+}
+
+/**
+ * The report's `changes` of a build, from the sandbox it ran in: intercept mode answers (an observation, not a
+ * verdict); a packets sandbox showed the build an extra interface. Faithful: none.
+ */
+export function sandboxChanges(kind: SandboxKind, intercept: boolean | undefined): Pick<BuildResult, 'intercepted' | 'changes'> {
+  if (intercept) return { intercepted: true, changes: [INTERCEPT_CHANGE] };
+  return kind === 'packets' ? { changes: [PACKETS_CHANGE] } : {};
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ebuildName, type BuildResult, type Ebuild } from '../model/types.js';
 import { explainResult } from '../analyze/explain.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
+import { PACKETS_CHANGE } from '../sandbox/plan.js';
 import { parsePhaseLog } from '../portage/hook.js';
 import { CALLER_PATH } from '../portage/host.js';
 import type { PortageInstall } from '../portage/locate.js';
@@ -239,7 +240,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
-    const built = await buildInSandbox(options.sandbox ?? Sandbox.create({ routes: options.observe?.routes, intercept: options.intercept }), {
+    const built = await buildInSandbox(options.sandbox ?? Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
       argv,
       env,
       stdio: 'pipe',
@@ -277,8 +278,8 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       durationMs: end.durationMs,
       capture: { ...analysis.capture },
       ...(logPath ? { log: logPath } : {}),
-      changes,
-      observer: observerStatus(options.observe, built.tracer, judged.attempts),
+      changes: built.kind === 'packets' && !options.intercept ? [PACKETS_CHANGE, ...changes] : changes,
+      observer: observerStatus(options.observe, built.tracer),
       ...(options.intercept ? { intercepted: true } : {}),
     });
     return { result, interrupted: end.interrupted, teardown };

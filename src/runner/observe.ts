@@ -4,16 +4,16 @@
  * compiled tracer loads and attaches its programs) overlaps the rest, and never a reason for an audit to fail: when it cannot run,
  * the audit runs on packets alone and the report's `observer` block says what was missing.
  *
- * Route mode: with the observer, the build namespace gets no default route (src/sandbox/plan.ts, `dns`), so
- * connects and sends to external addresses fail at once with ENETUNREACH as under network-sandbox, and the
- * observer is what sees them. When the tracer fails to attach after the sandbox was made so, the runner gives
- * the sandbox its routes back (Sandbox.routeEverything()) before the build starts: packets then carry the
+ * The sandbox kind: with the observer, builds run in the faithful sandbox (Portage's namespace alone,
+ * src/sandbox/plan.ts): external connects and sends fail at once with ENETUNREACH as under network-sandbox,
+ * and the tracer is what sees them. When the tracer fails to attach after a sandbox was made so, the runner
+ * replaces it with a packets sandbox before the build starts (src/runner/command.ts): packets then carry the
  * evidence, as without the observer.
  */
 import { availability } from '../observe/availability.js';
 import { Observer } from '../observe/observer.js';
 import type { ObserverStatus } from '../model/types.js';
-import type { RouteMode } from '../sandbox/plan.js';
+import type { SandboxKind } from '../sandbox/plan.js';
 import { trace } from '../util/trace.js';
 
 export interface ObserverSessionOptions {
@@ -39,9 +39,9 @@ export class ObserverSession {
     return new ObserverSession(options.enabled, options.signal);
   }
 
-  /** The route mode to make sandboxes with: `dns` while the observer is (or may yet be) there. */
-  get routes(): RouteMode {
-    return this.enabled && (this.observer !== undefined || this.missing.length === 0) ? 'dns' : 'all';
+  /** The sandbox kind to make: `faithful` while the observer is (or may yet be) there. */
+  get kind(): SandboxKind {
+    return this.enabled && (this.observer !== undefined || this.missing.length === 0) ? 'faithful' : 'packets';
   }
 
   private async start(signal: AbortSignal | undefined): Promise<Observer | undefined> {
@@ -74,7 +74,7 @@ export class ObserverSession {
       return o;
     } catch (e) {
       if (!this.missing.length) this.missing.push(`the tracer stopped answering: ${(e as Error).message}`);
-      // The next sandboxes are made with every route: packets carry what the tracer no longer sees.
+      // The next sandboxes are packets sandboxes: packets carry what the tracer no longer sees.
       this.observer = undefined;
       trace('observer watch failed');
       return undefined;

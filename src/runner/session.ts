@@ -110,7 +110,7 @@ export class Session implements AuditSession {
     trace('gc done');
     if (setup.sandboxAhead) {
       const { Sandbox } = await import('../sandbox/sandbox.js');
-      this.ahead = Sandbox.create({ routes: this.tracer?.routes, intercept: setup.sandboxAhead.intercept });
+      this.ahead = Sandbox.create({ kind: this.tracer?.kind, intercept: setup.sandboxAhead.intercept });
       // Its failure is the first build's (or nobody's, when no build takes it).
       this.ahead.catch(() => undefined);
     }

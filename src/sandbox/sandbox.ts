@@ -1,7 +1,8 @@
 /**
- * The audited sandbox: a build namespace joined by a veth pair to a monitor namespace with no route out,
- * captures on the monitor's veth end, the build's lo and the build's NFLOG group. Everything created is
- * recorded on an undo stack and removed by destroy(), whatever happened in between.
+ * The audited sandbox (src/sandbox/plan.ts says what each kind holds). `faithful`: Portage's build namespace
+ * alone, with a capture on its lo. `packets`: that namespace joined by a veth pair to a monitor namespace with
+ * no route out, captures on the monitor's veth end, the build's lo and the build's NFLOG group. Everything
+ * created is recorded on an undo stack and removed by destroy(), whatever happened in between.
  */
 import { randomBytes } from 'node:crypto';
 import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
@@ -9,7 +10,7 @@ import { loadFilter } from '../capture/filters.js';
 import { execCapture, execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
 import { tool } from '../proc/tools.js';
 import { UsageError } from '../model/errors.js';
-import { defaultRoutes, makePlan, netnsPath, vethLine, type RouteMode, type SandboxPlan } from './plan.js';
+import { makePlan, netnsPath, vethLine, type SandboxKind, type SandboxPlan } from './plan.js';
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from '../model/network.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
@@ -68,14 +69,16 @@ export class Sandbox {
   }
 
   /**
-   * Create both namespaces, the veth, addresses, routes, nftables rules and start the captures. `intercept`:
-   * the monitor answers (src/sandbox/intercept.ts): route mode `all` whatever was asked, the intercept rules,
-   * the responder started in the monitor, a private resolv.conf for the build.
+   * Create the namespaces (kind `faithful`: the build's alone), the veth, addresses, routes, nftables rules
+   * and start the captures. `intercept`: the monitor answers (src/sandbox/intercept.ts): kind `packets`
+   * whatever was asked, the intercept rules, the responder started in the monitor, a private resolv.conf for
+   * the build. Without root the kind is `packets` too: no tracer runs in a user namespace.
    */
-  static async create(options: { capture?: boolean; routes?: RouteMode; intercept?: boolean; mode?: SandboxMode } = {}): Promise<Sandbox> {
+  static async create(options: { capture?: boolean; kind?: SandboxKind; intercept?: boolean; mode?: SandboxMode } = {}): Promise<Sandbox> {
     const mode = options.mode ?? sandboxMode();
     if (mode === 'userns' && options.intercept) throw new UsageError('--intercept needs root (its responder and resolv.conf bind need a mount namespace of their own) — run as root: sudo netaudit run --intercept ...', { option: '--intercept' });
-    const sb = new Sandbox(makePlan(newRunNames(), options.intercept ? 'all' : options.routes, options.intercept ?? false), mode);
+    const kind = options.intercept || mode === 'userns' ? 'packets' : (options.kind ?? 'packets');
+    const sb = new Sandbox(makePlan(newRunNames(), kind, options.intercept ?? false), mode);
     try {
       await sb.setup(options.capture ?? true);
     } catch (e) {
@@ -116,6 +119,11 @@ export class Sandbox {
     // two namespaces run side by side.
     if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
     const start = (spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => (capture ? this.startCapture(spec) : Promise.resolve());
+    if (plan.kind === 'faithful') {
+      await this.step('configuring the build namespace', this.ipBatch('build'), { input: plan.build.join('\n') + '\n' });
+      await start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 });
+      return;
+    }
     const steps = await Promise.allSettled([
       this.step('configuring the build namespace', this.ipBatch('build'), { input: plan.build.join('\n') + '\n' }).then(() =>
         start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 }),
@@ -137,17 +145,19 @@ export class Sandbox {
     if (plan.intercept) await this.startIntercept();
   }
 
-  /** As root: both namespaces named in /run/netns, the veth made inside them, one `ip -batch`. */
+  /** As root: the namespaces named in /run/netns, the veth made inside them, one `ip -batch`. */
   private async createNamed(): Promise<void> {
     const { buildNs, monitorNs } = this.plan.names;
+    const faithful = this.plan.kind === 'faithful';
+    const names = faithful ? [buildNs] : [buildNs, monitorNs];
     // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
     this.undo.push('removing the namespaces', () =>
-      execCapture([tool('ip'), '-force', '-batch', '-'], { input: `netns del ${buildNs}\nnetns del ${monitorNs}\n` }),
+      execCapture([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
     );
     this.undo.push('ending processes in the namespaces', async () => {
-      await Promise.all([killNetns(this.buildNsPath, 200), killNetns(this.monitorNsPath, 200)]);
+      await Promise.all(names.map((n) => killNetns(netnsPath(n), 200)));
     });
-    await execStep('creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' });
+    await execStep(faithful ? 'creating the build namespace' : 'creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' });
   }
 
   /**
@@ -197,18 +207,9 @@ export class Sandbox {
     this.responder = await Responder.start(this.monitorNsPath);
   }
 
-  /** How the build namespace is routed now (routeEverything() turns `dns` into `all`). */
-  get routes(): RouteMode {
-    return this.routeMode ?? this.plan.routes;
-  }
-
-  private routeMode: RouteMode | undefined;
-
-  /** Route every packet to the monitor (the fallback when a `dns`-mode sandbox gets no observer after all). */
-  async routeEverything(): Promise<void> {
-    if (this.routes === 'all') return;
-    await this.step('routing the build namespace to the monitor', this.ipBatch('build'), { input: defaultRoutes().join('\n') + '\n' });
-    this.routeMode = 'all';
+  /** What the build namespace holds (src/sandbox/plan.ts). */
+  get kind(): SandboxKind {
+    return this.plan.kind;
   }
 
   private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {
@@ -238,12 +239,13 @@ export class Sandbox {
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
     const waits = Promise.all(this.captures.map((c) => c.waitForSentinel(timeoutMs).then((ok) => (debug(`sentinel ${ok}`), ok))));
+    const faithful = this.plan.kind === 'faithful';
     await Promise.all([
-      send(this.buildNsPath, `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; true`),
-      send(this.monitorNsPath, to(END_MARKER.veth)),
+      send(this.buildNsPath, faithful ? to(END_MARKER.lo) : `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; true`),
+      ...(faithful ? [] : [send(this.monitorNsPath, to(END_MARKER.veth))]),
     ]);
     debug('sentinels sent');
-    const [, nftLogged] = await Promise.all([waits, this.readNftCounters().then((n) => (debug('nft counters'), n))]);
+    const [, nftLogged] = await Promise.all([waits, faithful ? undefined : this.readNftCounters().then((n) => (debug('nft counters'), n))]);
     const results = await Promise.all(this.captures.map((c) => c.stop().then((r) => (debug(`stopped ${r.source}`), r))));
     debug('captures stopped');
     this.stopped.push(...this.captures);

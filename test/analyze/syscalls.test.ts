@@ -1,6 +1,6 @@
 /**
- * src/analyze/syscalls.ts and analyze/build.ts withSyscalls(): socket calls that made no packet (route
- * mode `dns`: the kernel refused them with ENETUNREACH) become attempts seen on `syscall`, with their
+ * src/analyze/syscalls.ts and analyze/build.ts withSyscalls(): socket calls that made no packet (the faithful
+ * sandbox: the kernel refused them with ENETUNREACH) become attempts seen on `syscall`, with their
  * process and phase; calls explained by packets only lend them their process. Pure, no root.
  */
 import assert from 'node:assert/strict';

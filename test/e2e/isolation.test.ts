@@ -310,7 +310,7 @@ describe('isolation from the host @privileged', function () {
       }
       assert.ok(captures.some((c) => c.iface === 'lo'), 'the host lo is watched');
       assert.ok(captures.some((c) => c.iface === veth.iface), 'the test veth is watched');
-      // Both route modes: with the observer (only DNS reaches the veth) for the first two, on packets alone
+      // Both sandboxes: with the observer (faithful: nothing reaches a veth) for the first two, on packets alone
       // (every packet crosses the veth: the harder case) for all. The host's own traffic goes on meanwhile.
       const commands = auditedCommands(marker);
       const runs = [...commands.slice(0, 2).map((c) => [c, true] as const), ...commands.map((c) => [c, false] as const)];

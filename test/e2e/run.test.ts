@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
 import { ROOT, netaudit, referenceSandbox, run } from '../helpers/cli.js';
+import { PACKETS_CHANGE } from '../../src/sandbox/plan.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 import { requireObserver } from '../observe/ns.js';
 import { assertAttempts, wantedIn, type AuditMode, type WantedAttempt } from '../helpers/attempts.js';
@@ -75,11 +76,13 @@ describe('netaudit run on fixture commands @privileged', function () {
       assert.equal(build.observer?.available, mode === 'observed', JSON.stringify(build.observer));
       if (mode === 'observed') {
         assert.equal(build.observer?.lost, 0, 'lost tracer records');
+        assert.equal(build.changes, undefined, "the faithful run is Portage's namespace: nothing changed");
         for (const a of build.attempts) {
           assert.ok(a.process && a.process.pid > 1 && a.process.comm && a.process.argv?.length, `${file}: every attempt names its process: ${JSON.stringify(a)}`);
         }
       } else {
         assert.deepEqual(build.observer?.missing, ['turned off (--no-observe)']);
+        assert.deepEqual(build.changes, [PACKETS_CHANGE], 'the packets run says that the build saw an extra interface');
         for (const a of build.attempts) assert.equal(a.process, undefined);
       }
       for (const a of build.attempts) assert.ok(a.firstAtMs >= 0 && a.firstAtMs <= build.durationMs + 50, `firstAtMs ${a.firstAtMs} within the build`);

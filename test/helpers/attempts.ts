@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { Attempt } from '../../src/model/types.js';
 
-/** How a fixture was audited: with the syscall observer (route mode dns), or on packets alone (--no-observe). */
+/** How a fixture was audited: with the syscall observer (the faithful sandbox), or on packets alone (--no-observe). */
 export type AuditMode = 'observed' | 'packets';
 
 /**

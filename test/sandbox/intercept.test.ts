@@ -1,4 +1,4 @@
-/** Intercept mode's plain parts: the plan forces route mode `all`, the build's argv binds the private resolv.conf. */
+/** Intercept mode's plain parts: the plan needs the packets sandbox, the build's argv binds the private resolv.conf. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { tool } from '../../src/proc/tools.js';
@@ -10,11 +10,11 @@ import { makePlan } from '../../src/sandbox/plan.js';
 const names = { id: 'x', buildNs: 'netaudit-1.2-3-b', monitorNs: 'netaudit-1.2-3-m' };
 
 describe('sandbox/intercept', () => {
-  it('the plan: intercept needs default routes (mode all)', () => {
-    const plan = makePlan(names, 'all', true);
+  it('the plan: intercept needs the packets sandbox (default routes to the monitor)', () => {
+    const plan = makePlan(names, 'packets', true);
     assert.equal(plan.intercept, true);
     assert.ok(plan.build.some((l) => l.startsWith('route add default via')));
-    assert.throws(() => makePlan(names, 'dns', true), /route mode all/);
+    assert.throws(() => makePlan(names, 'faithful', true), /packets sandbox/);
   });
 
   it('the build argv: a mount namespace with the file bound over /etc/resolv.conf, then the command', () => {

@@ -1,12 +1,13 @@
 /**
- * src/sandbox/plan.ts: the namespace plan as data. The build namespace gets Portage's loopback setup and
- * default routes towards the monitor; the monitor owns every address but has no route out, only the ways back
- * to the build; its ICMP rate limits are lifted.
+ * src/sandbox/plan.ts: the namespace plan as data. Faithful: Portage's build namespace alone (lo, nothing
+ * else). Packets: the build namespace gets Portage's loopback setup and default routes towards the monitor;
+ * the monitor owns every address but has no route out, only the ways back to the build; its ICMP rate limits
+ * are lifted.
  */
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
-import { DNS_TABLE, defaultRoutes, makePlan, netnsPath } from '../../src/sandbox/plan.js';
-import { BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP, END_MARKER } from '../../src/model/network.js';
+import { makePlan, netnsPath } from '../../src/sandbox/plan.js';
+import { BUILD_LL6, BUILD_MAC, BUILD_V4, BUILD_VETH, MONITOR_LL6, MONITOR_MAC, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/model/network.js';
 import type { RunNames } from '../../src/sandbox/names.js';
 
 const names: RunNames = { id: '4242.777-0', buildNs: 'netaudit-4242.777-0-b', monitorNs: 'netaudit-4242.777-0-m' };
@@ -45,21 +46,15 @@ describe('sandbox plan', () => {
       assert.deepEqual(routes(plan.build), [`default via ${MONITOR_V4} dev ${BUILD_VETH}`, `::/0 via ${MONITOR_LL6} dev ${BUILD_VETH}`]);
     });
 
-    it("route mode dns (with the observer): no default route; only UDP port 53 goes to the monitor, by policy, both families", () => {
-      const dns = makePlan(names, 'dns');
-      assert.equal(dns.routes, 'dns');
-      assert.deepEqual(routes(dns.build), [
-        `default via ${MONITOR_V4} dev ${BUILD_VETH} table ${DNS_TABLE}`,
-        `::/0 via ${MONITOR_LL6} dev ${BUILD_VETH} table ${DNS_TABLE}`,
-      ]);
-      assert.deepEqual(dns.build.filter((l) => l.startsWith('rule ')), [
-        `rule add ipproto udp dport 53 lookup ${DNS_TABLE}`,
-        `rule add from ::/0 ipproto udp dport 53 lookup ${DNS_TABLE}`,
-      ]);
-      assert.ok(!dns.build.some((l) => l.startsWith('route add default via') && !l.includes(' table ')), 'no default route in the main table');
-      assert.deepEqual(dns.monitor, plan.monitor, 'the monitor is the same in both modes');
-      assert.deepEqual(routes(defaultRoutes()), routes(plan.build), 'the fallback adds the routes of mode all');
-      assert.equal(END_MARKER.nflog.port, 53, 'the NFLOG end marker takes the one routed port');
+    it("faithful (with the tracer): Portage's namespace alone — lo's set-up, no other link, no route, no rule, no monitor", () => {
+      const faithful = makePlan(names, 'faithful');
+      assert.equal(faithful.kind, 'faithful');
+      assert.deepEqual(faithful.create, [`netns add ${names.buildNs}`]);
+      assert.deepEqual(faithful.build, ['link set lo up', 'addr add 10.0.0.1/8 dev lo', 'addr add fd::1/8 dev lo nodad']);
+      assert.deepEqual([faithful.monitor, faithful.monitorSysctl], [[], []]);
+      assert.ok(!faithful.build.concat(faithful.create).some((l) => /veth|route|rule|na0/.test(l)));
+      assert.equal(plan.kind, 'packets', 'packets is the default kind');
+      assert.deepEqual(plan.build.slice(0, 3), faithful.build, 'the packets sandbox starts from the same lo');
     });
 
     it('the veth end has a link-local address of each family, no generated one, and static neighbours', () => {
