@@ -192,6 +192,7 @@ except OSError as e: print(e); sys.exit(1)'; echo "urllib=$?"`,
         ].join('\n'),
       );
       assert.equal(audited.stdout, reference.stdout, 'every client printed and exited as under network-sandbox');
+      assert.equal(audited.stderr, reference.stderr);
       assert.equal(build.exitCode, 0);
       const dns = (name: string, comm: string, server: string = ns): unknown[] => ['dns', `${name}.fidelity.example`, server, 53, 'unreachable', comm];
       const tcp = (address: string, port: number, comm: string): unknown[] => ['tcp', undefined, address, port, 'unreachable', comm];
