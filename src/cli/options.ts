@@ -32,7 +32,7 @@ export function sandboxOptions<T>(y: Argv<T>) {
   return y
     .option('timeout', { type: 'string', describe: 'kill the whole build after this long (e.g. 90, 90s, 15m, 2h)', requiresArg: true })
     .option('user', { type: 'string', describe: 'run the build as this user (real builds run as portage)', requiresArg: true })
-    .option('pcap', { type: 'string', describe: 'keep the raw captures (veth.pcap, lo.pcap, nflog.pcap) in DIR for Wireshark', requiresArg: true })
+    .option('pcap', { type: 'string', describe: 'keep the raw captures (lo.pcap; without the tracer also veth.pcap, nflog.pcap) in DIR for Wireshark', requiresArg: true })
     .option(...OBSERVE_OPTION);
 }
 

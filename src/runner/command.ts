@@ -23,7 +23,7 @@ export interface CommandAuditOptions {
   readonly name?: string;
   readonly user?: UserSpec;
   readonly timeoutMs?: number;
-  /** Keep the raw captures here (veth.pcap, lo.pcap, nflog.pcap). */
+  /** Keep the raw captures here (lo.pcap; a packets sandbox's veth.pcap and nflog.pcap too). */
   readonly pcapDir?: string;
   readonly stdio?: BuildRunOptions['stdio'];
   readonly onOutput?: BuildRunOptions['onOutput'];

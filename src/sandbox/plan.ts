@@ -64,7 +64,9 @@ export function vethLine(monitor: string, build?: string): string {
 }
 
 /** Portage's loopback set-up (lib/portage/process.py): the whole of a faithful build namespace. */
-const PORTAGE_LO = ['link set lo up', `addr add ${PORTAGE_LO_V4} dev lo`, `addr add ${PORTAGE_LO_V6} dev lo nodad`];
+// fd::1 without `nodad`, as Portage's rtnetlink call adds it (no flags): the kernel runs no duplicate address
+// detection on a loopback device, so it is usable at once, and `ip addr` shows it as under Portage.
+const PORTAGE_LO = ['link set lo up', `addr add ${PORTAGE_LO_V4} dev lo`, `addr add ${PORTAGE_LO_V6} dev lo`];
 
 export function makePlan(names: RunNames, kind: SandboxKind = 'packets', intercept = false): SandboxPlan {
   if (intercept && kind !== 'packets') throw new Error('intercept mode needs the packets sandbox: the responder answers what crosses the veth');

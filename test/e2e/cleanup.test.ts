@@ -57,6 +57,14 @@ describe('cleanup @privileged', function () {
     baselineTcpdump = tcpdumpPids();
     baselineTracer = tracerPids();
   });
+  // A test that failed half-way must not leave its netaudit run behind (a build of `sleep 300` holding the
+  // privileged tests' lock): SIGTERM makes the run tear down what it made.
+  const running = new Set<number>();
+  afterEach(async () => {
+    for (const pid of running) if (pidAlive(pid)) process.kill(pid, 'SIGTERM');
+    await waitFor('the runs of a failed test to end', () => [...running].every((p) => !pidAlive(p)), 10_000).catch(() => undefined);
+    running.clear();
+  });
 
   async function assertNothingLeft(pid: number): Promise<void> {
     assert.deepEqual(namespacesOf(pid), [], 'namespaces left');
@@ -71,7 +79,13 @@ describe('cleanup @privileged', function () {
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     // 'exit', not 'close': after kill -9 the build's processes still hold the stderr pipe open.
-    const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+    const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      child.on('exit', (code) => {
+        running.delete(child.pid as number);
+        resolve({ code, stderr });
+      }),
+    );
+    running.add(child.pid as number);
     return { pid: child.pid as number, done };
   }
 
@@ -141,7 +155,7 @@ describe('cleanup @privileged', function () {
   it('after SIGINT while the observer attaches (the sandbox is up, the build not started)', async function () {
     const marker = `netaudit-sigint-early-${process.pid}-${Date.now()}`;
     const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
-    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length > 0);
     process.kill(r.pid, 'SIGINT');
     const { code } = await r.done;
     assert.equal(code, 130);
@@ -160,7 +174,7 @@ describe('cleanup @privileged', function () {
     process.kill(r.pid, 'SIGKILL');
     await r.done;
     assert.ok(pidAlive(build.pid), `the build (pid ${build.pid}) is alive after netaudit was killed`);
-    assert.equal(namespacesOf(r.pid).length, 2, 'a killed run leaves its namespaces (gc must remove them)');
+    assert.ok(namespacesOf(r.pid).length > 0, 'a killed run leaves its namespace (gc must remove it)');
     assert.ok(processesWith(marker).length > 0, 'the build outlives a killed netaudit (gc must end it)');
     const dry = await netaudit(['gc', '--dry-run']);
     assert.match(dry.stdout, new RegExp(`would remove namespace netaudit-${r.pid}\\.`));
@@ -173,10 +187,10 @@ describe('cleanup @privileged', function () {
 
   it('gc never touches a live run', async function () {
     const r = start(['run', '-q', '--', 'sleep', '300']);
-    await waitFor('the sandbox', () => namespacesOf(r.pid).length === 2);
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length > 0);
     const gc = await netaudit(['gc']);
     assert.match(gc.stdout, /kept netaudit-/);
-    assert.equal(namespacesOf(r.pid).length, 2);
+    assert.ok(namespacesOf(r.pid).length > 0, 'the live run keeps its namespace');
     assert.ok(pidAlive(r.pid));
     process.kill(r.pid, 'SIGTERM');
     assert.equal((await r.done).code, 143);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
@@ -194,5 +194,13 @@ describe('netaudit run on fixture commands @privileged', function () {
     for (const f of ['veth.pcap', 'lo.pcap', 'nflog.pcap']) assert.ok(existsSync(path.join(dir, f)), f);
     const veth = readFileSync(path.join(dir, 'veth.pcap'));
     assert.equal(veth.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
+  });
+
+  it("--pcap in the faithful run: lo's capture only (there is no veth and no NFLOG)", async function () {
+    await requireObserver(this);
+    const dir = path.join(tmp, 'pcaps-faithful');
+    const r = await netaudit(['run', '-q', '--pcap', dir, '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(readdirSync(dir), ['lo.pcap']);
   });
 });
