@@ -126,7 +126,11 @@ describe('fidelity: real programs end as under network-sandbox, and the report n
     const { reference, audited, build } = await both(['sh', script]);
     assert.equal(reference.code, 0, reference.stderr);
     // The reference itself, as Portage leaves it: lo alone, its three addresses and ::1, no route but ::/8's.
-    assert.match(reference.stdout, /^if_nameindex lo\nifaces=0\nlo\npython=0\n1: lo: <LOOPBACK,UP,LOWER_UP>[^\n]*\nlink=0\n/m);
+    assert.match(
+      reference.stdout,
+      /^getifaddrs lo packet \ngetifaddrs lo inet 127\.0\.0\.1\ngetifaddrs lo inet 10\.0\.0\.1\ngetifaddrs lo inet6 fd::1\ngetifaddrs lo inet6 ::1\nif_nameindex lo\nifaces=0\nlo\npython=0\n1: lo: <LOOPBACK,UP,LOWER_UP>[^\n]*\nlink=0\n/,
+    );
+    assert.match(reference.stdout, /\n1: lo {4}inet6 fd::1\/8 scope global \\ /, 'fd::1 as Portage adds it: no nodad flag');
     assert.match(reference.stdout, /\nroute=0\n::\/8 dev lo proto kernel metric 256 pref medium\nroute6=0\n/);
     assert.match(reference.stdout, /\nlocalhost\nhostname=0\n$/);
     assert.equal(build.exitCode, reference.code);
