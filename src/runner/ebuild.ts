@@ -139,6 +139,7 @@ function ebuildResult(
     attempts: judged.attempts,
     findings: judged.findings,
     capture: run.capture,
+    ...(judged.interfaceQueries.length ? { interfaceQueries: judged.interfaceQueries } : {}),
     ...(run.observer !== undefined ? { observer: run.observer } : {}),
     ebuild,
     ...(run.log !== undefined ? { log: run.log } : {}),
@@ -265,6 +266,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     const judged = judgeEbuild({
       attempts: analysis.attempts,
       phases: evidence.phases ?? [],
+      interfaceQueries: analysis.interfaceQueries,
       log: evidence.log ?? '',
       policy,
       outcome: { stage: 'build', exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, capture: analysis.gaps },
