@@ -8,7 +8,7 @@
  * Pure, no I/O; imports only types, so that verdict/ can use it without importing report/. Values are written
  * as given: escaping (safeText for messages, XML, HTML) is the caller's.
  */
-import type { Attempt, BuildResult, ObserverStatus, ProcessInfo, Suggestion } from './types.js';
+import type { Attempt, BuildResult, InterfaceQuery, ObserverStatus, ProcessEnd, ProcessInfo, Suggestion } from './types.js';
 
 /** The category command builds are filed under: they have no package of their own. */
 export const COMMAND_CATEGORY = 'command';
@@ -127,6 +127,28 @@ export function shownAttempt<A extends Attempt>(a: A): A {
     ...(a.phase !== undefined ? { phase: safeText(a.phase) } : {}),
     ...(a.test !== undefined ? { test: safeText(a.test, SHOWN_MAX) } : {}),
   };
+}
+
+const SIGNALS: Readonly<Record<number, string>> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM' };
+
+/** How a process ended, after its name: `exited with status 1`, `was killed by SIGABRT` (`by signal 42` without a common name). */
+export function processEndText(end: Pick<ProcessEnd, 'exitCode' | 'signal'>): string {
+  if (end.signal !== undefined) return `was killed by ${SIGNALS[end.signal] ?? `signal ${end.signal}`}`;
+  return `exited with status ${end.exitCode ?? 'unknown'}`;
+}
+
+/**
+ * One interface listing in a line, the build's text escaped: `RTM_GETLINK ×2 by python3[42] in src_test (test t):
+ * python3[42] exited with status 1`; `allowed (why)` when policy permits it, `no failure after it` when none followed.
+ */
+export function interfaceQueryLine(q: InterfaceQuery): string {
+  const parts = [`${q.request}${q.count > 1 ? ` ×${q.count}` : ''}`];
+  if (q.process) parts.push(`by ${processText(q.process)}`);
+  if (q.phase !== undefined) parts.push(`in ${safeText(q.phase)}`);
+  if (q.test !== undefined) parts.push(`(test ${safeText(q.test, SHOWN_MAX)})`);
+  const f = q.failure;
+  const tail = [f ? `${safeText(f.comm)}[${f.pid}] ${processEndText(f)}` : 'no failure after it', q.allowed ? `allowed${q.allowedBy ? ` (${q.allowedBy})` : ''}` : ''];
+  return `${parts.join(' ')}: ${tail.filter(Boolean).join(', ')}`;
 }
 
 /** How much of one name is shown (a test id or an argument may be long; a host name is at most 253). */

@@ -13,8 +13,8 @@
 import type { EbuildPolicy } from './policy.js';
 import { allowedBy } from './policy.js';
 import { cleanLine, sectionsOf } from './logmatch.js';
-import { safeText } from '../model/format.js';
-import type { Finding, InterfaceQuery, ProcessEnd } from '../model/types.js';
+import { processEndText, safeText } from '../model/format.js';
+import type { Finding, InterfaceQuery } from '../model/types.js';
 
 /** Log lines that say the build found no usable network interface (Open MPI, test suites, libraries). */
 export const NO_INTERFACE_PATTERNS: readonly RegExp[] = [
@@ -32,14 +32,6 @@ export function isNoInterfaceLine(line: string): boolean {
 
 /** At most this many log lines are kept on one interface listing. */
 const MAX_LINES = 5;
-
-const SIGNALS: Readonly<Record<number, string>> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM' };
-
-/** `exited with status 1`, `was killed by SIGABRT` (`by signal 42` when it has no common name). */
-export function processEndText(end: ProcessEnd): string {
-  if (end.signal !== undefined) return `was killed by ${SIGNALS[end.signal] ?? `signal ${end.signal}`}`;
-  return `exited with status ${end.exitCode ?? 'unknown'}`;
-}
 
 /** Programs of Open MPI (and MPICH's launcher) whose failure the MPI hint is for. */
 const MPI_PROGRAMS = /^(?:mpirun|mpiexec|orterun|orted|prterun|prte|prted|mpiexec\.hydra|hydra_pmi_proxy)$/;
@@ -156,9 +148,11 @@ export function queriesMention(queries: readonly InterfaceQuery[]): string {
 export function judgeInterfaces(input: InterfaceJudgeInput): InterfaceJudgement {
   const queries = withPolicyAndLog(input.queries, input.policy, input.log ?? '');
   const implicated = input.failed ? queries.flatMap((q, i) => (!q.allowed && (q.failure !== undefined || q.logLines?.length) ? [i] : [])) : [];
+  // An MPI launcher among them: its ranks (other programs) failed for the same reason, so all get its hint.
+  const mpi = implicated.some((i) => mpiInvolved(queries[i] as InterfaceQuery));
   const noInterface: Finding[] = implicated.map((i) => {
     const q = queries[i] as InterfaceQuery;
-    const hint = mpiInvolved(q) ? NO_INTERFACE_HINTS.mpi : input.policy ? NO_INTERFACE_HINTS.ebuild : NO_INTERFACE_HINTS.command;
+    const hint = mpi ? NO_INTERFACE_HINTS.mpi : input.policy ? NO_INTERFACE_HINTS.ebuild : NO_INTERFACE_HINTS.command;
     return {
       keyword: 'NoNetworkInterface',
       level: 'error',
