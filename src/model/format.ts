@@ -139,7 +139,8 @@ export function processEndText(end: Pick<ProcessEnd, 'exitCode' | 'signal'>): st
 
 /**
  * One interface listing in a line, the build's text escaped: `RTM_GETLINK ×2 by python3[42] in src_test (test t):
- * python3[42] exited with status 1`; `allowed (why)` when policy permits it, `no failure after it` when none followed.
+ * exited with status 1` (`hello[43], started by it, exited with status 1` when a process it started failed);
+ * `no failure after it` when none followed; `allowed (why)` when policy permits it.
  */
 export function interfaceQueryLine(q: InterfaceQuery): string {
   const parts = [`${q.request}${q.count > 1 ? ` ×${q.count}` : ''}`];
@@ -147,7 +148,8 @@ export function interfaceQueryLine(q: InterfaceQuery): string {
   if (q.phase !== undefined) parts.push(`in ${safeText(q.phase)}`);
   if (q.test !== undefined) parts.push(`(test ${safeText(q.test, SHOWN_MAX)})`);
   const f = q.failure;
-  const tail = [f ? `${safeText(f.comm)}[${f.pid}] ${processEndText(f)}` : 'no failure after it', q.allowed ? `allowed${q.allowedBy ? ` (${q.allowedBy})` : ''}` : ''];
+  const failed = f ? (q.process && f.pid === q.process.pid ? processEndText(f) : `${safeText(f.comm)}[${f.pid}], started by it, ${processEndText(f)}`) : '';
+  const tail = [failed || 'no failure after it', q.allowed ? `allowed${q.allowedBy ? ` (${q.allowedBy})` : ''}` : ''];
   return `${parts.join(' ')}: ${tail.filter(Boolean).join(', ')}`;
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeBuild } from '../../src/analyze/build.js';
+import { interfaceQueryLine } from '../../src/model/format.js';
 import { makeReport } from '../../src/model/report.js';
 import { evidenceFromJson, type BuildEvidence } from '../../src/model/evidence.js';
 import type { InterfaceEnumEvent } from '../../src/model/tracer-events.js';
@@ -208,14 +209,21 @@ describe('report: interfaceQueries in the JSON schema and the reporters', () => 
     assert.match(m.ok ? '' : m.errors.join('\n'), /interfaceQueries\/0\/method/);
   });
 
+  it('a listing whose failure is a process it started names that process; an allowed one says why', () => {
+    const q = { method: 'ioctl' as const, request: 'SIOCGIFCONF', count: 4, firstAtMs: 3, process: { pid: 100, comm: 'mpirun' }, failure: { pid: 102, comm: 'hello', exitCode: 1 }, allowed: false };
+    assert.equal(interfaceQueryLine(q), 'SIOCGIFCONF ×4 by mpirun[100]: hello[102], started by it, exited with status 1');
+    const { failure: _none, ...ok } = q;
+    assert.equal(interfaceQueryLine({ ...ok, phase: 'pkg_setup', allowed: true, allowedBy: 'phase pkg_setup is not sandboxed' }), 'SIOCGIFCONF ×4 by mpirun[100] in pkg_setup: no failure after it, allowed (phase pkg_setup is not sandboxed)');
+  });
+
   it('terminal, JUnit and pkgcheck lines show the listing and the finding', () => {
     const report = makeReport('run', [result()], '0.1.0');
     const term = renderTerminal(report, { color: false });
-    assert.match(term, /^ {2}interfaces {2}RTM_GETLINK by python3\[42\]: python3\[42\] exited with status 1$/m);
+    assert.match(term, /^ {2}interfaces {2}RTM_GETLINK by python3\[42\]: exited with status 1$/m);
     assert.match(term, /NoNetworkInterface: python3\[42\] listed the network interfaces/);
     const junit = renderJunit(report);
     assert.match(junit, /<failure type="breaks"/);
-    assert.match(junit, /interface listings \(1, only lo under network-sandbox\):\n {2}RTM_GETLINK by python3\[42\]/);
+    assert.match(junit, /interface listings \(1, only lo under network-sandbox\):\n {2}RTM_GETLINK by python3\[42\]: exited with status 1\n/);
     assert.match(renderPkgcheckLines(report), /^python3 check\.py: NoNetworkInterface: python3\[42\] listed/m);
   });
 });
