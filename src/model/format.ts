@@ -91,6 +91,16 @@ export function blockedPhases(attempts: readonly Pick<Attempt, 'allowed' | 'phas
   return phases;
 }
 
+/**
+ * The phases a build breaks in: those of its blocked attempts (blockedPhases), then those where it found no
+ * network interface but lo (its NoNetworkInterface findings), each once.
+ */
+export function breakingPhases(b: Pick<BuildResult, 'attempts' | 'findings'>): string[] {
+  const phases = blockedPhases(b.attempts);
+  for (const f of b.findings) if (f.keyword === 'NoNetworkInterface' && f.phase && !phases.includes(f.phase)) phases.push(f.phase);
+  return phases;
+}
+
 /** A duration for people: `<0.01 s`, `0.02 s`, `12.5 s`, `2 min 05 s`, `1 h 02 min`. */
 export function formatDuration(ms: number): string {
   if (ms < 5) return '<0.01 s';

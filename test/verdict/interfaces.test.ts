@@ -11,6 +11,7 @@ import { makeReport } from '../../src/model/report.js';
 import { evidenceFromJson, type BuildEvidence } from '../../src/model/evidence.js';
 import type { InterfaceEnumEvent } from '../../src/model/tracer-events.js';
 import { attemptOf, type BuildResult, type Finding } from '../../src/model/types.js';
+import { renderEbuildLines } from '../../src/report/ebuild-lines.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderPkgcheckLines, renderTerminal } from '../../src/report/terminal.js';
 import { validateReport } from '../../src/report/validate.js';
@@ -222,9 +223,31 @@ describe('report: interfaceQueries in the JSON schema and the reporters', () => 
     assert.match(term, /^ {2}interfaces {2}RTM_GETLINK by python3\[42\]: exited with status 1$/m);
     assert.match(term, /NoNetworkInterface: python3\[42\] listed the network interfaces/);
     const junit = renderJunit(report);
-    assert.match(junit, /<failure type="breaks"/);
+    assert.match(junit, /<failure type="breaks" message="breaks under network-sandbox: 0 blocked attempts, no network interface but lo, exit status 1">/);
     assert.match(junit, /interface listings \(1, only lo under network-sandbox\):\n {2}RTM_GETLINK by python3\[42\]: exited with status 1\n/);
     assert.match(renderPkgcheckLines(report), /^python3 check\.py: NoNetworkInterface: python3\[42\] listed/m);
+  });
+});
+
+describe('report: an ebuild broken by finding only lo, in its per-ebuild lines', () => {
+  it('the header names the phase it broke in; the finding and its hint follow', () => {
+    const j = judgeBuiltEbuild(evidence([...getifaddrs(py, 5), exit(py, 9, { exitCode: 1 })], { exitCode: 1 }));
+    const b: BuildResult = {
+      name: 'net-test/list-ifaces-1',
+      kind: 'ebuild',
+      command: ['ebuild', 'list-ifaces-1.ebuild', 'clean', 'test'],
+      exitCode: 1,
+      durationMs: 2000,
+      verdict: j.verdict,
+      attempts: j.attempts,
+      findings: j.findings,
+      capture: { packets: 0, dropped: 0 },
+      interfaceQueries: j.interfaceQueries,
+      ebuild: { category: 'net-test', package: 'list-ifaces', version: '1', path: '/r/net-test/list-ifaces/list-ifaces-1.ebuild' },
+    };
+    const text = renderEbuildLines(b);
+    assert.match(text, /^net-test\/list-ifaces-1: BREAKS \(src_test\)\n/);
+    assert.match(text, /^net-test\/list-ifaces-1: NoNetworkInterface: python3\[42\] listed the network interfaces \(RTM_GETLINK\) in src_test and then exited with status 1/m);
   });
 });
 
