@@ -29,9 +29,10 @@ function recording(name: string): { evidence: BuildEvidence; build: BuildResult 
 function judged(evidence: BuildEvidence, build: BuildResult) {
   const analysis = analyzeBuild(evidence);
   const end = { exitCode: evidence.end.exitCode, signal: evidence.end.signal, timedOut: evidence.end.timedOut, capture: analysis.gaps };
-  if (build.kind === 'command') return { analysis, ...judgeCommand({ attempts: analysis.attempts, end }) };
+  const interfaceQueries = analysis.interfaceQueries;
+  if (build.kind === 'command') return { analysis, ...judgeCommand({ attempts: analysis.attempts, end, interfaceQueries }) };
   const policy = { properties: build.ebuild?.properties ?? [], restrict: build.ebuild?.restrict ?? [], allowTest: [] };
-  return { analysis, ...judgeEbuild({ attempts: analysis.attempts, phases: evidence.phases ?? [], log: evidence.log ?? '', policy, outcome: { stage: 'build', ...end } }) };
+  return { analysis, ...judgeEbuild({ attempts: analysis.attempts, phases: evidence.phases ?? [], interfaceQueries, log: evidence.log ?? '', policy, outcome: { stage: 'build', ...end } }) };
 }
 
 describe('analyzeBuild on recorded evidence of real runs', () => {
@@ -46,6 +47,7 @@ describe('analyzeBuild on recorded evidence of real runs', () => {
       assert.deepEqual(out.attempts, build.attempts);
       assert.equal(out.verdict, build.verdict);
       assert.deepEqual(out.findings, build.findings);
+      assert.deepEqual(out.interfaceQueries, build.interfaceQueries ?? [], 'the interface listings (none in these recordings)');
       assert.deepEqual(out.analysis.capture, { packets: build.capture.packets, dropped: build.capture.dropped, undecodable: build.capture.undecodable });
     });
   }
