@@ -16,6 +16,11 @@
  *                       anyway): ~80 ms more detach per function, one after the other
  *   --timing            after detaching, write {"t":"detached","ms":M,"links":[..],"uprobeMulti":U} to
  *                       stderr (M: from the stop request to every link closed; then each link's close)
+ *   netaudit-tracer --version
+ *                       prints "netaudit-tracer 1 libbpf MAJOR.MINOR" (the contract's version, the libbpf it
+ *                       runs with) and exits 0, touching nothing: no root, no BTF. `netaudit doctor` and the
+ *                       packages' checks run it to see that the loader starts on this machine (its shared
+ *                       libraries, its architecture, its C library).
  *
  * CONTRACT (stdout: one JSON object per line; stdin: one command per line)
  *   The first line is either {"t":"ready",...} once every program is attached, or nothing and an exit
@@ -681,6 +686,10 @@ int main(int argc, char **argv)
 	const char *reason = "eof";
 	double t_stop;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("netaudit-tracer 1 libbpf %u.%u\n", libbpf_major_version(), libbpf_minor_version());
+		return 0;
+	}
 	parse_args(argc, argv);
 	/* Stop with netaudit: SIGTERM when the parent dies (it may already have, before prctl). */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);

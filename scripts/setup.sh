@@ -14,9 +14,12 @@ fi
 # chromium and libxml2-utils only for the tests of the HTML and JUnit reports; python3-pytest(-xdist) for the
 # pytest fixtures (test attribution: src/portage/netaudit_pytest.py) and its tests; groff-base to render the man page
 # in the install test (test/e2e/install.test.ts). clang, libbpf-dev, bpftool, libelf-dev, zlib1g-dev, make and
-# pkg-config build the compiled tracer (bpf/, scripts/build-tracer.sh), the syscall observer.
+# pkg-config build the compiled tracer (bpf/, scripts/build-tracer.sh), the syscall observer; binutils' readelf checks
+# that the portable tracer needs only libc (build-tracer.sh --portable, the install and overlay tests). The fidelity
+# tests (test/e2e/fidelity.test.ts, v6-nameserver.test.ts) run real programs under both sandboxes: gcc and libc6-dev
+# build their C programs, openmpi-bin and libopenmpi-dev (mpicc, mpirun) Open MPI's TCP transport, python3-pip `pip download`.
 pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils python3-pytest python3-pytest-xdist groff-base
-  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config)
+  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config binutils gcc libc6-dev openmpi-bin libopenmpi-dev python3-pip)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -53,5 +56,6 @@ command -v node >/dev/null || { echo "setup.sh: Node.js 20 is required (apt-get 
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund; fi
 npm run build --silent
-# The compiled tracer (dist/bpf/netaudit-tracer), built for this kernel.
-bash scripts/build-tracer.sh >/dev/null
+# The compiled tracer (dist/bpf/netaudit-tracer): libbpf, libelf and zlib linked in from the -dev packages'
+# archives (needs only libc), the form the npm tarball carries (test/e2e/install.test.ts packs this one).
+bash scripts/build-tracer.sh --portable >/dev/null

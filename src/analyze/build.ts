@@ -6,6 +6,8 @@
  *                   `syscall`); connects to abstract UNIX addresses
  *   responder records ─ attachWanted() ─> `wanted` (intercept mode)
  *   test spans ─ attributeTests() ─> `test` (after the process is known: it narrows to that process's tests)
+ *   tracer events ─ interfaceQueries() ─> the build listing its network interfaces (no attempt: under
+ *                   network-sandbox it finds only `lo`), with process, phase, test and how the process ended
  *
  * No process, no file: the collecting folders hand over a `BuildEvidence` (src/model/evidence.ts), and the
  * same record read back from a recording (test/fixtures/evidence/) gives the same attempts. The judges take it
@@ -15,10 +17,11 @@ import { decodeFrames } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/types.js';
 import type { BuildEvidence, TracerEvidence } from '../model/evidence.js';
 import type { DnsQuestionEvent, ResolveEvent } from '../model/tracer-events.js';
-import type { Attempt, CaptureStats, Phase } from '../model/types.js';
+import type { Attempt, CaptureStats, InterfaceQuery, Phase } from '../model/types.js';
 import { attribute, unixAttempts } from './attribute.js';
 import { analyze, analyzeSyscalls, compareAttempts, type AnalyzeContext } from './index.js';
 import { attachWanted } from './intercept.js';
+import { interfaceQueries } from './interfaces.js';
 import { PhaseClock } from './phase.js';
 import { attributeTests } from './test-attribution.js';
 
@@ -41,6 +44,8 @@ export interface EvidenceGaps {
 export interface BuildAnalysis {
   /** Every attempt, folded and sorted (allowed: false until src/verdict/policy.ts decides). */
   readonly attempts: Attempt[];
+  /** The build listing its network interfaces, from the tracer ([] without one; allowed: false until src/verdict/ decides). */
+  readonly interfaceQueries: InterfaceQuery[];
   /** The report's `capture` block. */
   readonly capture: CaptureStats;
   readonly gaps: EvidenceGaps;
@@ -86,7 +91,16 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
     incomplete,
     ...(evidence.tracer ? { tracerLost: evidence.tracer.lost, tracerIncomplete: !evidence.tracer.complete } : {}),
   };
-  return { attempts, capture: { packets: total, dropped, undecodable }, gaps, packets };
+  const queries = evidence.tracer
+    ? interfaceQueries(evidence.tracer.events, {
+        buildStartMs: evidence.end.startMs,
+        netns: evidence.tracer.netns,
+        buildEndMs: evidence.tracer.buildEndMs,
+        ...(evidence.phases ? { phases: evidence.phases } : {}),
+        tests: evidence.tests,
+      })
+    : [];
+  return { attempts, interfaceQueries: queries, capture: { packets: total, dropped, undecodable }, gaps, packets };
 }
 
 /**

@@ -41,6 +41,17 @@ export const FINDING_KINDS = [
     level: 'error',
     describe: 'The build connected to an HTTP proxy port on loopback or the LAN: an http_proxy inherited from the environment, unreachable under network-sandbox.',
   },
+  {
+    keyword: 'NoNetworkInterface',
+    level: 'error',
+    describe:
+      'The build listed its network interfaces and then failed (the process that listed them, or one it started, or the log says none was found): under network-sandbox its only interface is lo.',
+  },
+  {
+    keyword: 'InterfaceEnumeration',
+    level: 'info',
+    describe: 'The build listed its network interfaces (getifaddrs, if_nameindex, SIOCGIFCONF) and nothing failed because of it: under network-sandbox it finds only lo.',
+  },
   { keyword: 'AllowedNetworkUse', level: 'info', describe: 'A network attempt Portage permits: an unsandboxed phase, PROPERTIES=test_network or live, or RESTRICT=network-sandbox.' },
   { keyword: 'BuildFailedWithoutNetwork', level: 'info', describe: 'The build failed without any attempt network-sandbox would block: the failure has another cause.' },
   { keyword: 'CaptureIncomplete', level: 'warning', describe: 'The kernel dropped packets, frames could not be decoded, or the syscall observer lost records: attempts may be missing from the evidence.' },

@@ -8,7 +8,7 @@
  * Pure, no I/O; imports only types, so that verdict/ can use it without importing report/. Values are written
  * as given: escaping (safeText for messages, XML, HTML) is the caller's.
  */
-import type { Attempt, BuildResult, ObserverStatus, ProcessInfo, Suggestion } from './types.js';
+import type { Attempt, BuildResult, InterfaceQuery, ObserverStatus, ProcessEnd, ProcessInfo, Suggestion } from './types.js';
 
 /** The category command builds are filed under: they have no package of their own. */
 export const COMMAND_CATEGORY = 'command';
@@ -91,6 +91,16 @@ export function blockedPhases(attempts: readonly Pick<Attempt, 'allowed' | 'phas
   return phases;
 }
 
+/**
+ * The phases a build breaks in: those of its blocked attempts (blockedPhases), then those where it found no
+ * network interface but lo (its NoNetworkInterface findings), each once.
+ */
+export function breakingPhases(b: Pick<BuildResult, 'attempts' | 'findings'>): string[] {
+  const phases = blockedPhases(b.attempts);
+  for (const f of b.findings) if (f.keyword === 'NoNetworkInterface' && f.phase && !phases.includes(f.phase)) phases.push(f.phase);
+  return phases;
+}
+
 /** A duration for people: `<0.01 s`, `0.02 s`, `12.5 s`, `2 min 05 s`, `1 h 02 min`. */
 export function formatDuration(ms: number): string {
   if (ms < 5) return '<0.01 s';
@@ -127,6 +137,30 @@ export function shownAttempt<A extends Attempt>(a: A): A {
     ...(a.phase !== undefined ? { phase: safeText(a.phase) } : {}),
     ...(a.test !== undefined ? { test: safeText(a.test, SHOWN_MAX) } : {}),
   };
+}
+
+const SIGNALS: Readonly<Record<number, string>> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM' };
+
+/** How a process ended, after its name: `exited with status 1`, `was killed by SIGABRT` (`by signal 42` without a common name). */
+export function processEndText(end: Pick<ProcessEnd, 'exitCode' | 'signal'>): string {
+  if (end.signal !== undefined) return `was killed by ${SIGNALS[end.signal] ?? `signal ${end.signal}`}`;
+  return `exited with status ${end.exitCode ?? 'unknown'}`;
+}
+
+/**
+ * One interface listing in a line, the build's text escaped: `RTM_GETLINK ×2 by python3[42] in src_test (test t):
+ * exited with status 1` (`hello[43], started by it, exited with status 1` when a process it started failed);
+ * `no failure after it` when none followed; `allowed (why)` when policy permits it.
+ */
+export function interfaceQueryLine(q: InterfaceQuery): string {
+  const parts = [`${q.request}${q.count > 1 ? ` ×${q.count}` : ''}`];
+  if (q.process) parts.push(`by ${processText(q.process)}`);
+  if (q.phase !== undefined) parts.push(`in ${safeText(q.phase)}`);
+  if (q.test !== undefined) parts.push(`(test ${safeText(q.test, SHOWN_MAX)})`);
+  const f = q.failure;
+  const failed = f ? (q.process && f.pid === q.process.pid ? processEndText(f) : `${safeText(f.comm)}[${f.pid}], started by it, ${processEndText(f)}`) : '';
+  const tail = [failed || 'no failure after it', q.allowed ? `allowed${q.allowedBy ? ` (${q.allowedBy})` : ''}` : ''];
+  return `${parts.join(' ')}: ${tail.filter(Boolean).join(', ')}`;
 }
 
 /** How much of one name is shown (a test id or an argument may be long; a host name is at most 253). */

@@ -127,6 +127,51 @@ export function attemptOf(fields: AttemptFields): Attempt {
   return { kind, scope, family, address, ...(port !== undefined ? { port } : {}), ...named, ...(qtype !== undefined ? { qtype } : {}), ...rest };
 }
 
+/**
+ * How a process ended, from the tracer's exit record: the exit code, or the signal that killed it (its number,
+ * as the kernel gave it). Text from the build (comm): escaped when shown.
+ */
+export interface ProcessEnd {
+  readonly pid: number;
+  readonly comm: string;
+  readonly exitCode?: number;
+  readonly signal?: number;
+}
+
+/**
+ * The build listing its network interfaces (getifaddrs, if_nameindex, `ip addr`, Node's
+ * os.networkInterfaces(), Open MPI's interface scan): under network-sandbox it finds only `lo`. Folded per
+ * process, phase, test and request, as attempts are; only requests that list interfaces count
+ * (src/analyze/interfaces.ts says which, and why glibc's AI_ADDRCONFIG check does not).
+ */
+export interface InterfaceQuery {
+  /** How it asked: a netlink route dump, or an ioctl. */
+  readonly method: 'netlink' | 'ioctl';
+  /** `RTM_GETLINK` (a netlink dump of every link), `SIOCGIFCONF` (the ioctl listing interfaces with an address). */
+  readonly request: string;
+  /** Requests folded into this entry. */
+  readonly count: number;
+  /** Milliseconds since the build started, of the first request. */
+  readonly firstAtMs: number;
+  /** Ebuild phase, when known. */
+  readonly phase?: string;
+  /** The test that made it (a pytest node id), when the build ran a known test runner. */
+  readonly test?: string;
+  readonly process?: ProcessInfo;
+  /**
+   * The querying process, or one it started afterwards, failed (non-zero exit code, or killed by a signal):
+   * the first such failure after the query (the querying process's own first). Absent: every one of them
+   * exited 0, or their ends were not seen.
+   */
+  readonly failure?: ProcessEnd;
+  /** True when policy permits it (a phase Portage does not sandbox, test_network, RESTRICT=network-sandbox). */
+  readonly allowed: boolean;
+  /** Why it is allowed, when it is. */
+  readonly allowedBy?: string;
+  /** Build log lines that say the build found no usable interface ("No network interfaces were found", Open MPI's "unreachable"). */
+  readonly logLines?: readonly string[];
+}
+
 export interface Finding {
   /** Stable CamelCase keyword, as pkgcheck results have: one of the registry (src/model/findings.ts). */
   keyword: FindingKeyword;
@@ -137,6 +182,8 @@ export interface Finding {
   hint?: string;
   /** Index into the build's attempts this finding is about. */
   attempt?: number;
+  /** Index into the build's interfaceQueries this finding is about. */
+  interfaceQuery?: number;
   phase?: string;
   /** The test that made the attempt, when known (its attempt's `test`). */
   test?: string;
@@ -244,6 +291,11 @@ export interface BuildResult extends RunEnd {
   readonly attempts: readonly Attempt[];
   readonly findings: readonly Finding[];
   readonly capture: CaptureStats;
+  /**
+   * The build listing its network interfaces (the tracer's records; absent when there were none, or no tracer
+   * ran): under network-sandbox only `lo` is there. Findings index into it (`interfaceQuery`).
+   */
+  readonly interfaceQueries?: readonly InterfaceQuery[];
   /** The syscall observer's part: absent in reports made before it existed. */
   readonly observer?: ObserverStatus;
   readonly ebuild?: Ebuild;

@@ -1,6 +1,6 @@
 /**
  * The per-ebuild lines a Gentoo developer reads in seconds, in pkgcheck's Str style: the subject, the verdict and
- * the phases it was blocked in, then a line per finding with its quoted log lines and hint, then the build log:
+ * the phases it was blocked in (or found no network interface in), then a line per finding with its quoted log lines and hint, then the build log:
  *   net-test/test-resolve-1: BREAKS (test)
  *   net-test/test-resolve-1: DnsLookup: looked up testdata.example (A) via 10.255.255.53:53 ×2 in test: refused (ECONNREFUSED)
  *     > getent: Temporary failure in name resolution        (the matching build log line)
@@ -14,13 +14,13 @@
  * Only the verdict is coloured, by the terminal reporter (verdictText), as in its summary; decide `color` with
  * colorEnabled(process.stdout, process.env).
  */
-import { blockedPhases, explanationLines, FROM_RERUN, subjectText, suggestionText } from '../model/format.js';
+import { breakingPhases, explanationLines, FROM_RERUN, subjectText, suggestionText } from '../model/format.js';
 import type { BuildResult } from '../model/types.js';
 import { verdictText } from './terminal.js';
 
 export function renderEbuildLines(b: BuildResult, options: { color?: boolean } = {}): string {
   const subject = subjectText(b);
-  const phases = blockedPhases(b.attempts);
+  const phases = breakingPhases(b);
   const verdict = verdictText(b.verdict, options.color ?? false);
   const label = b.intercepted ? `INTERCEPTED (observation, not a network-sandbox verdict; as judged: ${verdict})` : verdict;
   const cached = b.cached ? ` [cached ${b.cached.createdAt}]` : '';

@@ -27,7 +27,7 @@
  * report.html#q=net-test/foo&test=tests/test_net.py::test_download; &open=1 (or #open=1) also expands every row
  * shown. <html> gets data-ready="true" when the script has run.
  */
-import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, observerText, processText, suggestionText } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, interfaceQueryLine, observerText, processText, suggestionText } from '../model/format.js';
 import { VERDICTS, type Report, type Suggestion, type Verdict } from '../model/types.js';
 import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
@@ -79,6 +79,8 @@ export interface BuildView {
   readonly explanation: readonly string[];
   /** Per suggestion (--suggest), in order: its headline (suggestionText) and its verification state in words. */
   readonly suggestions: readonly { readonly headline: string; readonly verification: string }[];
+  /** Per interface listing, in order: interfaceQueryLine (absent when the build has none). */
+  readonly interfaces?: readonly string[];
 }
 
 /** `verified: LINE`, `not verified: LINE`, `not verified (no --verify)`, or `no patch`. */
@@ -97,6 +99,7 @@ export function buildViews(report: Report): BuildView[] {
     observer: [observerText(b.observer), ...(b.observer?.notes ?? [])].filter((t): t is string => t !== undefined).join(' · '),
     explanation: explanationLines(b),
     suggestions: (b.suggestions ?? []).map((sg) => ({ headline: suggestionText(sg), verification: verificationState(sg) })),
+    ...(b.interfaceQueries?.length ? { interfaces: b.interfaceQueries.map(interfaceQueryLine) } : {}),
   }));
 }
 
@@ -205,6 +208,8 @@ function detail(b,view,attemptRows){
     trs.forEach(function(tr,i){tr.setAttribute('data-testid','attempt-row');tr.setAttribute('data-test',b.attempts[i].test||'');attemptRows.push({tr:tr,test:b.attempts[i].test});});
     b.attempts.forEach(function(a){(a.logLines||[]).forEach(function(l){d.appendChild(el('div','> '+l,'log'));});});
   }
+  (view.interfaces||[]).forEach(function(l,i){var x=el('div','interface listing (only lo under network-sandbox): '+l,'mono');x.setAttribute('data-testid','interface-query');
+    if((b.interfaceQueries||[])[i]&&b.interfaceQueries[i].failure&&!b.interfaceQueries[i].allowed)x.className+=' blocked';d.appendChild(x);});
   b.findings.forEach(function(f){var x=el('div',undefined,'finding');x.appendChild(el('span',f.level,'lvl lvl-'+f.level));x.appendChild(el('b',f.keyword));
     x.appendChild(document.createTextNode(': '+f.message));(f.logLines||[]).forEach(function(l){x.appendChild(el('div','> '+l,'log'));});
     if(f.hint)x.appendChild(el('div','hint: '+f.hint,'hint'));d.appendChild(x);});

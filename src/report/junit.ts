@@ -14,7 +14,7 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
-import { blockedPhases, endpoint, exitText, explanationLines, packageVersion, processText, shownAttempt, subjectOf, suggestionText } from '../model/format.js';
+import { breakingPhases, endpoint, exitText, explanationLines, interfaceQueryLine, packageVersion, processText, shownAttempt, subjectOf, suggestionText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Report, Suggestion } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
@@ -60,6 +60,8 @@ function systemOut(b: BuildResult): string {
   const lines = [`verdict: ${b.verdict} (${exitText(b, 'status')})`, `command: ${b.command.join(' ')}`];
   lines.push(b.attempts.length ? `attempts (${b.attempts.length}):` : 'attempts: none');
   for (const a of b.attempts) lines.push(`  ${attemptLine(a)}`);
+  const queries = b.interfaceQueries ?? [];
+  if (queries.length) lines.push(`interface listings (${queries.length}, only lo under network-sandbox):`, ...queries.map((q) => `  ${interfaceQueryLine(q)}`));
   if (b.findings.length) lines.push('findings:', ...b.findings.flatMap(findingLines).map((l) => `  ${l}`));
   lines.push(...explanationLines(b).map((l, i) => (i === 0 ? l : `  ${l}`)));
   if (b.log) lines.push(`build log: ${b.log}`);
@@ -82,8 +84,9 @@ export function renderJunit(report: Report): string {
     out.push(`    <testcase classname="${escapeXml(classname)}" name="${escapeXml(name)}" time="${seconds(b.durationMs)}">`);
     if (b.verdict === 'breaks') {
       const blocked = b.attempts.filter((a) => !a.allowed).length;
-      const phases = blockedPhases(b.attempts);
-      const msg = `breaks under network-sandbox${phases.length ? ` (${phases.join(', ')})` : ''}: ${blocked} blocked attempt${blocked === 1 ? '' : 's'}, ${exitText(b, 'status')}`;
+      const phases = breakingPhases(b);
+      const noInterface = b.findings.some((f) => f.keyword === 'NoNetworkInterface') ? ', no network interface but lo' : '';
+      const msg = `breaks under network-sandbox${phases.length ? ` (${phases.join(', ')})` : ''}: ${blocked} blocked attempt${blocked === 1 ? '' : 's'}${noInterface}, ${exitText(b, 'status')}`;
       const text = [...(b.findings.length ? b.findings.flatMap(findingLines) : b.attempts.map(attemptLine)), ...(b.suggestions ?? []).flatMap(suggestionLines)].join('\n');
       out.push(`      <failure type="breaks" message="${escapeXml(msg)}">${escapeXmlText(text)}</failure>`);
     } else if (b.verdict === 'fails-without-network') {

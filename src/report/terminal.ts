@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, explanationLines, exitText, fixFor, formatDuration, observerText, processText, shownAttempt, subjectText, suggestionText } from '../model/format.js';
+import { endpoint, explanationLines, exitText, fixFor, formatDuration, interfaceQueryLine, observerText, processText, shownAttempt, subjectText, suggestionText } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -56,6 +56,8 @@ function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined
     : verdictLabel(b.verdict, c);
   const lines = [`${label}  ${c.bold(b.name)}  ${c.dim(`(${exitText(b)}, ${formatDuration(b.durationMs)})`)}`];
   lines.push(...attemptLines(b.attempts, c));
+  // The build listing its network interfaces (only lo under network-sandbox): one line each, after the attempts.
+  for (const q of b.interfaceQueries ?? []) lines.push(...wrap(`interfaces  ${interfaceQueryLine(q)}`, '  ', '    ', width).map((l) => (q.failure && !q.allowed ? l.replace(/^ {2}interfaces/, `  ${c.red('interfaces')}`) : l)));
   for (const f of b.findings) lines.push(...findingLines(f, c, width));
   // --explain: the `wanted` column above came from an intercepted rerun; say so, and what only the rerun saw.
   explanationLines(b).forEach((l, i) => lines.push(...wrap(l, i === 0 ? '  ' : '    ', i === 0 ? '    ' : '      ', width).map((w) => c.cyan(w))));

@@ -164,13 +164,21 @@ export function semanticErrors(report: Report): string[] {
   return errors;
 }
 
-/** A finding's attempt index must point at an attempt of its build; `at` is the build's JSON pointer. */
+/**
+ * A finding's attempt index must point at an attempt of its build, its interfaceQuery index at one of the
+ * build's interfaceQueries; `at` is the build's JSON pointer.
+ */
 function findingIndexErrors(build: BuildResult, at: string): string[] {
   const errors: string[] = [];
+  const queries = build.interfaceQueries?.length ?? 0;
   build.findings.forEach((f, j) => {
     if (f.attempt !== undefined && f.attempt >= build.attempts.length) {
       const range = build.attempts.length ? `0..${build.attempts.length - 1}` : 'none: the build has no attempts';
       errors.push(`${at}/findings/${j}/attempt: must index an attempt of the build (${range}) (got ${f.attempt})`);
+    }
+    if (f.interfaceQuery !== undefined && f.interfaceQuery >= queries) {
+      const range = queries ? `0..${queries - 1}` : 'none: the build has no interfaceQueries';
+      errors.push(`${at}/findings/${j}/interfaceQuery: must index an interface query of the build (${range}) (got ${f.interfaceQuery})`);
     }
   });
   return errors;

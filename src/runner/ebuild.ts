@@ -140,6 +140,7 @@ function ebuildResult(
     attempts: judged.attempts,
     findings: judged.findings,
     capture: run.capture,
+    ...(judged.interfaceQueries.length ? { interfaceQueries: judged.interfaceQueries } : {}),
     ...(run.observer !== undefined ? { observer: run.observer } : {}),
     ebuild,
     ...(run.log !== undefined ? { log: run.log } : {}),
@@ -164,11 +165,14 @@ export function metadataFailureResult(ebuild: Ebuild, error: string): BuildResul
 /**
  * One ebuild audited; with `explain` (and not `intercept`), a breaking one is then run once more intercepted
  * and the faithful result gets what that rerun saw (explainResult). The rerun never changes the verdict, the
- * findings, the outcomes or the exit code; a build that does not break is never rerun.
+ * findings, the outcomes or the exit code; a build that does not break is never rerun, nor one that breaks
+ * without a blocked attempt (only because it found no network interface but lo).
  */
 export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAudit> {
   const faithful = await auditEbuildOnce(options);
   if (!options.explain || options.intercept || faithful.interrupted || faithful.result.verdict !== 'breaks' || options.signal?.aborted) return faithful;
+  // Broken only by finding no interface but lo (NoNetworkInterface): no attempt for an intercepted rerun to explain.
+  if (!faithful.result.attempts.some((a) => !a.allowed)) return faithful;
   let rerun: EbuildAudit;
   const started = performance.now();
   try {
@@ -267,6 +271,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     const judged = judgeEbuild({
       attempts: analysis.attempts,
       phases: evidence.phases ?? [],
+      interfaceQueries: analysis.interfaceQueries,
       log: evidence.log ?? '',
       policy,
       outcome: { stage: 'build', exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, capture: analysis.gaps },

@@ -12,14 +12,17 @@
  *             - a failure in src_test of tests declared PROPERTIES=test_network (run only because ALLOW_TEST
  *               has network or all) is reported as such, NetworkTestsFailed, never as "another cause";
  *             - tests that Portage skips with the user's ALLOW_TEST (RESTRICT=test) are said to be skipped;
+ *             - interface listings in sandboxed phases that the failure is put down to (interfaces.ts) make it
+ *               break (NoNetworkInterface), as a blocked attempt would;
  *             - the first failed phase gets PhaseFailed, quoting the log's error lines;
  *             - when it died on has_version/best_version (the die block shows the query),
  *               PackageQueryNotInstalled says that these answer from a package database the host may lack.
  */
-import type { Attempt, Finding, Phase, Verdict } from '../model/types.js';
+import type { Attempt, Finding, InterfaceQuery, Phase, Verdict } from '../model/types.js';
 import { cleanLine, isNetworkErrorLine, matchLogLines, packageQueryDeath } from './logmatch.js';
 import { safeText } from '../model/format.js';
-import { attemptFindings, captureFindings, failureWithoutNetwork, type JudgedEnd } from './findings.js';
+import { attemptFindings, captureFindings, failureWithoutNetwork, succeeded, type JudgedEnd } from './findings.js';
+import { judgeInterfaces } from './interfaces.js';
 import { allowedBy, applyPolicy, isSandboxed, testsRestricted, type EbuildPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
 
@@ -34,6 +37,8 @@ export interface EbuildJudgeInput {
   readonly attempts: readonly Attempt[];
   /** Phases from Portage's markers (ms since the build started); `sandboxed` is set here. */
   readonly phases: readonly Phase[];
+  /** The build listing its network interfaces (src/analyze/interfaces.ts); none when absent. */
+  readonly interfaceQueries?: readonly InterfaceQuery[];
   /** Portage's build log ('' when there is none). */
   readonly log: string;
   readonly policy: EbuildPolicy;
@@ -47,6 +52,8 @@ export interface EbuildJudgement {
   readonly findings: Finding[];
   /** The phases with `sandboxed` set. */
   readonly phases: Phase[];
+  /** The interface listings with allowed/allowedBy and logLines set; findings index into this array. */
+  readonly interfaceQueries: InterfaceQuery[];
 }
 
 /** At most this many log lines are quoted in a build-level finding. */
@@ -61,22 +68,28 @@ export function judgeEbuild(input: EbuildJudgeInput): EbuildJudgement {
   const phases = input.phases.map((p) => ({ ...p, sandboxed: isSandboxed(p.name, policy) }));
   const failed = phases.find((p) => p.exitCode !== undefined && p.exitCode !== 0);
   const declaredTests = failed !== undefined && allowedBy(failed.name, policy) === 'PROPERTIES=test_network';
-  let verdict = verdictOf(outcome, attempts);
+  const ifaces = judgeInterfaces({ queries: input.interfaceQueries ?? [], policy, failed: !succeeded(outcome), log: input.log });
+  const noInterface = ifaces.implicated.length > 0;
+  let verdict = verdictOf(outcome, attempts, noInterface);
   // Portage gives this phase the network: its failure is not a network-sandbox breakage.
   if (failed && !failed.sandboxed && verdict === 'breaks') verdict = 'fails-without-network';
 
   const findings = attemptFindings(attempts, outcome);
-  if (!declaredTests) findings.push(...failureWithoutNetwork(attempts, outcome));
+  findings.push(...ifaces.noInterface);
+  const withoutNetwork = declaredTests || noInterface ? [] : failureWithoutNetwork(attempts, outcome, ifaces.rest);
+  if (ifaces.enumeration && !withoutNetwork.length) findings.push(ifaces.enumeration);
+  findings.push(...withoutNetwork);
   findings.push(...captureFindings(outcome.capture));
-  if (failed) findings.push(declaredTests ? networkTestsFailure(failed, policy, input.log) : phaseFailure(failed, attempts, input.log));
+  const implicated = ifaces.implicated.map((i) => ifaces.queries[i] as InterfaceQuery);
+  if (failed) findings.push(declaredTests ? networkTestsFailure(failed, policy, input.log) : phaseFailure(failed, attempts, input.log, implicated));
   const query = failed ? packageQueryDeath(input.log) : [];
   if (failed && query.length) findings.push(packageQueryFailure(failed, query));
   if (testsRestricted(policy)) findings.push(testsSkipped(policy));
-  return { verdict, attempts, findings, phases };
+  return { verdict, attempts, findings, phases, interfaceQueries: ifaces.queries };
 }
 
 function notBuilt(finding: Finding): EbuildJudgement {
-  return { verdict: 'fails-without-network', attempts: [], findings: [finding], phases: [] };
+  return { verdict: 'fails-without-network', attempts: [], findings: [finding], phases: [], interfaceQueries: [] };
 }
 
 /** The log's die message and network error lines, first few, cleaned. */
@@ -93,7 +106,7 @@ function quoted(lines: string[]): Pick<Finding, 'logLines'> {
   return lines.length ? { logLines: lines } : {};
 }
 
-function phaseFailure(failed: Phase, attempts: readonly Attempt[], log: string): Finding {
+function phaseFailure(failed: Phase, attempts: readonly Attempt[], log: string, noInterface: readonly InterfaceQuery[] = []): Finding {
   const lines = quoted(dieLines(log));
   if (!failed.sandboxed) {
     return {
@@ -106,13 +119,21 @@ function phaseFailure(failed: Phase, attempts: readonly Attempt[], log: string):
     };
   }
   const inPhase = attempts.filter((a) => a.phase === failed.name && !a.allowed).length;
+  const listed = noInterface.some((q) => q.phase === failed.name);
+  const listing = 'the build listed its network interfaces in that phase (only lo under network-sandbox)';
   return {
     keyword: 'PhaseFailed',
-    level: inPhase ? 'error' : 'info',
+    level: inPhase || listed ? 'error' : 'info',
     message: inPhase
-      ? `${failed.name} failed (exit ${failed.exitCode}) after ${inPhase} network attempt(s) in that phase`
-      : `${failed.name} failed (exit ${failed.exitCode}) without a network attempt in that phase`,
-    hint: inPhase ? 'the attempts above are the likely cause: see the quoted log lines' : 'see the build log for the cause',
+      ? `${failed.name} failed (exit ${failed.exitCode}) after ${inPhase} network attempt(s) in that phase${listed ? `, and ${listing}` : ''}`
+      : listed
+        ? `${failed.name} failed (exit ${failed.exitCode}) without a network attempt in that phase, but ${listing}`
+        : `${failed.name} failed (exit ${failed.exitCode}) without a network attempt in that phase`,
+    hint: listed
+      ? 'the attempts and interface listings above are the likely cause: see the quoted log lines'
+      : inPhase
+        ? 'the attempts above are the likely cause: see the quoted log lines'
+        : 'see the build log for the cause',
     phase: failed.name,
     ...lines,
   };

@@ -11,7 +11,8 @@ import type { EvidenceGaps } from '../analyze/build.js';
 import type { BuildEnd } from '../model/evidence.js';
 import type { FindingKeyword } from '../model/findings.js';
 import { endpoint, exitText, safeText } from '../model/format.js';
-import type { Attempt, Finding, Level } from '../model/types.js';
+import type { Attempt, Finding, InterfaceQuery, Level } from '../model/types.js';
+import { queriesMention } from './interfaces.js';
 import { PROXY_PORTS, serviceAt, socketService } from './ports.js';
 
 /**
@@ -128,15 +129,18 @@ export function attemptFindings(attempts: readonly Attempt[], end: JudgedEnd): F
   return attempts.map((a, i) => attemptFinding(a, i, failed));
 }
 
-/** BuildFailedWithoutNetwork, when the build failed without an attempt network-sandbox would block. */
-export function failureWithoutNetwork(attempts: readonly Attempt[], end: JudgedEnd): Finding[] {
+/**
+ * BuildFailedWithoutNetwork, when the build failed without an attempt network-sandbox would block; `queries`:
+ * its interface listings that the failure is not put down to (src/verdict/interfaces.ts), named in the message.
+ */
+export function failureWithoutNetwork(attempts: readonly Attempt[], end: JudgedEnd, queries: readonly InterfaceQuery[] = []): Finding[] {
   if (succeeded(end) || attempts.some((a) => !a.allowed)) return [];
   const allowedOnly = attempts.length > 0 ? ' (only attempts Portage allows)' : '';
   return [
     {
       keyword: 'BuildFailedWithoutNetwork',
       level: 'info',
-      message: `the build ${ending(end)} without any attempt network-sandbox would block${allowedOnly}: the failure has another cause`,
+      message: `the build ${ending(end)} without any attempt network-sandbox would block${allowedOnly}${queriesMention(queries)}: the failure has another cause`,
       hint: KIND_HINTS.BuildFailedWithoutNetwork,
     },
   ];

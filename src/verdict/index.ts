@@ -9,8 +9,9 @@
  * judgeCommand() for plain commands, judgeEbuild() (ebuild.ts) for ebuilds; both share the findings of
  * findings.ts and the registry of src/model/findings.ts.
  */
-import type { Attempt, Finding, Verdict } from '../model/types.js';
-import { findings, type JudgedEnd } from './findings.js';
+import type { Attempt, Finding, InterfaceQuery, Verdict } from '../model/types.js';
+import { attemptFindings, captureFindings, failureWithoutNetwork, succeeded, type JudgedEnd } from './findings.js';
+import { judgeInterfaces } from './interfaces.js';
 import { applyPolicy } from './policy.js';
 import { verdictOf } from './verdicts.js';
 
@@ -20,16 +21,34 @@ export { FINDING_KINDS, type FindingKind, type FindingKeyword } from '../model/f
 export { PORT_SERVICES, SOCKET_SERVICES, serviceAt, socketService, type PortService, type SocketService } from './ports.js';
 export { failsOn, verdictOf, verdictSeverity } from './verdicts.js';
 export { judgeEbuild, type EbuildJudgeInput, type EbuildJudgement, type EbuildOutcome } from './ebuild.js';
+export { judgeInterfaces, isNoInterfaceLine, NO_INTERFACE_PATTERNS, type InterfaceJudgement } from './interfaces.js';
 
 export interface Judgement {
   readonly verdict: Verdict;
   /** The attempts judged (allowed/allowedBy set); findings index into this array. */
   readonly attempts: Attempt[];
   readonly findings: Finding[];
+  /** The interface listings judged (allowed set); findings index into this array (`interfaceQuery`). */
+  readonly interfaceQueries: InterfaceQuery[];
 }
 
-/** A plain command: no policy, so every attempt is blocked as network-sandbox would block it. */
-export function judgeCommand(input: { readonly attempts: readonly Attempt[]; readonly end: JudgedEnd }): Judgement {
+/**
+ * A plain command: no policy, so every attempt is blocked as network-sandbox would block it, and every
+ * interface listing counts (src/verdict/interfaces.ts). Findings: per attempt, NoNetworkInterface, then
+ * InterfaceEnumeration or BuildFailedWithoutNetwork, then the capture's.
+ */
+export function judgeCommand(input: { readonly attempts: readonly Attempt[]; readonly end: JudgedEnd; readonly interfaceQueries?: readonly InterfaceQuery[]; readonly log?: string }): Judgement {
   const attempts = applyPolicy(input.attempts, undefined);
-  return { verdict: verdictOf(input.end, attempts), attempts, findings: findings(attempts, input.end) };
+  const failed = !succeeded(input.end);
+  const ifaces = judgeInterfaces({ queries: input.interfaceQueries ?? [], policy: undefined, failed, ...(input.log !== undefined ? { log: input.log } : {}) });
+  const noInterface = ifaces.implicated.length > 0;
+  const withoutNetwork = noInterface ? [] : failureWithoutNetwork(attempts, input.end, ifaces.rest);
+  const all = [
+    ...attemptFindings(attempts, input.end),
+    ...ifaces.noInterface,
+    ...(ifaces.enumeration && !withoutNetwork.length ? [ifaces.enumeration] : []),
+    ...withoutNetwork,
+    ...captureFindings(input.end.capture),
+  ];
+  return { verdict: verdictOf(input.end, attempts, noInterface), attempts, findings: all, interfaceQueries: ifaces.queries };
 }

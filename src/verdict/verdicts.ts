@@ -2,10 +2,14 @@
 import type { Attempt, FailOn, Verdict } from '../model/types.js';
 import { succeeded, type JudgedEnd } from './findings.js';
 
-/** The four verdicts from whether the build succeeded and whether an attempt was blocked. */
-export function verdictOf(end: Pick<JudgedEnd, 'exitCode' | 'signal' | 'timedOut'>, attempts: readonly Attempt[]): Verdict {
+/**
+ * The four verdicts from whether the build succeeded and whether an attempt was blocked. `noInterface`: the
+ * failure is put down to the build finding no network interface but lo (src/verdict/interfaces.ts): a failed
+ * build breaks under network-sandbox even without a blocked attempt.
+ */
+export function verdictOf(end: Pick<JudgedEnd, 'exitCode' | 'signal' | 'timedOut'>, attempts: readonly Attempt[], noInterface = false): Verdict {
   const blocked = attempts.some((a) => !a.allowed);
-  return succeeded(end) ? (blocked ? 'tolerates' : 'clean') : blocked ? 'breaks' : 'fails-without-network';
+  return succeeded(end) ? (blocked ? 'tolerates' : 'clean') : blocked || noInterface ? 'breaks' : 'fails-without-network';
 }
 
 /**

@@ -29,14 +29,15 @@ function recording(name: string): { evidence: BuildEvidence; build: BuildResult 
 function judged(evidence: BuildEvidence, build: BuildResult) {
   const analysis = analyzeBuild(evidence);
   const end = { exitCode: evidence.end.exitCode, signal: evidence.end.signal, timedOut: evidence.end.timedOut, capture: analysis.gaps };
-  if (build.kind === 'command') return { analysis, ...judgeCommand({ attempts: analysis.attempts, end }) };
+  const interfaceQueries = analysis.interfaceQueries;
+  if (build.kind === 'command') return { analysis, ...judgeCommand({ attempts: analysis.attempts, end, interfaceQueries }) };
   const policy = { properties: build.ebuild?.properties ?? [], restrict: build.ebuild?.restrict ?? [], allowTest: [] };
-  return { analysis, ...judgeEbuild({ attempts: analysis.attempts, phases: evidence.phases ?? [], log: evidence.log ?? '', policy, outcome: { stage: 'build', ...end } }) };
+  return { analysis, ...judgeEbuild({ attempts: analysis.attempts, phases: evidence.phases ?? [], interfaceQueries, log: evidence.log ?? '', policy, outcome: { stage: 'build', ...end } }) };
 }
 
 describe('analyzeBuild on recorded evidence of real runs', () => {
-  it('has the recordings: curl, python, pytest, intercepted, an ebuild', () => {
-    assert.deepEqual(NAMES, ['curl-dns', 'curl-intercepted', 'ebuild-pytest-internet', 'pytest-internet', 'python-connect']);
+  it('has the recordings: curl (faithful and packets), an external resolver, python, pytest, intercepted, an ebuild', () => {
+    assert.deepEqual(NAMES, ['curl-dns', 'curl-dns-packets', 'curl-intercepted', 'ebuild-pytest-internet', 'external-resolver', 'pytest-internet', 'python-connect']);
   });
 
   for (const name of NAMES) {
@@ -46,6 +47,7 @@ describe('analyzeBuild on recorded evidence of real runs', () => {
       assert.deepEqual(out.attempts, build.attempts);
       assert.equal(out.verdict, build.verdict);
       assert.deepEqual(out.findings, build.findings);
+      assert.deepEqual(out.interfaceQueries, build.interfaceQueries ?? [], 'the interface listings (none in these recordings)');
       assert.deepEqual(out.analysis.capture, { packets: build.capture.packets, dropped: build.capture.dropped, undecodable: build.capture.undecodable });
     });
   }
@@ -54,6 +56,14 @@ describe('analyzeBuild on recorded evidence of real runs', () => {
     const attempts = (name: string) => analyzeBuild(recording(name).evidence).attempts;
     const curl = attempts('curl-dns');
     assert.ok(curl.length > 0 && curl.every((a) => a.kind === 'dns' && a.hostname === 'anything.example.org' && a.process?.comm === 'curl'), JSON.stringify(curl));
+
+    // The faithful run with an external nameserver: no packet ever existed; the tracer names each lookup.
+    const external = attempts('external-resolver');
+    assert.deepEqual(external.map((a) => [a.kind, a.hostname, a.address, a.outcome, a.seenOn, a.process?.comm]), [
+      ['dns', 'files.example.org', '192.0.2.53', 'unreachable', ['syscall'], 'getent'],
+      ['dns', 'py.example.org', '192.0.2.53', 'unreachable', ['syscall'], 'python3'],
+      ['dns', 'raw.example.net', '192.0.2.53', 'unreachable', ['syscall'], 'python3'],
+    ]);
 
     const py = attempts('python-connect');
     assert.deepEqual(py.map((a) => [a.kind, a.address, a.port, a.outcome, a.seenOn, a.process?.comm]), [

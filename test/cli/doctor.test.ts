@@ -1,5 +1,6 @@
 /**
- * `netaudit doctor`'s observer lines: optional, never MISSING; what is lost without it and each fix. Its Portage
+ * `netaudit doctor`'s observer lines: optional, never MISSING; what is lost without it and each missing piece (the
+ * tracer, root, BTF, each tool that builds the tracer) with its Gentoo and Debian way to get it. Its Portage
  * lines: what real ::gentoo ebuilds need that a host which is not Gentoo lacks, on made-up facts and (@portage)
  * on this machine after scripts/install-portage.sh.
  */
@@ -9,47 +10,113 @@ import os from 'node:os';
 import path from 'node:path';
 import { observerLines, portageLines, toolLine } from '../../src/cli/commands/doctor.js';
 import { TOOLS, type Tool } from '../../src/proc/tools.js';
-import { availability, type AvailabilityProbe } from '../../src/observe/availability.js';
+import { availability, diagnose, systemProbe, type AvailabilityProbe } from '../../src/observe/availability.js';
 import { portageHostFacts, type PortageHostFacts } from '../../src/portage/host.js';
 import { netaudit } from '../helpers/cli.js';
 import { requirePortage } from '../helpers/portage.js';
 
-/** Root and BTF, but the tracer not built. */
+/** Root and BTF, every build tool, but the tracer not built. */
 const bare: AvailabilityProbe = {
   uid: () => 0,
-  exists: (p) => p === '/sys/kernel/btf/vmlinux',
+  exists: () => true,
   executable: () => false,
   tracerPath: () => '/opt/netaudit/dist/bpf/netaudit-tracer',
+  arch: () => 'x64',
+  which: (c) => `/usr/bin/${c}`,
+  runs: () => undefined,
+  root: () => '/opt/netaudit',
 };
+/** The same with the tracer built, and it starts. */
+const built: AvailabilityProbe = { ...bare, executable: () => true };
 
 describe('doctor: the syscall observer', () => {
-  it('absent: says what audits lose and how to build the tracer on Gentoo and Debian', async () => {
-    const lines = observerLines(await availability(bare));
+  it('absent: says what audits lose and how to get the tracer on Gentoo and Debian', async () => {
+    const lines = observerLines(await diagnose(bare));
     assert.match(lines[0] as string, /^absent {2}syscall observer — audits run on packets alone/);
-    const fix = lines.find((l) => l.includes('/opt/netaudit/dist/bpf/netaudit-tracer is not built')) ?? '';
-    assert.match(fix, /emerge llvm-core\/clang dev-libs\/libbpf dev-util\/bpftool \| apt-get install clang libbpf-dev bpftool/, lines.join('\n'));
-    assert.match(fix, /bash scripts\/build-tracer\.sh/);
+    const fix = lines.filter((l) => l.startsWith('          - '));
+    assert.deepEqual(fix, [
+      "          - the compiled tracer (/opt/netaudit/dist/bpf/netaudit-tracer is not built): Gentoo: emerge app-portage/netaudit from netaudit's overlay (gentoo/), which builds it | Debian: bash /opt/netaudit/scripts/build-tracer.sh (with clang, bpftool, libbpf, libelf, zlib)",
+    ]);
     assert.ok(!lines.some((l) => l.startsWith('MISSING')), 'optional: doctor still exits 0');
   });
 
-  it('names root and BTF when they are missing; never bpftrace or tracefs', async () => {
-    const found = await availability({ ...bare, uid: () => 1000, exists: () => false });
+  it('each tool missing to build the tracer: one line with its Gentoo and Debian package', async () => {
+    const gone = new Set(['clang', 'bpftool', 'pkg-config']);
+    const found = await diagnose({
+      ...bare,
+      which: (c) => (gone.has(c) ? undefined : `/usr/bin/${c}`),
+      exists: (p) => p !== '/usr/include/bpf/libbpf.h' && p !== '/usr/include/zlib.h',
+    });
+    assert.deepEqual(found.missing.slice(1), [
+      'clang (compiles the BPF programs), to build the tracer: Gentoo: emerge llvm-core/clang | Debian: apt-get install clang',
+      'bpftool (vmlinux.h and the skeleton), to build the tracer: Gentoo: emerge dev-util/bpftool | Debian: apt-get install bpftool',
+      'libbpf headers and library, to build the tracer: Gentoo: emerge dev-libs/libbpf | Debian: apt-get install libbpf-dev',
+      'zlib headers, to build the tracer: Gentoo: emerge sys-libs/zlib | Debian: apt-get install zlib1g-dev',
+      'pkg-config, to build the tracer: Gentoo: emerge dev-util/pkgconf | Debian: apt-get install pkg-config',
+    ]);
+    // libelf's headers are in either place (Gentoo's elfutils: /usr/include/gelf.h; others: libelf/gelf.h).
+    const elf = await diagnose({ ...bare, exists: (p) => p !== '/usr/include/gelf.h' });
+    assert.ok(!elf.missing.some((m) => m.startsWith('libelf')), elf.missing.join('\n'));
+    const noElf = await diagnose({ ...bare, exists: (p) => !p.endsWith('gelf.h') });
+    assert.ok(noElf.missing.includes('libelf headers, to build the tracer: Gentoo: emerge virtual/libelf | Debian: apt-get install libelf-dev'), noElf.missing.join('\n'));
+  });
+
+  it('names root and BTF when they are missing, each with Gentoo and Debian; never bpftrace or tracefs', async () => {
+    const found = await diagnose({ ...built, uid: () => 1000, exists: () => false });
     assert.equal(found.available, false);
-    assert.ok(found.missing.some((m) => /^root \(loading BPF programs/.test(m)), found.missing.join('\n'));
-    assert.ok(found.missing.some((m) => /kernel BTF \(\/sys\/kernel\/btf\/vmlinux\): a kernel built with CONFIG_DEBUG_INFO_BTF=y/.test(m)));
+    assert.deepEqual(found.missing, [
+      'root (loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run netaudit as root, e.g. with sudo (Gentoo: emerge app-admin/sudo | Debian: apt-get install sudo)',
+      'kernel BTF (/sys/kernel/btf/vmlinux): a kernel built with CONFIG_DEBUG_INFO_BTF=y (Gentoo: emerge sys-kernel/gentoo-kernel-bin, whose config has it, or set it in your own kernel | Debian: apt-get install linux-image-amd64, whose kernels have it) and boot it',
+    ]);
+    assert.match((await diagnose({ ...built, exists: () => false, arch: () => 'arm64' })).missing[0] ?? '', /apt-get install linux-image-arm64,/);
     assert.ok(!found.missing.some((m) => /bpftrace|tracefs/.test(m)), found.missing.join('\n'));
   });
 
+  it('a tracer that does not start here: the reason, how to build it again, and what the build lacks', async () => {
+    const found = await diagnose({
+      ...built,
+      runs: () => 'exit 127: netaudit-tracer: error while loading shared libraries: libbpf.so.1: cannot open shared object file',
+      which: (c) => (c === 'clang' ? undefined : `/usr/bin/${c}`),
+    });
+    assert.equal(found.available, false);
+    assert.equal(found.tracer, undefined);
+    assert.deepEqual(found.missing, [
+      "the compiled tracer (/opt/netaudit/dist/bpf/netaudit-tracer does not start here: exit 127: netaudit-tracer: error while loading shared libraries: libbpf.so.1: cannot open shared object file): build it again: Gentoo: emerge app-portage/netaudit from netaudit's overlay (gentoo/), which builds it | Debian: bash /opt/netaudit/scripts/build-tracer.sh (with clang, bpftool, libbpf, libelf, zlib)",
+      'clang (compiles the BPF programs), to build the tracer: Gentoo: emerge llvm-core/clang | Debian: apt-get install clang',
+    ]);
+  });
+
+  it('on another architecture than the tarball\'s: says the tarball carries x86_64 only, build it from source', async () => {
+    const found = await diagnose({ ...bare, arch: () => 'arm64' });
+    assert.match(found.missing[0] ?? '', /is not built\) \(the npm tarball carries one for x86_64 only; on arm64 build it from source\): Gentoo: emerge app-portage\/netaudit/);
+  });
+
+  it('availability() (asked by every audit) checks files only: it never starts the loader nor looks for build tools', async () => {
+    const strict: AvailabilityProbe = {
+      ...bare,
+      runs: () => assert.fail('availability() started the loader'),
+      which: () => assert.fail('availability() looked for a build tool'),
+    };
+    assert.deepEqual((await availability(strict)).missing.length, 1);
+    assert.deepEqual(await availability({ ...strict, executable: () => true }), { available: true, missing: [], tracer: '/opt/netaudit/dist/bpf/netaudit-tracer' });
+  });
+
   it('available: ok with the tracer it found', async () => {
-    const lines = observerLines(await availability({ ...bare, executable: () => true }));
+    const lines = observerLines(await diagnose(built));
     assert.deepEqual(lines, ['ok      syscall observer (/opt/netaudit/dist/bpf/netaudit-tracer)']);
   });
 
-  it('on this machine: the package\'s own built tracer is found (setup.sh builds it)', async function () {
+  it('the real check that the loader starts: its --version answers; another program, or none, is said plainly', () => {
+    assert.match(systemProbe.runs('/bin/false') ?? '', /^exit 1: false \(GNU coreutils\)/);
+    assert.match(systemProbe.runs('/nonexistent/netaudit-tracer') ?? '', /ENOENT/);
+  });
+
+  it('on this machine: the package\'s own built tracer is found and starts (setup.sh builds it)', async function () {
     if (process.getuid?.() !== 0) this.skip();
-    const found = await availability();
+    const found = await diagnose();
     assert.deepEqual(found.missing, []);
     assert.match(found.tracer ?? '', /\/dist\/bpf\/netaudit-tracer$/);
+    assert.equal(systemProbe.runs(found.tracer as string), undefined);
   });
 });
 

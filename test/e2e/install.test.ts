@@ -5,9 +5,14 @@
  * (a real sandbox), completion, a small real audit, and the man page npm linked into share/man rendered by groff.
  * Everything the program reads at run time (bpf/, reports/, the schema validator, src/**\/*.sh|*.py) must come
  * from the install: the checkout is never on the installed program's path.
+ *
+ * The tarball carries the compiled tracer (dist/bpf/netaudit-tracer, prepack's `build-tracer.sh --portable`;
+ * here setup.sh's build, which links the same way when the archives are there): it needs libc.so.6 alone, so it
+ * starts and attaches where libbpf, libelf and zlib are not installed (a mount namespace hides them), and the
+ * installed netaudit's doctor and audits use it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
@@ -126,5 +131,55 @@ describe('npm pack: the tarball installs and runs without the checkout @privileg
     const text = r.stdout;
     for (const heading of ['NAME', 'SYNOPSIS', 'COMMANDS', 'EXIT STATUS']) assert.match(text, new RegExp(`^${heading}$`, 'm'));
     assert.match(text, /netaudit report render/);
+  });
+  it('carries the compiled tracer, which needs libc.so.6 alone; not what only its build reads', async function () {
+    const tracer = path.join(installed, 'dist/bpf/netaudit-tracer');
+    assert.ok(existsSync(tracer), 'dist/bpf/netaudit-tracer is not in the tarball: build it (bash scripts/build-tracer.sh --portable, as prepack does)');
+    assert.ok((statSync(tracer).mode & 0o111) !== 0, 'the tracer is not executable');
+    const dyn = await run(['readelf', '-d', tracer]);
+    assert.equal(dyn.code, 0, dyn.stderr);
+    const needed = [...dyn.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+    assert.deepEqual(needed, ['libc.so.6'], 'libbpf, libelf and zlib must be linked in: bash scripts/build-tracer.sh --portable');
+    assert.deepEqual(readdirSync(path.dirname(tracer)), ['netaudit-tracer']);
+    // Other architectures build it from the sources the tarball carries.
+    for (const rel of ['bpf/Makefile', 'bpf/netaudit.bpf.c', 'bpf/netaudit-tracer.c', 'bpf/netaudit.h', 'scripts/build-tracer.sh']) {
+      assert.ok(existsSync(path.join(installed, rel)), `${rel} is not in the installed package`);
+    }
+  });
+
+  it('the tarball\'s tracer starts and attaches where libbpf, libelf and zlib are not installed', async function () {
+    const tracer = path.join(installed, 'dist/bpf/netaudit-tracer');
+    // A private mount namespace in which each library reads as /dev/null (the dynamic loader finds nothing
+    // to load); bpftool, which links libelf and zlib, is the control: it must fail there.
+    const script = [
+      'set -eu',
+      'for lib in libbpf.so.1 libelf.so.1 libz.so.1; do',
+      '  p=$(ldconfig -p | awk -v l="$lib" \'$1 == l { print $NF; exit }\')',
+      '  [ -n "$p" ] || { echo "no $lib on this host" >&2; exit 3; }',
+      '  mount --bind /dev/null "$(readlink -f "$p")"',
+      'done',
+      'if /usr/sbin/bpftool version >/dev/null 2>&1; then echo "control: bpftool still starts" >&2; exit 4; fi',
+      '"$1" --version',
+      '(sleep 0.5; echo) | "$1" --watch 1 | head -n 1',
+    ].join('\n');
+    const r = await run(['unshare', '--mount', '--propagation', 'private', 'bash', '-c', script, 'hide-libs', tracer], { cwd: away, env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    const [version, ready] = r.stdout.trim().split('\n');
+    assert.match(version ?? '', /^netaudit-tracer 1 libbpf \d+\.\d+$/);
+    const first = JSON.parse(ready ?? '{}') as { t?: string; probes?: string[] };
+    assert.equal(first.t, 'ready', r.stdout + r.stderr);
+    assert.ok(first.probes?.includes('sys_enter') && first.probes.includes('uprobe:getaddrinfo'), ready);
+  });
+
+  it('the installed doctor finds the tarball\'s tracer, and an audit from the install uses it', async function () {
+    const doctor = await netaudit(['doctor']);
+    assert.ok(doctor.stdout.split('\n').includes(`ok      syscall observer (${path.join(installed, 'dist/bpf/netaudit-tracer')})`), doctor.stdout);
+    const json = path.join(away, 'observed.json');
+    const r = await netaudit(['run', '-q', '--json', json, '--', 'python3', '-c', "import socket; s = socket.socket(); s.settimeout(3); print(s.connect_ex(('198.51.100.7', 443)))"]);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    const build = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0];
+    assert.equal(build?.observer?.available, true, JSON.stringify(build?.observer));
+    const attempt = build?.attempts.find((a) => a.address === '198.51.100.7');
+    assert.equal(attempt?.process?.comm, 'python3', JSON.stringify(build?.attempts));
   });
 });

@@ -47,7 +47,9 @@ export function netaudit(args: string[], options: Parameters<typeof run>[1] = {}
 
 /**
  * A plain network-sandbox, as Portage makes it (lib/portage/process.py): new network and UTS namespaces, lo up
- * with 10.0.0.1/8 and fd::1/8, hostname localhost, no other interface, no route.
+ * with 10.0.0.1/8 and fd::1/8, hostname localhost, no other interface, no route. fd::1 is added without `nodad`,
+ * as Portage's rtnetlink call adds it (no flags): the kernel runs no duplicate address detection on a loopback
+ * device, so the address is usable at once, and `ip addr` shows it as under Portage (no "nodad" flag).
  */
 export function referenceSandbox(argv: string[], options: Parameters<typeof run>[1] = {}): Promise<Ran> {
   return run(

@@ -141,6 +141,24 @@ describe('HTML dashboard in headless Chromium', function () {
     assert.deepEqual([...dom.matchAll(/data-testid="suggestion-package" data-name="([^"]*)"/g)].map((m) => m[1]), ['net-test/pytest-mixed-1', 'net-test/test-resolve-1', 'net-test/distcc-1', 'net-test/compile-fetch-1']);
   });
 
+  it('interface listings: one line each in the details, the failed one marked, markup in a comm shown as text', () => {
+    const r = readJson(path.join(EXAMPLES, 'run-list-interfaces-breaks.json')) as Report;
+    const b = r.builds[0] as BuildResult;
+    const q = (b.interfaceQueries ?? [])[0] as NonNullable<BuildResult['interfaceQueries']>[number];
+    const ok = { ...q, process: { ...(q.process as NonNullable<typeof q.process>), pid: 7, comm: '<img src=x onerror=alert(6)>' } };
+    delete (ok as { failure?: unknown }).failure;
+    writable(b).interfaceQueries = [q, ok];
+    const ifile = path.join(tmp, 'interfaces.html');
+    writeFileSync(ifile, renderHtml(r));
+    const dom = browse(`file://${ifile}#open=1`, ['--dump-dom']);
+    assert.doesNotMatch(dom, /<img\b/i, 'no <img> injected by a comm');
+    const lines = [...dom.matchAll(/<div class="([^"]*)" data-testid="interface-query">([^<]*)<\/div>/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(lines, [
+      ['mono blocked', `interface listing (only lo under network-sandbox): RTM_GETLINK by python3[${q.process?.pid}]: exited with status 1`],
+      ['mono', 'interface listing (only lo under network-sandbox): RTM_GETLINK by &lt;img src=x onerror=alert(6)&gt;[7]: no failure after it'],
+    ]);
+  });
+
   it('the cells and details show the texts of model/format.ts (from netaudit-view), as the other reporters do', () => {
     const dom = browse(`file://${file}#open=1`, ['--dump-dom']);
     const rows = dom.split('<tr data-testid="build-row"').slice(1);

@@ -100,7 +100,7 @@ export const doctorCommand: CommandModule = {
     if (!problems.length) {
       for (const check of await probeKernel()) lines.push(`${check.ok ? 'ok     ' : 'MISSING'} ${check.what}${check.ok ? '' : ` — ${check.fix}`}`);
     }
-    lines.push(...observerLines(await (await import('../../observe/availability.js')).availability()));
+    lines.push(...observerLines(await (await import('../../observe/availability.js')).diagnose()));
     lines.push(...(await portageDoctor()));
     const missing = TOOLS.filter((t) => !t.optional && !which(t.command));
     if (missing.length) {
