@@ -7,6 +7,10 @@
  * - a faithful TCP attempt to a literal address is explained by the rerun's TCP attempt to the same family,
  *   address and port; one that carries a hostname (an /etc/hosts entry) also by the rerun's TCP attempts to that
  *   hostname and port;
+ * - a faithful DNS lookup without a name (a resolver that is not libc's, such as Go's, asking an external
+ *   nameserver: its UDP connect() failed before any question existed, so the tracer had no name) is explained
+ *   by the names the same process (by comm) looked up in the rerun: each name's TCP `wanted` texts, or
+ *   `lookup NAME` when nothing followed. This is where a name lost in the faithful run is recovered;
  * - always within the same phase (both unknown counts as the same: `netaudit run` has no phases).
  * Only rerun attempts with `wanted` explain anything. Several texts for one faithful attempt are given in the
  * rerun's order, each once, joined with ` | ` as attachWanted does (src/analyze/intercept.ts). UDP, ICMP and
@@ -34,6 +38,18 @@ export function explains(f: Attempt, r: Attempt): boolean {
   return sameName;
 }
 
+/** The names the rerun's process of the same comm looked up in the same phase, in the rerun's order, once each. */
+function namesLookedUp(f: Attempt, rerun: readonly Attempt[]): string[] {
+  const names: string[] = [];
+  for (const r of rerun) {
+    if (r.kind !== 'dns' || r.hostname === undefined || (f.phase ?? '') !== (r.phase ?? '')) continue;
+    if (f.process && r.process?.comm !== f.process.comm) continue;
+    const name = nameKey(r.hostname);
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
 /**
  * The faithful attempts with `wanted` set where the rerun explains them (an attempt that has one already, from
  * an intercepted faithful run, is left as it is), and how many got one. Order and every other field unchanged.
@@ -43,9 +59,16 @@ export function explainAttempts(faithful: readonly Attempt[], rerun: readonly At
   const attempts = faithful.map((f) => {
     if (f.wanted !== undefined) return f;
     const texts: string[] = [];
-    for (const r of rerun) {
-      if (!explains(f, r)) continue;
-      if (!texts.includes(r.wanted as string)) texts.push(r.wanted as string);
+    const add = (t: string): void => {
+      if (!texts.includes(t)) texts.push(t);
+    };
+    for (const r of rerun) if (explains(f, r)) add(r.wanted as string);
+    if (f.kind === 'dns' && f.hostname === undefined) {
+      for (const name of namesLookedUp(f, rerun)) {
+        const wanted = rerun.filter((r) => explains({ ...f, hostname: name }, r)).map((r) => r.wanted as string);
+        if (wanted.length) wanted.forEach(add);
+        else add(`lookup ${name}`);
+      }
     }
     if (!texts.length) return f;
     explained++;

@@ -22,7 +22,9 @@
  * - a lookup that died before any question existed (a UDP connect() to an external resolver fails with
  *   ENETUNREACH under network-sandbox): the name the same thread last handed to libc's resolver
  *   (getaddrinfo, gethostbyname*) before the connect.
- * Without either it stays a UDP try to port 53.
+ * Without either it is still a DNS lookup, without a name: a resolver that is not libc's (Go's, c-ares in Node's
+ * dns.resolve*, dnspython) connects its UDP socket to the nameserver first, and under network-sandbox that
+ * connect() fails before any question exists. The `--explain` rerun names it (src/analyze/explain.ts).
  */
 import type { SocketEvent } from '../model/events.js';
 import type { DnsQuestionEvent, ResolveEvent } from '../model/tracer-events.js';
@@ -86,7 +88,7 @@ export function syscallObservations(events: readonly SocketEvent[], book: Addres
     const outcome = e.error !== undefined ? OUTCOME_OF_ERRNO[e.error] : undefined;
     const name = kind === 'udp' && e.port === 53 ? dnsName(e, address, book, names) : undefined;
     out.push({
-      kind: name ? 'dns' : kind,
+      kind: kind === 'udp' && e.port === 53 ? 'dns' : kind,
       ...(name ? { qname: name.qname, ...(name.qtype !== undefined ? { qtype: name.qtype } : {}) } : {}),
       family,
       address,

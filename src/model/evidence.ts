@@ -32,6 +32,8 @@ export interface TestSpan {
   readonly phase: 'setup' | 'call' | 'teardown';
   /** passed, failed, skipped, xfailed (as pytest reported the phase). */
   readonly outcome?: string;
+  /** The test's marker names (pytest `@pytest.mark.NAME`, e.g. `network`), when the runner reports them. */
+  readonly markers?: readonly string[];
   /** The process that ran it. */
   readonly pid: number;
   readonly startMs: number;

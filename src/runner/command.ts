@@ -85,6 +85,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   const judged = judgeCommand({
     attempts: analysis.attempts,
     end: { exitCode: end.exitCode, signal: end.signal, timedOut: end.timedOut, capture: analysis.gaps },
+    interfaceQueries: analysis.interfaceQueries,
   });
   trace('analyzed');
   const result: BuildResult = {
@@ -102,6 +103,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       ...analysis.capture,
       ...(options.pcapDir ? { files: captures.results.map((c) => path.join(options.pcapDir as string, `${c.source}.pcap`)) } : {}),
     },
+    ...(judged.interfaceQueries.length ? { interfaceQueries: judged.interfaceQueries } : {}),
     observer: observerStatus(options.observe, built.tracer),
     ...sandboxChanges(built.kind, options.intercept),
   };

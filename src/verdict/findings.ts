@@ -69,7 +69,9 @@ function what(a: Attempt): string {
   const name = a.hostname !== undefined ? ` for ${safeText(a.hostname)}` : '';
   switch (a.kind) {
     case 'dns':
-      return `looked up ${safeText(a.hostname ?? '?')} (${safeText(a.qtype ?? '?')}) via ${at}`;
+      return a.hostname === undefined
+        ? `a DNS lookup via ${at}, its name unknown (a resolver that is not libc's failed in connect() before asking; --explain names it)`
+        : `looked up ${safeText(a.hostname)} (${safeText(a.qtype ?? '?')}) via ${at}`;
     case 'tcp':
       return `connect to ${at}${svc}${name}`;
     case 'udp': {

@@ -64,6 +64,23 @@ describe('analyze/explain rules', () => {
     assert.equal(explains(f, tcp('203.0.113.9', 80, { hostname: 'mirror.example', wanted: 'http://mirror.example/' })), false);
   });
 
+  it("a DNS lookup without a name (Go's resolver, an external nameserver): the names its process looked up in the rerun, with what followed", () => {
+    const go = { pid: 7, comm: 'go', argv: ['go', 'mod', 'download'] };
+    const nameless = attemptOf({ kind: 'dns', scope: 'external', family: 4, address: '192.0.2.53', port: 53, count: 2, firstAtMs: 5, outcome: 'unreachable', allowed: false, phase: 'src_compile', process: go });
+    const r = [
+      dns('proxy.golang.org', { address: '203.0.113.53', process: { ...go, pid: 70 } }),
+      dns('Sum.Golang.org.', { address: '203.0.113.53', process: { ...go, pid: 70 } }),
+      dns('other.example', { address: '203.0.113.53', process: { pid: 71, comm: 'curl', argv: ['curl'] } }),
+      dns('late.example', { address: '203.0.113.53', process: { ...go, pid: 70 }, phase: 'src_test' }),
+      tcp('198.51.100.1', 443, { hostname: 'proxy.golang.org', wanted: 'tls sni=proxy.golang.org alpn=h2,http/1.1' }),
+    ];
+    const { attempts, explained } = explainAttempts([nameless], r);
+    assert.equal(explained, 1);
+    assert.equal(attempts[0]?.wanted, 'tls sni=proxy.golang.org alpn=h2,http/1.1 | lookup sum.golang.org');
+    assert.equal(attempts[0]?.hostname, undefined, 'the faithful attempt keeps its own fields: only wanted is added');
+    assert.equal(explainAttempts([dns('named.example')], r).explained, 0, 'a lookup with a name is explained by its name only');
+  });
+
   it('the same text from several rerun attempts is given once; UDP, ICMP and UNIX are never explained; a wanted already there stays', () => {
     const r = [tcp('203.0.113.7', 80, { hostname: 'a.example', wanted: 'http://a.example/x' }), tcp('203.0.113.8', 80, { hostname: 'a.example', wanted: 'http://a.example/x' })];
     const udp = tcp('203.0.113.7', 80, { hostname: 'a.example', kind: 'udp' });

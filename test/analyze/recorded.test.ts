@@ -36,8 +36,8 @@ function judged(evidence: BuildEvidence, build: BuildResult) {
 }
 
 describe('analyzeBuild on recorded evidence of real runs', () => {
-  it('has the recordings: curl (faithful and packets), an external resolver, python, pytest, intercepted, an ebuild', () => {
-    assert.deepEqual(NAMES, ['curl-dns', 'curl-dns-packets', 'curl-intercepted', 'ebuild-pytest-internet', 'external-resolver', 'pytest-internet', 'python-connect']);
+  it('has the recordings: curl (faithful and packets), an external resolver, Open MPI, python, pytest, intercepted, an ebuild', () => {
+    assert.deepEqual(NAMES, ['curl-dns', 'curl-dns-packets', 'curl-intercepted', 'ebuild-pytest-internet', 'external-resolver', 'mpi-mixed', 'pytest-internet', 'python-connect']);
   });
 
   for (const name of NAMES) {

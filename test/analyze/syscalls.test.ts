@@ -40,7 +40,7 @@ describe('analyze: syscall-only tries', () => {
         ['tcp', 4, '203.0.113.7', 443, 'unreachable', 'syscall'],
         ['tcp', 6, '2001:db8::7', 80, 'unreachable', 'syscall'],
         ['udp', 4, '198.51.100.9', 9999, 'unreachable', 'syscall'],
-        ['udp', 4, '198.51.100.53', 53, 'dropped', 'syscall'],
+        ['dns', 4, '198.51.100.53', 53, 'dropped', 'syscall'],
         ['icmp', 4, '203.0.113.1', undefined, 'unreachable', 'syscall'],
         ['tcp', 4, '203.0.113.8', 443, 'refused', 'syscall'],
         ['tcp', 4, '203.0.113.9', 443, undefined, 'syscall'],
@@ -150,7 +150,7 @@ describe('analyze: withSyscalls()', () => {
       assert.deepEqual([a?.kind, a?.hostname, a?.qtype, a?.outcome], ['dns', 'mirror.example', undefined, 'unreachable']);
     });
 
-    it('without a question or a name it stays a UDP try to port 53; names of another namespace do not count', () => {
+    it('without a question or a name it is a DNS lookup without a name (a resolver that is not libc\'s); names of another namespace do not count', () => {
       const events = [
         ev({ atMs: 3, kind: 'sendto', syscall: 'sendto', protocol: 'udp', address: '192.0.2.53', port: 53 }),
         { ...question(3, '192.0.2.53', 'other.example', 'A'), netns: NS + 1 },
@@ -158,7 +158,7 @@ describe('analyze: withSyscalls()', () => {
         resolve(4, 'not-this-thread.example'),
       ];
       const attempts = withSyscalls([], [], { buildStartMs: START }, { events, netns: NS, buildEndMs: START + 100 });
-      assert.deepEqual(attempts.map((a) => [a.kind, a.address, a.hostname]), [['udp', '192.0.2.53', undefined], ['udp', '192.0.2.54', undefined]]);
+      assert.deepEqual(attempts.map((a) => [a.kind, a.address, a.hostname]), [['dns', '192.0.2.53', undefined], ['dns', '192.0.2.54', undefined]]);
     });
   });
 });

@@ -98,7 +98,11 @@ describe('fidelity: real programs end as under network-sandbox, and the report n
       const failure = /unable to reach each other|MPI process is unreachable|BTLs attempted: self\b|ORTE_ERROR_LOG/;
       assert.match(reference.stderr, failure);
       assert.match(audited.stderr, failure, 'Open MPI failed under netaudit as under network-sandbox');
-      assert.ok(!['clean', 'tolerates'].includes(build.verdict), `a build that fails for want of an interface is no ${build.verdict}`);
+      assert.equal(build.verdict, 'breaks', `a build that fails for want of an interface is no ${build.verdict}`);
+      // It breaks for the interface it did not find: mpirun and each rank listed the interfaces and failed.
+      const listers = (build.interfaceQueries ?? []).filter((q) => q.failure).map((q) => q.process?.comm);
+      assert.ok(listers.includes('mpirun') && listers.filter((c) => c === 'mpi-hello').length === 2, JSON.stringify(build.interfaceQueries));
+      assert.ok(build.findings.some((f) => f.keyword === 'NoNetworkInterface' && /OMPI_MCA_btl_tcp_if_include=lo/.test(f.hint ?? '')), JSON.stringify(build.findings));
       // The ranks try nothing outside: there is no interface to try from.
       const sortKey = (r: unknown[]): string => `${String(r[0])} ${String(r[2])} ${String(r[3] ?? '').padStart(5, '0')}`;
       const byKey = (a: unknown[], b: unknown[]): number => sortKey(a).localeCompare(sortKey(b));
@@ -142,7 +146,7 @@ describe('fidelity: real programs end as under network-sandbox, and the report n
   });
 
   for (const ns of NAMESERVERS) {
-    it(`clients (nameserver ${ns}): curl, python, getent, node, git and a hand-sent DNS question fail as under network-sandbox, each attempt named`, async () => {
+    it(`clients (nameserver ${ns}): curl, python, getent, node (libc and c-ares), git and a hand-sent DNS question fail as under network-sandbox, each attempt named`, async () => {
       const v = ns.includes(':') ? 6 : 4;
       const argv = withNameserver(`clients${v}`, ns, [
         'curl -sS --max-time 5 http://curl.fidelity.example/ 2>&1; echo "curl=$?"',
@@ -157,6 +161,9 @@ except OSError as e: print(e); sys.exit(1)'; echo "urllib=$?"`,
   console.log(e && e.code);
   require("net").connect(80, "192.0.2.20").on("error", (e) => { console.log(e.code); process.exit(1); });
 })'; echo "node=$?"`,
+        // c-ares (Node's dns.resolve4), not libc: its connect() to the nameserver fails before any question
+        // exists, so the lookup is a dns attempt whose name is unknown (the --explain rerun names it).
+        `node -e 'require("dns").resolve4("cares.fidelity.example", (e) => { console.log(e && e.code); process.exit(e ? 1 : 0); })'; echo "cares=$?"`,
         'git ls-remote https://git.fidelity.example/x.git 2>&1; echo "git-https=$?"',
         'git ls-remote git://192.0.2.30/x 2>&1; echo "git-daemon=$?"',
         `python3 '${PROGRAMS}/dns-question.py' q4.fidelity.example 192.0.2.53; echo "dns-v4=$?"`,
@@ -182,6 +189,8 @@ except OSError as e: print(e); sys.exit(1)'; echo "urllib=$?"`,
           'EAI_AGAIN',
           'ENETUNREACH',
           'node=1',
+          'ECONNREFUSED',
+          'cares=1',
           "fatal: unable to access 'https://git.fidelity.example/x.git/': Could not resolve host: git.fidelity.example",
           'git-https=128',
           'fatal: unable to connect to 192.0.2.30:',
@@ -211,6 +220,7 @@ except OSError as e: print(e); sys.exit(1)'; echo "urllib=$?"`,
           dns('getent', 'getent'),
           dns('node', 'node'),
           tcp('192.0.2.20', 80, 'node'),
+          ['dns', undefined, ns, 53, 'unreachable', 'node'],
           // git hands https to its remote helper (comm is cut to 15 bytes); git:// it connects itself.
           dns('git', 'git-remote-http'),
           tcp('192.0.2.30', 9418, 'git'),

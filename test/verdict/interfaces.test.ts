@@ -251,8 +251,8 @@ describe('report: an ebuild broken by finding only lo, in its per-ebuild lines',
   });
 });
 
-describe('verdict: a recorded Open MPI run under a network-sandbox namespace (test/fixtures/ifenum)', () => {
-  const file = path.join(ROOT, 'test/fixtures/ifenum/mpi-mixed.evidence.json');
+describe('verdict: a recorded Open MPI run in the faithful sandbox (test/fixtures/evidence/mpi-mixed)', () => {
+  const file = path.join(ROOT, 'test/fixtures/evidence/mpi-mixed.evidence.json');
   const ev = evidenceFromJson(JSON.parse(readFileSync(file, 'utf8')));
 
   it('the recording: getent sent RTM_GETADDR only, node an RTM_GETLINK dump, Open MPI SIOCGIFCONF and per-name ioctls; the build exited 1', () => {
