@@ -107,7 +107,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     observer: observerStatus(options.observe, built.tracer),
     ...sandboxChanges(built.kind, options.intercept),
   };
-  return { result, interrupted: end.interrupted, teardown };
+  return { result, interrupted: end.interrupted, teardown: await teardown };
 }
 
 export interface SandboxedBuild {
@@ -117,8 +117,11 @@ export interface SandboxedBuild {
   readonly kind: SandboxKind;
   /** What the syscall tracer saw, when it ran for this build. */
   readonly tracer?: TracerEvidence;
-  /** Teardown problems (should be empty). */
-  readonly teardown: string[];
+  /**
+   * The sandbox's removal, still running when the build's evidence is handed over (it overlaps the analysis);
+   * resolves to the teardown problems (should be empty). Await it before the command ends.
+   */
+  readonly teardown: Promise<string[]>;
 }
 
 /**
@@ -136,6 +139,7 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
   let captures: SandboxCaptures;
   let tracer: TracerEvidence | undefined;
   const teardown: string[] = [];
+  let collected = false;
   try {
     const netns = observe ? netnsInodeOf(sandbox.buildNsPath) : 0;
     // Watching waits for the tracer's answer, so the build's first call is seen; a tracer gone meanwhile: packets.
@@ -159,11 +163,13 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
     }
     captures = await sandbox.collect();
     trace('captures collected');
+    collected = true;
   } finally {
-    teardown.push(...(await sandbox.destroy()));
-    trace('sandbox removed');
+    // On the way out of a failure the removal is waited for here; after a build, it runs beside the analysis.
+    if (!collected) teardown.push(...(await sandbox.destroy()));
   }
-  return { end, captures, kind: sandbox.kind, ...(tracer ? { tracer } : {}), teardown };
+  const removed = sandbox.destroy().then((problems) => (trace('sandbox removed'), [...teardown, ...problems]));
+  return { end, captures, kind: sandbox.kind, ...(tracer ? { tracer } : {}), teardown: removed };
 }
 
 /** The evidence of a build run in the sandbox: its end, the captures' frames, the tracer's events, the responder's records, and what the caller read (test spans, phases, the log). */

@@ -288,7 +288,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       observer: observerStatus(options.observe, built.tracer),
       ...(options.intercept ? { intercepted: true } : {}),
     });
-    return { result, interrupted: end.interrupted, teardown };
+    return { result, interrupted: end.interrupted, teardown: await teardown };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -27,7 +27,7 @@ async function viewIn(sandbox: Promise<Sandbox>): Promise<{ out: string; kind: s
   let out = '';
   const built = await buildInSandbox(sandbox, { argv: ['sh', '-c', VIEW], stdio: 'pipe', onOutput: (b) => (out += b.toString()) });
   assert.equal(built.end.exitCode, 0, out);
-  assert.deepEqual(built.teardown, []);
+  assert.deepEqual(await built.teardown, [], 'removed without a problem');
   return { out, kind: built.kind };
 }
 
