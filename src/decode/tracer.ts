@@ -65,10 +65,15 @@ const NLM_F_DUMP = 0x300;
 /** errno number -> name (Node's table). */
 const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name] as [number, string]));
 
+/** Hex text of whole bytes (what the loader prints for byte fields), checked without decoding it. */
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+
 /** Lowercase/uppercase hex, two digits per byte -> bytes; undefined when it is not that. */
 export function hexToBytes(text: string): Uint8Array | undefined {
-  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
-  return Uint8Array.from(Buffer.from(text, 'hex'));
+  if (!HEX.test(text)) return undefined;
+  const b = Buffer.from(text, 'hex');
+  // A Uint8Array of its own (a Buffer may be a view into node's shared pool), made by one copy.
+  return new Uint8Array(b);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -132,13 +137,20 @@ function protocolOf(family: TracerSockaddr['family'], proto: number, type: numbe
   return 'other';
 }
 
-function hasShape(o: Json, shape: Record<string, 'n' | 's' | 'S' | 'b?'>): boolean {
-  for (const [k, want] of Object.entries(shape)) {
+type Want = 'n' | 's' | 'S' | 'b?';
+/** Each record kind's fields as an array, made once: the check runs for every line of every build. */
+const SHAPE_FIELDS: ReadonlyMap<string, readonly (readonly [string, Want])[]> = new Map(Object.entries(SHAPES).map(([t, shape]) => [t, Object.entries(shape)]));
+
+function hasShape(o: Json, fields: readonly (readonly [string, Want])[]): boolean {
+  for (const [k, want] of fields) {
     const v = o[k];
-    if (want === 'n' && !(typeof v === 'number' && Number.isFinite(v))) return false;
-    if (want === 's' && !(typeof v === 'string' && hexToBytes(v) !== undefined)) return false;
-    if (want === 'S' && typeof v !== 'string') return false;
-    if (want === 'b?' && v !== undefined && typeof v !== 'boolean') return false;
+    if (want === 'n') {
+      if (!(typeof v === 'number' && Number.isFinite(v))) return false;
+    } else if (want === 's') {
+      if (!(typeof v === 'string' && HEX.test(v))) return false;
+    } else if (want === 'S') {
+      if (typeof v !== 'string') return false;
+    } else if (v !== undefined && typeof v !== 'boolean') return false;
   }
   return true;
 }
@@ -226,7 +238,7 @@ export function parseTracerLine(line: string): TracerLine {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { type: 'malformed', line };
   const j = o as Json;
   if (typeof j.t !== 'string') return { type: 'malformed', line };
-  const shape = SHAPES[j.t];
+  const shape = SHAPE_FIELDS.get(j.t);
   if (shape) return hasShape(j, shape) ? { type: 'record', record: j as TracerRecord } : { type: 'malformed', line };
   const control = controlOf(j);
   return control ? { type: 'control', control } : { type: 'malformed', line };
