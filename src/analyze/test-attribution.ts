@@ -47,10 +47,14 @@ export function finalOutcome(phases: readonly Pick<TestSpan, 'phase' | 'outcome'
   return undefined;
 }
 
-/** Epoch µs of a line, from its `*_us` integer when logged (plugin v2), else its seconds (v1). */
-function epochMs(us: unknown, s: unknown): number | undefined {
-  if (typeof us === 'number' && Number.isFinite(us)) return us / 1000;
-  if (typeof s === 'number' && Number.isFinite(s)) return s * 1000;
+/**
+ * A moment of a line in ms since `buildStartMs`, from its `*_us` integer when logged (plugin v2), else its
+ * seconds (v1). The µs are taken from the start in µs before dividing: an epoch in ms as a double has only
+ * about a quarter of a µs left for its fraction.
+ */
+function sinceStart(us: unknown, s: unknown, buildStartMs: number): number | undefined {
+  if (typeof us === 'number' && Number.isFinite(us)) return (us - buildStartMs * 1000) / 1000;
+  if (typeof s === 'number' && Number.isFinite(s)) return s * 1000 - buildStartMs;
   return undefined;
 }
 
@@ -74,8 +78,8 @@ export function parseTestLog(text: string, buildStartMs: number): TestSpan[] {
     }
     if (typeof r !== 'object' || r === null) continue;
     const { start_us, end_us, start, end, pid, phase, outcome, final, markers, nodeid } = r as Record<string, unknown>;
-    const startAt = epochMs(start_us, start);
-    const endAt = epochMs(end_us, end);
+    const startAt = sinceStart(start_us, start, buildStartMs);
+    const endAt = sinceStart(end_us, end, buildStartMs);
     if (startAt === undefined || endAt === undefined || !(endAt >= startAt)) continue;
     if (typeof pid !== 'number' || !Number.isInteger(pid) || typeof nodeid !== 'string' || !nodeid) continue;
     if (typeof phase !== 'string' || !PHASES.has(phase)) continue;
@@ -88,8 +92,8 @@ export function parseTestLog(text: string, buildStartMs: number): TestSpan[] {
       ...(typeof outcome === 'string' && TEST_OUTCOMES.has(outcome) ? { outcome } : {}),
       ...(names ? { markers: names } : {}),
       pid,
-      startMs: startAt - buildStartMs,
-      endMs: endAt - buildStartMs,
+      startMs: startAt,
+      endMs: endAt,
     });
   }
   // Each test's final outcome on all its spans: as logged, or from its phases (a log of plugin v1).
