@@ -14,6 +14,7 @@ import { analyze } from '../../src/analyze/index.js';
 import { attributeTests } from '../../src/analyze/test-attribution.js';
 import { evidenceFromJson, type BuildEvidence, type TestSpan } from '../../src/model/evidence.js';
 import type { Attempt, BuildResult, Report } from '../../src/model/types.js';
+import { loadSchemaValidator } from '../../src/report/validate.js';
 import { judgeCommand } from '../../src/verdict/index.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -85,7 +86,7 @@ function perturbed(spans: readonly TestSpan[], lastLookup: Map<string, number>, 
 }
 
 describe('test attribution at a phase\'s boundary (recorded spans)', () => {
-  it('the recording: the analysis is the live run\'s report; each lookup names its failing test', () => {
+  it('the recording: the analysis is the live run\'s report; each lookup names its failing test', async () => {
     const build = report.builds[0] as BuildResult;
     const analysis = analyzeBuild(evidence);
     assert.deepEqual(analysis.attempts, build.attempts);
@@ -96,6 +97,15 @@ describe('test attribution at a phase\'s boundary (recorded spans)', () => {
       assert.equal(a.test, lookupTest(a), JSON.stringify(a));
       assert.equal(a.testOutcome, 'failed');
     }
+    // The live run's report, testOutcome included, is a valid report; so is one with a testGap.
+    const validate = await loadSchemaValidator();
+    assert.ok(validate(report), JSON.stringify(validate.errors));
+    const gapped = structuredClone(report) as unknown as { builds: { attempts: Record<string, unknown>[] }[] };
+    const first = gapped.builds[0]?.attempts[0] as Record<string, unknown>;
+    delete first.test;
+    delete first.testOutcome;
+    first.testGap = { before: `${FILE}::test_plain_1`, after: `${FILE}::test_lookup_2` };
+    assert.ok(validate(gapped), JSON.stringify(validate.errors));
     // Spans of the passing tests carry their outcome too.
     assert.ok(evidence.tests.filter((s) => s.nodeid.includes('::test_plain_')).every((s) => s.final === 'passed'));
   });
