@@ -15,7 +15,7 @@
  * missed. bind/listen, exec and AF_UNIX events are never "unmatched" (unixAttempts() covers AF_UNIX).
  */
 import { canonicalAddress } from '../decode/addr.js';
-import type { Attempt } from '../model/types.js';
+import { sinceStartMs, type Attempt } from '../model/types.js';
 import type { ObservedProcess, SocketEvent, UnixAttempt } from '../model/events.js';
 import type { TracerEvent } from '../model/tracer-events.js';
 
@@ -34,7 +34,7 @@ export interface AttributeOptions {
   readonly buildEndMs?: number;
   /**
    * How much later than the attempt's first packet a matching call may appear to be, in ms: firstAtMs is
-   * rounded to the millisecond and the two clocks agree to well under a millisecond. Default 2.
+   * rounded to the millisecond (unless exact) and the two clocks agree to well under a millisecond. Default 2.
    */
   readonly afterMs?: number;
 }
@@ -171,6 +171,8 @@ export function attribute<A extends Attempt>(attempts: readonly A[], events: rea
 
 export interface UnixAttemptOptions {
   readonly buildStartMs: number;
+  /** firstAtMs to the µs (sinceStartMs), not rounded to whole ms. */
+  readonly exact?: boolean;
   readonly netns?: number;
   /** As in attribute(): later events are not the build's. */
   readonly buildEndMs?: number;
@@ -207,7 +209,7 @@ export function unixAttempts(events: readonly TracerEvent[], options: UnixAttemp
     scope: 'host-local',
     address: first.address,
     count,
-    firstAtMs: Math.max(0, Math.round(first.tsMs - options.buildStartMs)),
+    firstAtMs: options.exact ? sinceStartMs(first.tsMs, options.buildStartMs) : Math.max(0, Math.round(first.tsMs - options.buildStartMs)),
     ...(refused ? { outcome: 'refused' as const } : {}),
     seenOn: ['syscall' as const],
     process: processOf(first),

@@ -5,7 +5,8 @@
  *   tracer events ─ attribute() ─> process on each attempt; calls that never became a packet (seenOn
  *                   `syscall`); connects to abstract UNIX addresses
  *   responder records ─ attachWanted() ─> `wanted` (intercept mode)
- *   test spans ─ attributeTests() ─> `test` (after the process is known: it narrows to that process's tests)
+ *   test spans ─ attributeTests() ─> `test`, `testOutcome` or `testGap` (after the process is known: it narrows
+ *                   to that process's tests; times to the µs until then, whole ms in the result)
  *   tracer events ─ interfaceQueries() ─> the build listing its network interfaces (no attempt: under
  *                   network-sandbox it finds only `lo`), with process, phase, test and how the process ended
  *
@@ -75,8 +76,10 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
     if (c.logged !== undefined && c.logged > c.frames.length) dropped += c.logged - c.frames.length;
   }
   packets.sort((a, b) => a.tsMs - b.tsMs);
+  // Attempts' times stay at the µs they were measured at until their tests are known, then whole ms (the report's).
   const ctx: AnalyzeContext = {
     buildStartMs: evidence.end.startMs,
+    exact: true,
     ...(evidence.phases ? { phases: evidence.phases } : {}),
     tests: evidence.tests,
     ...(context.buildAddresses ? { buildAddresses: context.buildAddresses } : {}),
@@ -84,7 +87,9 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
   const fromPackets = analyze(packets, ctx);
   const observed = evidence.tracer ? withSyscalls(fromPackets, packets, ctx, evidence.tracer) : fromPackets;
   const answered = evidence.responder ? attachWanted(observed, evidence.responder, evidence.end.startMs).attempts : observed;
-  const attempts = attributeTests(answered, evidence.tests);
+  const attempts = attributeTests(answered, evidence.tests)
+    .map((a) => ({ ...a, firstAtMs: Math.round(a.firstAtMs) }))
+    .sort(compareAttempts);
   const gaps: EvidenceGaps = {
     dropped,
     undecodable,
@@ -112,10 +117,10 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
 export function withSyscalls(
   attempts: readonly Attempt[],
   packets: readonly DecodedPacket[],
-  ctx: { readonly buildStartMs: number; readonly phases?: readonly Phase[] },
+  ctx: { readonly buildStartMs: number; readonly phases?: readonly Phase[]; readonly exact?: boolean },
   tracer: Pick<TracerEvidence, 'events' | 'netns' | 'buildEndMs'>,
 ): Attempt[] {
-  const options = { buildStartMs: ctx.buildStartMs, netns: tracer.netns, buildEndMs: tracer.buildEndMs };
+  const options = { buildStartMs: ctx.buildStartMs, netns: tracer.netns, buildEndMs: tracer.buildEndMs, ...(ctx.exact ? { exact: true } : {}) };
   const attributed = attribute(attempts, tracer.events, options);
   const mine = tracer.events.filter((e) => e.netns === tracer.netns && e.tsMs <= tracer.buildEndMs);
   const names = {

@@ -5,12 +5,12 @@
  * the same destination in two phases, under two names, or by two tests (tests.ts, by time alone), stays two. Folded:
  * - count: the sum of the tries' counts (every SYN, retransmits included; every query packet; every
  *   datagram or echo request; for a flow seen only through ICMP errors, every error);
- * - firstAtMs: from the earliest try, rounded, since the build start, never negative;
+ * - firstAtMs: from the earliest try, rounded (to the µs when `exact`, else whole ms), since the build start, never negative;
  * - outcome: the most telling one seen: dropped > refused > unreachable > unanswered > none;
  * - seenOn: the capture points, in alphabetical order.
  * Attempts are sorted by firstAtMs, then by the fold key (numbers numerically, strings by code unit).
  */
-import { attemptOf, type Attempt, type SeenOn } from '../model/types.js';
+import { attemptOf, sinceStartMs, type Attempt, type SeenOn } from '../model/types.js';
 import type { AddressBook } from './book.js';
 import type { AnswerIndex } from './dns.js';
 import type { Observation, Outcome } from './observation.js';
@@ -25,6 +25,8 @@ export interface FoldContext {
   readonly book: AddressBook;
   /** Test phases from the test runner's log (ms since the build start), for attempt.test. */
   readonly tests?: readonly TestSpan[];
+  /** firstAtMs to the µs (sinceStartMs), not rounded to whole ms. */
+  readonly exact?: boolean;
 }
 
 const OUTCOME_RANK: Record<Outcome, number> = { dropped: 4, refused: 3, unreachable: 2, unanswered: 1 };
@@ -59,11 +61,11 @@ export function fold(observations: readonly Observation[], ctx: FoldContext): At
     acc.sources.add(o.source);
     if (o.outcome && (!acc.outcome || OUTCOME_RANK[o.outcome] > OUTCOME_RANK[acc.outcome])) acc.outcome = o.outcome;
   }
-  return [...byKey.values()].map((acc) => toAttempt(acc, ctx.buildStartMs)).sort(compareAttempts);
+  return [...byKey.values()].map((acc) => toAttempt(acc, ctx.buildStartMs, ctx.exact === true)).sort(compareAttempts);
 }
 
 /** The attempt, fields in the model's order (JSON reports read better so), no undefined members. */
-function toAttempt(acc: Acc, buildStartMs: number): Attempt {
+function toAttempt(acc: Acc, buildStartMs: number, exact: boolean): Attempt {
   const { o } = acc;
   return attemptOf({
     kind: o.kind,
@@ -74,7 +76,7 @@ function toAttempt(acc: Acc, buildStartMs: number): Attempt {
     ...(acc.hostname !== undefined ? { hostname: acc.hostname } : {}),
     ...(o.qtype !== undefined ? { qtype: o.qtype } : {}),
     count: acc.count,
-    firstAtMs: Math.max(0, Math.round(acc.firstTs - buildStartMs)),
+    firstAtMs: exact ? sinceStartMs(acc.firstTs, buildStartMs) : Math.max(0, Math.round(acc.firstTs - buildStartMs)),
     ...(acc.outcome !== undefined ? { outcome: acc.outcome } : {}),
     seenOn: [...acc.sources].sort(),
     ...(acc.phase !== undefined ? { phase: acc.phase } : {}),

@@ -30,6 +30,8 @@ export { compareAttempts } from './fold.js';
 export interface AnalyzeContext {
   /** Epoch ms when the build started; attempts' firstAtMs count from here. */
   readonly buildStartMs: number;
+  /** firstAtMs to the µs it was measured at (analyzeBuild, to match test spans), not whole ms (the report's). */
+  readonly exact?: boolean;
   /** Ebuild phases (ms since buildStartMs) for attempt.phase; none for plain commands. */
   readonly phases?: readonly Phase[];
   /** Test phases from the test runner's log (src/runner/tests.ts), for attempt.test; none when no known runner ran. */
@@ -67,7 +69,7 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
   const hostServices = observations.filter(
     (o) => !(o.source === 'lo' && o.kind === 'tcp' && o.outcome === 'refused' && o.port !== undefined && servedOnLo.has(o.port) && book.classOf(o.address) === 'loopback'),
   );
-  return fold(hostServices, { buildStartMs: ctx.buildStartMs, clock, answers, book, ...(ctx.tests ? { tests: ctx.tests } : {}) });
+  return fold(hostServices, { buildStartMs: ctx.buildStartMs, clock, answers, book, ...(ctx.tests ? { tests: ctx.tests } : {}), ...(ctx.exact ? { exact: true } : {}) });
 }
 
 /**
@@ -79,7 +81,7 @@ export function analyzeSyscalls(events: readonly SocketEvent[], packets: readonl
   const observations = syscallObservations(events, book, names);
   if (!observations.length) return [];
   const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
-  return fold(observations, { buildStartMs: ctx.buildStartMs, clock, answers: AnswerIndex.from(packets, book), book });
+  return fold(observations, { buildStartMs: ctx.buildStartMs, clock, answers: AnswerIndex.from(packets, book), book, ...(ctx.exact ? { exact: true } : {}) });
 }
 
 /** Packets per capture point (in a fixed order), each in capture order: frame index, then timestamp. */

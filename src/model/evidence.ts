@@ -30,8 +30,13 @@ export interface TestSpan {
   /** The runner's test id: a pytest node id such as `tests/test_http.py::test_fetch`. Text from the build. */
   readonly nodeid: string;
   readonly phase: 'setup' | 'call' | 'teardown';
-  /** passed, failed, skipped, xfailed (as pytest reported the phase). */
+  /** This phase's outcome: passed, failed, error (a setup or teardown that failed), skipped, xfailed, xpassed. */
   readonly outcome?: string;
+  /**
+   * The test's final outcome (on every phase of the test): error when its setup or teardown failed, else its
+   * call's (passed, failed, skipped, xfailed, xpassed), else skipped when its setup skipped it.
+   */
+  readonly final?: string;
   /** The test's marker names (pytest `@pytest.mark.NAME`, e.g. `network`), when the runner reports them. */
   readonly markers?: readonly string[];
   /** The process that ran it. */

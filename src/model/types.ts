@@ -43,6 +43,21 @@ export interface ObserverStatus {
   readonly notes?: string[];
 }
 
+/**
+ * An event's epoch ms as ms since the build started, never negative: kept to the microsecond the clocks
+ * measure (the tracer's and the capture's times are µs floats), so that it can be matched to test spans at
+ * that precision; only the float noise of the subtraction is cut off.
+ */
+export function sinceStartMs(epochMs: number, buildStartMs: number): number {
+  return Math.max(0, Math.round((epochMs - buildStartMs) * 1000) / 1000);
+}
+
+/** The two tests an attempt fell between (their ids). */
+export interface TestGap {
+  readonly before: string;
+  readonly after: string;
+}
+
 /** What every attempt has, whatever its kind. */
 interface AttemptCommon {
   readonly scope: Scope;
@@ -52,7 +67,7 @@ interface AttemptCommon {
   readonly hostname?: string;
   /** Packets or queries folded into this attempt (retransmits, repeated lookups). */
   readonly count: number;
-  /** Milliseconds since the build started, of the first packet. */
+  /** Milliseconds since the build started, of the first packet (to the µs it was measured at: sinceStartMs()). */
   readonly firstAtMs: number;
   /** How the sandbox answered: unreachable (ENETUNREACH), refused (ECONNREFUSED), dropped (EPERM), unanswered. */
   readonly outcome?: 'unreachable' | 'refused' | 'dropped' | 'unanswered';
@@ -62,6 +77,17 @@ interface AttemptCommon {
   readonly phase?: string;
   /** The test that made it (a pytest node id), when the build ran a known test runner. */
   readonly test?: string;
+  /**
+   * The final outcome of `test`, as its runner reported it (passed, failed, error, skipped, xfailed, xpassed):
+   * a failing test is breakage, a passing one a leak. Absent when the runner did not report it.
+   */
+  readonly testOutcome?: string;
+  /**
+   * No `test` because the attempt's moment falls between two tests of its process (after the end of `before`,
+   * before the start of `after`, beyond the clock tolerance): made between tests (a fixture's finalizer of a
+   * wider scope, a plugin), not by either.
+   */
+  readonly testGap?: TestGap;
   readonly process?: ProcessInfo;
   /** True when policy permits it (unsandboxed phase, test_network, RESTRICT=network-sandbox). */
   readonly allowed: boolean;

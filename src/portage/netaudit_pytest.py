@@ -6,7 +6,14 @@
 # NETAUDIT_TEST_LOG names the log.
 #
 # One JSON line per test phase (setup, call, teardown), appended to NETAUDIT_TEST_LOG:
-#   {"v": 1, "start": epoch s, "end": epoch s, "pid": N, "phase": "call", "outcome": "failed", "nodeid": "t.py::test_x"}
+#   {"v": 2, "start_us": epoch µs, "end_us": epoch µs, "start": epoch s, "end": epoch s, "pid": N, "phase": "call",
+#    "outcome": "failed", "markers": ["network"], "nodeid": "t.py::test_x"}
+# Times are integers of microseconds from time.time_ns() (what the tracer and the capture measure to), with the
+# same moments in seconds for readers of v1. outcome is the phase's: passed, failed, skipped, xfailed, xpassed,
+# or error (a setup or teardown that failed), as pytest's summary counts its reports. The teardown line also
+# has "final", the test's own outcome: failed when its call failed, else error when its setup or teardown
+# failed, else its call's (passed, skipped, xfailed, xpassed), else its setup's skip. markers: the names of the
+# test's marks (item.iter_markers(), closest first, deduplicated).
 # Each line is one write(2) on a descriptor opened with O_APPEND, so xdist workers and nested runs (pytester)
 # share the file without tearing lines. Only the process that runs a test writes its lines (the xdist
 # controller runs none).
@@ -19,19 +26,63 @@ import time
 
 import pytest
 
-# A tuple, not a module attribute: freezegun replaces module attributes that are time.time while a test runs.
-_CLOCK = (time.time,)
+# A tuple, not a module attribute: freezegun replaces module attributes that are time.time_ns while a test runs.
+_CLOCK = (getattr(time, "time_ns", None) or (lambda: int(time.time() * 1e9)),)
 _LOG = os.environ.get("NETAUDIT_TEST_LOG") or None
 _PHASES = ("setup", "call", "teardown")
-# item -> {phase: (start, end)} of the phases that ran but were not written yet.
+# item -> {phase: (start, end)} (epoch µs) of the phases that ran but were not written yet.
 _SPANS = {}
+# item -> {phase: outcome} of the phases written, until the teardown's line gives the final outcome.
+_OUTCOMES = {}
+_MAX_MARKERS = 32
 
 
 def _now():
+    """Epoch microseconds (an int)."""
     try:
-        return _CLOCK[0]()
+        return int(_CLOCK[0]()) // 1000
     except Exception:
-        return 0.0
+        return 0
+
+
+def _phase_outcome(phase, report):
+    outcome = str(getattr(report, "outcome", None))
+    if hasattr(report, "wasxfail"):
+        if outcome == "skipped":
+            return "xfailed"
+        if outcome == "passed":
+            return "xpassed"
+    if outcome == "failed" and phase != "call":
+        return "error"
+    return outcome
+
+
+def _final(outcomes):
+    """The test's outcome as pytest's summary counts it, from its phases'."""
+    setup, call, teardown = (outcomes.get(p) for p in _PHASES)
+    if call == "failed":
+        return "failed"
+    if "error" in (setup, teardown):
+        return "error"
+    if call is not None:
+        return call
+    if setup in ("skipped", "xfailed"):
+        return setup
+    return None
+
+
+def _markers(item):
+    names = []
+    try:
+        for mark in item.iter_markers():
+            name = str(getattr(mark, "name", ""))
+            if name and name not in names:
+                names.append(name)
+            if len(names) >= _MAX_MARKERS:
+                break
+    except Exception:
+        pass
+    return names
 
 
 def _write(record):
@@ -84,21 +135,27 @@ if _LOG:
             if not spans:
                 _SPANS.pop(id(item), None)
             if span is None:
-                span = (getattr(call, "start", 0.0), getattr(call, "stop", 0.0))
-            report = made.get_result()
-            outcome = getattr(report, "outcome", None)
-            if outcome == "skipped" and hasattr(report, "wasxfail"):
-                outcome = "xfailed"
-            _write(
-                {
-                    "v": 1,
-                    "start": round(float(span[0]), 6),
-                    "end": round(float(span[1]), 6),
-                    "pid": os.getpid(),
-                    "phase": phase,
-                    "outcome": str(outcome),
-                    "nodeid": str(getattr(item, "nodeid", "")),
-                }
-            )
+                span = (int(getattr(call, "start", 0.0) * 1e6), int(getattr(call, "stop", 0.0) * 1e6))
+            outcome = _phase_outcome(phase, made.get_result())
+            outcomes = _OUTCOMES.setdefault(id(item), {})
+            outcomes[phase] = outcome
+            record = {
+                "v": 2,
+                "start_us": span[0],
+                "end_us": span[1],
+                "start": span[0] / 1e6,
+                "end": span[1] / 1e6,
+                "pid": os.getpid(),
+                "phase": phase,
+                "outcome": outcome,
+                "markers": _markers(item),
+                "nodeid": str(getattr(item, "nodeid", "")),
+            }
+            if phase == "teardown":
+                _OUTCOMES.pop(id(item), None)
+                final = _final(outcomes)
+                if final is not None:
+                    record["final"] = final
+            _write(record)
         except Exception:
             pass

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { analyze } from '../../src/analyze/index.js';
-import { attributeTests, parseTestLog, SKEW_MS, testSpanAt } from '../../src/analyze/test-attribution.js';
+import { attributeTests, finalOutcome, parseTestLog, SKEW_MS, testGapAt, testSpanAt } from '../../src/analyze/test-attribution.js';
 import type { TestSpan } from '../../src/model/evidence.js';
 import { attemptOf, type Attempt, type AttemptFields } from '../../src/model/types.js';
 import { BUILD_V4, MONITOR_V4, Packets, T0 } from './packets.js';
@@ -34,6 +34,38 @@ describe('test attribution (analyze/test-attribution)', () => {
       );
     });
 
+    it('plugin v2: integer µs kept as they are, outcomes, the final outcome on every span, marker names', () => {
+      const us = 1_700_000_000_000_000; // epoch µs
+      const line = (o: Record<string, unknown>) => JSON.stringify({ v: 2, pid: 7, nodeid: 't.py::test_x', markers: ['network', 'network', 7, ''], ...o });
+      const text = [
+        line({ start_us: us + 1001, end_us: us + 2999, start: 0, end: 0, phase: 'setup', outcome: 'passed' }),
+        line({ start_us: us + 3000, end_us: us + 4321, phase: 'call', outcome: 'failed' }),
+        line({ start_us: us + 4400, end_us: us + 4500, phase: 'teardown', outcome: 'passed', final: 'failed' }),
+        line({ start_us: us + 5000, end_us: us + 5100, phase: 'call', outcome: 'bogus', final: 'bogus', nodeid: 't.py::test_y' }),
+      ].join('\n');
+      const spans = parseTestLog(text, us / 1000);
+      assert.deepEqual(
+        spans.map((s) => [s.nodeid, s.phase, s.outcome, s.final, s.markers, s.startMs, s.endMs]),
+        [
+          ['t.py::test_x', 'setup', 'passed', 'failed', ['network'], 1.001, 2.999],
+          ['t.py::test_x', 'call', 'failed', 'failed', ['network'], 3, 4.321],
+          ['t.py::test_x', 'teardown', 'passed', 'failed', ['network'], 4.4, 4.5],
+          ['t.py::test_y', 'call', undefined, undefined, ['network'], 5, 5.1],
+        ],
+      );
+    });
+
+    it('the final outcome of a v1 log, from its phases (pytest\'s rule)', () => {
+      const f = (...phases: [TestSpan['phase'], string][]) => finalOutcome(phases.map(([phase, outcome]) => ({ phase, outcome })));
+      assert.equal(f(['setup', 'passed'], ['call', 'passed'], ['teardown', 'passed']), 'passed');
+      assert.equal(f(['setup', 'passed'], ['call', 'failed'], ['teardown', 'failed']), 'failed');
+      assert.equal(f(['setup', 'failed'], ['teardown', 'passed']), 'error');
+      assert.equal(f(['setup', 'passed'], ['call', 'passed'], ['teardown', 'failed']), 'error');
+      assert.equal(f(['setup', 'skipped'], ['teardown', 'passed']), 'skipped');
+      assert.equal(f(['setup', 'passed'], ['call', 'xfailed'], ['teardown', 'passed']), 'xfailed');
+      assert.equal(f(['setup', 'passed']), undefined, 'a test still running has none');
+    });
+
     it('caps a very long test id', () => {
       const spans = parseTestLog(JSON.stringify({ start: 1, end: 2, pid: 1, phase: 'call', nodeid: `t.py::test[${'x'.repeat(2000)}]` }), 0);
       assert.equal(spans[0]?.nodeid.length, 512);
@@ -47,6 +79,8 @@ describe('test attribution (analyze/test-attribution)', () => {
     const serial = [span(A, 10, 20, 100, 'setup'), span(A, 20.5, 30), span(A, 30.2, 31, 100, 'teardown'), span(B, 40, 50)];
     const xdist = [span(A, 10, 30, 100), span(B, 15, 35, 200)];
     const nested = [span('outer.py::test_runs_pytest', 10, 100, 100), span('inner.py::test_deep', 40, 50, 100)];
+    const tight = [span(A, 10, 20), span(B, 20.1, 30, 100, 'setup')];
+    const touching = [span(A, 10, 20), span(B, 20, 30, 100, 'setup')];
     const cases: { name: string; spans: TestSpan[]; at: number; pids?: number[]; want: string | undefined }[] = [
       { name: 'inside a call', spans: serial, at: 25, want: A },
       { name: 'inside a setup (fixtures count as the test)', spans: serial, at: 12, want: A },
@@ -68,13 +102,55 @@ describe('test attribution (analyze/test-attribution)', () => {
       { name: 'one process, overlapping without nesting: unset', spans: [span(A, 10, 30), span(B, 20, 40)], at: 25, want: undefined },
       { name: 'the skew never wins over a span that holds the moment', spans: [span(A, 10, 20), span(B, 21, 30, 200)], at: 20.5, want: undefined },
       { name: 'held by one span, near one of another process', spans: [span(A, 10, 20), span(B, 21, 30, 200)], at: 19.5, want: A },
+      // The boundary, to the µs: at or before a span's end, the span; a neighbour within the tolerance never undoes it.
+      { name: 'a µs before the call ends, the next test 0.1 ms later', spans: tight, at: 19.999, pids: [100], want: A },
+      { name: 'exactly at the call\'s end', spans: tight, at: 20, pids: [100], want: A },
+      { name: 'touching phases: at one\'s end and the next one\'s start, the one that ends', spans: touching, at: 20, pids: [100], want: A },
+      { name: 'touching phases, a µs later: the next', spans: touching, at: 20.001, pids: [100], want: B },
+      { name: 'between two tests, nearer the first (both within the tolerance)', spans: tight, at: 20.04, pids: [100], want: A },
+      { name: 'between two tests, nearer the second', spans: tight, at: 20.06, pids: [100], want: B },
+      { name: 'between two tests, nearer the first, by time alone', spans: tight, at: 20.04, want: A },
+      { name: 'exactly halfway between two tests: cannot be told', spans: tight, at: 20.05, pids: [100], want: undefined },
     ];
     for (const c of cases) {
       it(c.name, () => assert.equal(testSpanAt(c.spans, c.at, c.pids)?.nodeid, c.want));
     }
   });
 
+  describe('testGapAt', () => {
+    const spans = [span('t.py::test_a', 10, 20), span('t.py::test_a', 21, 22, 100, 'teardown'), span('t.py::test_b', 40, 50), span('t.py::test_c', 10, 50, 200)];
+    it('between two tests of its process, beyond the tolerance: names both', () => {
+      assert.deepEqual(testGapAt(spans, 30, [100]), { before: 't.py::test_a', after: 't.py::test_b' });
+    });
+    it('none when a test holds it or is near, before the first test, after the last, or by time alone over several processes', () => {
+      assert.equal(testGapAt(spans, 15, [100]), undefined);
+      assert.equal(testGapAt(spans, 23, [100]), undefined);
+      assert.equal(testGapAt(spans, 5, [100]), undefined);
+      assert.equal(testGapAt(spans, 60, [100]), undefined);
+      assert.equal(testGapAt(spans, 30), undefined);
+    });
+  });
+
   describe('attributeTests', () => {
+    it('the final outcome as testOutcome; between tests, testGap instead of a test', () => {
+      const spans = [
+        { ...span('t.py::test_a', 10, 20), outcome: 'failed', final: 'failed' },
+        { ...span('t.py::test_b', 40, 50), outcome: 'passed', final: 'passed' },
+      ];
+      const proc = { process: { pid: 100, comm: 'python3' } };
+      const out = attributeTests([attempt(19.999, proc), attempt(45, proc), attempt(30, { ...proc, test: 'stale', testOutcome: 'passed' })], spans);
+      assert.deepEqual(
+        out.map((a) => [a.test, a.testOutcome, a.testGap]),
+        [
+          ['t.py::test_a', 'failed', undefined],
+          ['t.py::test_b', 'passed', undefined],
+          [undefined, undefined, { before: 't.py::test_a', after: 't.py::test_b' }],
+        ],
+      );
+      assert.ok(!('testOutcome' in (out[2] as object)) && !('test' in (out[2] as object)));
+      assert.equal(attributeTests([attempt(15, { test: 't.py::test_a' })], spans)[0]?.testOutcome, 'failed', 'a test from the fold gets its outcome');
+    });
+
     it('sets test from the spans, keeps order and every other field', () => {
       const spans = [span('t.py::test_a', 10, 20), span('t.py::test_b', 30, 40)];
       const out = attributeTests([attempt(35, { phase: 'src_test' }), attempt(15), attempt(25)], spans);

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareTestLog, pytestEnv, readTestLog, testRunnerEnv } from '../../src/runner/test-log.js';
@@ -50,6 +50,48 @@ const SUITE: Record<string, string> = {
     '',
   ].join('\n'),
   'tests/test_more.py': ['import time', ...[1, 2, 3, 4].map((i) => `def test_t${i}():\n    time.sleep(0.05)`), ''].join('\n'),
+  // Every outcome pytest's summary counts, and marks from the test, its class and its module.
+  'outcomes/test_outcomes.py': [
+    'import pytest',
+    'pytestmark = pytest.mark.network',
+    '@pytest.fixture',
+    'def broken_setup():',
+    '    raise RuntimeError("no")',
+    '@pytest.fixture',
+    'def broken_teardown():',
+    '    yield',
+    '    raise RuntimeError("no")',
+    '@pytest.fixture',
+    'def skipping():',
+    '    pytest.skip("offline")',
+    'def test_pass():',
+    '    pass',
+    'def test_fail():',
+    '    assert 0',
+    'def test_setup_error(broken_setup):',
+    '    pass',
+    'def test_teardown_error(broken_teardown):',
+    '    pass',
+    'def test_fail_and_teardown_error(broken_teardown):',
+    '    assert 0',
+    'def test_skip_in_setup(skipping):',
+    '    pass',
+    'def test_skip_in_call():',
+    '    pytest.skip("offline")',
+    '@pytest.mark.xfail(reason="no network")',
+    'def test_xfail():',
+    '    assert 0',
+    '@pytest.mark.xfail(reason="no network")',
+    'def test_xpass():',
+    '    pass',
+    '@pytest.mark.online',
+    'class TestOnline:',
+    '    @pytest.mark.slow',
+    '    @pytest.mark.parametrize("x", [1])',
+    '    def test_marked(self, x):',
+    '        pass',
+    '',
+  ].join('\n'),
 };
 
 for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${PYTHON})`, function () {
@@ -83,7 +125,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     const started = Date.now();
     const argv = [...(opts.python ?? []), '-m', 'pytest', '-p', 'no:randomly', ...args, opts.target ?? 'tests'];
     const r = spawnSync(PYTHON, argv, { cwd: suite, env, encoding: 'utf8' });
-    return { code: r.status, out: r.stdout + r.stderr, spans: readTestLog(log.logPath, started), started, ended: Date.now() };
+    return { code: r.status, out: r.stdout + r.stderr, spans: readTestLog(log.logPath, started), logText: readFileSync(log.logPath, 'utf8'), started, ended: Date.now() };
   }
 
   it('logs every phase of every test under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, with node ids from the run', () => {
@@ -110,6 +152,51 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     const sleep = r.spans.find((s) => s.nodeid.endsWith('::test_t1') && s.phase === 'call');
     assert.ok(sleep && sleep.endMs - sleep.startMs >= 45, JSON.stringify(sleep));
     assert.equal(new Set(r.spans.map((s) => s.pid)).size, 1);
+  });
+
+  it('logs each phase\'s outcome, the test\'s final one and its marker names', () => {
+    const r = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-q', '-rA'], { target: 'outcomes' });
+    assert.equal(r.code, 1, r.out);
+    const test = (name: string) => r.spans.filter((s) => s.nodeid.split('::').slice(1).join('::') === name);
+    const phases = (name: string) => test(name).map((s) => `${s.phase}:${s.outcome}`).join(' ');
+    const final = (name: string) => {
+      const finals = [...new Set(test(name).map((s) => s.final))];
+      assert.equal(finals.length, 1, `${name}: one final outcome on all its spans: ${JSON.stringify(finals)}`);
+      return finals[0];
+    };
+    const want: [string, string, string][] = [
+      ['test_pass', 'setup:passed call:passed teardown:passed', 'passed'],
+      ['test_fail', 'setup:passed call:failed teardown:passed', 'failed'],
+      ['test_setup_error', 'setup:error teardown:passed', 'error'],
+      ['test_teardown_error', 'setup:passed call:passed teardown:error', 'error'],
+      ['test_fail_and_teardown_error', 'setup:passed call:failed teardown:error', 'failed'],
+      ['test_skip_in_setup', 'setup:skipped teardown:passed', 'skipped'],
+      ['test_skip_in_call', 'setup:passed call:skipped teardown:passed', 'skipped'],
+      ['test_xfail', 'setup:passed call:xfailed teardown:passed', 'xfailed'],
+      ['test_xpass', 'setup:passed call:xpassed teardown:passed', 'xpassed'],
+      ['TestOnline::test_marked[1]', 'setup:passed call:passed teardown:passed', 'passed'],
+    ];
+    assert.deepEqual(
+      want.map(([name]) => [name, phases(name), final(name)]),
+      want,
+      r.out,
+    );
+    // The phases' outcomes count as pytest's own summary line counts its reports (a call's outcome, a setup's
+    // skip, each setup or teardown error).
+    const summary = /^=*\s*(\d+ \w+(?:, \d+ \w+)*) in [0-9.]+s/m.exec(r.out)?.[1] ?? '';
+    const counted = (word: string) => Number(new RegExp(`(\\d+) ${word}`).exec(summary)?.[1] ?? 0);
+    for (const outcome of ['failed', 'passed', 'skipped', 'xfailed', 'xpassed', 'error']) {
+      const reports = r.spans.filter((s) => s.outcome === outcome && (s.phase === 'call' || outcome === 'error' || (s.phase === 'setup' && outcome !== 'passed')));
+      assert.equal(reports.length, counted(outcome === 'error' ? 'errors?' : outcome), `${outcome} in "${summary}"`);
+    }
+    // Marks: the test's own, its class's, its module's (sorted names, each once).
+    assert.deepEqual(test('TestOnline::test_marked[1]')[0]?.markers, ['network', 'online', 'parametrize', 'slow']);
+    assert.deepEqual(test('test_xfail')[0]?.markers, ['network', 'xfail']);
+    assert.deepEqual(test('test_pass')[0]?.markers, ['network']);
+    // Times in integer µs (time.time_ns), kept as such: some spans are not on a whole millisecond.
+    const lines = r.logText.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(lines.every((l) => l.v === 2 && Number.isInteger(l.start_us) && Number.isInteger(l.end_us)), r.logText);
+    assert.ok(r.spans.some((s) => !Number.isInteger(s.startMs) || !Number.isInteger(s.endMs)), JSON.stringify(r.spans));
   });
 
   it('the suite\'s output and result are the same with and without the plugin (-p no:cacheprovider)', () => {
