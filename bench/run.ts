@@ -7,6 +7,7 @@
  *   2. 1 GiB over loopback inside the sandbox: audited vs the reference sandbox (median of M)
  *   3. 2,000 connection attempts (and 2,000 datagrams) fired within a second: all reported, zero drops
  *   6. the compiled tracer (dist/bpf/netaudit-tracer): spawn -> ready, EOF -> stop line, EOF -> gone (medians)
+ *   7. `netaudit ebuild --suggest --verify` per fixture ebuild vs plain Portage with network-sandbox (ratio)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -252,6 +253,17 @@ if (existsSync(path.join(ROOT, 'dist/bpf/netaudit-tracer'))) {
   );
 } else {
   lines.push('compiled tracer benchmark skipped: dist/bpf/netaudit-tracer not built (bash scripts/build-tracer.sh)');
+}
+
+// 7. `netaudit ebuild --suggest --verify` per fixture ebuild as a ratio to plain Portage with network-sandbox
+//    (bench/suggest-cost.ts). Goal: a breaking ebuild <= 2.2x.
+try {
+  const { measureSuggestCost, suggestCostLines } = await import('./suggest-cost.js');
+  const costs = await measureSuggestCost();
+  results.suggestVerify = costs;
+  lines.push(...suggestCostLines(costs));
+} catch (e) {
+  lines.push(`suggest --verify benchmark skipped: ${(e as Error).message}`);
 }
 
 mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
