@@ -68,6 +68,11 @@ export interface EbuildAuditOptions {
    * (the `ebuild` command turns it on). Ignored in intercept mode.
    */
   readonly explain?: boolean;
+  /**
+   * Run Portage's phases through src_test only (`ebuild FILE clean test clean`, no src_install): --verify's runs
+   * of a patch for a phase that broke before src_install, which src_install cannot change. Default: off.
+   */
+  readonly throughTest?: boolean;
 }
 
 export interface EbuildAudit {
@@ -260,7 +265,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     }
 
     // 2. The phases, inside the build namespace.
-    const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
+    const argv = [install.ebuild, meta.path, 'clean', 'test', ...(options.throughTest ? [] : ['install']), 'clean'];
     const built = await buildInSandbox(options.sandbox ?? Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
       argv,
       env,

@@ -164,6 +164,9 @@ async function writeManifest(install: PortageInstall, ebuild: string): Promise<s
   return lines.slice(-3).join(' / ') || `exit ${r.code}`;
 }
 
+/** The sandboxed phases `ebuild FILE test` runs, in order: a patch for one of them is verified without src_install. */
+const BEFORE_INSTALL: readonly string[] = ['src_unpack', 'src_prepare', 'src_configure', 'src_compile', 'src_test'];
+
 /** At most this many verify runs per suggestion: the first, then one per widening of the patch. */
 export const VERIFY_ROUNDS = 3;
 
@@ -252,7 +255,9 @@ async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, p
     const [patchedMeta] = await readMetadata(options.install, [ebuild], { allowTest: options.allowTest });
     if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);
     const { onTeardownProblem, ...audit } = options;
-    const rerun = await auditEbuild({ ...audit, meta: patchedMeta });
+    // The phases up to the one that broke are what the patch must change: src_install runs only when it broke.
+    const throughTest = brokenPhases(build).every((p) => BEFORE_INSTALL.includes(p));
+    const rerun = await auditEbuild({ ...audit, meta: patchedMeta, throughTest });
     for (const t of rerun.teardown) onTeardownProblem?.(t);
     if (rerun.interrupted) return 'interrupted';
     return judgeVerification(build, rerun.result, s.cause, patched.length ? patched : undefined);
