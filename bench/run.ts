@@ -14,6 +14,8 @@
  *   5. the fixture sweep: throughput, and netaudit's share of its CPU (goal <= 5%)          [sweep]
  *   6. the compiled tracer (dist/bpf/netaudit-tracer): spawn -> ready (goal <= 100 ms), EOF -> stop line,
  *      EOF -> gone (goal <= 100 ms) (medians)                                              [tracer]
+ *   7. `netaudit ebuild --suggest --verify` per fixture ebuild vs plain Portage with network-sandbox (goal:
+ *      a breaking ebuild <= 2.2x, issue 17)                                               [suggest]
  * The load average before and after is printed with the figures (the machines are shared).
  */
 import { spawnSync } from 'node:child_process';
@@ -302,6 +304,19 @@ if (!want('tracer')) {
   );
 } else {
   lines.push('compiled tracer benchmark skipped: dist/bpf/netaudit-tracer not built (bash scripts/build-tracer.sh)');
+}
+
+// 7. `netaudit ebuild --suggest --verify` per fixture ebuild as a ratio to plain Portage with network-sandbox
+//    (bench/suggest-cost.ts). Goal: a breaking ebuild <= 2.2x.
+if (want('suggest')) {
+  try {
+    const { measureSuggestCost, suggestCostLines } = await import('./suggest-cost.js');
+    const costs = await measureSuggestCost();
+    results.suggestVerify = costs;
+    lines.push(...suggestCostLines(costs));
+  } catch (e) {
+    lines.push(`suggest --verify benchmark skipped: ${(e as Error).message}`);
+  }
 }
 
 results.loadAfter = load();

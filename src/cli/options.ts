@@ -60,7 +60,7 @@ export function portageOptions<T>(y: Argv<T>) {
       type: 'boolean',
       default: true,
       describe:
-        "after a build that breaks, run it once more intercepted and add what it wanted to the report (attempts' `wanted`, the `explanation` block); the verdict stays the faithful run's. Costs one extra build run per breaking ebuild; --no-explain: none",
+        "after a build that breaks, run it once more intercepted and add what it wanted to the report (attempts' `wanted`, the `explanation` block); the verdict stays the faithful run's. Costs one extra build run per breaking ebuild, made only where it adds what a fix needs (not when every blocked attempt is a test's, named); --no-explain: none",
     })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: "stream Portage's output to stderr" });
 }

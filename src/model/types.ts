@@ -290,6 +290,29 @@ export interface Suggestion {
   readonly verified?: boolean;
   /** With --verify: what the audit of the patched copy showed, one line. */
   readonly verification?: string;
+  /**
+   * With --verify: the baseline, tests that fail with the network cut and touch no network, in the original run
+   * and in the patched copy's; reported, not blamed on the patch (the phase may still fail for them).
+   */
+  readonly baseline?: readonly string[];
+  /** With --verify: the attempts left in the patched copy's run by tests (or phases) that pass: leaks, not a failure. */
+  readonly leaks?: readonly string[];
+  /**
+   * With --verify, when the patched copy's run named a network failure the patch missed: each round (the patch
+   * widened by the failing tests it named, then verified again; at most VERIFY_ROUNDS), the last one is this
+   * suggestion's `verified`/`verification`.
+   */
+  readonly rounds?: readonly VerificationRound[];
+}
+
+/** One round of --verify (src/runner/verify.ts). */
+export interface VerificationRound {
+  /** 1, 2, ... */
+  readonly round: number;
+  /** The tests this round's patch added to the previous round's (none in round 1). */
+  readonly added: readonly string[];
+  readonly verified: boolean;
+  readonly verification: string;
 }
 
 /** --fail-on: exit 1 when a build is at or above this verdict (src/verdict/index.ts failsOn). */
@@ -336,6 +359,11 @@ export interface BuildResult extends RunEnd {
    * the verdict is an observation, not a network-sandbox verdict (the attempts have no outcome, and `wanted`).
    */
   readonly intercepted?: boolean;
+  /**
+   * The tests whose final outcome was failed or error (the pytest plugin's log; sorted); absent when no test
+   * ran under the plugin. What --verify tells a baseline failure from a network one by.
+   */
+  readonly failedTests?: readonly string[];
   /** Suggested changes (`netaudit ebuild --suggest`), one per cause; absent when not asked for. */
   readonly suggestions?: readonly Suggestion[];
   /**

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ebuildName, type BuildResult, type Ebuild } from '../model/types.js';
 import { explainResult } from '../analyze/explain.js';
+import { failedTests } from '../analyze/test-outcomes.js';
 import { INTERCEPT_CHANGE } from '../sandbox/intercept.js';
 import { PACKETS_CHANGE } from '../sandbox/plan.js';
 import { parsePhaseLog } from '../portage/hook.js';
@@ -67,6 +68,11 @@ export interface EbuildAuditOptions {
    * (the `ebuild` command turns it on). Ignored in intercept mode.
    */
   readonly explain?: boolean;
+  /**
+   * Run Portage's phases through src_test only (`ebuild FILE clean test clean`, no src_install): --verify's runs
+   * of a patch for a phase that broke before src_install, which src_install cannot change. Default: off.
+   */
+  readonly throughTest?: boolean;
 }
 
 export interface EbuildAudit {
@@ -126,7 +132,7 @@ function ebuildBlock(meta: EbuildMeta): Ebuild {
 function ebuildResult(
   ebuild: Ebuild,
   judged: EbuildJudgement,
-  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes' | 'observer' | 'intercepted'>>,
+  run: Pick<BuildResult, 'command' | 'exitCode' | 'durationMs' | 'capture'> & Partial<Pick<BuildResult, 'signal' | 'timedOut' | 'log' | 'changes' | 'observer' | 'intercepted' | 'failedTests'>>,
 ): BuildResult {
   return {
     name: ebuildName(ebuild),
@@ -147,6 +153,7 @@ function ebuildResult(
     ...(judged.phases.length ? { phases: judged.phases.map(roundPhase) } : {}),
     ...(run.changes !== undefined ? { changes: run.changes } : {}),
     ...(run.intercepted ? { intercepted: true } : {}),
+    ...(run.failedTests !== undefined ? { failedTests: run.failedTests } : {}),
   };
 }
 
@@ -163,16 +170,31 @@ export function metadataFailureResult(ebuild: Ebuild, error: string): BuildResul
 }
 
 /**
+ * Whether the intercepted rerun of `--explain` would add what a suggestion needs and the faithful run could not
+ * see (pure). Not when there is no blocked attempt, nor when every blocked attempt is in src_test and named (a
+ * lookup with its name; a connect or datagram has its address): the fix there deselects the tests or declares
+ * test_network, which needs no `wanted`, while the rerun would cost one more Portage run. A blocked attempt in
+ * another phase (a download: its SRC_URI patch needs the URL the rerun asks for) or a lookup the faithful run
+ * could not name (Go's resolver, c-ares: the rerun recovers the name) is worth the rerun.
+ */
+export function explainAdds(result: Pick<BuildResult, 'attempts'>): boolean {
+  const blocked = result.attempts.filter((a) => !a.allowed);
+  if (!blocked.length) return false;
+  return blocked.some((a) => a.phase !== 'src_test' || (a.kind === 'dns' && !a.hostname));
+}
+
+/**
  * One ebuild audited; with `explain` (and not `intercept`), a breaking one is then run once more intercepted
  * and the faithful result gets what that rerun saw (explainResult). The rerun never changes the verdict, the
- * findings, the outcomes or the exit code; a build that does not break is never rerun, nor one that breaks
- * without a blocked attempt (only because it found no network interface but lo).
+ * findings, the outcomes or the exit code; a build that does not break is never rerun, nor one where the rerun
+ * adds nothing a suggestion needs (explainAdds).
  */
 export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAudit> {
   const faithful = await auditEbuildOnce(options);
   if (!options.explain || options.intercept || faithful.interrupted || faithful.result.verdict !== 'breaks' || options.signal?.aborted) return faithful;
-  // Broken only by finding no interface but lo (NoNetworkInterface): no attempt for an intercepted rerun to explain.
-  if (!faithful.result.attempts.some((a) => !a.allowed)) return faithful;
+  // Broken only by finding no interface but lo (NoNetworkInterface): no attempt for an intercepted rerun to explain;
+  // or every blocked attempt named already, where the fix (deselecting tests) needs nothing the rerun would add.
+  if (!explainAdds(faithful.result)) return faithful;
   let rerun: EbuildAudit;
   const started = performance.now();
   try {
@@ -243,7 +265,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     }
 
     // 2. The phases, inside the build namespace.
-    const argv = [install.ebuild, meta.path, 'clean', 'test', 'install', 'clean'];
+    const argv = [install.ebuild, meta.path, 'clean', 'test', ...(options.throughTest ? [] : ['install']), 'clean'];
     const built = await buildInSandbox(options.sandbox ?? Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
       argv,
       env,
@@ -287,6 +309,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       changes: built.kind === 'packets' && !options.intercept ? [PACKETS_CHANGE, ...changes] : changes,
       observer: observerStatus(options.observe, built.tracer),
       ...(options.intercept ? { intercepted: true } : {}),
+      failedTests: failedTests(evidence.tests),
     });
     return { result, interrupted: end.interrupted, teardown: await teardown };
   } finally {

@@ -4,17 +4,22 @@
  * only what Portage needs of the repository: profiles/, metadata/, eclass/, licenses/ and the package's
  * directory (its ebuilds, files/, Manifest); the scratch directory is removed on every path.
  *
- * verified: true only when every phase that broke now passes (or, for PROPERTIES=test_network + RESTRICT=test,
- * src_test is skipped as the suggestion intends) and no blocked attempt remains.
+ * Verified as a maintainer judges a fix (judgeVerification): the tests that failed for the network no longer run
+ * or no longer fail; every phase that broke passes (or, for PROPERTIES=test_network + RESTRICT=test, src_test is
+ * skipped as the suggestion intends), or fails only for its baseline (tests that fail with the network cut and
+ * touch none, before the patch as after: reported, not blamed on the patch); attempts left by tests that pass are
+ * listed as leaks. A verify run that names a failing test the patch missed widens the patch and runs again
+ * (VERIFY_ROUNDS at most, each round reported).
  */
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { endpoint, formatDuration } from '../model/format.js';
-import type { Attempt, BuildResult, Suggestion } from '../model/types.js';
+import type { Attempt, BuildResult, Suggestion, VerificationRound } from '../model/types.js';
 import type { EbuildMeta } from '../portage/metadata.js';
 import { readMetadata } from '../portage/metadata.js';
 import { applyPatch } from '../suggest/diff.js';
+import { suggest } from '../suggest/index.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { execCapture } from '../proc/exec.js';
 import { auditEbuild, portageEnv, type EbuildAuditOptions } from './ebuild.js';
@@ -53,27 +58,102 @@ function briefly(a: Attempt): string {
   return `${where} in ${a.phase ?? 'an unknown phase'}${a.test ? ` (${a.test})` : ''}`;
 }
 
-/** The judgement of a re-run: pure. */
-export function judgeVerification(original: BuildResult, rerun: BuildResult, cause: Suggestion['cause']): Pick<Suggestion, 'verified' | 'verification'> {
+const FAILED: ReadonlySet<string> = new Set(['failed', 'error']);
+
+/**
+ * The tests of `b` that failed or errored: its `failedTests` (the pytest plugin's outcomes) and the tests of
+ * attempts whose `testOutcome` says so; undefined when the run has neither (no test ran under the plugin).
+ */
+export function failedTestsOf(b: Pick<BuildResult, 'failedTests' | 'attempts'>): Set<string> | undefined {
+  const fromAttempts = b.attempts
+    .map((a) => a as Attempt & { readonly testOutcome?: string })
+    .filter((a) => a.test && a.testOutcome !== undefined);
+  if (!b.failedTests && !fromAttempts.length) return undefined;
+  return new Set([...(b.failedTests ?? []), ...fromAttempts.filter((a) => FAILED.has(a.testOutcome as string)).map((a) => a.test as string)]);
+}
+
+/** Distinct items, at most `max`, then `and N more`. */
+function some(items: readonly string[], max = 4): string {
+  const all = [...new Set(items)];
+  return all.slice(0, max).join(', ') + (all.length > max ? ` and ${all.length - max} more` : '');
+}
+
+/** The judgement of one verify run, with what the next round needs. */
+export interface VerificationJudgement extends Pick<Suggestion, 'verified' | 'verification' | 'baseline' | 'leaks'> {
+  readonly verified: boolean;
+  readonly verification: string;
+  /**
+   * Blocked attempts of the verify run made by tests that failed there and that the patch does not address: a
+   * network failure the patch missed (the next round adds their tests).
+   */
+  readonly missed?: readonly Attempt[];
+}
+
+/**
+ * The judgement of a re-run, as a maintainer judges a fix (pure). Verified when every phase that broke now
+ * passes, or is skipped as a test_network suggestion intends, or fails only for its baseline: tests that fail
+ * in the patched copy's run without a blocked attempt and failed so in the original run too (a suite that also
+ * fails for reasons that have nothing to do with the network). Blocked attempts left by tests that pass (or in
+ * a phase that passes) are leaks: listed, not a failure. A blocked attempt of a test that fails is a network
+ * failure left: one of a test the patch addressed means the patch did not take; one of another test was missed
+ * (`missed`: verifySuggestions adds it and verifies again). `patched`: the tests the patch addresses (default:
+ * the tests of the original's blocked attempts).
+ */
+export function judgeVerification(original: BuildResult, rerun: BuildResult, cause: Suggestion['cause'], patched?: readonly string[]): VerificationJudgement {
   const problems: string[] = [];
   const passed: string[] = [];
+  const addressed = new Set(patched ?? original.attempts.filter((a) => !a.allowed && a.test).map((a) => a.test as string));
+  const failedNow = failedTestsOf(rerun);
+  const failedBefore = failedTestsOf(original);
+  const ranOk = (phase: string | undefined) => Boolean(phase) && (rerun.phases ?? []).some((p) => p.name === phase) && (rerun.phases ?? []).every((p) => p.name !== phase || p.exitCode === 0);
+
+  // The blocked attempts left: a network failure (its test fails), a leak (its test, or its phase, passes), or unknown.
+  const remain: Attempt[] = [];
+  const missed: Attempt[] = [];
+  const leaks: Attempt[] = [];
+  for (const a of rerun.attempts.filter((x) => !x.allowed)) {
+    const testFailed = a.test && failedNow ? failedNow.has(a.test) : undefined;
+    if (testFailed === true) (addressed.has(a.test as string) ? remain : missed).push(a);
+    else if (testFailed === false || ranOk(a.phase)) leaks.push(a);
+    else remain.push(a);
+  }
+  const networkTests = new Set([...remain, ...missed].map((a) => a.test).filter((t): t is string => Boolean(t)));
+  // Failing tests that touched no network: the baseline when they failed so before the patch too.
+  const quiet = [...(failedNow ?? [])].filter((t) => !networkTests.has(t) && !leaks.some((a) => a.test === t)).sort();
+  const blockedBefore = new Set(original.attempts.filter((a) => !a.allowed && a.test).map((a) => a.test as string));
+  const baseline = quiet.filter((t) => failedBefore?.has(t) && !blockedBefore.has(t));
+  const fresh = quiet.filter((t) => !baseline.includes(t));
+
   for (const name of brokenPhases(original)) {
     const ran = (rerun.phases ?? []).filter((p) => p.name === name);
     const skipped = name === 'src_test' && cause === 'test-network' && rerun.findings.some((f) => f.keyword === 'TestsSkipped');
+    const exit = ran.find((p) => p.exitCode !== 0)?.exitCode;
     if (skipped) passed.push(`${name} skipped (RESTRICT=test)`);
     else if (!ran.length) problems.push(`${name} did not run`);
-    else if (ran.some((p) => p.exitCode !== 0)) problems.push(`${name} still fails (exit ${ran.find((p) => p.exitCode !== 0)?.exitCode ?? 'unknown'})`);
-    else passed.push(`${name} passes`);
+    else if (!ran.some((p) => p.exitCode !== 0)) passed.push(`${name} passes`);
+    else if (name === 'src_test' && baseline.length && !fresh.length && !remain.length && !missed.length) {
+      passed.push(`${name} fails (exit ${exit ?? 'unknown'}) only for its baseline: ${baseline.length} test(s) that fail without touching the network, as before the patch`);
+    } else problems.push(`${name} still fails (exit ${exit ?? 'unknown'})`);
   }
   // A re-run that never reached the phases (fetch, metadata): what Portage said, not only "did not run".
   for (const f of rerun.findings.filter((x) => x.keyword === 'FetchFailed' || x.keyword === 'MetadataError')) {
     problems.push(`${f.message}${f.logLines?.length ? `: ${f.logLines.slice(0, 2).join(' / ')}` : ''}`);
   }
-  const blocked = rerun.attempts.filter((a) => !a.allowed);
-  if (blocked.length) problems.push(`${blocked.length} blocked attempt(s) remain: ${[...new Set(blocked.map(briefly))].slice(0, 4).join(', ')}`);
+  if (remain.length) problems.push(`${remain.length} blocked attempt(s) remain: ${some(remain.map(briefly))}`);
+  if (missed.length) problems.push(`the patch missed ${new Set(missed.map((a) => a.test)).size} failing test(s) that tried the network: ${some(missed.map(briefly))}`);
+  if (fresh.length) problems.push(`${fresh.length} test(s) fail now that did not fail without the network before: ${some(fresh)}`);
+  const notes: string[] = [];
+  if (baseline.length) notes.push(`baseline (fails with the network cut, touches none, not the patch's doing): ${some(baseline)}`);
+  if (leaks.length) notes.push(`${leaks.length} attempt(s) left by tests that pass (leaks): ${some(leaks.map(briefly))}`);
   const head = `patched copy audited (${formatDuration(rerun.durationMs)}): verdict ${rerun.verdict}`;
-  if (problems.length) return { verified: false, verification: `${head}; ${[...passed, ...problems].join('; ')}` };
-  return { verified: true, verification: `${head}; ${passed.join('; ')}; no blocked attempt` };
+  const extra = {
+    ...(baseline.length ? { baseline } : {}),
+    ...(leaks.length ? { leaks: [...new Set(leaks.map(briefly))] } : {}),
+    ...(missed.length ? { missed } : {}),
+  };
+  if (problems.length) return { verified: false, verification: [head, ...passed, ...problems, ...notes].join('; '), ...extra };
+  const clean = remain.length + leaks.length ? [] : ['no blocked attempt'];
+  return { verified: true, verification: [head, ...passed, ...clean, ...notes].join('; '), ...extra };
 }
 
 /** `ebuild FILE manifest` for a scratch copy: undefined when it worked, else the last lines Portage printed. */
@@ -84,49 +164,106 @@ async function writeManifest(install: PortageInstall, ebuild: string): Promise<s
   return lines.slice(-3).join(' / ') || `exit ${r.code}`;
 }
 
-/** Verify every suggestion of `build` that has a patch; the others are returned as they are. */
+/** The sandboxed phases `ebuild FILE test` runs, in order: a patch for one of them is verified without src_install. */
+const BEFORE_INSTALL: readonly string[] = ['src_unpack', 'src_prepare', 'src_configure', 'src_compile', 'src_test'];
+
+/** At most this many verify runs per suggestion: the first, then one per widening of the patch. */
+export const VERIFY_ROUNDS = 3;
+
+/** The tests a suggestion's patch addresses: those of its attempts (of `build`). */
+function testsOf(build: BuildResult, s: Suggestion): string[] {
+  return [...new Set((s.attempts ?? []).map((i) => build.attempts[i]?.test).filter((t): t is string => Boolean(t)))];
+}
+
+/**
+ * The suggestion `s` widened by the network failures a verify run named and the patch missed (pure): the
+ * suggestion engine run again on the original build with those attempts added, the suggestion of the same cause
+ * kept. Its `attempts` index only the build's own attempts (the added ones are the verify run's). Undefined when
+ * the engine gives no different patch.
+ */
+export function widenSuggestion(build: BuildResult, ebuildText: string, s: Suggestion, missed: readonly Attempt[]): Suggestion | undefined {
+  const widened: BuildResult = { ...build, attempts: [...build.attempts, ...missed] };
+  const again = suggest(widened, ebuildText).find((x) => x.cause === s.cause && x.patch);
+  if (!again?.patch || again.patch === s.patch) return undefined;
+  return { ...again, attempts: (again.attempts ?? []).filter((i) => i < build.attempts.length) };
+}
+
+/**
+ * Verify every suggestion of `build` that has a patch; the others are returned as they are. When a verify run
+ * names failing tests that tried the network and the patch missed, the patch is widened by them and verified
+ * again, at most VERIFY_ROUNDS runs in all, each round reported (`rounds`) when there was more than one.
+ */
 export async function verifySuggestions(build: BuildResult, meta: EbuildMeta, suggestions: readonly Suggestion[], options: VerifyOptions): Promise<Suggestion[]> {
   const out: Suggestion[] = [];
-  for (const s of suggestions) {
-    if (!s.patch || options.signal?.aborted) {
-      out.push(s);
+  let ebuildText: string | undefined;
+  for (const first of suggestions) {
+    if (!first.patch || options.signal?.aborted) {
+      out.push(first);
       continue;
     }
-    const scratch = mkdtempSync(path.join(os.tmpdir(), 'netaudit-verify-'));
-    try {
-      // Portage's phases run as the portage user (userpriv): it must read the copy.
-      chmodSync(scratch, 0o755);
-      let ebuild: string;
-      try {
-        ebuild = scratchCopy(meta, scratch, s.patch);
-      } catch (e) {
-        out.push({ ...s, verified: false, verification: `the patch does not apply to a copy of the ebuild: ${(e as Error).message}` });
-        continue;
-      }
-      if (s.cause === 'build-time-download') {
-        // The patch adds distfiles: the copy's Manifest must name them, as the developer's `pkgdev manifest` would
-        // (Portage fetches them here, outside any sandbox, as it does for every distfile).
-        const problem = await writeManifest(options.install, ebuild);
-        if (problem) {
-          out.push({ ...s, verified: false, verification: `the Manifest of the patched copy could not be written (the new distfile must be fetchable): ${problem}` });
-          continue;
-        }
-      }
-      const [patchedMeta] = await readMetadata(options.install, [ebuild], { allowTest: options.allowTest });
-      if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);
-      const { onTeardownProblem, ...audit } = options;
-      const rerun = await auditEbuild({ ...audit, meta: patchedMeta });
-      for (const t of rerun.teardown) onTeardownProblem?.(t);
-      if (rerun.interrupted) {
-        out.push(s);
-        continue;
-      }
-      out.push({ ...s, ...judgeVerification(build, rerun.result, s.cause) });
-    } catch (e) {
-      out.push({ ...s, verified: false, verification: `verification failed: ${(e as Error).message}` });
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
+    let s = first;
+    const rounds: VerificationRound[] = [];
+    let added: string[] = [];
+    let patched = testsOf(build, s);
+    let last: VerifiedRound | 'interrupted' | undefined;
+    for (let round = 1; round <= VERIFY_ROUNDS; round++) {
+      last = await verifyOnce(build, meta, s, patched, options);
+      if (last === 'interrupted') break;
+      rounds.push({ round, added, verified: last.verified, verification: last.verification });
+      if (last.verified || !last.missed?.length || round === VERIFY_ROUNDS || options.signal?.aborted) break;
+      ebuildText ??= readFileSync(meta.path, 'utf8');
+      const missed = last.missed ?? [];
+      const wider = widenSuggestion(build, ebuildText, s, missed);
+      if (!wider) break;
+      const before = new Set(testsOf(build, s));
+      added = [...new Set(missed.map((a) => a.test).filter((t): t is string => Boolean(t) && !before.has(t as string)))].sort();
+      patched = [...new Set([...testsOf(build, wider), ...patched, ...added])];
+      s = wider;
     }
+    if (last === undefined || last === 'interrupted') {
+      // Interrupted: the suggestion as it was, unverified (a round already judged stays reported).
+      out.push(rounds.length > 1 ? { ...first, rounds } : first);
+      continue;
+    }
+    const { missed: _missed, ...judged } = last;
+    out.push({ ...s, ...judged, ...(rounds.length > 1 ? { rounds } : {}) });
   }
   return out;
+}
+
+type VerifiedRound = Pick<VerificationJudgement, 'verified' | 'verification' | 'baseline' | 'leaks' | 'missed'>;
+
+/** One verify run of `s`'s patch on a scratch copy; the scratch directory is removed on every path. */
+async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, patched: readonly string[], options: VerifyOptions): Promise<VerifiedRound | 'interrupted'> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'netaudit-verify-'));
+  const failed = (verification: string): VerifiedRound => ({ verified: false, verification });
+  try {
+    // Portage's phases run as the portage user (userpriv): it must read the copy.
+    chmodSync(scratch, 0o755);
+    let ebuild: string;
+    try {
+      ebuild = scratchCopy(meta, scratch, s.patch as string);
+    } catch (e) {
+      return failed(`the patch does not apply to a copy of the ebuild: ${(e as Error).message}`);
+    }
+    if (s.cause === 'build-time-download') {
+      // The patch adds distfiles: the copy's Manifest must name them, as the developer's `pkgdev manifest` would
+      // (Portage fetches them here, outside any sandbox, as it does for every distfile).
+      const problem = await writeManifest(options.install, ebuild);
+      if (problem) return failed(`the Manifest of the patched copy could not be written (the new distfile must be fetchable): ${problem}`);
+    }
+    const [patchedMeta] = await readMetadata(options.install, [ebuild], { allowTest: options.allowTest });
+    if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);
+    const { onTeardownProblem, ...audit } = options;
+    // The phases up to the one that broke are what the patch must change: src_install runs only when it broke.
+    const throughTest = brokenPhases(build).every((p) => BEFORE_INSTALL.includes(p));
+    const rerun = await auditEbuild({ ...audit, meta: patchedMeta, throughTest });
+    for (const t of rerun.teardown) onTeardownProblem?.(t);
+    if (rerun.interrupted) return 'interrupted';
+    return judgeVerification(build, rerun.result, s.cause, patched.length ? patched : undefined);
+  } catch (e) {
+    return failed(`verification failed: ${(e as Error).message}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }

@@ -29,7 +29,7 @@ export const ebuildCommand: CommandModule<object, EbuildArgs> = {
       .option('verify', {
         type: 'boolean',
         default: false,
-        describe: 'apply each suggested patch to a scratch copy of the repository and audit it again (verified: true when the broken phase passes with no blocked attempt)',
+        describe: 'apply each suggested patch to a scratch copy of the repository and audit it again (verified: true when the tests that failed for the network no longer fail and the broken phase passes, or fails only for tests that touch no network: the baseline)',
       })
       .option('intercept', {
         type: 'boolean',
