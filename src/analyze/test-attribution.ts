@@ -40,7 +40,7 @@ export function parseTestLog(text: string, buildStartMs: number): TestSpan[] {
       continue;
     }
     if (typeof r !== 'object' || r === null) continue;
-    const { start, end, pid, phase, outcome, nodeid } = r as Record<string, unknown>;
+    const { start, end, pid, phase, outcome, markers, nodeid } = r as Record<string, unknown>;
     if (typeof start !== 'number' || typeof end !== 'number' || !Number.isFinite(start) || !(end >= start)) continue;
     if (typeof pid !== 'number' || !Number.isInteger(pid) || typeof nodeid !== 'string' || !nodeid) continue;
     if (typeof phase !== 'string' || !PHASES.has(phase)) continue;
@@ -48,6 +48,7 @@ export function parseTestLog(text: string, buildStartMs: number): TestSpan[] {
       nodeid: nodeid.length > MAX_TEST_ID ? `${nodeid.slice(0, MAX_TEST_ID - 1)}…` : nodeid,
       phase: phase as TestSpan['phase'],
       ...(typeof outcome === 'string' ? { outcome } : {}),
+      ...(Array.isArray(markers) ? { markers: markers.filter((m): m is string => typeof m === 'string') } : {}),
       pid,
       startMs: start * 1000 - buildStartMs,
       endMs: end * 1000 - buildStartMs,

@@ -97,6 +97,7 @@ if _LOG:
                     "pid": os.getpid(),
                     "phase": phase,
                     "outcome": str(outcome),
+                    "markers": sorted({str(m.name) for m in item.iter_markers()}),
                     "nodeid": str(getattr(item, "nodeid", "")),
                 }
             )

@@ -94,7 +94,7 @@ describe('netaudit sweep --suggest --verify, report patches --verified-only, git
     git(repo, ['add', '-A']);
     git(repo, ['-c', 'user.name=Seed', '-c', 'user.email=seed@gentoo.example', 'commit', '-q', '-m', 'initial']);
     git(repo, ['-c', 'user.name=Seed', '-c', 'user.email=seed@gentoo.example', 'am', '-q', path.join(tmp, 'P', files[0] as string)]);
-    assert.equal(git(repo, ['log', '-1', '--format=%s|%an <%ae>']).trim(), 'net-test/pytest-mixed: deselect tests needing the internet|Larry the Cow <larry@gentoo.example>');
+    assert.equal(git(repo, ['log', '-1', '--format=%s|%an <%ae>']).trim(), 'net-test/pytest-mixed: skip tests requiring Internet access|Larry the Cow <larry@gentoo.example>');
     assert.equal(git(repo, ['rev-list', '--count', 'HEAD']).trim(), '2');
     const rel = 'net-test/pytest-mixed/pytest-mixed-1.ebuild';
     const mixed = byName(report, 'net-test/pytest-mixed-1');
