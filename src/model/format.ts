@@ -181,8 +181,7 @@ export function observerText(o: ObserverStatus | undefined): string | undefined 
 /** A suggestion's headline: `suggestion (deselect-tests, verified): summary`; the patch is shown apart. */
 export function suggestionText(s: Suggestion): string {
   const state = s.verified === true ? ', verified' : s.verified === false ? ', NOT verified' : s.patch ? ', patch' : ', no patch';
-  const idiom = s.idiom ? `, ${s.idiom}${s.networkScale !== undefined ? `, scale ${s.networkScale}/5` : ''}` : '';
-  return `suggestion (${s.cause}${idiom}${state}): ${s.summary}`;
+  return `suggestion (${s.cause}${state}): ${s.summary}`;
 }
 
 /** The fix text of a finding about attempt `attempt`: the summaries of the suggestions addressing it. */

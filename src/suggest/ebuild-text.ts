@@ -319,8 +319,8 @@ export function addPytestOption(text: string, flag: '-m' | '-k', expr: string): 
     const out = [...lines];
     for (const [i, m] of chosen) {
       const line = out[i] as string;
-      if (new RegExp(`(^|\\s)${flag}(\\s|$)`).test(code(line).slice(m.index))) return { problem: `the pytest call on line ${i + 1} passes ${flag} already` };
       const at = m.index + (m[1] as string).length;
+      if (new RegExp(`(^|\\s)${flag}(\\s|$)`).test(code(line).slice(at))) return { problem: `the pytest call on line ${i + 1} passes ${flag} already` };
       out[i] = `${line.slice(0, at)} ${option}${line.slice(at)}`;
     }
     return { text: out.join('\n') + (eol ? '\n' : ''), where: epy.length ? 'epytest' : 'pytest' };

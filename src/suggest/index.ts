@@ -162,6 +162,7 @@ interface TestEdit {
 
 /** The edit removing `ids` in the idiom chosen (falling back to EPYTEST_DESELECT where the option cannot go in). */
 function testEdit(text: string, ids: readonly string[], idiom: TestIdiom): TestEdit {
+  const them = ids.length === 1 ? 'it' : 'them';
   if (idiom.kind === 'declare') {
     const edit = addTokens(text, [
       ['PROPERTIES', 'test_network'],
@@ -175,14 +176,14 @@ function testEdit(text: string, ids: readonly string[], idiom: TestIdiom): TestE
     if (edit.text !== undefined) {
       const where = edit.where === 'python_test' ? 'in a new python_test' : edit.where === 'epytest' ? 'to epytest' : "to the ebuild's pytest call";
       const what = idiom.kind === 'marker' ? `the suite's @pytest.mark.${idiom.name} marker` : `the word "${idiom.name}" in their names`;
-      return { idiom: idiom.kind, text: edit.text, how: `skip them by ${what}: ${flag} "not ${idiom.name}" ${where}`, alsoRemoves: idiom.alsoRemoves };
+      return { idiom: idiom.kind, text: edit.text, how: `skip ${them} by ${what}: ${flag} "not ${idiom.name}" ${where}`, alsoRemoves: idiom.alsoRemoves };
     }
   }
   const edit = addDeselect(text, ids);
   return {
     idiom: 'deselect',
     text: edit.text,
-    how: edit.added.length ? `deselect them ${edit.existing ? 'in the existing EPYTEST_DESELECT array' : 'in a new EPYTEST_DESELECT array'}, # Internet each${edit.present.length ? ` (${edit.present.join(', ')} already listed)` : ''}` : 'EPYTEST_DESELECT already names them all',
+    how: edit.added.length ? `deselect ${them} ${edit.existing ? 'in the existing EPYTEST_DESELECT array' : 'in a new EPYTEST_DESELECT array'}, # Internet each${edit.present.length ? ` (${edit.present.join(', ')} already listed)` : ''}` : `EPYTEST_DESELECT already names ${ids.length === 1 ? 'it' : 'them all'}`,
     alsoRemoves: [],
   };
 }
@@ -224,7 +225,7 @@ function testSuggestions(b: BuildResult, attempts: readonly Attempt[], ebuildTex
     const base = { cause: 'deselect-tests' as const, attempts: idx(mine), idiom: edit.idiom, ...(scale !== undefined ? { networkScale: scale } : {}) };
     const head = `${plural(failing.length, 'pytest test')} failed for the network in src_test: ${describe(failing)}.`;
     if (edit.text === ebuildText) {
-      out.push({ ...base, summary: `${head} ${edit.how}, yet they ran: netaudit cannot tell why, so no patch.${scaleText}` });
+      out.push({ ...base, summary: `${head} ${edit.how}, yet ${failing.length === 1 ? 'it' : 'they'} ran: the array does not reach pytest; netaudit cannot tell why, so no patch.${scaleText}` });
     } else {
       out.push({ ...base, summary: `${head} Fix: ${edit.how}.${others}${scaleText}${edit.idiom === 'deselect' ? caveat : ''}`, patch: unifiedDiff(file, ebuildText, edit.text) });
       fixedText = edit.text;

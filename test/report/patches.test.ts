@@ -81,7 +81,7 @@ describe('report patches: format-patch mails (pure)', () => {
     assert.deepEqual(
       mails.map((m) => [m.file, m.build]),
       [
-        ['0001-net-test-pytest-mixed-deselect-tests-needing-the-int.patch', 'net-test/pytest-mixed-1'],
+        ['0001-net-test-pytest-mixed-skip-tests-requiring-Internet-.patch', 'net-test/pytest-mixed-1'],
         ['0002-net-test-test-resolve-restrict-tests-needing-the-net.patch', 'net-test/test-resolve-1'],
       ],
     );
@@ -167,7 +167,7 @@ describe('netaudit report patches, applied with git am', function () {
 
   it('writes one mail per package with a patch, and names the others on stderr with why', () => {
     assert.equal(ran.code, 0, ran.stderr);
-    assert.deepEqual(readdirSync(path.join(tmp, 'P')), ['0001-net-test-pytest-mixed-deselect-tests-needing-the-int.patch', '0002-net-test-test-resolve-restrict-tests-needing-the-net.patch']);
+    assert.deepEqual(readdirSync(path.join(tmp, 'P')), ['0001-net-test-pytest-mixed-skip-tests-requiring-Internet-.patch', '0002-net-test-test-resolve-restrict-tests-needing-the-net.patch']);
     assert.match(ran.stderr, /^netaudit: net-test\/distcc-1: no patch: no derivable change \(distcc-proxy\)$/m);
     assert.match(ran.stderr, /^netaudit: net-test\/compile-fetch-1: no patch: no derivable change \(build-time-download\)$/m);
     assert.doesNotMatch(ran.stderr, /clean-build/);
