@@ -311,8 +311,10 @@ export function addPytestOption(text: string, flag: '-m' | '-k', expr: string): 
   const eol = text.endsWith('\n');
   const lines = (eol ? text.slice(0, -1) : text).split('\n');
   const option = `${flag} "${expr}"`;
-  const code = (l: string) => l.replace(/(^|\s)#.*$/, '');
-  const calls = lines.map((l, i) => [i, PYTEST_CALL.exec(code(l))] as const).filter((x): x is readonly [number, RegExpExecArray] => x[1] !== null && !/\bdistutils_enable_tests\b/.test(lines[x[0]] as string));
+  // Quoted text masked (same length, so indexes hold), comments dropped: a call is code, never a string's word.
+  const code = (l: string) => l.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, (q) => `"${'_'.repeat(q.length - 2)}"`).replace(/(^|\s)#.*$/, '');
+  const inFunctions = globalScope(lines).firstFunction;
+  const calls = lines.map((l, i) => [i, i >= inFunctions ? PYTEST_CALL.exec(code(l)) : null] as const).filter((x): x is readonly [number, RegExpExecArray] => x[1] !== null && !/\bdistutils_enable_tests\b/.test(lines[x[0]] as string));
   const epy = calls.filter(([, m]) => (m[1] as string).trim() === 'epytest');
   const chosen = epy.length ? epy : calls;
   if (chosen.length) {
