@@ -5,7 +5,15 @@
  * PROPERTIES=test_network + RESTRICT=test, a test that passed anyway a separate leak suggestion.
  */
 import assert from 'node:assert/strict';
-import type { BuildResult, TestRun } from '../../src/model/types.js';
+import type { BuildResult, Report, TestRun } from '../../src/model/types.js';
+import { renderEbuildLines } from '../../src/report/ebuild-lines.js';
+import { buildViews, renderHtml } from '../../src/report/html.js';
+import { renderJson } from '../../src/report/json.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { commitSubject, patchMails } from '../../src/report/patches.js';
+import { pkgcheckResults } from '../../src/report/pkgcheck.js';
+import { renderTerminal } from '../../src/report/terminal.js';
+import { validateReport } from '../../src/report/validate.js';
 import { addPytestOption } from '../../src/suggest/ebuild-text.js';
 import { chooseIdiom, keywordMatches, networkScale, testRuns } from '../../src/suggest/idiom.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
@@ -170,5 +178,56 @@ describe('suggest: per outcome, in the idiom the evidence chooses', () => {
     const out = suggest(withTests(build('pytest-marker', MARKER, [], { verdict: 'tolerates' }), tests), fixture('pytest-marker'));
     assert.deepEqual(out.map((s) => [s.cause, s.idiom]), [['leak-tests', 'marker']]);
     assert.match(out[0]!.patch ?? '', /\+\tpython3 -m pytest -m "not network" -p no:cacheprovider/);
+  });
+});
+
+describe('suggest: every new kind in every output', () => {
+  const MARKER = [
+    attempt({ phase: 'src_test', test: 'tests/test_client.py::test_fetch', address: '203.0.113.20', port: 443 }),
+    attempt({ phase: 'src_test', test: 'tests/test_client.py::TestApi::test_status', address: '203.0.113.21', port: 80 }),
+  ];
+  const breaks = withTests(build('pytest-marker', MARKER, ['ExternalConnect', 'ExternalConnect']), MARKER_TESTS);
+  const leaks = withTests(
+    build('pytest-leak', MARKER, ['ExternalConnect', 'ExternalConnect'], { verdict: 'tolerates', exitCode: 0 }),
+    MARKER_TESTS.map((t) => ({ ...t, outcome: 'passed' })),
+  );
+  const b1 = { ...breaks, suggestions: suggest(breaks, fixture('pytest-marker')) };
+  const b2 = { ...leaks, suggestions: suggest(leaks, fixture('pytest-marker')) };
+  const report: Report = { schemaVersion: 1, tool: { name: 'netaudit', version: '0.1.0' }, createdAt: '2026-01-01T00:00:00Z', mode: 'ebuild', builds: [b1, b2], summary: { clean: 0, tolerates: 1, breaks: 1, 'fails-without-network': 0 } };
+
+  it('the engine gave a marker fix to the breaking build and a leak to the tolerating one', () => {
+    assert.deepEqual(b1.suggestions.map((s) => [s.cause, s.idiom]), [['deselect-tests', 'marker']]);
+    assert.deepEqual(b2.suggestions.map((s) => [s.cause, s.idiom]), [['leak-tests', 'marker']]);
+  });
+
+  it('JSON: the schema takes tests, idiom, networkScale and leak-tests (both validators)', async () => {
+    for (const source of ['standalone', 'runtime'] as const) assert.deepEqual(await validateReport(JSON.parse(renderJson(report)) as Report, source), { ok: true });
+    const bad = JSON.parse(renderJson(report)) as Report;
+    (bad.builds[0]!.suggestions![0] as { networkScale: number }).networkScale = 6;
+    assert.equal((await validateReport(bad, 'standalone')).ok, false);
+  });
+
+  it('terminal, ebuild lines, HTML, JUnit (failure text and, for tolerates, system-out), pkgcheck', () => {
+    const term = renderTerminal(report, { color: false });
+    assert.match(term, /suggestion \(deselect-tests, patch\): 2 pytest tests failed for the network/);
+    assert.match(term, /suggestion \(leak-tests, patch\): leak, not breakage: 2 pytest tests/);
+    assert.match(renderEbuildLines(b2), /net-test\/pytest-leak-1: suggestion \(leak-tests, patch\): leak, not breakage/);
+    const views = buildViews(report);
+    assert.match(views[1]?.suggestions[0]?.headline ?? '', /^suggestion \(leak-tests, patch\): leak, not breakage/);
+    assert.match(renderHtml(report), /data-cause="leak-tests"/);
+    const junit = renderJunit(report);
+    assert.match(junit, /<failure type="breaks"[^>]*>[^<]*suggestion \(deselect-tests, patch\): 2 pytest tests failed[^<]*-m (?:"|&quot;)not network/);
+    assert.match(junit, /<system-out>[^<]*suggestions:\n {2}suggestion \(leak-tests, patch\): leak, not breakage/);
+    const pk = pkgcheckResults(report);
+    assert.ok(pk.some((r) => r.version === '1' && /\(fix: leak, not breakage: /.test(r.desc)), JSON.stringify(pk));
+  });
+
+  it('report patches: `cat/pkg: skip tests requiring Internet access` for the fix, its own subject for a leak', () => {
+    assert.equal(commitSubject(b1, b1.suggestions[0]!), 'net-test/pytest-marker: skip tests requiring Internet access');
+    assert.equal(commitSubject(b2, b2.suggestions[0]!), 'net-test/pytest-leak: skip tests that try to reach the Internet');
+    const declare = { ...b1.suggestions[0]!, idiom: 'declare' as const };
+    assert.equal(commitSubject(b1, declare), 'net-test/pytest-marker: restrict tests requiring Internet access');
+    const { mails } = patchMails(report, { author: { name: 'Larry the Cow', email: 'larry@gentoo.example' } });
+    assert.deepEqual(mails.map((m) => m.subject), ['net-test/pytest-marker: skip tests requiring Internet access', 'net-test/pytest-leak: skip tests that try to reach the Internet']);
   });
 });
