@@ -273,9 +273,21 @@ export interface Phase {
  *   build-time-download: a download in a sandboxed phase other than src_test (belongs in SRC_URI)
  *   host-service: a service on the host's loopback or the LAN (no derivable ebuild change)
  *   other: anything else blocked (no derivable ebuild change)
+ *   leak-tests: tests that made attempts and still passed (or skipped): a leak, not the breakage; also for `tolerates`
  */
-export type SuggestionCause = 'deselect-tests' | 'test-network' | 'distcc-proxy' | 'build-time-download' | 'host-service' | 'other';
-export const SUGGESTION_CAUSES: readonly SuggestionCause[] = ['deselect-tests', 'test-network', 'distcc-proxy', 'build-time-download', 'host-service', 'other'];
+export type SuggestionCause = 'deselect-tests' | 'test-network' | 'distcc-proxy' | 'build-time-download' | 'host-service' | 'other' | 'leak-tests';
+export const SUGGESTION_CAUSES: readonly SuggestionCause[] = ['deselect-tests', 'test-network', 'distcc-proxy', 'build-time-download', 'host-service', 'other', 'leak-tests'];
+
+/** How a test suggestion removes tests (src/suggest/idiom.ts): EPYTEST_DESELECT, `-m "not M"`, `-k "not W"`, PROPERTIES=test_network. */
+export type SuggestionIdiom = 'deselect' | 'marker' | 'keyword' | 'declare';
+
+/** One test the build ran (pytest node id), its final outcome and markers, when the runner reported them. */
+export interface TestRun {
+  readonly id: string;
+  /** passed, failed, error, skipped, xfailed. */
+  readonly outcome?: string;
+  readonly markers?: readonly string[];
+}
 
 /** A change that would make a breaking ebuild pass under network-sandbox, or, without `patch`, what is known. */
 export interface Suggestion {
@@ -290,6 +302,10 @@ export interface Suggestion {
   readonly verified?: boolean;
   /** With --verify: what the audit of the patched copy showed, one line. */
   readonly verification?: string;
+  /** Test suggestions: the idiom the evidence chose. */
+  readonly idiom?: SuggestionIdiom;
+  /** Test suggestions: where the build stands on the Gentoo Python team's 1-5 scale (1 no test needs the network, 5 all do). */
+  readonly networkScale?: number;
   /**
    * With --verify: the baseline, tests that fail with the network cut and touch no network, in the original run
    * and in the patched copy's; reported, not blamed on the patch (the phase may still fail for them).
@@ -366,6 +382,8 @@ export interface BuildResult extends RunEnd {
   readonly failedTests?: readonly string[];
   /** Suggested changes (`netaudit ebuild --suggest`), one per cause; absent when not asked for. */
   readonly suggestions?: readonly Suggestion[];
+  /** The tests src_test ran (from the runner's test log), with outcome and markers: what test suggestions count. */
+  readonly tests?: readonly TestRun[];
   /**
    * `--explain` (ebuild, sweep): a breaking build was run once more intercepted, and this is what that rerun
    * saw. Observation only: the build's verdict, findings, outcomes and exit code are the faithful run's; the

@@ -64,6 +64,8 @@ function systemOut(b: BuildResult): string {
   if (queries.length) lines.push(`interface listings (${queries.length}, only lo under network-sandbox):`, ...queries.map((q) => `  ${interfaceQueryLine(q)}`));
   if (b.findings.length) lines.push('findings:', ...b.findings.flatMap(findingLines).map((l) => `  ${l}`));
   lines.push(...explanationLines(b).map((l, i) => (i === 0 ? l : `  ${l}`)));
+  // A build that did not break has its suggestions (leaks, --suggest) here: its failure text holds them otherwise.
+  if (b.verdict !== 'breaks' && b.suggestions?.length) lines.push('suggestions:', ...b.suggestions.flatMap(suggestionLines).map((l) => `  ${l}`));
   if (b.log) lines.push(`build log: ${b.log}`);
   return lines.join('\n');
 }

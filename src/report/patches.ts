@@ -37,13 +37,15 @@ export const SUBJECT_MAX = 69;
 /** The summary of a commit fixing `s` in package `pn` (without the `cat/pkg: ` prefix). */
 function causeSubject(s: Suggestion, attempts: readonly Attempt[]): string {
   const SUBJECTS: Record<SuggestionCause, string> = {
-    'deselect-tests': 'deselect tests needing the internet',
+    'deselect-tests': 'skip tests requiring Internet access',
     'test-network': 'restrict tests needing the network',
     'build-time-download': 'fetch sources in SRC_URI, not at build time',
     'distcc-proxy': 'use the network-sandbox proxy for distcc',
     'host-service': 'do not reach for host services at build time',
     other: 'avoid network access under network-sandbox',
+    'leak-tests': 'skip tests that try to reach the Internet',
   };
+  if (s.idiom === 'declare') return 'restrict tests requiring Internet access';
   if (s.cause === 'build-time-download') {
     // What was fetched, when known and short: the file the patch adds to SRC_URI (`URL -> ${P}-NAME`), else the
     // last path part of what the build wanted, else the host name.

@@ -8,6 +8,7 @@
  * namespace is the sandbox) and netaudit's phase-marker bashrc added beside the user's. ALLOW_TEST is the
  * user's configuration unless --allow-test overrides it.
  */
+import { testRuns } from '../suggest/idiom.js';
 import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -311,7 +312,9 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       ...(options.intercept ? { intercepted: true } : {}),
       failedTests: failedTests(evidence.tests),
     });
-    return { result, interrupted: end.interrupted, teardown: await teardown };
+    // The tests src_test ran, with outcome and markers: what a test suggestion counts (src/suggest/idiom.ts).
+    const tests = testRuns(evidence.tests);
+    return { result: tests.length ? { ...result, tests } : result, interrupted: end.interrupted, teardown: await teardown };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

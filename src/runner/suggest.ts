@@ -40,7 +40,9 @@ export async function suggestBuild(b: BuildResult, meta: EbuildMeta, options: Om
   if (options.audit.signal?.aborted) return b;
   let suggestions = suggest(b, readFileSync(meta.path, 'utf8'));
   if (options.verify) suggestions = await verifySuggestions(b, meta, suggestions, options.audit);
-  const patches = suggestions.map((s) => s.patch).filter((p): p is string => Boolean(p));
+  // A leak patch in a breaking build includes the breakage fix (it is made on top of it): the file gets the fix alone.
+  const fixed = suggestions.some((s) => s.cause === 'deselect-tests' && s.patch);
+  const patches = suggestions.filter((s) => !(fixed && s.cause === 'leak-tests')).map((s) => s.patch).filter((p): p is string => Boolean(p));
   if (options.dir && patches.length) {
     await writeFileAtomic(path.join(options.dir, meta.category, `${meta.pf}.patch`), patches.join(''), { mkdirs: true });
   }

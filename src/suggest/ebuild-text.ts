@@ -289,3 +289,49 @@ export function usesEpytest(text: string): boolean {
     .join('\n');
   return /\bdistutils_enable_tests\s+pytest\b|\bepytest\b|\$\{?EPYTEST_DESELECT/.test(code);
 }
+
+export interface OptionEdit {
+  /** The new text; undefined when no pytest call could take the option (the caller deselects instead). */
+  readonly text?: string;
+  /** Where it went: `epytest` (an existing call), `pytest` (the ebuild's own call), `python_test` (a new one). */
+  readonly where?: 'epytest' | 'pytest' | 'python_test';
+  /** Why not, when text is undefined. */
+  readonly problem?: string;
+}
+
+const PYTEST_CALL = /(\bepytest\b|\bpython[0-9.]*\s+-m\s+pytest\b|(?:^|[\s;&|(])pytest\b)/;
+
+/**
+ * Add a pytest option (`-m "not network"`, `-k "not network"`) to the ebuild's pytest call, as ::gentoo writes it:
+ * into every `epytest` call (python_test), else the ebuild's own `python3 -m pytest` / `pytest` call, else a new
+ * `python_test() { epytest OPTION; }` when the ebuild runs tests through distutils_enable_tests pytest. A call that
+ * already passes the same flag is not changed (the caller deselects instead).
+ */
+export function addPytestOption(text: string, flag: '-m' | '-k', expr: string): OptionEdit {
+  const eol = text.endsWith('\n');
+  const lines = (eol ? text.slice(0, -1) : text).split('\n');
+  const option = `${flag} "${expr}"`;
+  // Quoted text masked (same length, so indexes hold), comments dropped: a call is code, never a string's word.
+  const code = (l: string) => l.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, (q) => `"${'_'.repeat(q.length - 2)}"`).replace(/(^|\s)#.*$/, '');
+  const inFunctions = globalScope(lines).firstFunction;
+  const calls = lines.map((l, i) => [i, i >= inFunctions ? PYTEST_CALL.exec(code(l)) : null] as const).filter((x): x is readonly [number, RegExpExecArray] => x[1] !== null && !/\bdistutils_enable_tests\b/.test(lines[x[0]] as string));
+  const epy = calls.filter(([, m]) => (m[1] as string).trim() === 'epytest');
+  const chosen = epy.length ? epy : calls;
+  if (chosen.length) {
+    const out = [...lines];
+    for (const [i, m] of chosen) {
+      const line = out[i] as string;
+      const at = m.index + (m[1] as string).length;
+      if (new RegExp(`(^|\\s)${flag}(\\s|$)`).test(code(line).slice(at))) return { problem: `the pytest call on line ${i + 1} passes ${flag} already` };
+      out[i] = `${line.slice(0, at)} ${option}${line.slice(at)}`;
+    }
+    return { text: out.join('\n') + (eol ? '\n' : ''), where: epy.length ? 'epytest' : 'pytest' };
+  }
+  if (/\bdistutils_enable_tests\s+pytest\b/.test(lines.map(code).join('\n'))) {
+    const out = [...lines];
+    if (out.length && (out[out.length - 1] as string).trim() !== '') out.push('');
+    out.push('python_test() {', `\tepytest ${option}`, '}');
+    return { text: out.join('\n') + (eol ? '\n' : ''), where: 'python_test' };
+  }
+  return { problem: 'no pytest call in the ebuild' };
+}

@@ -10,14 +10,18 @@
  *     known, a copy from ${DISTDIR} in src_prepare (src/suggest/download.ts); no patch when no URL is known;
  *   - a host or LAN service, a proxy from the environment -> what is known, no patch.
  * Nothing is invented: where the fix cannot be derived, the text says so.
- * Only `breaks` builds get suggestions.
+ * Tests are split by their outcome (the attempt's `testOutcome`, else the run's test log in `b.tests`, else
+ * failed when the build broke): those that failed are the breakage fix (`deselect-tests`, in the idiom the
+ * evidence chooses: ./idiom.ts), those that passed anyway a leak (`leak-tests`, labelled so).
+ * `breaks` builds get suggestions for every cause; `tolerates` builds the leak suggestions of their tests.
  */
 import { endpoint } from '../model/format.js';
-import type { Attempt, BuildResult, FindingKeyword, Suggestion } from '../model/types.js';
+import type { Attempt, BuildResult, FindingKeyword, Suggestion, SuggestionIdiom, TestRun } from '../model/types.js';
 import { keywordFor } from '../verdict/findings.js';
 import { serviceAt } from '../verdict/ports.js';
 import { unifiedDiff } from './diff.js';
-import { addDeselect, addTokens, globalScope, usesEpytest } from './ebuild-text.js';
+import { addDeselect, addPytestOption, addTokens, globalScope, usesEpytest } from './ebuild-text.js';
+import { chooseIdiom, networkScale, passedOutcome, SCALE_WORDS, type TestIdiom } from './idiom.js';
 import { addToSrcPrepare, copyLines, copyTarget, distfileName, downloadsOf, isRepository, safeUrl } from './download.js';
 
 export { applyPatch, unifiedDiff, PatchError } from './diff.js';
@@ -59,7 +63,7 @@ export interface SuggestOptions {
 
 /** Suggestions for a judged ebuild build, in a fixed order of causes; [] unless it breaks. */
 export function suggest(b: BuildResult, ebuildText: string, options: SuggestOptions = {}): Suggestion[] {
-  if (b.kind !== 'ebuild' || !b.ebuild || b.verdict !== 'breaks') return [];
+  if (b.kind !== 'ebuild' || !b.ebuild || (b.verdict !== 'breaks' && b.verdict !== 'tolerates')) return [];
   const file = options.file ?? patchPath(b);
   const keywordOf = (i: number): FindingKeyword => b.findings.find((f) => f.attempt === i)?.keyword ?? keywordFor(b.attempts[i] as Attempt);
   const index = new Map<Attempt, number>();
@@ -84,27 +88,8 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
   });
   const out: Suggestion[] = [];
 
-  if (groups.tests.length) {
-    const ids = [...new Set(groups.tests.map((a) => a.test as string))].sort();
-    const edit = addDeselect(ebuildText, ids);
-    const what = ids.map((id) => `${id} (${targets(groups.tests.filter((a) => a.test === id), 2)})`).join('; ');
-    const caveat = usesEpytest(ebuildText)
-      ? ''
-      : ' The ebuild does not seem to run pytest through epytest (distutils_enable_tests pytest), which is what reads EPYTEST_DESELECT: check that it reaches pytest (--verify does).';
-    if (!edit.added.length) {
-      out.push({
-        cause: 'deselect-tests', ...idx(groups.tests),
-        summary: `pytest tests in src_test tried the internet, but EPYTEST_DESELECT already names them all: ${what}. The array does not reach pytest; netaudit cannot tell why, so no patch.`,
-      });
-    } else {
-      const already = edit.present.length ? ` (${edit.present.join(', ')} already listed)` : '';
-      out.push({
-        cause: 'deselect-tests', ...idx(groups.tests),
-        summary: `deselect the ${ids.length === 1 ? 'pytest test' : `${edit.added.length} pytest tests`} that tried the internet in src_test, ${edit.existing ? 'in the existing EPYTEST_DESELECT array' : 'in a new EPYTEST_DESELECT array'}: ${what}${already}.${caveat}`,
-        patch: unifiedDiff(file, ebuildText, edit.text),
-      });
-    }
-  }
+  if (groups.tests.length) out.push(...testSuggestions(b, groups.tests, ebuildText, file, (as) => idx(as).attempts));
+  if (b.verdict === 'tolerates') return out;
 
   if (groups.unattributed.length) {
     const seen = `src_test made ${groups.unattributed.length} blocked attempt(s) that no test id names: ${targets(groups.unattributed)}.`;
@@ -155,6 +140,113 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
     out.push({
       cause: 'other', ...idx(groups.other),
       summary: `${phasesOf(groups.other)}: ${targets(groups.other)}. ${hint ? `${hint.replace(/\.?$/, '.')} ` : ''}netaudit cannot derive the ebuild change: no patch.`,
+    });
+  }
+  return out;
+}
+
+/** The final outcome of the test that made `a`: the attempt's own, else the test log's, else from the verdict. */
+export function attemptTestOutcome(b: Pick<BuildResult, 'tests' | 'verdict'>, a: Attempt): string {
+  const own = (a as Attempt & { readonly testOutcome?: string }).testOutcome;
+  return own ?? b.tests?.find((t) => t.id === a.test)?.outcome ?? (b.verdict === 'breaks' ? 'failed' : 'passed');
+}
+
+interface TestEdit {
+  readonly idiom: SuggestionIdiom;
+  readonly text: string;
+  /** What the edit does, one clause. */
+  readonly how: string;
+  /** Tests the edit removes besides the ones asked (marker, keyword). */
+  readonly alsoRemoves: readonly string[];
+}
+
+/** The edit removing `ids` in the idiom chosen (falling back to EPYTEST_DESELECT where the option cannot go in). */
+function testEdit(text: string, ids: readonly string[], idiom: TestIdiom): TestEdit {
+  const them = ids.length === 1 ? 'it' : 'them';
+  if (idiom.kind === 'declare') {
+    const edit = addTokens(text, [
+      ['PROPERTIES', 'test_network'],
+      ['RESTRICT', 'test'],
+    ]);
+    return { idiom: 'declare', text: edit.text, how: 'declare that the tests need the network: PROPERTIES="test_network" with RESTRICT="test" (they then run only with ALLOW_TEST=network)', alsoRemoves: [] };
+  }
+  if (idiom.kind === 'marker' || idiom.kind === 'keyword') {
+    const flag = idiom.kind === 'marker' ? '-m' : '-k';
+    const edit = addPytestOption(text, flag, `not ${idiom.name}`);
+    if (edit.text !== undefined) {
+      const where = edit.where === 'python_test' ? 'in a new python_test' : edit.where === 'epytest' ? 'to epytest' : "to the ebuild's pytest call";
+      const what = idiom.kind === 'marker' ? `the suite's @pytest.mark.${idiom.name} marker` : `the word "${idiom.name}" in their names`;
+      return { idiom: idiom.kind, text: edit.text, how: `skip ${them} by ${what}: ${flag} "not ${idiom.name}" ${where}`, alsoRemoves: idiom.alsoRemoves };
+    }
+  }
+  const edit = addDeselect(text, ids);
+  return {
+    idiom: 'deselect',
+    text: edit.text,
+    how: edit.added.length ? `deselect ${them} ${edit.existing ? 'in the existing EPYTEST_DESELECT array' : 'in a new EPYTEST_DESELECT array'}, # Internet each${edit.present.length ? ` (${edit.present.join(', ')} already listed)` : ''}` : `EPYTEST_DESELECT already names ${ids.length === 1 ? 'it' : 'them all'}`,
+    alsoRemoves: [],
+  };
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The suggestions for src_test attempts that name their tests: the failing tests (the breakage, `deselect-tests`)
+ * and the tests that passed anyway (a leak, `leak-tests`), each in the idiom the evidence chooses.
+ */
+function testSuggestions(b: BuildResult, attempts: readonly Attempt[], ebuildText: string, file: string, idx: (as: readonly Attempt[]) => number[]): Suggestion[] {
+  const tests: readonly TestRun[] = b.tests ?? [];
+  const outcomeOf = new Map<string, string>();
+  for (const a of attempts) {
+    const o = attemptTestOutcome(b, a);
+    const id = a.test as string;
+    if (!outcomeOf.has(id) || !passedOutcome(o)) outcomeOf.set(id, o);
+  }
+  const failing = [...outcomeOf].filter(([, o]) => !passedOutcome(o)).map(([id]) => id).sort();
+  const leaking = [...outcomeOf].filter(([, o]) => passedOutcome(o)).map(([id]) => id).sort();
+  const total = new Set([...tests.map((t) => t.id), ...outcomeOf.keys()]).size;
+  const scale = tests.length ? networkScale(failing.length, total) : undefined;
+  const scaleText = scale !== undefined ? ` Scale ${scale} of 5 (${SCALE_WORDS[scale]}: ${failing.length} of ${plural(total, 'test')} failed for it)${scale >= 4 ? ': declare' : scale >= 2 ? ': deselect' : ''}.` : '';
+  const caveat = usesEpytest(ebuildText)
+    ? ''
+    : ' The ebuild does not seem to run pytest through epytest (distutils_enable_tests pytest), which is what reads EPYTEST_DESELECT: check that it reaches pytest (--verify does).';
+  const describe = (ids: readonly string[]) => ids.map((id) => `${id} (${targets(attempts.filter((a) => a.test === id), 2)})`).join('; ');
+  const out: Suggestion[] = [];
+  let fixedText = ebuildText;
+  let removedByFix: readonly string[] = [];
+  if (failing.length) {
+    const mine = attempts.filter((a) => failing.includes(a.test as string));
+    const edit = testEdit(ebuildText, failing, chooseIdiom(failing, tests, scale));
+    const others = edit.alsoRemoves.length
+      ? ` It also removes ${plural(edit.alsoRemoves.length, 'other test')} the marker or word covers (${some(edit.alsoRemoves)}): tests that may not need the network.`
+      : '';
+    const base = { cause: 'deselect-tests' as const, attempts: idx(mine), idiom: edit.idiom, ...(scale !== undefined ? { networkScale: scale } : {}) };
+    const head = `${plural(failing.length, 'pytest test')} failed for the network in src_test: ${describe(failing)}.`;
+    if (edit.text === ebuildText) {
+      out.push({ ...base, summary: `${head} ${edit.how}, yet ${failing.length === 1 ? 'it' : 'they'} ran: the array does not reach pytest; netaudit cannot tell why, so no patch.${scaleText}` });
+    } else {
+      out.push({ ...base, summary: `${head} Fix: ${edit.how}.${others}${scaleText}${edit.idiom === 'deselect' ? caveat : ''}`, patch: unifiedDiff(file, ebuildText, edit.text) });
+      fixedText = edit.text;
+      removedByFix = edit.idiom === 'declare' ? [...outcomeOf.keys()] : edit.alsoRemoves;
+    }
+  }
+  const leaks = leaking.filter((id) => !removedByFix.includes(id));
+  if (leaks.length) {
+    const mine = attempts.filter((a) => leaks.includes(a.test as string));
+    const edit = testEdit(fixedText, leaks, chooseIdiom(leaks, tests, undefined));
+    const stacked = fixedText !== ebuildText ? ' The patch includes the breakage fix above (it applies to the ebuild as it is).' : '';
+    const others = edit.alsoRemoves.length ? ` It also removes ${plural(edit.alsoRemoves.length, 'other test')} (${some(edit.alsoRemoves)}).` : '';
+    out.push({
+      cause: 'leak-tests',
+      attempts: idx(mine),
+      idiom: edit.idiom,
+      ...(scale !== undefined ? { networkScale: scale } : {}),
+      summary:
+        `leak, not breakage: ${plural(leaks.length, 'pytest test')} tried the network and still passed (they expect the failure or skip themselves; maintainers often keep them): ${describe(leaks)}. ` +
+        `Gentoo's rule is that tests do not touch the network; to stop it, ${edit.how}.${others}${stacked}`,
+      ...(edit.text !== fixedText ? { patch: unifiedDiff(file, ebuildText, edit.text) } : {}),
     });
   }
   return out;

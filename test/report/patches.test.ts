@@ -50,7 +50,7 @@ describe('report patches: format-patch mails (pure)', () => {
 
   it('one subject per cause, cat/PN (not PF), imperative, under 70 characters', () => {
     const [mixed, resolve] = report.builds;
-    assert.equal(commitSubject(mixed!, mixed!.suggestions![0]!), 'net-test/pytest-mixed: deselect tests needing the internet');
+    assert.equal(commitSubject(mixed!, mixed!.suggestions![0]!), 'net-test/pytest-mixed: skip tests requiring Internet access');
     assert.equal(commitSubject(resolve!, resolve!.suggestions![0]!), 'net-test/test-resolve: restrict tests needing the network');
     const fetch = suggestedBuild('compile-fetch');
     const s = fetch.suggestions![0] as Suggestion;
@@ -71,7 +71,7 @@ describe('report patches: format-patch mails (pure)', () => {
   });
 
   it('file names as format-patch makes them: NNNN- and the subject with runs of other characters as -', () => {
-    assert.equal(patchFileName(1, 'cat/pkg: deselect tests needing the internet'), '0001-cat-pkg-deselect-tests-needing-the-internet.patch');
+    assert.equal(patchFileName(1, 'cat/pkg: skip tests requiring Internet access'), '0001-cat-pkg-skip-tests-requiring-Internet-access.patch');
     assert.equal(patchFileName(12, 'a..b: c.'), '0012-a.b-c.patch');
     assert.equal(patchFileName(5, 'x/abcdefghijklmnopqrstuvwxyz-abcdefghijklmnopqrstuvwxyz: aaaa bbbbbbbbbbbbbbbbbbbbbbbb'), '0005-x-abcdefghijklmnopqrstuvwxyz-abcdefghijklmnopqrstuvw.patch');
   });
@@ -81,7 +81,7 @@ describe('report patches: format-patch mails (pure)', () => {
     assert.deepEqual(
       mails.map((m) => [m.file, m.build]),
       [
-        ['0001-net-test-pytest-mixed-deselect-tests-needing-the-int.patch', 'net-test/pytest-mixed-1'],
+        ['0001-net-test-pytest-mixed-skip-tests-requiring-Internet-.patch', 'net-test/pytest-mixed-1'],
         ['0002-net-test-test-resolve-restrict-tests-needing-the-net.patch', 'net-test/test-resolve-1'],
       ],
     );
@@ -90,7 +90,7 @@ describe('report patches: format-patch mails (pure)', () => {
       'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
       'From: Larry the Cow <larry@gentoo.example>',
       'Date: Wed, 2 Dec 2026 15:37:20 +0000',
-      'Subject: [PATCH] net-test/pytest-mixed: deselect tests needing the internet',
+      'Subject: [PATCH] net-test/pytest-mixed: skip tests requiring Internet access',
       'MIME-Version: 1.0',
       'Content-Type: text/plain; charset=UTF-8',
       'Content-Transfer-Encoding: 8bit',
@@ -130,7 +130,7 @@ describe('report patches: format-patch mails (pure)', () => {
     writable(b).suggestions = [...b.suggestions!, { ...distcc, attempts: [] }];
     const { mails } = patchMails({ ...report, builds: [b] }, { author: AUTHOR });
     assert.equal(mails.length, 1);
-    assert.match(mails[0]!.text, /\nSubject: \[PATCH\] net-test\/pytest-mixed: deselect tests needing the internet\n/);
+    assert.match(mails[0]!.text, /\nSubject: \[PATCH\] net-test\/pytest-mixed: skip tests requiring Internet access\n/);
     assert.match(mails[0]!.text, /\nNot changed by this patch:\n- distcc-proxy: /);
   });
 
@@ -167,7 +167,7 @@ describe('netaudit report patches, applied with git am', function () {
 
   it('writes one mail per package with a patch, and names the others on stderr with why', () => {
     assert.equal(ran.code, 0, ran.stderr);
-    assert.deepEqual(readdirSync(path.join(tmp, 'P')), ['0001-net-test-pytest-mixed-deselect-tests-needing-the-int.patch', '0002-net-test-test-resolve-restrict-tests-needing-the-net.patch']);
+    assert.deepEqual(readdirSync(path.join(tmp, 'P')), ['0001-net-test-pytest-mixed-skip-tests-requiring-Internet-.patch', '0002-net-test-test-resolve-restrict-tests-needing-the-net.patch']);
     assert.match(ran.stderr, /^netaudit: net-test\/distcc-1: no patch: no derivable change \(distcc-proxy\)$/m);
     assert.match(ran.stderr, /^netaudit: net-test\/compile-fetch-1: no patch: no derivable change \(build-time-download\)$/m);
     assert.doesNotMatch(ran.stderr, /clean-build/);
@@ -181,7 +181,7 @@ describe('netaudit report patches, applied with git am', function () {
     const log = git(repo, ['log', '--format=%s|%an <%ae>|%aI', '-3']).trim().split('\n');
     assert.deepEqual(log, [
       'net-test/test-resolve: restrict tests needing the network|Larry the Cow <larry@gentoo.example>|2026-12-02T15:37:20+00:00',
-      'net-test/pytest-mixed: deselect tests needing the internet|Larry the Cow <larry@gentoo.example>|2026-12-02T15:37:20+00:00',
+      'net-test/pytest-mixed: skip tests requiring Internet access|Larry the Cow <larry@gentoo.example>|2026-12-02T15:37:20+00:00',
       'initial|Larry the Cow <larry@gentoo.example>|' + git(repo, ['log', '--format=%aI', '-1', 'HEAD~2']).trim(),
     ]);
     for (const [i, pn] of [[0, 'pytest-mixed'], [1, 'test-resolve']] as const) {
@@ -271,7 +271,7 @@ describe('netaudit report patches, applied with git am', function () {
       git(g, ['checkout', '-q', '-B', name]);
       git(g, ['am', '-q', path.join(parent, name, file!)]);
       assert.equal(readFileSync(path.join(g, rel), 'utf8'), want, name);
-      assert.equal(git(g, ['log', '-1', '--format=%s']).trim(), 'net-test/pytest-mixed: deselect tests needing the internet', name);
+      assert.equal(git(g, ['log', '-1', '--format=%s']).trim(), 'net-test/pytest-mixed: skip tests requiring Internet access', name);
       const msg = git(g, ['log', '-1', '--format=%b']);
       if (name === 'apart') assert.match(msg, /\nAlso: fetch sources in SRC_URI, not at build time\.\n/);
       else assert.match(msg, /\nNot changed by this patch:\n- test-network \(its diff overlaps this one: run --suggest again on the\n {2}patched ebuild\): declare test_network\.\n/);

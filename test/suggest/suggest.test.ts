@@ -193,7 +193,7 @@ describe('suggest: EPYTEST_DESELECT', () => {
     const [s] = suggest(build('paste', [attempt({ phase: 'src_test', test: 'tests/test_net.py::test_download' })], []), text);
     assert.equal(s?.cause, 'deselect-tests');
     assert.equal(s?.patch, undefined);
-    assert.match(s?.summary ?? '', /already names them all/);
+    assert.match(s?.summary ?? '', /already names it, yet it ran: the array does not reach pytest/);
   });
 });
 
@@ -273,8 +273,11 @@ describe('suggest: no ebuild patch', () => {
     assert.match(s?.summary ?? '', /127\.0\.0\.1:5432 \(PostgreSQL\)\. a database of the host: start a private instance inside the test\. netaudit cannot derive the ebuild change: no patch\./);
   });
 
-  it('only breaking ebuilds get suggestions; allowed attempts are no cause', () => {
-    assert.deepEqual(suggest(build('pytest-mixed', MIXED, [], { verdict: 'tolerates' }), fixture('pytest-mixed')), []);
+  it('only breaking ebuilds get suggestions, and tolerating ones their leaks; allowed attempts are no cause', () => {
+    const leaks = suggest(build('pytest-mixed', MIXED, [], { verdict: 'tolerates' }), fixture('pytest-mixed'));
+    assert.deepEqual(leaks.map((s) => s.cause), ['leak-tests']);
+    assert.match(leaks[0]?.summary ?? '', /^leak, not breakage: 2 pytest tests tried the network and still passed/);
+    assert.deepEqual(suggest(build('pytest-mixed', MIXED, [], { verdict: 'clean' }), fixture('pytest-mixed')), []);
     assert.deepEqual(suggest(build('pytest-mixed', [attempt({ phase: 'src_test', test: 't.py::x', allowed: true })], ['AllowedNetworkUse']), fixture('pytest-mixed')), []);
   });
 });
@@ -344,14 +347,14 @@ describe('suggestions in the reports', () => {
 
   it('ebuild lines and terminal: the headline, the verification, the patch; pkgcheck: the fix text of the attempt results', () => {
     const lines = renderEbuildLines(b);
-    assert.match(lines, /\nnet-test\/pytest-mixed-1: suggestion \(deselect-tests, verified\): deselect the 2 pytest tests/);
+    assert.match(lines, /\nnet-test\/pytest-mixed-1: suggestion \(deselect-tests, verified\): 2 pytest tests failed for the network in src_test/);
     assert.match(lines, /\n {4}verify: patched copy audited \(3\.00 s\): verdict clean; src_test passes; no blocked attempt\n/);
     assert.match(lines, /\n {4}\| \+\ttests\/test_net\.py::test_download {2}# Internet\n/);
     const term = renderTerminal(report, { color: false });
     assert.match(term, /\n {2}suggestion \(deselect-tests, verified\): /);
     assert.match(term, /\n {4}\+EPYTEST_DESELECT=\(\n/);
     const results = pkgcheckResults(report);
-    assert.match(results[0]?.desc ?? '', /^attempt 0 \(fix: deselect the 2 pytest tests .* \(verified\)\)$/);
+    assert.match(results[0]?.desc ?? '', /^attempt 0 \(fix: 2 pytest tests failed for the network in src_test: .* \(verified\)\)$/);
     assert.equal(results[2]?.keyword, 'PhaseFailed');
     assert.equal(results[2]?.fix, undefined);
   });

@@ -68,7 +68,7 @@ describe('netaudit sweep --suggest --verify, report patches --verified-only, git
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     assert.match(html, /data-testid="total-suggested">2<\/span> packages with suggestions, <span data-testid="total-patches">1<\/span> with a patch, <span data-testid="total-verified-patches">1<\/span>/);
     assert.match(html, /data-testid="suggestion-package" data-name="net-test\/pytest-mixed-1"/);
-    assert.match(readFileSync(path.join(out, 'junit.xml'), 'utf8'), /suggestion \(deselect-tests, verified\): deselect the 2 pytest tests/);
+    assert.match(readFileSync(path.join(out, 'junit.xml'), 'utf8'), /suggestion \(deselect-tests, verified\): 2 pytest tests failed for the network in src_test/);
   });
 
   it('--resume and report merge keep the suggestions', async () => {
@@ -87,14 +87,14 @@ describe('netaudit sweep --suggest --verify, report patches --verified-only, git
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^netaudit: net-test\/distcc-1: no patch: no derivable change \(distcc-proxy\)$/m);
     const files = readdirSync(path.join(tmp, 'P'));
-    assert.deepEqual(files, ['0001-net-test-pytest-mixed-deselect-tests-needing-the-int.patch']);
+    assert.deepEqual(files, ['0001-net-test-pytest-mixed-skip-tests-requiring-Internet-.patch']);
     const repo = path.join(tmp, 'gentoo');
     cpSync(REPO, repo, { recursive: true });
     git(repo, ['init', '-q', '-b', 'master']);
     git(repo, ['add', '-A']);
     git(repo, ['-c', 'user.name=Seed', '-c', 'user.email=seed@gentoo.example', 'commit', '-q', '-m', 'initial']);
     git(repo, ['-c', 'user.name=Seed', '-c', 'user.email=seed@gentoo.example', 'am', '-q', path.join(tmp, 'P', files[0] as string)]);
-    assert.equal(git(repo, ['log', '-1', '--format=%s|%an <%ae>']).trim(), 'net-test/pytest-mixed: deselect tests needing the internet|Larry the Cow <larry@gentoo.example>');
+    assert.equal(git(repo, ['log', '-1', '--format=%s|%an <%ae>']).trim(), 'net-test/pytest-mixed: skip tests requiring Internet access|Larry the Cow <larry@gentoo.example>');
     assert.equal(git(repo, ['rev-list', '--count', 'HEAD']).trim(), '2');
     const rel = 'net-test/pytest-mixed/pytest-mixed-1.ebuild';
     const mixed = byName(report, 'net-test/pytest-mixed-1');
