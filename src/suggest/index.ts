@@ -18,6 +18,8 @@ import { keywordFor } from '../verdict/findings.js';
 import { serviceAt } from '../verdict/ports.js';
 import { unifiedDiff } from './diff.js';
 import { addDeselect, addTokens, globalScope, usesEpytest } from './ebuild-text.js';
+import { perlSuggestion } from './perl.js';
+import { testEcosystem } from '../verdict/ecosystem.js';
 import { addToSrcPrepare, copyLines, copyTarget, distfileName, downloadsOf, isRepository, safeUrl } from './download.js';
 
 export { applyPatch, unifiedDiff, PatchError } from './diff.js';
@@ -83,6 +85,13 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
     else groups.download.push(a);
   });
   const out: Suggestion[] = [];
+
+  // Suites with an idiom of their own (src/suggest/perl.ts) take their tests out of the pytest group.
+  const perlTests = groups.tests.filter((a) => testEcosystem(a) === 'perl');
+  if (perlTests.length) {
+    groups.tests = groups.tests.filter((a) => !perlTests.includes(a));
+    out.push(perlSuggestion(perlTests, ebuildText, file, idx(perlTests).attempts, (as) => targets(as, 2)));
+  }
 
   if (groups.tests.length) {
     const ids = [...new Set(groups.tests.map((a) => a.test as string))].sort();
