@@ -19,6 +19,7 @@ import { serviceAt } from '../verdict/ports.js';
 import { unifiedDiff } from './diff.js';
 import { addDeselect, addTokens, globalScope, usesEpytest } from './ebuild-text.js';
 import { perlSuggestion } from './perl.js';
+import { unittestSuggestion } from './unittest.js';
 import { testEcosystem } from '../verdict/ecosystem.js';
 import { addToSrcPrepare, copyLines, copyTarget, distfileName, downloadsOf, isRepository, safeUrl } from './download.js';
 
@@ -91,6 +92,11 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
   if (perlTests.length) {
     groups.tests = groups.tests.filter((a) => !perlTests.includes(a));
     out.push(perlSuggestion(perlTests, ebuildText, file, idx(perlTests).attempts, (as) => targets(as, 2)));
+  }
+  const unittestTests = groups.tests.filter((a) => testEcosystem(a) === 'unittest');
+  if (unittestTests.length) {
+    groups.tests = groups.tests.filter((a) => !unittestTests.includes(a));
+    out.push(unittestSuggestion(unittestTests, ebuildText, file, idx(unittestTests).attempts, (as) => targets(as, 2)));
   }
 
   if (groups.tests.length) {

@@ -47,10 +47,12 @@ export function ecosystemHint(a: Pick<Attempt, 'test' | 'process'>, keyword: Fin
     );
   }
   if (eco === 'unittest') {
-    const method = test?.split('.').pop() ?? 'test_NAME';
+    const parts = test?.split('.') ?? [];
+    const method = parts.length >= 3 ? (parts[parts.length - 1] as string) : 'test_NAME';
+    const file = parts.length >= 3 ? `${parts.slice(0, -2).join('/')}.py` : 'FILE';
     return (
       `a unittest test needs the internet: skip it the way the ebuild runs its suite, e.g. rename it in src_prepare ` +
-      `(sed -i -e 's:def ${method}:def _${method}:' FILE || die, with a # Internet comment) or remove its file before eunittest; ` +
+      `(# Internet, then sed -i -e 's:def ${method}(:def _${method}(:' ${file} || die) or remove its file before eunittest; ` +
       'build-time downloads belong in SRC_URI'
     );
   }
