@@ -1,9 +1,11 @@
 /**
- * @privileged @portage A Perl (TAP) suite with real Portage: `netaudit ebuild --suggest DIR --verify` on
- * net-test/perl-internet (prove runs t/00-load.t and t/net.t; t/net.t looks up mirror.cpan.example). Its lookups
- * name the test file the harness ran (`t/net.t`, from the process tree, no plugin), their hints speak the Perl
- * team's idiom and never pytest's, and the patch removes t/net.t at the start of src_test, verified by the audit
- * of the patched copy. The fixture's files are untouched.
+ * @privileged @portage Suites that are not pytest's, with real Portage: `netaudit ebuild --suggest DIR --verify`
+ * on net-test/perl-internet (prove runs t/00-load.t and t/net.t; t/net.t looks up mirror.cpan.example) and
+ * net-test/unittest-internet (python -m unittest discover -v, as eunittest; one test looks up pypi.example).
+ * Perl: the lookups name the test file the harness ran (`t/net.t`, from the process tree, no plugin), hints speak
+ * the Perl team's idiom, the patch removes t/net.t at the start of src_test. unittest: the lookups name
+ * `tests.test_net.Lookup.test_resolve` (the unittest hook), the patch renames the method in src_prepare. Both
+ * patches verified by the audit of the patched copy; no hint or patch names pytest; the fixtures are untouched.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
@@ -15,13 +17,16 @@ import { requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
 const EBUILD = path.join(ROOT, 'fixtures/repo/net-test/perl-internet/perl-internet-1.ebuild');
+const UNITTEST = path.join(ROOT, 'fixtures/repo/net-test/unittest-internet/unittest-internet-1.ebuild');
 const PYTEST_WORDS = /pytest|EPYTEST/;
 
-describe('a Perl TAP suite under Portage: test files, hints and patch @privileged @portage', function () {
+describe('Perl (TAP) and unittest suites under Portage: test ids, hints and patches @privileged @portage', function () {
   this.timeout(300_000);
   let tmp: string;
   let b: BuildResult;
+  let u: BuildResult;
   let original: string;
+  let originalUnittest: string;
 
   before(async function () {
     requirePrivileges(this);
@@ -29,13 +34,16 @@ describe('a Perl TAP suite under Portage: test files, hints and patch @privilege
     tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
     chmodSync(tmp, 0o755);
     original = readFileSync(EBUILD, 'utf8');
+    originalUnittest = readFileSync(UNITTEST, 'utf8');
     const json = path.join(tmp, 'report.json');
     const run = await netaudit(
-      ['ebuild', '--no-explain', '--suggest', path.join(tmp, 'patches'), '--verify', '--json', json, '--log-dir', path.join(tmp, 'logs'), '--fail-on', 'never', EBUILD],
+      ['ebuild', '--no-explain', '--suggest', path.join(tmp, 'patches'), '--verify', '--json', json, '--log-dir', path.join(tmp, 'logs'), '--fail-on', 'never', EBUILD, UNITTEST],
       { env: { ...process.env, NO_COLOR: '1' } },
     );
     assert.equal(run.code, 0, run.stderr);
-    b = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0] as BuildResult;
+    const builds = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds;
+    b = builds.find((x) => x.name === 'net-test/perl-internet-1') as BuildResult;
+    u = builds.find((x) => x.name === 'net-test/unittest-internet-1') as BuildResult;
   });
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
@@ -67,5 +75,23 @@ describe('a Perl TAP suite under Portage: test files, hints and patch @privilege
     assert.match(s?.verification ?? '', /verdict clean; src_test passes; no blocked attempt/);
     assert.equal(readFileSync(path.join(tmp, 'patches/net-test/perl-internet-1.patch'), 'utf8'), s?.patch);
     assert.equal(readFileSync(EBUILD, 'utf8'), original, 'the fixture is untouched');
+  });
+
+  it('unittest: the lookups name the test from the unittest hook; the rename patch verifies; never pytest', () => {
+    assert.equal(u.verdict, 'breaks');
+    const blocked = u.attempts.filter((a) => !a.allowed);
+    assert.ok(blocked.length >= 1);
+    assert.deepEqual([...new Set(blocked.map((a) => a.test))], ['tests.test_net.Lookup.test_resolve']);
+    for (const f of u.findings.filter((x) => x.keyword === 'DnsLookup')) {
+      assert.match(f.hint ?? '', /def _test_resolve\(/);
+      assert.doesNotMatch(f.hint ?? '', PYTEST_WORDS);
+    }
+    assert.equal(u.suggestions?.length, 1, JSON.stringify(u.suggestions));
+    const s = u.suggestions?.[0];
+    const added = (s?.patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    assert.ok(added.includes("+\tsed -i -e 's:def test_resolve(:def _test_resolve(:' tests/test_net.py || die"), added.join('\n'));
+    assert.doesNotMatch(`${s?.summary}\n${s?.patch}`, PYTEST_WORDS);
+    assert.equal(s?.verified, true, s?.verification);
+    assert.equal(readFileSync(UNITTEST, 'utf8'), originalUnittest, 'the fixture is untouched');
   });
 });
