@@ -7,6 +7,7 @@
  *   responder records ─ attachWanted() ─> `wanted` (intercept mode)
  *   test spans ─ attributeTests() ─> `test`, `testOutcome` or `testGap` (after the process is known: it narrows
  *                   to that process's tests; times to the µs until then, whole ms in the result)
+ *   tracer events ─ attributeTapTests() ─> `test` of TAP suites: the `perl t/x.t` the process is, or descends from
  *   tracer events ─ interfaceQueries() ─> the build listing its network interfaces (no attempt: under
  *                   network-sandbox it finds only `lo`), with process, phase, test and how the process ended
  *
@@ -24,6 +25,7 @@ import { analyze, analyzeSyscalls, compareAttempts, type AnalyzeContext } from '
 import { attachWanted } from './intercept.js';
 import { interfaceQueries } from './interfaces.js';
 import { PhaseClock } from './phase.js';
+import { attributeTapTests } from './tap.js';
 import { attributeTests } from './test-attribution.js';
 
 /**
@@ -87,9 +89,10 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
   const fromPackets = analyze(packets, ctx);
   const observed = evidence.tracer ? withSyscalls(fromPackets, packets, ctx, evidence.tracer) : fromPackets;
   const answered = evidence.responder ? attachWanted(observed, evidence.responder, evidence.end.startMs).attempts : observed;
-  const attempts = attributeTests(answered, evidence.tests)
-    .map((a) => ({ ...a, firstAtMs: Math.round(a.firstAtMs) }))
-    .sort(compareAttempts);
+  const spanned = attributeTests(answered, evidence.tests);
+  // TAP suites (Perl) log no spans: the test file is the attempt's process, or an ancestor of it (src/analyze/tap.ts).
+  const tapped = evidence.tracer ? attributeTapTests(spanned, evidence.tracer.events, evidence.end.startMs) : spanned;
+  const attempts = tapped.map((a) => ({ ...a, firstAtMs: Math.round(a.firstAtMs) })).sort(compareAttempts);
   const gaps: EvidenceGaps = {
     dropped,
     undecodable,

@@ -71,7 +71,7 @@ class _Finder(object):
         self.done = False
 
     def find_spec(self, name, path=None, target=None):
-        if self.done or name != _TARGET:
+        if self.done or name != getattr(self, "target", _TARGET):
             return None
         # Not removed from sys.meta_path here: the import system is iterating that very list.
         self.done = True
@@ -100,7 +100,7 @@ class _Finder(object):
                         sys.meta_path.remove(self)
                     except Exception:
                         pass
-                _patch(module)
+                getattr(self, "patch", _patch)(module)
 
             loader.exec_module = exec_and_patch
             return spec
@@ -109,11 +109,28 @@ class _Finder(object):
             return None
 
 
+class _UnittestFinder(_Finder):
+    """The same, for unittest suites (eunittest): once unittest.case has run, netaudit_unittest (same directory)
+    wraps TestCase.run. Imported only then, so interpreters that never run unittest load nothing more."""
+
+    target = "unittest.case"
+
+    def patch(self, module):
+        try:
+            import netaudit_unittest
+
+            netaudit_unittest.patch(module)
+        except Exception:
+            pass
+
+
 def _install():
     try:
         # Python 2's import system would call find_module on it, which it has not (and pytest 7 is Python 3).
         if sys.version_info >= (3, 4) and os.environ.get("NETAUDIT_TEST_LOG") and not any(isinstance(f, _Finder) for f in sys.meta_path):
             sys.meta_path.insert(0, _Finder())
+            if "unittest.case" not in sys.modules:
+                sys.meta_path.insert(0, _UnittestFinder())
     except Exception:
         pass
 

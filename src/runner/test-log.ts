@@ -27,7 +27,7 @@ import { packagePath } from '../util/package.js';
 
 export const PYTEST_PLUGIN = 'netaudit_pytest';
 /** The files copied into the plugin's directory (from src/portage/). */
-const PLUGIN_FILES = [`${PYTEST_PLUGIN}.py`, 'sitecustomize.py'] as const;
+const PLUGIN_FILES = [`${PYTEST_PLUGIN}.py`, 'netaudit_unittest.py', 'sitecustomize.py'] as const;
 
 export interface TestLog {
   /** The log the plugin appends to (NETAUDIT_TEST_LOG). */

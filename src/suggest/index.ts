@@ -22,6 +22,9 @@ import { serviceAt } from '../verdict/ports.js';
 import { unifiedDiff } from './diff.js';
 import { addDeselect, addPytestOption, addTokens, globalScope, usesEpytest } from './ebuild-text.js';
 import { chooseIdiom, networkScale, passedOutcome, SCALE_WORDS, type TestIdiom } from './idiom.js';
+import { perlSuggestion } from './perl.js';
+import { unittestSuggestion } from './unittest.js';
+import { testEcosystem } from '../verdict/ecosystem.js';
 import { addToSrcPrepare, copyLines, copyTarget, distfileName, downloadsOf, isRepository, safeUrl } from './download.js';
 
 export { applyPatch, unifiedDiff, PatchError } from './diff.js';
@@ -87,6 +90,18 @@ export function suggest(b: BuildResult, ebuildText: string, options: SuggestOpti
     else groups.download.push(a);
   });
   const out: Suggestion[] = [];
+
+  // Suites with an idiom of their own (src/suggest/perl.ts) take their tests out of the pytest group.
+  const perlTests = groups.tests.filter((a) => testEcosystem(a) === 'perl');
+  if (perlTests.length) {
+    groups.tests = groups.tests.filter((a) => !perlTests.includes(a));
+    out.push(perlSuggestion(perlTests, ebuildText, file, idx(perlTests).attempts, (as) => targets(as, 2)));
+  }
+  const unittestTests = groups.tests.filter((a) => testEcosystem(a) === 'unittest');
+  if (unittestTests.length) {
+    groups.tests = groups.tests.filter((a) => !unittestTests.includes(a));
+    out.push(unittestSuggestion(unittestTests, ebuildText, file, idx(unittestTests).attempts, (as) => targets(as, 2)));
+  }
 
   if (groups.tests.length) out.push(...testSuggestions(b, groups.tests, ebuildText, file, (as) => idx(as).attempts));
   if (b.verdict === 'tolerates') return out;

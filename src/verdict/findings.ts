@@ -12,6 +12,7 @@ import type { BuildEnd } from '../model/evidence.js';
 import type { FindingKeyword } from '../model/findings.js';
 import { endpoint, exitText, safeText } from '../model/format.js';
 import type { Attempt, Finding, InterfaceQuery, Level } from '../model/types.js';
+import { ecosystemHint } from './ecosystem.js';
 import { queriesMention } from './interfaces.js';
 import { PROXY_PORTS, serviceAt, socketService } from './ports.js';
 
@@ -103,12 +104,9 @@ export function attemptMessage(a: Attempt): string {
 function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
   const keyword = keywordFor(a);
   const level: Level = a.allowed ? 'info' : failed ? 'error' : 'warning';
-  const service = a.kind === 'unix' ? socketService(a.address) : serviceAt(a.kind === 'dns' ? 53 : a.port, a.kind);
   const hint = a.allowed
     ? undefined
-    : keyword === 'ProxyFromEnvironment' || keyword === 'MulticastDatagram' || keyword === 'PrivateNetworkConnect'
-      ? KIND_HINTS[keyword]
-      : (service?.hint ?? KIND_HINTS[keyword]);
+    : (ecosystemHint(a, keyword) ?? defaultHint(a, keyword));
   return {
     keyword,
     level,
@@ -119,6 +117,14 @@ function attemptFinding(a: Attempt, index: number, failed: boolean): Finding {
     ...(a.test !== undefined ? { test: a.test } : {}),
     ...(a.logLines?.length ? { logLines: [...a.logLines] } : {}),
   };
+}
+
+/** The hint of a keyword (or of the attempt's service), whatever suite made it. */
+function defaultHint(a: Attempt, keyword: FindingKeyword): string | undefined {
+  const service = a.kind === 'unix' ? socketService(a.address) : serviceAt(a.kind === 'dns' ? 53 : a.port, a.kind);
+  return keyword === 'ProxyFromEnvironment' || keyword === 'MulticastDatagram' || keyword === 'PrivateNetworkConnect'
+      ? KIND_HINTS[keyword]
+      : (service?.hint ?? KIND_HINTS[keyword]);
 }
 
 function ending(end: JudgedEnd): string {
