@@ -11,7 +11,7 @@
  * inert inside double quotes in bash (no `$`, backquote, quote, backslash, space or control character).
  */
 import type { Attempt } from '../model/types.js';
-import { globalScope } from './ebuild-text.js';
+import { functionEnd, globalScope, inherited } from './ebuild-text.js';
 
 /** One file the build tried to download. */
 export interface Download {
@@ -200,21 +200,6 @@ export function copyTarget(output: string): string | undefined {
 
 /** Eclasses whose src_prepare an ebuild must call instead of `default`, as `<eclass>_src_prepare`. */
 const EXPORTS_SRC_PREPARE = ['cmake', 'distutils-r1', 'xdg', 'gnome2', 'ecm'];
-
-function inherited(lines: readonly string[]): string[] {
-  return globalScope(lines)
-    .statements.filter((s) => /^inherit\s/.test(s.text))
-    .flatMap((s) => s.text.replace(/\\\n/g, ' ').split(/\s+/).slice(1))
-    .filter((w) => /^[A-Za-z0-9_-]+$/.test(w));
-}
-
-/** The last line of the function defined at line `start`: the same line for a one-liner, else the next `}` alone at the start of a line. */
-function functionEnd(lines: readonly string[], start: number): number {
-  if (/\{.*\}\s*$/.test(lines[start] as string)) return start;
-  let end = start + 1;
-  while (end < lines.length && !/^\}\s*$/.test(lines[end] as string)) end++;
-  return Math.min(end, lines.length - 1);
-}
 
 export interface CopyEdit {
   readonly text: string;

@@ -335,3 +335,19 @@ export function addPytestOption(text: string, flag: '-m' | '-k', expr: string): 
   }
   return { problem: 'no pytest call in the ebuild' };
 }
+
+/** The eclasses an ebuild inherits (its global `inherit` lines, continuation lines joined). */
+export function inherited(lines: readonly string[]): string[] {
+  return globalScope(lines)
+    .statements.filter((s) => /^inherit\s/.test(s.text))
+    .flatMap((s) => s.text.replace(/\\\n/g, ' ').split(/\s+/).slice(1))
+    .filter((w) => /^[A-Za-z0-9_-]+$/.test(w));
+}
+
+/** The last line of the function defined at line `start`: the same line for a one-liner, else the next `}` alone at the start of a line. */
+export function functionEnd(lines: readonly string[], start: number): number {
+  if (/\{.*\}\s*$/.test(lines[start] as string)) return start;
+  let end = start + 1;
+  while (end < lines.length && !/^\}\s*$/.test(lines[end] as string)) end++;
+  return Math.min(end, lines.length - 1);
+}

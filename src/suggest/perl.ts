@@ -7,23 +7,7 @@
  */
 import type { Attempt, Suggestion } from '../model/types.js';
 import { unifiedDiff } from './diff.js';
-import { globalScope } from './ebuild-text.js';
-
-/** The eclasses an ebuild inherits (global `inherit` lines). */
-function inherits(lines: readonly string[]): string[] {
-  return globalScope(lines)
-    .statements.filter((s) => /^inherit\s/.test(s.text))
-    .flatMap((s) => s.text.replace(/\\\n/g, ' ').split(/\s+/).slice(1))
-    .filter((w) => /^[A-Za-z0-9_-]+$/.test(w));
-}
-
-/** The last line of the function defined at `start`: itself for a one-liner, else the next `}` alone on a line. */
-function functionEnd(lines: readonly string[], start: number): number {
-  if (/\{.*\}\s*$/.test(lines[start] as string)) return start;
-  let end = start + 1;
-  while (end < lines.length && !/^\}\s*$/.test(lines[end] as string)) end++;
-  return Math.min(end, lines.length - 1);
-}
+import { functionEnd, globalScope, inherited } from './ebuild-text.js';
 
 /** A test file as a shell word: quoted only when it needs to be. */
 const word = (f: string): string => (/^[\w./+-]+$/.test(f) ? f : `'${f.replace(/'/g, `'\\''`)}'`);
@@ -44,7 +28,7 @@ export function removeTestFiles(text: string, files: readonly string[]): PerlEdi
   const eol = text.endsWith('\n');
   const lines = (eol ? text.slice(0, -1) : text).split('\n');
   const finish = (out: string[]) => out.join('\n') + (eol ? '\n' : '');
-  const eclasses = inherits(lines);
+  const eclasses = inherited(lines);
   const eclass = eclasses.includes('perl-module') || eclasses.includes('perl-functions');
   const command = eclass ? 'perl_rm_files' : 'rm';
   const present = files.filter((f) => lines.some((l) => /^\s*(?:perl_rm_files|rm)\b/.test(l) && l.split(/\s+/).includes(word(f))));
@@ -93,7 +77,7 @@ export function perlSuggestion(
   const edit = removeTestFiles(ebuildText, files);
   const lines = ebuildText.split('\n');
   const dist = distTest(lines);
-  const perlModule = inherits(lines).includes('perl-module');
+  const perlModule = inherited(lines).includes('perl-module');
   const network = perlModule
     ? dist?.includes('network')
       ? ' DIST_TEST has `network`, so perl-module_src_test does not export NO_NETWORK_TESTING: if these files honour it, dropping `network` from DIST_TEST is the smaller change.'
