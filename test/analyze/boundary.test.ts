@@ -17,6 +17,7 @@ import type { Attempt, BuildResult, Report } from '../../src/model/types.js';
 import { loadSchemaValidator } from '../../src/report/validate.js';
 import { judgeCommand } from '../../src/verdict/index.js';
 import { ROOT } from '../helpers/cli.js';
+import { seededRandom } from '../helpers/random.js';
 
 const DIR = path.join(ROOT, 'test/fixtures/spans');
 const evidence: BuildEvidence = evidenceFromJson(JSON.parse(readFileSync(path.join(DIR, 'spans-boundary.evidence.json'), 'utf8')));
@@ -24,17 +25,7 @@ const report = JSON.parse(readFileSync(path.join(DIR, 'spans-boundary.report.jso
 const FILE = 'tests/test_boundary.py';
 const LOOKUP_TESTS = [1, 2, 3, 4, 5, 6].map((i) => `${FILE}::test_lookup_${i}`);
 
-/** A small seeded generator (mulberry32): the same 50 runs every time. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** The attempts at the µs they were measured at, before any test is given (what attributeTests() receives). */
 function exactAttempts(): Attempt[] {

@@ -9,18 +9,9 @@ import { readPcapFile } from '../../src/capture/pcap.js';
 import { decodeFrame } from '../../src/decode/index.js';
 import { LINKTYPE, type DecodeResult, type RawFrame } from '../../src/decode/types.js';
 import { scenarios, sourceOf } from './fixtures.js';
+import { seededRandom } from '../helpers/random.js';
 
-/** mulberry32, as in fixtures/pcap/make-broken.mjs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const IPV6 = /^[0-9a-f:.]+$/;
