@@ -6,7 +6,8 @@
  * The env file is parsed here (not through src/portage/locate.ts) so that the fidelity check against the real
  * thing does not depend on netaudit's own code.
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { locatePortage, type PortageInstall } from '../../src/portage/locate.js';
 import { FIXTURE_DISTFILES } from './cli.js';
 
@@ -79,3 +80,6 @@ export function portageEnv(a?: PortageInstall | Record<string, string>, b?: Reco
   const extra = (isInstall(a) ? b : a) ?? {};
   return { HOME: process.env.HOME ?? '/root', ...fileEnv, PATH: STANDARD_PATH, NOCOLOR: 'true', PORTAGE_RO_DISTDIRS: FIXTURE_DISTFILES, ...extra };
 }
+
+/** The scratch copies `--verify` makes (netaudit-verify-*), to check that a run left none behind. */
+export const scratchDirs = (): string[] => readdirSync(os.tmpdir()).filter((n) => n.startsWith('netaudit-verify-'));

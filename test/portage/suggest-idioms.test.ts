@@ -17,10 +17,10 @@ import { applyPatch } from '../../src/suggest/index.js';
 import { ROOT, netaudit } from '../helpers/cli.js';
 import { requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
+import { scratchDirs } from '../helpers/portage.js';
 
 const REPO = path.join(ROOT, 'fixtures/repo');
 const ebuild = (pn: string) => path.join(REPO, 'net-test', pn, `${pn}-1.ebuild`);
-const scratchDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith('netaudit-verify-'));
 
 describe('netaudit ebuild --suggest --verify: idioms per outcome @privileged @portage', function () {
   this.timeout(300_000);

@@ -7,18 +7,18 @@
  * No scratch directory is left behind.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { ROOT, netaudit } from '../helpers/cli.js';
 import { requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
+import { scratchDirs } from '../helpers/portage.js';
 
 const EBUILD = path.join(ROOT, 'fixtures/repo/net-test/pytest-baseline/pytest-baseline-1.ebuild');
 const FETCH = 'tests/test_fetch.py::test_fetch_index';
 const GIT = 'tests/test_version.py::test_version_from_git';
-const scratchDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith('netaudit-verify-'));
 
 describe('netaudit ebuild --suggest --verify: a suite with unrelated failures @privileged @portage', function () {
   this.timeout(300_000);
