@@ -1,17 +1,21 @@
-// The command line in one file: dist/src/cli/app.bundle.js, app.js and every module of dist/src it imports
-// (dynamic imports included), so that netaudit's start-up reads, resolves and links one module instead of ~90
-// (node's ES module loader pays about 1.5 ms per file; `netaudit run -- true` loaded 105 files). main.js loads
-// the bundle when it is not older than app.js (see src/cli/main.ts). Runs after tsc in `npm run build`.
+// The command line in one file: dist/src/cli/app.bundle.cjs, app.js and every module of dist/src it imports
+// (dynamic imports included), so that netaudit's start-up reads and compiles one script instead of linking ~90
+// modules (node's ES module loader pays about 1.5 ms per file; `netaudit run -- true` loaded 105 files).
+// main.js loads it (src/cli/bundle.ts) when it is not older than app.js, compiled from a V8 code cache when
+// there is one. Runs after tsc in `npm run build`.
 //
-// - The CommonJS packages come inside (yargs and its cliui, dns-packet, pcap-parser): node's CommonJS loader
-//   and its export scan cost more than they do (self CPU of `netaudit run -- true`: ~500 ms with every module
-//   apart, ~450 ms bundled with the packages outside, ~220 ms with dns-packet and pcap-parser inside; yargs
-//   inside takes another ~25 ms off every start). ajv (only the schema validator's run-time fallback loads it)
-//   and chalk (ESM) stay outside.
+// - CommonJS, not an ES module: node 20 can give a code cache only to a script (vm.Script), and the code cache
+//   is what takes the compile off every start (bundle.ts). The bundle is wrapped in a function
+//   (exports, require, module, __filename, __dirname, __netauditBundleUrl, __netauditImport) by the loader.
+// - The CommonJS packages come inside (yargs and its cliui, dns-packet, pcap-parser), and chalk (an ES module,
+//   converted): node's CommonJS loader and its export scan cost more than they do (self CPU of
+//   `netaudit run -- true`: ~500 ms with every module apart, ~220 ms with the decoders' packages inside;
+//   yargs inside takes another ~25 ms off every start). ajv stays outside: only the schema validator's
+//   run-time fallback loads it, with import().
 // - Every module keeps its own import.meta.url: each `import.meta.url` of a bundled file becomes the URL of the
-//   original file, relative to the bundle (`new URL('../report/validate.js', import.meta.url).href`), so paths
-//   made from it (the schema, the generated validator, the hook's main.js, createRequire) are what they were.
-//   The bundle moves with the tree (npm pack, the Gentoo image): nothing absolute is written into it.
+//   original file, relative to the bundle (`new URL('../report/validate.js', __netauditBundleUrl).href`), so
+//   paths made from it (the schema, the generated validator, the hook's main.js, createRequire) are what they
+//   were. The bundle moves with the tree (npm pack, the Gentoo image): nothing absolute is written into it.
 // - No esbuild (a tree without devDependencies): nothing is made, main.js loads the modules.
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +23,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/src/cli');
-const outFile = path.join(cli, 'app.bundle.js');
+const outFile = path.join(cli, 'app.bundle.cjs');
+// The ES module bundle of earlier builds: gone, so that nothing stale is left beside the new one.
+await rm(path.join(cli, 'app.bundle.js'), { force: true });
 
 let esbuild;
 try {
@@ -30,11 +36,17 @@ try {
   process.exit(0);
 }
 
+// An import() whose specifier is known only at run time (the schema's generated validator, an ES module) is
+// handed to the loader's own import(): a vm.Script's import() would need a flag in node 20, and is lost with
+// a code cache. The others (string literals) esbuild resolves: inside the bundle, or required (node's
+// built-ins, ajv), see `supported` below.
+const RUNTIME_IMPORT = /(?<![\w$.])import\((?!\s*['"`])/g;
+
 const ownUrl = {
   name: 'own-import-meta-url',
   setup(build) {
     build.onLoad({ filter: /\/dist\/src\/.*\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
+      const text = (await readFile(args.path, 'utf8')).replace(RUNTIME_IMPORT, '__netauditImport(');
       if (!text.includes('import.meta.url')) return { contents: text, loader: 'js' };
       let rel = path.relative(cli, args.path).split(path.sep).join('/');
       if (!rel.startsWith('.')) rel = `./${rel}`;
@@ -74,15 +86,19 @@ const result = await esbuild.build({
   outfile: outFile,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  // yargs stays outside (yargs.ts patches the cliui instance it requires), ajv too (only the run-time fallback
-  // of the schema validator loads it); the small CommonJS packages of the decoders come inside, sparing node
-  // its CommonJS loader and export scan at start-up.
-  external: ['ajv', 'ajv/*', 'chalk'],
+  // ajv stays outside (only the run-time fallback of the schema validator loads it); everything else comes inside.
+  external: ['ajv', 'ajv/*'],
+  // No import() is left in the bundle: literal ones of what stays outside (ajv, CommonJS, and node's built-ins)
+  // become require(); the others call the loader's (RUNTIME_IMPORT).
+  supported: { 'dynamic-import': false },
   plugins: [yargsInside, ownUrl],
-  // The CommonJS packages inside require node's built-ins (buffer, events): give them node's require.
-  banner: { js: "import { createRequire as netauditBundleRequire } from 'node:module';\nconst require = netauditBundleRequire(import.meta.url);" },
+  // The loader (src/cli/bundle.ts) passes the bundle's own URL; each module's is made from it (ownUrl).
+  define: { 'import.meta.url': '__netauditBundleUrl' },
+  // yargs' build finds its locales through require.resolve('yargs/yargs') (yargsInside): resolved at run time,
+  // from the bundle's place, as intended.
+  logOverride: { 'require-resolve-not-external': 'silent' },
   logLevel: 'warning',
   metafile: true,
 });

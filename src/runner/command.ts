@@ -37,6 +37,13 @@ export interface CommandAuditOptions {
    * (src/sandbox/intercept.ts). An observation, not a network-sandbox verdict: the build says `intercepted`.
    */
   readonly intercept?: boolean;
+  /** The sandbox, made ahead by the session (Session.takeSandbox()); absent: made here. */
+  readonly sandbox?: Promise<Sandbox>;
+  /**
+   * This is the observer's last build: the tracer is ended as soon as the build's events are in, so that its
+   * detach (the kernel closing its uprobes, 20-50 ms) overlaps the rest of the audit instead of following it.
+   */
+  readonly lastObserved?: boolean;
 }
 
 export interface CommandAudit {
@@ -61,7 +68,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
   let built: SandboxedBuild;
   let testSpans: TestSpan[];
   try {
-    built = await buildInSandbox(Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
+    built = await buildInSandbox(options.sandbox ?? Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
       argv: options.argv,
       user: options.user,
       timeoutMs: options.timeoutMs,
@@ -70,7 +77,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       env: tests.env,
       cwd: options.cwd,
       signal: options.signal,
-    }, options.observe);
+    }, options.observe, { lastObserved: options.lastObserved });
     testSpans = readTestLog(tests.logPath, built.end.startMs);
   } finally {
     tests.remove();
@@ -131,7 +138,12 @@ export interface SandboxedBuild {
  * anything here throws. A faithful sandbox (Portage's namespace alone) is replaced by a packets sandbox
  * when the observer is missing after all: without the tracer only packets can carry the evidence.
  */
-export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: BuildRunOptions, observe?: ObserverSession): Promise<SandboxedBuild> {
+export async function buildInSandbox(
+  sandboxReady: Promise<Sandbox>,
+  build: BuildRunOptions,
+  observe?: ObserverSession,
+  options: { readonly lastObserved?: boolean } = {},
+): Promise<SandboxedBuild> {
   trace('creating the sandbox');
   let sandbox = await sandboxReady;
   trace('sandbox ready');
@@ -160,6 +172,7 @@ export async function buildInSandbox(sandboxReady: Promise<Sandbox>, build: Buil
       const seen = await observer.collect(netns);
       tracer = { events: seen.events.filter((e) => e.tsMs >= watchedAtMs), netns, buildEndMs, lost: seen.lost, complete: seen.complete };
       trace('observer events collected');
+      if (options.lastObserved) void observe?.close();
     }
     captures = await sandbox.collect();
     trace('captures collected');

@@ -5,7 +5,7 @@
  *   2. begin(): the prerequisites check (src/sandbox/prereq.ts), the command's own checks that need them met,
  *      the tracer started (src/runner/observe.ts: its attach, seconds, overlaps everything after), the garbage
  *      of killed runs collected (src/sandbox/gc.ts) before the first build, and a sandbox made ahead for the
- *      first build when the command asks for one;
+ *      first build when the command asks for one (beside the collection, which never takes this run's);
  *   3. close(): the sandbox made ahead removed when no build took it, the tracer ended, the signal handlers
  *      removed. Once, whatever happened: call it in `finally`, or hold the session with `await using`.
  * Teardown problems of every build go to one printer (`onTeardownProblem`).
@@ -103,17 +103,21 @@ export class Session implements AuditSession {
     const { assertPrerequisites } = await import('../sandbox/prereq.js');
     assertPrerequisites(setup.need);
     const checked = await setup.check?.();
+    trace('prerequisites checked');
     // The tracer compiles and attaches (seconds) while the garbage is collected and the sandbox made.
     if (setup.observe) this.tracer = (await import('./observe.js')).ObserverSession.start({ enabled: true, signal: this.signal });
-    const { collectGarbage } = await import('../sandbox/gc.js');
-    await collectGarbage();
-    trace('gc done');
+    trace('tracer started');
+    // The sandbox made ahead is made beside the garbage collection: gc removes only what belongs to runs that
+    // are gone (their PID is in every name), never this run's namespace or temp dir.
     if (setup.sandboxAhead) {
       const { Sandbox } = await import('../sandbox/sandbox.js');
       this.ahead = Sandbox.create({ kind: this.tracer?.kind, intercept: setup.sandboxAhead.intercept });
       // Its failure is the first build's (or nobody's, when no build takes it).
       this.ahead.catch(() => undefined);
     }
+    const { collectGarbage } = await import('../sandbox/gc.js');
+    await collectGarbage();
+    trace('gc done');
     return checked;
   }
 

@@ -1,28 +1,31 @@
 /**
- * The program loads the command line from one file (dist/src/cli/app.bundle.js, scripts/build-bundle.mjs) when
+ * The program loads the command line from one file (dist/src/cli/app.bundle.cjs, scripts/build-bundle.mjs) when
  * it is there and not older than tsc's app.js, else module by module; both give the same output, and every
  * bundled module still finds its files from its own place (the schema's generated validator, the reports'
- * templates, yargs' patched layout).
+ * templates, yargs' patched layout). The bundle is compiled from the user's code cache when there is a
+ * trustworthy one (src/cli/bundle.ts).
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../src/model/types.js';
 import { CLI, ROOT, run } from '../helpers/cli.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
-const BUNDLE = path.join(ROOT, 'dist/src/cli/app.bundle.js');
+const BUNDLE = path.join(ROOT, 'dist/src/cli/app.bundle.cjs');
 
 /** `netaudit ARGS` with the timeline on: how the command line was loaded and what it printed. */
 async function netaudit(args: string[], env: Record<string, string> = {}, cli = CLI) {
   const r = await run([process.execPath, cli, ...args], { env: { ...process.env, NO_COLOR: '1', NETAUDIT_DEBUG: '1', ...env } });
-  const how = /main loaded \((bundle|modules)\)/.exec(r.stderr)?.[1];
+  const loaded = /main loaded \((bundle|modules)(?:, ([^)]*))?\)/.exec(r.stderr);
+  const how = loaded?.[1];
+  const cache = loaded?.[2];
   const stderr = r.stderr
     .split('\n')
     .filter((l) => !/^netaudit: [\d.]+ ms /.test(l))
     .join('\n');
-  return { ...r, how, stderr };
+  return { ...r, how, cache, stderr };
 }
 
 describe('cli: the bundled command line', function () {
@@ -67,7 +70,7 @@ describe('cli: the bundled command line', function () {
       symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
       const cli = path.join(tmp, 'dist/src/cli/main.js');
       const app = path.join(tmp, 'dist/src/cli/app.js');
-      const bundle = path.join(tmp, 'dist/src/cli/app.bundle.js');
+      const bundle = path.join(tmp, 'dist/src/cli/app.bundle.cjs');
       const now = Date.now() / 1000;
       utimesSync(app, now, now);
       utimesSync(bundle, now, now);
@@ -81,6 +84,69 @@ describe('cli: the bundled command line', function () {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  describe('the code cache', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netaudit-codecache-test-')), 'cache');
+    });
+    afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+    const files = () => (existsSync(dir) ? readdirSync(dir).sort() : []);
+
+    it('is made by the first start, used by the next, and grows by each new command; the output is the same', async () => {
+      const env = { NETAUDIT_CODE_CACHE: dir };
+      const first = await netaudit(['--version'], env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.cache, 'none');
+      const made = files();
+      assert.equal(made.length, 2, made.join(' '));
+      assert.match(made[0] ?? '', /^app-[0-9a-f]{24}\.cache$/);
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      assert.equal(statSync(path.join(dir, made[0] ?? '')).mode & 0o777, 0o600);
+      const second = await netaudit(['--version'], env);
+      assert.equal(second.cache, 'code cache used');
+      assert.equal(second.stdout, first.stdout);
+      const args = ['report', 'render', path.join(ROOT, 'reports/examples/sweep-multi.json'), '--format', 'junit'];
+      const before = readFileSync(path.join(dir, made[0] ?? ''));
+      const render = await netaudit(args, env);
+      assert.equal(render.cache, 'code cache used');
+      assert.ok(readFileSync(path.join(dir, made[0] ?? '')).length > before.length, 'the report command added its code');
+      assert.deepEqual(readFileSync(path.join(dir, made[1] ?? ''), 'utf8').split('\n').filter(Boolean), ['report']);
+      const again = await netaudit(args, env);
+      assert.equal(again.stdout, render.stdout);
+      assert.equal(again.stdout, (await netaudit(args, { NETAUDIT_BUNDLE: '0' })).stdout);
+    });
+
+    it('one that others can write is not used, and is replaced by the user\'s own', async () => {
+      const env = { NETAUDIT_CODE_CACHE: dir };
+      await netaudit(['--version'], env);
+      const cache = path.join(dir, files()[0] ?? '');
+      chmodSync(cache, 0o666);
+      const r = await netaudit(['--version'], env);
+      assert.equal(r.cache, 'none', 'a cache others could write was used');
+      assert.equal(statSync(cache).mode & 0o777, 0o600);
+      chmodSync(dir, 0o777);
+      assert.equal((await netaudit(['--version'], env)).cache, 'none', 'a cache in a directory others can write was used');
+    });
+
+    it('one V8 refuses (not its own) is compiled around and rewritten; another build\'s cache is removed; NETAUDIT_CODE_CACHE=0: none', async () => {
+      const env = { NETAUDIT_CODE_CACHE: dir };
+      await netaudit(['--version'], env);
+      const [cache, commands] = files();
+      writeFileSync(path.join(dir, cache ?? ''), Buffer.alloc(4096, 7), { mode: 0o600 });
+      writeFileSync(path.join(dir, 'app-000000000000000000000000.cache'), 'old', { mode: 0o600 });
+      const r = await netaudit(['--version'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.cache, 'refused by V8');
+      assert.deepEqual(files(), [cache, commands]);
+      assert.equal((await netaudit(['--version'], env)).cache, 'code cache used');
+      rmSync(dir, { recursive: true });
+      const off = await netaudit(['--version'], { NETAUDIT_CODE_CACHE: '0' });
+      assert.equal(off.cache, 'off');
+      assert.equal(off.code, 0);
+      assert.equal(existsSync(dir), false);
+    });
   });
 
   it('@privileged audits as the modules do: a lookup seen by the tracer and, with --no-observe, by the captures (the decoders inside the bundle)', async function () {

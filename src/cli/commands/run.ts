@@ -32,6 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .example('$0 run --intercept --no-observe -- curl -sS https://files.example.org/x', 'what it wanted: tls sni=files.example.org')
       .example('$0 run --json r.json --timeout 30m -- make check', 'audit a test suite, keep the JSON report'),
   handler: async (args) => {
+    trace('command line parsed');
     const argv = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
     if (!argv.length) throw new UsageError('no command given — usage: netaudit run [options] -- COMMAND [ARG...]');
     const timeoutMs = parseDuration(args.timeout);
@@ -45,17 +46,27 @@ export const runCommand: CommandModule<object, RunArgs> = {
       }
       if (args.user) user = (await import('../../sandbox/user.js')).resolveUser(args.user);
     };
-    await using session = await Session.open({ interruption, onTeardownProblem: warnTeardown, builds: { need: 'run', check, observe: args.observe } });
+    await using session = await Session.open({ interruption, onTeardownProblem: warnTeardown, builds: { need: 'run', check, observe: args.observe, sandboxAhead: { intercept: args.intercept } } });
     // The report modules load while the build runs.
     const reporting = Promise.all([import('../../model/report.js'), import('../../version.js')]);
     const { auditCommand } = await import('../../runner/command.js');
     trace('modules loaded');
     const { signal, observe } = session;
-    const audit = await auditCommand({ argv, name: args.name, user, timeoutMs, pcapDir: args.pcap, signal, observe, intercept: args.intercept });
+    // The only build: the tracer ends as soon as its events are in (its detach overlaps the analysis and the
+    // report); the session's close awaits it.
+    const audit = await auditCommand({
+      argv,
+      name: args.name,
+      user,
+      timeoutMs,
+      pcapDir: args.pcap,
+      signal,
+      observe,
+      intercept: args.intercept,
+      sandbox: session.takeSandbox(),
+      lastObserved: true,
+    });
     session.teardownProblems(audit.teardown);
-    // The build's events are in: the tracer ends now, so that its detach (the kernel closing its links, which
-    // node waits for at exit) overlaps the report instead of following it. The session's close awaits it.
-    void session.observe?.close();
     if (session.interrupted) {
       process.exitCode = session.exitCode();
       return;

@@ -1,0 +1,158 @@
+/**
+ * The command line from one file, compiled once: how main.ts loads netaudit fast.
+ *
+ * Start-up is part of every audit's cost. Node's ES module loader pays per file (~1.5 ms a module, ~90 for
+ * `run`), so scripts/build-bundle.mjs writes app.ts and everything it imports into one CommonJS file,
+ * app.bundle.cjs. Compiling that file's 790 KB is the next cost (V8 parses it, then compiles each function
+ * the first time it runs: 60-100 ms of a `netaudit run`), and V8 can skip it: a code cache made by
+ * `vm.Script#createCachedData()` after a command ran holds the bytecode of every function that command
+ * compiled, and a later start with it compiles almost nothing (node 22's module compile cache does the same;
+ * node 20, which netaudit supports, has no such cache for modules, hence a vm.Script here).
+ *
+ * The code cache is the user's, like any program's cache: `$XDG_CACHE_HOME/netaudit` (default
+ * `~/.cache/netaudit`), or `NETAUDIT_CODE_CACHE=DIR`; `NETAUDIT_CODE_CACHE=0` turns it off. Nothing is ever
+ * written beside the installed program. A cache holds code that runs (as root, mostly), so one is used only
+ * when it and its directory belong to the user running netaudit and nobody else can write them (under
+ * `sudo` with the invoking user's HOME there is no cache, not someone else's). Its name holds a hash of the
+ * bundle's text, node's version and the architecture: a rebuilt or upgraded netaudit, or another node, makes
+ * a new cache (V8 itself checks only the text's length), and older ones are removed when it is written. It is
+ * written at exit, atomically, when there was none or V8 refused it, and when a command that never went into
+ * it ran (its functions are then added: V8 serialises what it loaded from the cache as well).
+ *
+ * The bundle is used when it is not older than tsc's app.js (a tsc run after it would make it stale);
+ * `NETAUDIT_BUNDLE=0` loads the modules (main.ts).
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+
+type App = typeof import('./app.js');
+
+export interface LoadedApp {
+  readonly app: App;
+  /** What the timeline says of the code cache: `code cache used`, `none`, `refused by V8`, `off`. */
+  readonly cache: string;
+}
+
+/** The bundle's file name beside main.js / app.js. */
+export const BUNDLE_FILE = 'app.bundle.cjs';
+
+/** Names of code cache files: `app-KEY.cache`, and `app-KEY.commands` (the commands whose code is in it). */
+const CACHE_NAME = /^app-[0-9a-f]{24}\.(cache|commands)$/;
+
+/** The command line from the bundle in `cliDir`, or undefined when it is turned off, missing or stale. */
+export function loadBundle(cliDir: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadedApp | undefined {
+  if (env.NETAUDIT_BUNDLE === '0') return undefined;
+  const file = path.join(cliDir, BUNDLE_FILE);
+  let source: string;
+  try {
+    if (statSync(file).mtimeMs < statSync(path.join(cliDir, 'app.js')).mtimeMs) return undefined;
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const cache = codeCache(source, env);
+  const cachedData = cache?.read();
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __netauditBundleUrl, __netauditImport) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  // The bundle holds no import() of its own (a vm.Script's needs a flag in node 20): what it loads from outside
+  // it requires (node's built-ins, ajv), or imports through this module (a file known at run time).
+  const wrapper = script.runInThisContext() as (...a: unknown[]) => void;
+  const module = { exports: {} as Record<string, unknown> };
+  const importer = (specifier: string): Promise<unknown> => import(specifier);
+  wrapper.call(module.exports, module.exports, createRequire(file), module, file, cliDir, pathToFileURL(file).href, importer);
+  const refused = cachedData !== undefined && script.cachedDataRejected === true;
+  if (cache) {
+    const command = args.find((a) => !a.startsWith('-')) ?? '';
+    if (!cachedData || refused || !cache.commands().includes(command)) {
+      process.once('exit', () => cache.write(script, command));
+    }
+  }
+  return { app: module.exports as unknown as App, cache: !cache ? 'off' : !cachedData ? 'none' : refused ? 'refused by V8' : 'code cache used' };
+}
+
+interface CodeCache {
+  read(): Buffer | undefined;
+  commands(): string[];
+  write(script: vm.Script, command: string): void;
+}
+
+/** The directory of the code cache, or undefined when there is none (turned off, no home). */
+export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = env.NETAUDIT_CODE_CACHE;
+  if (given === '0' || given === 'off') return undefined;
+  if (given) return path.isAbsolute(given) ? given : undefined;
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'netaudit');
+  const home = env.HOME || os.homedir();
+  return home && path.isAbsolute(home) ? path.join(home, '.cache', 'netaudit') : undefined;
+}
+
+/** Whether `p` belongs to this user and nobody else can write it (a file or, with `dir`, a directory). */
+export function trusted(p: string, dir = false): boolean {
+  try {
+    const st = lstatSync(p);
+    if (dir ? !st.isDirectory() : !st.isFile()) return false;
+    return st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+function codeCache(source: string, env: NodeJS.ProcessEnv): CodeCache | undefined {
+  const dir = codeCacheDir(env);
+  if (!dir) return undefined;
+  const key = createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}`).digest('hex').slice(0, 24);
+  const file = path.join(dir, `app-${key}.cache`);
+  const list = path.join(dir, `app-${key}.commands`);
+  return {
+    read: () => {
+      if (!trusted(dir, true) || !trusted(file)) return undefined;
+      try {
+        return readFileSync(file);
+      } catch {
+        return undefined;
+      }
+    },
+    commands: () => (trusted(dir, true) && trusted(list) ? readCommands(list) : []),
+    write: (script, command) => {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        if (!trusted(dir, true)) return;
+        const previous = trusted(file) ? readCommands(list) : [];
+        atomicWrite(file, script.createCachedData());
+        atomicWrite(list, [...new Set([...previous, command])].join('\n') + '\n');
+        // The caches of other builds of netaudit (or another node) are dead: remove them.
+        for (const name of readdirSync(dir)) {
+          if (CACHE_NAME.test(name) && !name.startsWith(`app-${key}.`)) rmSync(path.join(dir, name), { force: true });
+        }
+      } catch {
+        /* a cache that cannot be written (read-only home, full disk) only costs the next start its compile */
+      }
+    },
+  };
+}
+
+function readCommands(list: string): string[] {
+  try {
+    return readFileSync(list, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function atomicWrite(file: string, data: Buffer | string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
