@@ -9,8 +9,8 @@
  * compiled, and a later start with it compiles almost nothing (node 22's module compile cache does the same;
  * node 20, which netaudit supports, has no such cache for modules, hence a vm.Script here).
  *
- * The code cache is the user's, like any program's cache: `$XDG_CACHE_HOME/netaudit` (default
- * `~/.cache/netaudit`), or `NETAUDIT_CODE_CACHE=DIR`; `NETAUDIT_CODE_CACHE=0` turns it off. Nothing is ever
+ * The code cache is the user's, like any program's cache: `$XDG_CACHE_HOME/netaudit/code` (default
+ * `~/.cache/netaudit/code`), or `NETAUDIT_CODE_CACHE=DIR`; `NETAUDIT_CODE_CACHE=0` turns it off. Nothing is ever
  * written beside the installed program. A cache holds code that runs (as root, mostly), so one is used only
  * when it and its directory belong to the user running netaudit and nobody else can write them (under
  * `sudo` with the invoking user's HOME there is no cache, not someone else's). Its name holds a hash of the
@@ -89,9 +89,9 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
   if (given === '0' || given === 'off') return undefined;
   if (given) return path.isAbsolute(given) ? given : undefined;
   const xdg = env.XDG_CACHE_HOME;
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'netaudit');
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'netaudit', 'code');
   const home = env.HOME || os.homedir();
-  return home && path.isAbsolute(home) ? path.join(home, '.cache', 'netaudit') : undefined;
+  return home && path.isAbsolute(home) ? path.join(home, '.cache', 'netaudit', 'code') : undefined;
 }
 
 /** Whether `p` belongs to this user and nobody else can write it (a file or, with `dir`, a directory). */
