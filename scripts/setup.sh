@@ -36,6 +36,10 @@ if ! command -v emerge >/dev/null 2>&1 || [ ! -r /etc/gentoo-release ]; then
   bash scripts/install-portage.sh >/dev/null
 fi
 
+# pkgcheck, Gentoo's QA scanner, in its own venv (/opt/netaudit-pkgcheck, pinned versions from PyPI), for the test
+# that scans the overlay in gentoo/ (test/packaging/pkgcheck.test.ts). Quick when already there.
+bash scripts/install-pkgcheck.sh
+
 # The fixture repository's distfiles (fixtures/distfiles, checked by its Manifests) into Portage's DISTDIR,
 # so that `netaudit ebuild`/`sweep` of fixtures/repo fetch nothing. A copy, not a link: the checkout may move.
 # (scripts/demo.sh and the tests name the directory in PORTAGE_RO_DISTDIRS, which Portage searches when DISTDIR lacks a file.)
