@@ -18,8 +18,8 @@ EAPI=8
 # statically, for hosts without libbpf) is deleted in src_prepare and never installed.
 # No phase uses the network.
 # No eclass either: the overlay's master is ::gentoo (metadata/layout.conf), but netaudit's CI runs Portage with a
-# stand-in ::gentoo that has no eclasses, so where ::gentoo would `inherit toolchain-funcs bash-completion-r1`
-# this ebuild does the same by hand, to the same paths (noted at each place).
+# stand-in ::gentoo that has no eclasses, so where ::gentoo would `inherit toolchain-funcs bash-completion-r1
+# systemd` this ebuild does the same by hand, to the same paths (noted at each place).
 
 DESCRIPTION="Audit builds for network access under an emulated Portage network-sandbox"
 HOMEPAGE="https://netaudit.example/"
@@ -144,6 +144,17 @@ src_install() {
 	insinto /usr/share/bash-completion/completions
 	newins netaudit.bash-completion netaudit
 
+	# `netaudit watch` as a service (results in /var/lib/netaudit/watch; SIGTERM stops it cleanly, a restart
+	# continues its results.jsonl). The unit goes where systemd.eclass's systemd_dounit puts it (no eclass: see
+	# the top); the OpenRC script and its conf.d through Portage's own newinitd and newconfd.
+	insinto /usr/lib/systemd/system
+	doins "${FILESDIR}"/netaudit-watch.service
+	newinitd "${FILESDIR}"/netaudit-watch.initd netaudit-watch
+	newconfd "${FILESDIR}"/netaudit-watch.confd netaudit-watch
+	# Root only: build logs and package names are in it (the unit's StateDirectoryMode says the same).
+	keepdir /var/lib/netaudit
+	fperms 0750 /var/lib/netaudit
+
 	einstalldocs
 }
 
@@ -151,4 +162,7 @@ pkg_postinst() {
 	elog "netaudit needs root (network namespaces, as Portage's own network-sandbox)."
 	elog "The syscall tracer (which process made each attempt) was built here; it needs root and a kernel with BTF."
 	elog "\`netaudit doctor\` says what this machine has and lacks."
+	elog "To audit every build this machine runs, in place: start the netaudit-watch service"
+	elog "(systemd: systemctl enable --now netaudit-watch; OpenRC: rc-update add netaudit-watch default)."
+	elog "Its results: /var/lib/netaudit/watch; \`netaudit report render /var/lib/netaudit/watch\` shows them."
 }
