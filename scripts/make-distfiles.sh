@@ -8,20 +8,33 @@
 # owner 0:0, normalised modes and gzip -n (no name, no time). SOURCE_DATE_EPOCH (default: the last commit's
 # time) dates the man page.
 #
-# Usage: scripts/make-distfiles.sh OUTDIR [--no-build]
-#   --no-build   pack the dist/ already built (the tests do: mocha runs from it) instead of building again
+# Usage: scripts/make-distfiles.sh OUTDIR [--no-build] [--manifest FILE]
+#   --no-build       pack the dist/ already built (the tests do: mocha runs from it) instead of building again
+#   --manifest FILE  also write the ebuild's thin Manifest for these two tarballs to FILE (normally
+#                    gentoo/app-portage/netaudit/Manifest): one `DIST name size BLAKE2B hex SHA512 hex` line each,
+#                    the hashes metadata/layout.conf names, sorted by name: what `ebuild ... manifest` writes
+#                    (test/e2e/overlay.test.ts compares the two), without needing Portage.
+# Why the Manifest is made here and not kept in git: the npm tarball is built from the very tree that holds the
+# ebuild (dist/, the man page dated by the last commit), so its hashes change with every commit, and a Manifest
+# committed beside the ebuild would be wrong from the next commit on. A release makes the distfiles and the
+# Manifest together, from the release's commit.
 # npm ci takes the packages from npm's cache when it has them (--prefer-offline), else from the registry.
 set -euo pipefail
 
-usage() { echo "usage: scripts/make-distfiles.sh OUTDIR [--no-build]" >&2; exit 2; }
+usage() { echo "usage: scripts/make-distfiles.sh OUTDIR [--no-build] [--manifest FILE]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 out=$1
+shift
 build=1
-case ${2-} in
-  '') ;;
-  --no-build) build=0 ;;
-  *) usage ;;
-esac
+manifest=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-build) build=0 ;;
+    --manifest) [ $# -ge 2 ] && [ -n "$2" ] || usage; manifest=$2; shift ;;
+    *) usage ;;
+  esac
+  shift
+done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=$(node -p "require(process.argv[1]).version" "$root/package.json")
@@ -59,3 +72,13 @@ for f in "netaudit-$version.tgz" "netaudit-$version-node_modules.tar.gz"; do
   mv "$work/$f" "$out/$f"
   echo "$out/$f"
 done
+
+if [ -n "$manifest" ]; then
+  for f in "netaudit-$version.tgz" "netaudit-$version-node_modules.tar.gz"; do
+    # b2sum's default is BLAKE2b-512, Portage's BLAKE2B.
+    printf 'DIST %s %s BLAKE2B %s SHA512 %s\n' "$f" "$(stat -c %s "$out/$f")" \
+      "$(b2sum "$out/$f" | cut -d' ' -f1)" "$(sha512sum "$out/$f" | cut -d' ' -f1)"
+  done | LC_ALL=C sort > "$work/Manifest"
+  mv "$work/Manifest" "$manifest"
+  echo "$manifest"
+fi

@@ -18,8 +18,10 @@ fi
 # that the portable tracer needs only libc (build-tracer.sh --portable, the install and overlay tests). The fidelity
 # tests (test/e2e/fidelity.test.ts, v6-nameserver.test.ts) run real programs under both sandboxes: gcc and libc6-dev
 # build their C programs, openmpi-bin and libopenmpi-dev (mpicc, mpirun) Open MPI's TCP transport, python3-pip `pip download`.
+# systemd for `systemd-analyze verify` of the overlay's unit and dash for `dash -n` of its OpenRC script
+# (test/packaging/services.test.ts); nothing is started.
 pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils python3-pytest python3-pytest-xdist groff-base
-  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config binutils gcc libc6-dev openmpi-bin libopenmpi-dev python3-pip)
+  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config binutils gcc libc6-dev openmpi-bin libopenmpi-dev python3-pip systemd dash)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,6 +37,10 @@ fi
 if ! command -v emerge >/dev/null 2>&1 || [ ! -r /etc/gentoo-release ]; then
   bash scripts/install-portage.sh >/dev/null
 fi
+
+# pkgcheck, Gentoo's QA scanner, in its own venv (/opt/netaudit-pkgcheck, pinned versions from PyPI), for the test
+# that scans the overlay in gentoo/ (test/packaging/pkgcheck.test.ts). Quick when already there.
+bash scripts/install-pkgcheck.sh
 
 # The fixture repository's distfiles (fixtures/distfiles, checked by its Manifests) into Portage's DISTDIR,
 # so that `netaudit ebuild`/`sweep` of fixtures/repo fetch nothing. A copy, not a link: the checkout may move.

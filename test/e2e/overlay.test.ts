@@ -1,10 +1,12 @@
 /**
  * @privileged @portage netaudit's own ebuild (gentoo/app-portage/netaudit) passes netaudit: the two distfiles
  * made by scripts/make-distfiles.sh (the npm tarball and the vendored node_modules) go into a temp DISTDIR, a
- * scratch copy of gentoo/ gets its Manifest from `ebuild FILE manifest`, and the real CLI sweeps the overlay
+ * scratch copy of gentoo/ gets its Manifest from `ebuild FILE manifest` (the same bytes as the Manifest that
+ * make-distfiles.sh --manifest writes without Portage), and the real CLI sweeps the overlay
  * with `--no-observe`: the verdict must be `clean` (no phase touches the network). A plain Portage install
  * of the same ebuild (own PORTAGE_TMPDIR in the temp dir) shows what the image holds: the /usr/bin wrapper,
- * the man page, the bash completion, the docs and the program, which runs from the image.
+ * the man page, the bash completion, the docs and the program, which runs from the image, and the service of
+ * `netaudit watch` (systemd unit, OpenRC init script and conf.d), which systemd-analyze verifies in the image.
  *
  * The syscall tracer is built by the ebuild from bpf/ (never the npm tarball's prebuilt loader), with the
  * flags Gentoo's QA uses to catch a build that ignores them (-frecord-gcc-switches in every *FLAGS, the
@@ -69,6 +71,8 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
   let install: PortageInstall;
   let report: Report;
   let image: string;
+  /** The Manifest make-distfiles.sh --manifest wrote, to compare with Portage's. */
+  let scriptManifest: string;
   let installLog: string;
   let buildInfo: string;
   /** The host's package database is empty (not Gentoo): Portage's soname QA check is made by the test instead. */
@@ -84,8 +88,10 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     // Portage's metadata cache of the scratch overlay stays in the temp dir, not the shared PORTAGE_DEPCACHEDIR.
     const depcache = path.join(tmp, 'depcache');
     const portageVars = { DISTDIR: distdir, PORTAGE_DEPCACHEDIR: depcache };
-    const made = await run(['bash', path.join(ROOT, 'scripts/make-distfiles.sh'), distdir, '--no-build']);
+    const made = await run(['bash', path.join(ROOT, 'scripts/make-distfiles.sh'), distdir, '--no-build', '--manifest', path.join(tmp, 'Manifest')]);
     assert.equal(made.code, 0, made.stderr);
+    scriptManifest = readFileSync(path.join(tmp, 'Manifest'), 'utf8');
+    rmSync(path.join(tmp, 'Manifest'));
     const overlay = path.join(tmp, 'gentoo');
     cpSync(path.join(ROOT, 'gentoo'), overlay, { recursive: true });
     assert.equal(existsSync(path.join(overlay, 'app-portage/netaudit/Manifest')), false, 'gentoo/ must not carry a Manifest: the test writes it');
@@ -146,9 +152,10 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.equal((gz[3] ?? 0) & 0x08, 0, 'gzip header has a file name');
   });
 
-  it('the Manifest names both distfiles', function () {
+  it('the Manifest names both distfiles; make-distfiles.sh --manifest writes the same bytes as Portage', function () {
     const manifest = readFileSync(path.join(path.dirname(ebuild), 'Manifest'), 'utf8');
     for (const f of [NPM_TARBALL, DEPS_TARBALL]) assert.match(manifest, new RegExp(`^DIST ${f.replace(/\./g, '\\.')} \\d+ BLAKE2B \\w+ SHA512 \\w+$`, 'm'));
+    assert.equal(scriptManifest, manifest);
   });
 
   it('netaudit sweep of the overlay: clean, no attempt, every phase through install ran', function () {
@@ -190,6 +197,31 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     assert.equal(audit.code, 0, audit.stderr);
     assert.equal((JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0]?.verdict, 'clean');
   });
+  it('the service of `netaudit watch`: the systemd unit, the OpenRC script and conf.d, /var/lib/netaudit root only; the unit verifies', async function () {
+    const files = path.join(ROOT, 'gentoo/app-portage/netaudit/files');
+    const installed: [string, string, number][] = [
+      ['usr/lib/systemd/system/netaudit-watch.service', 'netaudit-watch.service', 0o644],
+      ['etc/init.d/netaudit-watch', 'netaudit-watch.initd', 0o755],
+      ['etc/conf.d/netaudit-watch', 'netaudit-watch.confd', 0o644],
+    ];
+    for (const [rel, src, mode] of installed) {
+      assert.equal(readFileSync(path.join(image, rel), 'utf8'), readFileSync(path.join(files, src), 'utf8'), rel);
+      assert.equal(statSync(path.join(image, rel)).mode & 0o777, mode, rel);
+    }
+    assert.equal(statSync(path.join(image, 'var/lib/netaudit')).mode & 0o777, 0o750);
+    // systemd-analyze verify in a root of the image and the host's units (verify resolves After=, WantedBy=),
+    // with the image's own /usr/bin/netaudit as ExecStart's program.
+    const root = path.join(tmp, 'verify-root');
+    mkdirSync(path.join(root, 'usr/lib/systemd'), { recursive: true });
+    cpSync('/usr/lib/systemd/system', path.join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+    cpSync(path.join(image, 'usr/lib/systemd/system/netaudit-watch.service'), path.join(root, 'usr/lib/systemd/system/netaudit-watch.service'));
+    mkdirSync(path.join(root, 'usr/bin'));
+    cpSync(path.join(image, 'usr/bin/netaudit'), path.join(root, 'usr/bin/netaudit'));
+    const verify = await run(['systemd-analyze', 'verify', `--root=${root}`, '--man=no', 'netaudit-watch.service']);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.equal(verify.stderr.trim(), '');
+  });
+
   it('the tracer is built from bpf/ with the user\'s CFLAGS and LDFLAGS: not the tarball\'s loader, no QA notice', async function () {
     const loader = path.join(image, 'usr/lib/netaudit/dist/bpf/netaudit-tracer');
     assert.ok((statSync(loader).mode & 0o111) !== 0, 'the tracer is not executable');

@@ -17,8 +17,11 @@ EAPI=8
 # the sources the tarball ships, against the system's libbpf and libelf: the tarball's own prebuilt loader (linked
 # statically, for hosts without libbpf) is deleted in src_prepare and never installed.
 # No phase uses the network.
+# No eclass either: the overlay's master is ::gentoo (metadata/layout.conf), but netaudit's CI runs Portage with a
+# stand-in ::gentoo that has no eclasses, so where ::gentoo would `inherit toolchain-funcs bash-completion-r1
+# systemd` this ebuild does the same by hand, to the same paths (noted at each place).
 
-DESCRIPTION="Audit builds for network access under an emulated Portage FEATURES=network-sandbox"
+DESCRIPTION="Audit builds for network access under an emulated Portage network-sandbox"
 HOMEPAGE="https://netaudit.example/"
 SRC_URI="
 	https://netaudit.example/releases/${P}.tgz
@@ -69,7 +72,8 @@ BDEPEND="
 # id matches (its .notes) and otherwise reads the full kernel BTF.
 pkg_setup() {
 	if [[ ${MERGE_TYPE} != binary && ! -r /sys/kernel/btf/vmlinux ]]; then
-		die "netaudit's tracer is built against this kernel's BTF, and /sys/kernel/btf/vmlinux is missing: boot a kernel with CONFIG_DEBUG_INFO_BTF=y"
+		die "netaudit's tracer is built against this kernel's BTF, and /sys/kernel/btf/vmlinux is missing:" \
+			"boot a kernel with CONFIG_DEBUG_INFO_BTF=y"
 	fi
 }
 
@@ -85,7 +89,7 @@ src_prepare() {
 }
 
 src_compile() {
-	# The C compiler as toolchain-funcs' tc-getCC picks it (this overlay inherits no eclass): CC, else
+	# The C compiler as toolchain-funcs' tc-getCC picks it (no eclass: see the top): CC, else
 	# ${CHOST}-gcc when it exists, else gcc.
 	local cc=${CC}
 	if [[ -z ${cc} ]]; then
@@ -136,10 +140,20 @@ src_install() {
 	EOF
 
 	doman dist/man/netaudit.1
-	# In ::gentoo this is `inherit bash-completion-r1` and `newbashcomp`; this overlay stands alone (no masters,
-	# no eclasses: metadata/layout.conf), so it installs to the directory newbashcomp uses.
+	# bash-completion-r1's newbashcomp, by hand (no eclass: see the top): the directory it installs to.
 	insinto /usr/share/bash-completion/completions
 	newins netaudit.bash-completion netaudit
+
+	# `netaudit watch` as a service (results in /var/lib/netaudit/watch; SIGTERM stops it cleanly, a restart
+	# continues its results.jsonl). The unit goes where systemd.eclass's systemd_dounit puts it (no eclass: see
+	# the top); the OpenRC script and its conf.d through Portage's own newinitd and newconfd.
+	insinto /usr/lib/systemd/system
+	doins "${FILESDIR}"/netaudit-watch.service
+	newinitd "${FILESDIR}"/netaudit-watch.initd netaudit-watch
+	newconfd "${FILESDIR}"/netaudit-watch.confd netaudit-watch
+	# Root only: build logs and package names are in it (the unit's StateDirectoryMode says the same).
+	keepdir /var/lib/netaudit
+	fperms 0750 /var/lib/netaudit
 
 	einstalldocs
 }
@@ -148,4 +162,7 @@ pkg_postinst() {
 	elog "netaudit needs root (network namespaces, as Portage's own network-sandbox)."
 	elog "The syscall tracer (which process made each attempt) was built here; it needs root and a kernel with BTF."
 	elog "\`netaudit doctor\` says what this machine has and lacks."
+	elog "To audit every build this machine runs, in place: start the netaudit-watch service"
+	elog "(systemd: systemctl enable --now netaudit-watch; OpenRC: rc-update add netaudit-watch default)."
+	elog "Its results: /var/lib/netaudit/watch; \`netaudit report render /var/lib/netaudit/watch\` shows them."
 }
