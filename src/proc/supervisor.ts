@@ -72,6 +72,11 @@ export interface HelperOptions {
   readonly stdin?: 'ignore' | 'pipe';
   /** A session of its own (a terminal's Ctrl-C does not reach it). Default false. Ignored with `host`. */
   readonly detached?: boolean;
+  /**
+   * It does not keep netaudit running while idle (a child and pipes node does not wait for); keepAlive(true)
+   * while it works for netaudit. Killed at exit like every helper. Ignored with `host`.
+   */
+  readonly background?: boolean;
   /** Start it through this host instead of spawning it (no root: the user namespace's launcher). */
   readonly host?: ProcessHost;
   /** When it is ready; default: as soon as it runs. */
@@ -135,6 +140,8 @@ interface Backend {
   running(): boolean;
   kill(signal: NodeJS.Signals): void;
   detach(): void;
+  /** Whether node waits for it (and its pipes) before it exits. */
+  keepAlive(on: boolean): void;
 }
 
 function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr: (b: Buffer) => void): Backend {
@@ -157,6 +164,12 @@ function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr:
   child.stdin?.on('error', () => undefined);
   child.stdout?.on('data', onOut);
   child.stderr?.on('data', onErr);
+  // Pipes are sockets to node: ref/unref decides whether they hold the event loop.
+  const handles = [child, child.stdin, child.stdout, child.stderr] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
+  const keepAlive = (on: boolean): void => {
+    for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+  };
+  if (options.background) keepAlive(false);
   return {
     pid: child.pid,
     stdin: child.stdin ?? undefined,
@@ -174,6 +187,7 @@ function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr:
       child.stdout?.destroy();
       child.stderr?.destroy();
     },
+    keepAlive,
   };
 }
 
@@ -198,6 +212,7 @@ async function hostedBackend(host: ProcessHost, argv: readonly string[], onOut: 
     running: () => proc.exitCode === null,
     kill: (signal) => proc.kill(signal),
     detach,
+    keepAlive: () => undefined,
   };
 }
 
@@ -290,6 +305,11 @@ export class Helper {
   /** True until it has ended. */
   alive(): boolean {
     return this.exitStatus === undefined && this.backend.running();
+  }
+
+  /** With `background`: whether node waits for it now (while it works for netaudit) or not (idle). */
+  keepAlive(on: boolean): void {
+    if (this.alive()) this.backend.keepAlive(on);
   }
 
   /** Send a signal (nothing when it has ended). */

@@ -9,7 +9,8 @@
  * user's configuration unless --allow-test overrides it.
  */
 import { testRuns } from '../suggest/idiom.js';
-import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { removeTree } from '../sandbox/shell.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ebuildName, type BuildResult, type Ebuild } from '../model/types.js';
@@ -316,7 +317,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     const tests = testRuns(evidence.tests);
     return { result: tests.length ? { ...result, tests } : result, interrupted: end.interrupted, teardown: await teardown };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    await removeTree(work);
   }
 }
 
@@ -332,7 +333,7 @@ async function removeBuildDir(install: PortageInstall, meta: EbuildMeta, env: No
     await execCapture([install.ebuild, meta.path, 'clean'], { env });
     return;
   }
-  rmSync(dir, { recursive: true, force: true });
+  await removeTree(dir);
   // Portage's clean also drops the category dir once it is empty (other builds may still use it: only then).
   try {
     rmdirSync(path.dirname(dir));

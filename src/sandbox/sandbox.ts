@@ -7,13 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
 import { loadFilter } from '../capture/filters.js';
-import { execCapture, execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
+import { execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
 import { tool } from '../proc/tools.js';
 import { UsageError } from '../model/errors.js';
 import { makePlan, netnsPath, vethLine, type SandboxKind, type SandboxPlan } from './plan.js';
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from '../model/network.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
+import { quickExec } from './shell.js';
 import { loadNftRules } from './rules.js';
 import { UndoStack } from './undo.js';
 import type { ResponderRecord } from '../model/evidence.js';
@@ -90,11 +91,11 @@ export class Sandbox {
 
   /** Run argv (a command that enters a namespace with nsenter) as root or inside the user namespace. */
   private exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.launcher ? this.launcher.exec(argv, options) : execCapture(argv, options);
+    return this.launcher ? this.launcher.exec(argv, options) : quickExec(argv, options);
   }
 
   private step(label: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return execStep(label, argv, options, this.launcher ? (a, o) => (this.launcher as Launcher).exec(a, o) : undefined);
+    return execStep(label, argv, options, this.launcher ? (a, o) => (this.launcher as Launcher).exec(a, o) : quickExec);
   }
 
   /** argv of `ip -batch -` inside the build or monitor namespace (as root `ip -n NAME`: one exec, not two). */
@@ -152,12 +153,12 @@ export class Sandbox {
     const names = faithful ? [buildNs] : [buildNs, monitorNs];
     // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
     this.undo.push('removing the namespaces', () =>
-      execCapture([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
+      quickExec([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
     );
     this.undo.push('ending processes in the namespaces', async () => {
       await Promise.all(names.map((n) => killNetns(netnsPath(n), 200)));
     });
-    await execStep(faithful ? 'creating the build namespace' : 'creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' });
+    await execStep(faithful ? 'creating the build namespace' : 'creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' }, quickExec);
   }
 
   /**

@@ -35,11 +35,10 @@ import type { ExecResult } from '../proc/exec.js';
 import { HelperStartError, supervise, type Helper, type HostedProcess, type ProcessHost } from '../proc/supervisor.js';
 import { tool } from '../proc/tools.js';
 import { tempDirPrefix } from './names.js';
+import { shellQuote } from './shell.js';
 
-/** Shell-quote one word. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
+
 
 /**
  * The launcher script. $1: its directory; $2-$5: the absolute paths of unshare, sh, hostname and sleep
