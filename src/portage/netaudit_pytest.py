@@ -109,15 +109,25 @@ def _declared_markers(config):
     return names
 
 
-def _strict_markers(config):
-    option = getattr(config, "option", None)
-    if getattr(option, "strict_markers", False) or getattr(option, "strict", False):
-        return True
+def _ini(config, name):
+    """An ini value, None when this pytest has no such option (older pytest raises ValueError)."""
     try:
-        # pytest 9's ini option; older pytest raises ValueError for an unknown ini name.
-        return bool(config.getini("strict_markers"))
+        return config.getini(name)
     except Exception:
-        return False
+        return None
+
+
+def _strict_markers(config):
+    """Whether an undeclared mark fails the run, as pytest decides it."""
+    option = getattr(config, "option", None)
+    # pytest < 9: the options --strict-markers and --strict.
+    if getattr(option, "strict_markers", False) is True or getattr(option, "strict", False) is True:
+        return True
+    # pytest 9: the strict_markers ini option (which --strict-markers sets), else the strict one.
+    value = _ini(config, "strict_markers")
+    if value is None:
+        value = _ini(config, "strict")
+    return bool(value) if isinstance(value, bool) else False
 
 
 def _write(record):

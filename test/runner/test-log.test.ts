@@ -116,6 +116,9 @@ const SUITE: Record<string, string> = {
     '    pass',
     '',
   ].join('\n'),
+  // pytest 9's `strict` ini option turns strict_markers on (pytest before 9 knows no such option).
+  'strict-ini/pytest.ini': '[pytest]\nstrict = true\nmarkers =\n    network: needs Internet access\n',
+  'strict-ini/test_x.py': 'import pytest\n@pytest.mark.network\ndef test_x():\n    pass\n',
   // Doctests (pytest --doctest-modules): ids like src/pkg/mod.py::pkg.mod.fetch. fetch's doctest connects where
   // nothing listens on loopback (refused at once: in a real suite, a lookup the sandbox refuses), after logging
   // the moment and its pid to DOCTEST_CONNECT_LOG, as the tracer records a connect.
@@ -412,6 +415,11 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     // A suite that declares nothing of its own: known, none declared, not strict.
     const plain = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-q', '-p', 'no:cacheprovider'], { target: 'outcomes' });
     assert.deepEqual(plain.declared, { names: [], strict: false });
+    // strict = true in the ini: strict under pytest 9, which has the option; unknown (not strict) before.
+    const major = Number(spawnSync(PYTHON, ['-c', 'import pytest; print(pytest.__version__.split(".")[0])'], { encoding: 'utf8' }).stdout.trim());
+    const strictIni = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-q', '-p', 'no:cacheprovider'], { target: 'strict-ini' });
+    assert.equal(strictIni.code, 0, strictIni.out);
+    assert.deepEqual(strictIni.declared, { names: ['network'], strict: major >= 9 }, `pytest ${major}`);
     // The same undeclared marks without --strict-markers: pytest warns, and the idiom says the marker is undeclared.
     const outcomes = testRuns(plain.spans);
     assert.match(plain.out, /PytestUnknownMarkWarning/);
