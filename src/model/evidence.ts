@@ -6,7 +6,7 @@
  * is this record as JSON (evidenceToJson/evidenceFromJson), so the analysis is tested without root.
  */
 import type { TracerEvent } from './tracer-events.js';
-import type { CaptureSource, Phase, RunEnd } from './types.js';
+import type { CaptureSource, DeclaredMarkers, Phase, RunEnd } from './types.js';
 
 /**
  * How the build ended: the one record of it, from the process's end to the report (the report's `exitCode`,
@@ -123,6 +123,8 @@ export interface BuildEvidence {
   readonly responder?: readonly ResponderRecord[];
   /** Test spans from the test runner's log (empty when no known runner ran). */
   readonly tests: readonly TestSpan[];
+  /** The markers the pytest suite declares, from the plugin's session records (absent when none was logged). */
+  readonly declaredMarkers?: DeclaredMarkers;
   /** Ebuild phases from Portage's phase marks (ms since the build started); none for plain commands. */
   readonly phases?: readonly Phase[];
   /** The build log (ebuilds): what the judge matches attempts' effects in. */

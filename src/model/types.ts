@@ -289,6 +289,18 @@ export interface TestRun {
   readonly markers?: readonly string[];
 }
 
+/**
+ * The markers a pytest suite declares (the plugin's session record: config.getini("markers"), from pytest.ini,
+ * pyproject.toml, setup.cfg, tox.ini and conftest.py's addinivalue_line; pytest's own marks left out), and
+ * whether it runs with --strict-markers. A mark used but not declared makes pytest warn
+ * PytestUnknownMarkWarning (under --strict-markers, fail).
+ */
+export interface DeclaredMarkers {
+  /** Sorted names. */
+  readonly names: readonly string[];
+  readonly strict: boolean;
+}
+
 /** A change that would make a breaking ebuild pass under network-sandbox, or, without `patch`, what is known. */
 export interface Suggestion {
   readonly cause: SuggestionCause;
@@ -384,6 +396,8 @@ export interface BuildResult extends RunEnd {
   readonly suggestions?: readonly Suggestion[];
   /** The tests src_test ran (from the runner's test log), with outcome and markers: what test suggestions count. */
   readonly tests?: readonly TestRun[];
+  /** The markers the pytest suite declares (absent when no session of it was logged): what a marker idiom prefers. */
+  readonly declaredMarkers?: DeclaredMarkers;
   /**
    * `--explain` (ebuild, sweep): a breaking build was run once more intercepted, and this is what that rerun
    * saw. Observation only: the build's verdict, findings, outcomes and exit code are the faithful run's; the

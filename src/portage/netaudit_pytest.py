@@ -14,6 +14,14 @@
 # has "final", the test's own outcome: failed when its call failed, else error when its setup or teardown
 # failed, else its call's (passed, skipped, xfailed, xpassed), else its setup's skip. markers: the names of the
 # test's marks (item.iter_markers(), closest first, deduplicated).
+# One more line per session, once its tests are collected (so conftest.py files below the root have registered
+# theirs), with no "phase":
+#   {"v": 2, "type": "session", "pid": N, "declared_markers": ["network", ...], "strict_markers": false}
+# declared_markers: the names of config.getini("markers"), what pytest checks a mark against before it warns
+# PytestUnknownMarkWarning (or fails, under --strict-markers): pytest.ini, pyproject.toml
+# [tool.pytest.ini_options], setup.cfg [tool:pytest], tox.ini, and config.addinivalue_line("markers", ...) of
+# conftest.py files and plugins (pytest's own marks among them). strict_markers: --strict-markers (or --strict,
+# or the strict_markers ini option) is on. Readers of lines with a phase skip it.
 # Each line is one write(2) on a descriptor opened with O_APPEND, so xdist workers and nested runs (pytester)
 # share the file without tearing lines. Only the process that runs a test writes its lines (the xdist
 # controller runs none).
@@ -35,6 +43,7 @@ _SPANS = {}
 # item -> {phase: outcome} of the phases written, until the teardown's line gives the final outcome.
 _OUTCOMES = {}
 _MAX_MARKERS = 32
+_MAX_DECLARED = 256
 
 
 def _now():
@@ -85,6 +94,42 @@ def _markers(item):
     return names
 
 
+def _declared_markers(config):
+    """The marker names the suite declares, as pytest parses its `markers` ini lines (`name(args): text`)."""
+    names = []
+    try:
+        for line in config.getini("markers") or ():
+            name = str(line).split(":")[0].split("(")[0].strip()
+            if name and name not in names:
+                names.append(name)
+            if len(names) >= _MAX_DECLARED:
+                break
+    except Exception:
+        pass
+    return names
+
+
+def _ini(config, name):
+    """An ini value, None when this pytest has no such option (older pytest raises ValueError)."""
+    try:
+        return config.getini(name)
+    except Exception:
+        return None
+
+
+def _strict_markers(config):
+    """Whether an undeclared mark fails the run, as pytest decides it."""
+    option = getattr(config, "option", None)
+    # pytest < 9: the options --strict-markers and --strict.
+    if getattr(option, "strict_markers", False) is True or getattr(option, "strict", False) is True:
+        return True
+    # pytest 9: the strict_markers ini option (which --strict-markers sets), else the strict one.
+    value = _ini(config, "strict_markers")
+    if value is None:
+        value = _ini(config, "strict")
+    return bool(value) if isinstance(value, bool) else False
+
+
 def _write(record):
     try:
         line = json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
@@ -122,6 +167,22 @@ if _LOG:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_teardown(item, nextitem):
         yield from _timed(item, "teardown")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(session):
+        try:
+            config = session.config
+            _write(
+                {
+                    "v": 2,
+                    "type": "session",
+                    "pid": os.getpid(),
+                    "declared_markers": _declared_markers(config),
+                    "strict_markers": _strict_markers(config),
+                }
+            )
+        except Exception:
+            pass
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(item, call):

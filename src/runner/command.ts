@@ -186,7 +186,7 @@ export async function buildInSandbox(
 }
 
 /** The evidence of a build run in the sandbox: its end, the captures' frames, the tracer's events, the responder's records, and what the caller read (test spans, phases, the log). */
-export async function collectEvidence(built: SandboxedBuild, extra: Pick<BuildEvidence, 'tests' | 'phases' | 'log'>): Promise<BuildEvidence> {
+export async function collectEvidence(built: SandboxedBuild, extra: Pick<BuildEvidence, 'tests' | 'phases' | 'log' | 'declaredMarkers'>): Promise<BuildEvidence> {
   return {
     end: built.end,
     captures: await capturedFrames(built.captures.results, built.captures.sentinel, built.captures.nftLogged),

@@ -32,7 +32,7 @@ import { buildInSandbox, collectEvidence, keepEvidence, keepPcaps, observerStatu
 import type { ObserverSession } from './observe.js';
 import type { AuditSession } from './session.js';
 import { analyzeBuild } from '../analyze/build.js';
-import { prepareTestLog, readTestLog } from './test-log.js';
+import { prepareTestLog, readDeclaredMarkers, readTestLog } from './test-log.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 
@@ -285,9 +285,11 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     }
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
+    const declaredMarkers = readDeclaredMarkers(testLog.logPath);
     const evidence = await collectEvidence(built, {
       phases: parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'), end.startMs),
       tests: readTestLog(testLog.logPath, end.startMs),
+      ...(declaredMarkers ? { declaredMarkers } : {}),
       log: logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '',
     });
     await keepEvidence(`${meta.category}_${meta.pf}${options.intercept ? '.intercepted' : ''}`, evidence);
@@ -315,7 +317,8 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     });
     // The tests src_test ran, with outcome and markers: what a test suggestion counts (src/suggest/idiom.ts).
     const tests = testRuns(evidence.tests);
-    return { result: tests.length ? { ...result, tests } : result, interrupted: end.interrupted, teardown: await teardown };
+    const withTests = tests.length ? { ...result, tests, ...(evidence.declaredMarkers ? { declaredMarkers: evidence.declaredMarkers } : {}) } : result;
+    return { result: withTests, interrupted: end.interrupted, teardown: await teardown };
   } finally {
     await removeTree(work);
   }

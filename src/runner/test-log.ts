@@ -21,7 +21,9 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import os from 'node:os';
 import path from 'node:path';
 import { parseTestLog } from '../analyze/test-attribution.js';
+import { parseDeclaredMarkers } from '../analyze/test-suite.js';
 import type { TestSpan } from '../model/evidence.js';
+import type { DeclaredMarkers } from '../model/types.js';
 import { tempDirPrefix } from '../sandbox/names.js';
 import { packagePath } from '../util/package.js';
 
@@ -97,4 +99,10 @@ export function testRunnerEnv(base: NodeJS.ProcessEnv, owner?: { uid: number; gi
 export function readTestLog(logPath: string, buildStartMs: number): TestSpan[] {
   if (!existsSync(logPath)) return [];
   return parseTestLog(readFileSync(logPath, 'utf8'), buildStartMs);
+}
+
+/** The markers the suite declares, from the plugin's session records; undefined when the log has none. */
+export function readDeclaredMarkers(logPath: string): DeclaredMarkers | undefined {
+  if (!existsSync(logPath)) return undefined;
+  return parseDeclaredMarkers(readFileSync(logPath, 'utf8'));
 }

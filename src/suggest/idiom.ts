@@ -1,13 +1,16 @@
 /**
  * Which Gentoo idiom removes a set of tests, chosen by the evidence (pure):
- *   - `epytest -m "not MARKER"` when the suite marks tests with MARKER and every test to remove carries it;
+ *   - `epytest -m "not MARKER"` when the suite marks tests with MARKER and every test to remove carries it; a
+ *     marker the suite declares (its `markers` ini lines or conftest.py, as the plugin logs them) is preferred to
+ *     a keyword, and a keyword to a marker it uses without declaring (pytest warns PytestUnknownMarkWarning for
+ *     that one; -m still selects on it, and the suggestion says it is undeclared);
  *   - `epytest -k "not WORD"` when every test to remove has a network word in its id (pytest's -k matches names);
  *   - EPYTEST_DESELECT entries otherwise;
  *   - PROPERTIES="test_network" + RESTRICT="test" when most of the suite needs the network (scale 4-5).
  * The scale is the Gentoo Python team's (mgorny, gentoo-dev 2021-05-19): 1 no test needs the Internet, 2 a few,
  * 3 many but a large part of the suite runs, 4 most, 5 all; declare for 4-5, deselect for 2-3.
  */
-import type { TestRun } from '../model/types.js';
+import type { DeclaredMarkers, TestRun } from '../model/types.js';
 
 /** pytest's own marks and common plugins' marks: never a way to select network tests. */
 const NOT_A_GROUP = new Set(['parametrize', 'skip', 'skipif', 'xfail', 'usefixtures', 'filterwarnings', 'asyncio', 'timeout', 'flaky', 'django_db', 'anyio', 'trio']);
@@ -42,7 +45,13 @@ export const SCALE_WORDS: Record<number, string> = {
 };
 
 export type TestIdiom =
-  | { readonly kind: 'marker' | 'keyword'; readonly name: string; readonly alsoRemoves: readonly string[] }
+  | {
+      readonly kind: 'marker' | 'keyword';
+      readonly name: string;
+      readonly alsoRemoves: readonly string[];
+      /** Markers: whether the suite declares it (undefined: not known, no session record in the log). */
+      readonly declared?: boolean;
+    }
   | { readonly kind: 'deselect' }
   | { readonly kind: 'declare' };
 
@@ -52,20 +61,35 @@ export function keywordMatches(id: string, word: string): boolean {
 }
 
 /**
- * The idiom for removing `remove` (test ids) from a suite that ran `tests`. A marker wins over a keyword, and
- * among candidates the one removing fewest other tests; neither is chosen when the tests' markers and names are
- * unknown (no test log) or when no candidate covers every test to remove.
+ * How a candidate ranks when it removes as many other tests as another (lower first): a declared marker (or one
+ * whose declaration is not known), then a keyword, then a marker the suite does not declare.
  */
-export function chooseIdiom(remove: readonly string[], tests: readonly TestRun[], scale: number | undefined): TestIdiom {
+function rank(c: { kind: 'marker' | 'keyword'; declared?: boolean }): number {
+  if (c.kind === 'keyword') return 1;
+  return c.declared === false ? 2 : 0;
+}
+
+/**
+ * The idiom for removing `remove` (test ids) from a suite that ran `tests`. Among candidates the one removing
+ * fewest other tests, then by rank(): a declared marker, a keyword, an undeclared marker; none is chosen when
+ * the tests' markers and names are unknown (no test log) or when no candidate covers every test to remove.
+ * `declared`: the markers the suite declares (absent: not known, and every marker counts as declared).
+ */
+export function chooseIdiom(remove: readonly string[], tests: readonly TestRun[], scale: number | undefined, declared?: DeclaredMarkers): TestIdiom {
   if (scale !== undefined && scale >= 4) return { kind: 'declare' };
   if (!remove.length || !tests.length) return { kind: 'deselect' };
   const wanted = new Set(remove);
   const byId = new Map(tests.map((t) => [t.id, t]));
-  const candidates: { kind: 'marker' | 'keyword'; name: string; alsoRemoves: string[] }[] = [];
+  const candidates: { kind: 'marker' | 'keyword'; name: string; alsoRemoves: string[]; declared?: boolean }[] = [];
   const marks = new Set(tests.flatMap((t) => t.markers ?? []).filter((m) => !NOT_A_GROUP.has(m)));
   for (const m of [...marks].sort()) {
     if (!remove.every((id) => byId.get(id)?.markers?.includes(m))) continue;
-    candidates.push({ kind: 'marker', name: m, alsoRemoves: tests.filter((t) => !wanted.has(t.id) && t.markers?.includes(m)).map((t) => t.id) });
+    candidates.push({
+      kind: 'marker',
+      name: m,
+      alsoRemoves: tests.filter((t) => !wanted.has(t.id) && t.markers?.includes(m)).map((t) => t.id),
+      ...(declared ? { declared: declared.names.includes(m) } : {}),
+    });
   }
   for (const w of NETWORK_WORDS) {
     if (!remove.every((id) => keywordMatches(id, w))) continue;
@@ -74,7 +98,7 @@ export function chooseIdiom(remove: readonly string[], tests: readonly TestRun[]
   // A group is worth it only when it replaces more than one entry and keeps most of what it need not remove.
   const useful = candidates.filter((c) => remove.length > 1 && c.alsoRemoves.length <= remove.length);
   if (!useful.length) return { kind: 'deselect' };
-  useful.sort((a, b) => a.alsoRemoves.length - b.alsoRemoves.length || (a.kind === b.kind ? 0 : a.kind === 'marker' ? -1 : 1));
+  useful.sort((a, b) => a.alsoRemoves.length - b.alsoRemoves.length || rank(a) - rank(b));
   return useful[0] as TestIdiom;
 }
 

@@ -175,6 +175,13 @@ interface TestEdit {
   readonly alsoRemoves: readonly string[];
 }
 
+/** The marker of a marker idiom, saying whether the suite declares it (nothing when that is not known). */
+function markerText(name: string, declared: boolean | undefined): string {
+  if (declared === undefined) return `the suite's @pytest.mark.${name} marker`;
+  if (declared) return `the suite's @pytest.mark.${name} marker (declared in its markers)`;
+  return `the @pytest.mark.${name} marker its tests carry (undeclared: the suite's markers do not list it, so pytest warns PytestUnknownMarkWarning; -m selects on it all the same)`;
+}
+
 /** The edit removing `ids` in the idiom chosen (falling back to EPYTEST_DESELECT where the option cannot go in). */
 function testEdit(text: string, ids: readonly string[], idiom: TestIdiom): TestEdit {
   const them = ids.length === 1 ? 'it' : 'them';
@@ -190,7 +197,7 @@ function testEdit(text: string, ids: readonly string[], idiom: TestIdiom): TestE
     const edit = addPytestOption(text, flag, `not ${idiom.name}`);
     if (edit.text !== undefined) {
       const where = edit.where === 'python_test' ? 'in a new python_test' : edit.where === 'epytest' ? 'to epytest' : "to the ebuild's pytest call";
-      const what = idiom.kind === 'marker' ? `the suite's @pytest.mark.${idiom.name} marker` : `the word "${idiom.name}" in their names`;
+      const what = idiom.kind === 'marker' ? markerText(idiom.name, idiom.declared) : `the word "${idiom.name}" in their names`;
       return { idiom: idiom.kind, text: edit.text, how: `skip ${them} by ${what}: ${flag} "not ${idiom.name}" ${where}`, alsoRemoves: idiom.alsoRemoves };
     }
   }
@@ -233,7 +240,7 @@ function testSuggestions(b: BuildResult, attempts: readonly Attempt[], ebuildTex
   let removedByFix: readonly string[] = [];
   if (failing.length) {
     const mine = attempts.filter((a) => failing.includes(a.test as string));
-    const edit = testEdit(ebuildText, failing, chooseIdiom(failing, tests, scale));
+    const edit = testEdit(ebuildText, failing, chooseIdiom(failing, tests, scale, b.declaredMarkers));
     const others = edit.alsoRemoves.length
       ? ` It also removes ${plural(edit.alsoRemoves.length, 'other test')} the marker or word covers (${some(edit.alsoRemoves)}): tests that may not need the network.`
       : '';
@@ -250,7 +257,7 @@ function testSuggestions(b: BuildResult, attempts: readonly Attempt[], ebuildTex
   const leaks = leaking.filter((id) => !removedByFix.includes(id));
   if (leaks.length) {
     const mine = attempts.filter((a) => leaks.includes(a.test as string));
-    const edit = testEdit(fixedText, leaks, chooseIdiom(leaks, tests, undefined));
+    const edit = testEdit(fixedText, leaks, chooseIdiom(leaks, tests, undefined, b.declaredMarkers));
     const stacked = fixedText !== ebuildText ? ' The patch includes the breakage fix above (it applies to the ebuild as it is).' : '';
     const others = edit.alsoRemoves.length ? ` It also removes ${plural(edit.alsoRemoves.length, 'other test')} (${some(edit.alsoRemoves)}).` : '';
     out.push({

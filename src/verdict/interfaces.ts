@@ -10,6 +10,7 @@
  *   - any other: one InterfaceEnumeration (info) finding for the build; when the build failed without any
  *     blocked attempt, BuildFailedWithoutNetwork names them instead (findings.ts).
  */
+import { noInterfaceHint } from './ecosystem.js';
 import type { EbuildPolicy } from './policy.js';
 import { allowedBy } from './policy.js';
 import { cleanLine, sectionsOf } from './logmatch.js';
@@ -152,7 +153,8 @@ export function judgeInterfaces(input: InterfaceJudgeInput): InterfaceJudgement 
   const mpi = implicated.some((i) => mpiInvolved(queries[i] as InterfaceQuery));
   const noInterface: Finding[] = implicated.map((i) => {
     const q = queries[i] as InterfaceQuery;
-    const hint = mpi ? NO_INTERFACE_HINTS.mpi : input.policy ? NO_INTERFACE_HINTS.ebuild : NO_INTERFACE_HINTS.command;
+    // An ebuild's hint speaks the idiom of the suite that listed them (src/verdict/ecosystem.ts), pytest's by default.
+    const hint = mpi ? NO_INTERFACE_HINTS.mpi : input.policy ? (noInterfaceHint(q) ?? NO_INTERFACE_HINTS.ebuild) : NO_INTERFACE_HINTS.command;
     return {
       keyword: 'NoNetworkInterface',
       level: 'error',

@@ -1,7 +1,8 @@
 /**
  * @privileged @portage `netaudit ebuild --suggest DIR --verify` with real Portage on the fixture suites that need
  * more than EPYTEST_DESELECT: pytest-marker (its pytest.ini declares `network`, two marked tests fail, one marked
- * test passes offline) gets `-m "not network"` in its pytest call, saying it also removes that test, verified;
+ * test passes offline) gets `-m "not network"` in its pytest call, saying it also removes that test and that the
+ * marker is declared (the plugin's session record, carried as declaredMarkers), verified;
  * pytest-expect-fail (one test fails for the network, one passes because it expects the failure) gets the failing
  * test deselected (the one that passes is kept, as the maintainer keeps it) and the passing one as a separate,
  * labelled leak suggestion whose patch (on top of the fix) leaves no attempt. Both runs record every test with its
@@ -62,6 +63,9 @@ describe('netaudit ebuild --suggest --verify: idioms per outcome @privileged @po
     const added = (s.patch ?? '').split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
     assert.deepEqual(added, ['+\tpython3 -m pytest -m "not network" -p no:cacheprovider --color=no -vv -ra "${args[@]}" tests || die "pytest failed"']);
     assert.match(s.summary, /also removes 1 other test .*test_offline_fallback/);
+    // The markers its pytest.ini declares, from the plugin's session record: the marker is said to be declared.
+    assert.deepEqual(b.declaredMarkers, { names: ['network'], strict: false });
+    assert.match(s.summary, /@pytest\.mark\.network marker \(declared in its markers\)/);
     assert.equal(s.verified, true, s.verification);
     assert.equal(readFileSync(path.join(tmp, 'patches/net-test/pytest-marker-1.patch'), 'utf8'), s.patch);
     assert.match(run.stdout, /net-test\/pytest-marker-1: suggestion \(deselect-tests, verified\): 2 pytest tests failed for the network/);

@@ -13,7 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareTestLog, pytestEnv, readTestLog, testRunnerEnv } from '../../src/runner/test-log.js';
+import { attributeTests } from '../../src/analyze/test-attribution.js';
+import { prepareTestLog, pytestEnv, readDeclaredMarkers, readTestLog, testRunnerEnv } from '../../src/runner/test-log.js';
+import { chooseIdiom, testRuns } from '../../src/suggest/idiom.js';
+import { applyPatch, suggest } from '../../src/suggest/index.js';
+import { testEcosystem } from '../../src/verdict/ecosystem.js';
+import { attempt, build, fixture } from '../helpers/builds.js';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
@@ -92,6 +97,65 @@ const SUITE: Record<string, string> = {
     '        pass',
     '',
   ].join('\n'),
+  // Markers declared in pyproject.toml and by two conftest.py files (the root's and one below it, registered
+  // during collection), under --strict-markers: a mark not declared would fail the run.
+  'declared/pyproject.toml': ['[tool.pytest.ini_options]', 'addopts = "--strict-markers"', 'markers = ["network: needs Internet access", "slow(seconds): takes long"]', ''].join('\n'),
+  'declared/conftest.py': ['def pytest_configure(config):', '    config.addinivalue_line("markers", "online: talks to a server")', ''].join('\n'),
+  'declared/sub/conftest.py': ['def pytest_configure(config):', '    config.addinivalue_line("markers", "remote_data(url): downloads data")', ''].join('\n'),
+  'declared/sub/test_client.py': [
+    'import pytest',
+    '@pytest.mark.network',
+    'def test_fetch():',
+    '    raise OSError(101, "Network is unreachable")',
+    '@pytest.mark.network',
+    '@pytest.mark.online',
+    'def test_status():',
+    '    raise OSError(101, "Network is unreachable")',
+    '@pytest.mark.remote_data("https://data.example/x")',
+    'def test_parse():',
+    '    pass',
+    '',
+  ].join('\n'),
+  // pytest 9's `strict` ini option turns strict_markers on (pytest before 9 knows no such option).
+  'strict-ini/pytest.ini': '[pytest]\nstrict = true\nmarkers =\n    network: needs Internet access\n',
+  'strict-ini/test_x.py': 'import pytest\n@pytest.mark.network\ndef test_x():\n    pass\n',
+  // Doctests (pytest --doctest-modules): ids like src/pkg/mod.py::pkg.mod.fetch. fetch's doctest connects where
+  // nothing listens on loopback (refused at once: in a real suite, a lookup the sandbox refuses), after logging
+  // the moment and its pid to DOCTEST_CONNECT_LOG, as the tracer records a connect.
+  'doctests/pytest.ini': '[pytest]\n',
+  'doctests/src/pkg/__init__.py': '',
+  'doctests/src/pkg/mod.py': [
+    '"""A module whose doctest reaches for the network."""',
+    'import os',
+    'import socket',
+    'import time',
+    '',
+    '',
+    'def fetch():',
+    '    """Fetch the index.',
+    '',
+    '    >>> fetch()',
+    '    True',
+    '    """',
+    '    probe = socket.socket()',
+    '    probe.bind(("127.0.0.1", 0))',
+    '    port = probe.getsockname()[1]',
+    '    probe.close()',
+    '    with open(os.environ["DOCTEST_CONNECT_LOG"], "a") as log:',
+    '        log.write("%d %d\\n" % (os.getpid(), time.time_ns() // 1000))',
+    '    socket.create_connection(("127.0.0.1", port), timeout=2).close()',
+    '    return True',
+    '',
+    '',
+    'def words(text):',
+    '    """',
+    '    >>> words("a b")',
+    '    [\'a\', \'b\']',
+    '    """',
+    '    return text.split()',
+    '',
+  ].join('\n'),
+  'doctests/tests/test_basic.py': ['def test_add():', '    assert 1 + 1 == 2', ''].join('\n'),
 };
 
 for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${PYTHON})`, function () {
@@ -125,7 +189,15 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     const started = Date.now();
     const argv = [...(opts.python ?? []), '-m', 'pytest', '-p', 'no:randomly', ...args, opts.target ?? 'tests'];
     const r = spawnSync(PYTHON, argv, { cwd: suite, env, encoding: 'utf8' });
-    return { code: r.status, out: r.stdout + r.stderr, spans: readTestLog(log.logPath, started), logText: readFileSync(log.logPath, 'utf8'), started, ended: Date.now() };
+    return {
+      code: r.status,
+      out: r.stdout + r.stderr,
+      spans: readTestLog(log.logPath, started),
+      declared: readDeclaredMarkers(log.logPath),
+      logText: readFileSync(log.logPath, 'utf8'),
+      started,
+      ended: Date.now(),
+    };
   }
 
   it('logs every phase of every test under PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, with node ids from the run', () => {
@@ -194,7 +266,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     assert.deepEqual(test('test_xfail')[0]?.markers, ['network', 'xfail']);
     assert.deepEqual(test('test_pass')[0]?.markers, ['network']);
     // Times in integer µs (time.time_ns), kept as such: some spans are not on a whole millisecond.
-    const lines = r.logText.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.logText.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type !== 'session');
     assert.ok(lines.every((l) => l.v === 2 && Number.isInteger(l.start_us) && Number.isInteger(l.end_us)), r.logText);
     assert.ok(r.spans.some((s) => !Number.isInteger(s.startMs) || !Number.isInteger(s.endMs)), JSON.stringify(r.spans));
   });
@@ -324,6 +396,77 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     } finally {
       rmSync(path.join(suite, 'tests/test_nested.py'));
     }
+  });
+
+  it('logs the markers the suite declares (pyproject.toml, conftest.py at the root and below) and --strict-markers; the idiom prefers them', () => {
+    const r = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-q', '-p', 'no:cacheprovider'], { target: 'declared' });
+    // --strict-markers is on and every mark used is declared: only the two network tests fail.
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /2 failed, 1 passed/, r.out);
+    assert.doesNotMatch(r.out, /PytestUnknownMarkWarning|not found in `markers`/);
+    // One session record, with pytest's own marks left out.
+    assert.equal(r.logText.split('\n').filter((l) => l.includes('"type":"session"')).length, 1, r.logText);
+    assert.deepEqual(r.declared, { names: ['network', 'online', 'remote_data', 'slow'], strict: true });
+    // The run's tests and declarations choose the declared marker, saying so.
+    const tests = testRuns(r.spans);
+    const failing = tests.filter((t) => t.outcome === 'failed').map((t) => t.id).sort();
+    assert.deepEqual(failing, ['sub/test_client.py::test_fetch', 'sub/test_client.py::test_status']);
+    assert.deepEqual(chooseIdiom(failing, tests, 3, r.declared), { kind: 'marker', name: 'network', alsoRemoves: [], declared: true });
+    // A suite that declares nothing of its own: known, none declared, not strict.
+    const plain = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-q', '-p', 'no:cacheprovider'], { target: 'outcomes' });
+    assert.deepEqual(plain.declared, { names: [], strict: false });
+    // strict = true in the ini: strict under pytest 9, which has the option; unknown (not strict) before.
+    const major = Number(spawnSync(PYTHON, ['-c', 'import pytest; print(pytest.__version__.split(".")[0])'], { encoding: 'utf8' }).stdout.trim());
+    const strictIni = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }, ['-q', '-p', 'no:cacheprovider'], { target: 'strict-ini' });
+    assert.equal(strictIni.code, 0, strictIni.out);
+    assert.deepEqual(strictIni.declared, { names: ['network'], strict: major >= 9 }, `pytest ${major}`);
+    // The same undeclared marks without --strict-markers: pytest warns, and the idiom says the marker is undeclared.
+    const outcomes = testRuns(plain.spans);
+    assert.match(plain.out, /PytestUnknownMarkWarning/);
+    assert.deepEqual(chooseIdiom(outcomes.map((t) => t.id), outcomes, 3, plain.declared), { kind: 'marker', name: 'network', alsoRemoves: [], declared: false });
+  });
+
+  it('a doctest (--doctest-modules) that reaches for the network: its id logged, its attempt attributed, an EPYTEST_DESELECT line epytest takes', () => {
+    const connects = path.join(tmp, 'doctest-connects.log');
+    const r = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', DOCTEST_CONNECT_LOG: connects }, ['-q', '-p', 'no:cacheprovider', '--doctest-modules'], { target: 'doctests' });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /1 failed, 2 passed/, r.out);
+    const id = 'src/pkg/mod.py::pkg.mod.fetch';
+    const tests = testRuns(r.spans);
+    assert.deepEqual(tests.map((t) => [t.id, t.outcome]).sort(), [
+      ['src/pkg/mod.py::pkg.mod.fetch', 'failed'],
+      ['src/pkg/mod.py::pkg.mod.words', 'passed'],
+      ['tests/test_basic.py::test_add', 'passed'],
+    ]);
+    // The connect, at the moment and in the process the doctest logged, is attributed to the doctest.
+    const [pid, us] = readFileSync(connects, 'utf8').trim().split(' ').map(Number) as [number, number];
+    rmSync(connects);
+    const seen = attempt({ kind: 'dns', address: '192.0.2.53', port: 53, hostname: 'pypi.example', qtype: 'A', phase: 'src_test', firstAtMs: us / 1000 - r.started, process: { pid, comm: 'python3', argv: ['python3', '-m', 'pytest'] } });
+    const [attributed] = attributeTests([seen], r.spans);
+    assert.equal(attributed?.test, id);
+    assert.equal(attributed?.testOutcome, 'failed');
+    assert.equal(testEcosystem(attributed!), 'pytest');
+    // Its suggestion: one EPYTEST_DESELECT line, with # Internet, in an ebuild that passes each entry as
+    // --deselect (epytest's way).
+    const text = fixture('pytest-mixed');
+    const b = { ...build('pytest-mixed', [attributed!], ['DnsLookup']), tests };
+    const [s, ...rest] = suggest(b, text);
+    assert.equal(rest.length, 0, JSON.stringify(rest));
+    assert.equal(s?.cause, 'deselect-tests');
+    assert.equal(s?.idiom, 'deselect');
+    const patched = applyPatch(text, s!.patch!);
+    assert.match(patched, /\nEPYTEST_DESELECT=\(\n\tsrc\/pkg\/mod\.py::pkg\.mod\.fetch {2}# Internet\n\)\n/);
+    // The array as bash reads it, each entry handed to pytest as --deselect: the doctest is deselected, the rest pass.
+    const file = path.join(tmp, 'patched.ebuild');
+    writeFileSync(file, patched);
+    const read = spawnSync('bash', ['-c', 'eval "$(sed -n \'/^EPYTEST_DESELECT=(/,/^)/p\' "$1")"; printf "%s\\n" "${EPYTEST_DESELECT[@]}"', '_', file], { encoding: 'utf8' });
+    assert.equal(read.stdout, `${id}\n`, read.stderr);
+    const deselect = read.stdout.trim().split('\n').flatMap((x) => ['--deselect', x]);
+    const again = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', DOCTEST_CONNECT_LOG: connects }, ['-q', '-p', 'no:cacheprovider', '--doctest-modules', ...deselect], { target: 'doctests' });
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /2 passed, 1 deselected/, again.out);
+    assert.deepEqual([...new Set(again.spans.map((x) => x.nodeid))].sort(), ['src/pkg/mod.py::pkg.mod.words', 'tests/test_basic.py::test_add']);
+    assert.equal(spawnSync('test', ['-e', connects]).status, 1, 'the doctest did not run');
   });
 
   it('testRunnerEnv keeps the build\'s own PYTHONPATH, leaves PYTEST_PLUGINS alone, and removes its dir', () => {
