@@ -184,6 +184,22 @@ export function suggestionText(s: Suggestion): string {
   return `suggestion (${s.cause}${state}): ${s.summary}`;
 }
 
+/**
+ * A suggestion's verification (--verify) as lines, no colour: `verify: TEXT`; when it took more than one round
+ * (a verify run named a network failure the patch missed, and the widened patch was verified again), one line
+ * per round instead, the last being the suggestion's own state: `verify round 2 (adds ID, ...): verified: TEXT`.
+ * `verified`: that line's state, for a reporter's colour.
+ */
+export function verificationLines(s: Pick<Suggestion, 'verified' | 'verification' | 'rounds'>): { readonly text: string; readonly verified: boolean | undefined }[] {
+  if (s.rounds && s.rounds.length > 1) {
+    return s.rounds.map((r) => ({
+      text: `verify round ${r.round}${r.added.length ? ` (adds ${r.added.join(', ')})` : ''}: ${r.verified ? 'verified' : 'NOT verified'}: ${r.verification}`,
+      verified: r.verified,
+    }));
+  }
+  return s.verification ? [{ text: `verify: ${s.verification}`, verified: s.verified }] : [];
+}
+
 /** The fix text of a finding about attempt `attempt`: the summaries of the suggestions addressing it. */
 export function fixFor(b: Pick<BuildResult, 'suggestions'>, attempt: number | undefined): string | undefined {
   if (attempt === undefined) return undefined;

@@ -14,7 +14,7 @@
  * Only the verdict is coloured, by the terminal reporter (verdictText), as in its summary; decide `color` with
  * colorEnabled(process.stdout, process.env).
  */
-import { breakingPhases, explanationLines, FROM_RERUN, subjectText, suggestionText } from '../model/format.js';
+import { breakingPhases, explanationLines, FROM_RERUN, subjectText, suggestionText, verificationLines } from '../model/format.js';
 import type { BuildResult } from '../model/types.js';
 import { verdictText } from './terminal.js';
 
@@ -36,7 +36,7 @@ export function renderEbuildLines(b: BuildResult, options: { color?: boolean } =
   if (head) lines.push(`${subject}: ${head}`, ...more.map((l) => `    ${l}`));
   for (const sg of b.suggestions ?? []) {
     lines.push(`${subject}: ${suggestionText(sg).replace(/\s+/g, ' ')}`);
-    if (sg.verification) lines.push(`    verify: ${sg.verification}`);
+    for (const v of verificationLines(sg)) lines.push(`    ${v.text}`);
     if (sg.patch) for (const l of sg.patch.replace(/\n$/, '').split('\n')) lines.push(`    | ${l}`);
   }
   if (b.log) lines.push(`    build log: ${b.log}`);

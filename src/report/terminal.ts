@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, explanationLines, exitText, fixFor, formatDuration, interfaceQueryLine, observerText, processText, shownAttempt, subjectText, suggestionText } from '../model/format.js';
+import { endpoint, explanationLines, exitText, fixFor, formatDuration, interfaceQueryLine, observerText, processText, shownAttempt, subjectText, suggestionText, verificationLines } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -63,7 +63,7 @@ function renderBuild(b: BuildResult, c: ChalkInstance, width: number | undefined
   explanationLines(b).forEach((l, i) => lines.push(...wrap(l, i === 0 ? '  ' : '    ', i === 0 ? '    ' : '      ', width).map((w) => c.cyan(w))));
   for (const sg of b.suggestions ?? []) {
     lines.push(...wrap(oneLine(suggestionText(sg)), '  ', '    ', width).map((l, i) => (i === 0 ? l.replace(/^ {2}suggestion/, `  ${c.green('suggestion')}`) : l)));
-    if (sg.verification) lines.push(...wrap(`verify: ${oneLine(sg.verification)}`, '    ', '      ', width).map((l) => (sg.verified ? c.green(l) : c.yellow(l))));
+    for (const v of verificationLines(sg)) lines.push(...wrap(oneLine(v.text), '    ', '      ', width).map((l) => (v.verified ? c.green(l) : c.yellow(l))));
     for (const l of (sg.patch ?? '').replace(/\n$/, '').split('\n').filter(Boolean)) lines.push(`    ${l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : c.dim(l)}`);
   }
   for (const change of b.changes ?? []) lines.push(...wrap(`note: ${change}`, '  ', '    ', width).map((l) => c.dim(l)));

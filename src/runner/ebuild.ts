@@ -75,6 +75,11 @@ export interface EbuildAuditOptions {
    * of a patch for a phase that broke before src_install, which src_install cannot change. Default: off.
    */
   readonly throughTest?: boolean;
+  /**
+   * Appended to the build's name in the file NETAUDIT_KEEP_EVIDENCE writes (--verify's runs: `.verify-CAUSE-ROUND`), so
+   * that a verify run of the same ebuild does not overwrite the original's evidence. Default: none.
+   */
+  readonly evidenceSuffix?: string;
 }
 
 export interface EbuildAudit {
@@ -292,7 +297,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       ...(declaredMarkers ? { declaredMarkers } : {}),
       log: logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '',
     });
-    await keepEvidence(`${meta.category}_${meta.pf}${options.intercept ? '.intercepted' : ''}`, evidence);
+    await keepEvidence(`${meta.category}_${meta.pf}${options.intercept ? '.intercepted' : ''}${options.evidenceSuffix ?? ''}`, evidence);
     const analysis = analyzeBuild(evidence);
     const judged = judgeEbuild({
       attempts: analysis.attempts,

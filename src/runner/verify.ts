@@ -207,7 +207,7 @@ export async function verifySuggestions(build: BuildResult, meta: EbuildMeta, su
     let patched = testsOf(build, s);
     let last: VerifiedRound | 'interrupted' | undefined;
     for (let round = 1; round <= VERIFY_ROUNDS; round++) {
-      last = await verifyOnce(build, meta, s, patched, options);
+      last = await verifyOnce(build, meta, s, patched, { ...options, evidenceSuffix: `.verify-${first.cause}-${round}` });
       if (last === 'interrupted') break;
       rounds.push({ round, added, verified: last.verified, verification: last.verification });
       if (last.verified || !last.missed?.length || round === VERIFY_ROUNDS || options.signal?.aborted) break;

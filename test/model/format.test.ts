@@ -3,8 +3,8 @@
  * durations, processes. The reporters' and the findings' own tests check that they use them; these pin the texts.
  */
 import assert from 'node:assert/strict';
-import type { Attempt, BuildResult } from '../../src/model/types.js';
-import { blockedPhases, COMMAND_CATEGORY, endpoint, exitText, formatDuration, packageVersion, processText, subjectOf, subjectText, type Ending } from '../../src/model/format.js';
+import type { Attempt, BuildResult, Suggestion } from '../../src/model/types.js';
+import { blockedPhases, COMMAND_CATEGORY, endpoint, exitText, formatDuration, packageVersion, processText, subjectOf, subjectText, verificationLines, type Ending } from '../../src/model/format.js';
 
 const EBUILD: Pick<BuildResult, 'kind' | 'name' | 'ebuild'> = {
   kind: 'ebuild',
@@ -122,6 +122,34 @@ describe('model/format', () => {
       assert.equal(processText(p), 'curl[4711]');
       assert.equal(processText(p, { argv: true }), 'curl[4711] curl -sS https://example.org/');
       assert.equal(processText({ pid: 1, comm: 'go' }, { argv: true }), 'go[1]');
+    });
+  });
+
+  describe('verification lines', () => {
+    // The rounds of a real `netaudit ebuild --suggest --verify` of fixtures/repo's pytest-order-cache-1.
+    const ROUND1 = 'patched copy audited (6.90 s): verdict breaks; src_test still fails (exit 1); the patch missed 1 failing test(s) that tried the network: tcp 203.0.113.60:80 in src_test (tests/test_index.py::test_project_page_link)';
+    const ROUND2 = 'patched copy audited (5.54 s): verdict clean; src_test passes; no blocked attempt';
+    const B = 'tests/test_index.py::test_project_page_link';
+
+    it('one round: `verify: TEXT` in the suggestion\'s state; none without --verify', () => {
+      assert.deepEqual(verificationLines({ verified: true, verification: ROUND2 }), [{ text: `verify: ${ROUND2}`, verified: true }]);
+      assert.deepEqual(verificationLines({ verified: false, verification: ROUND1, rounds: [{ round: 1, added: [], verified: false, verification: ROUND1 }] }), [{ text: `verify: ${ROUND1}`, verified: false }]);
+      assert.deepEqual(verificationLines({}), []);
+    });
+
+    it('several rounds: one line each, with the tests each round added and its own state; the last is the suggestion\'s', () => {
+      const s: Pick<Suggestion, 'verified' | 'verification' | 'rounds'> = {
+        verified: true,
+        verification: ROUND2,
+        rounds: [
+          { round: 1, added: [], verified: false, verification: ROUND1 },
+          { round: 2, added: [B], verified: true, verification: ROUND2 },
+        ],
+      };
+      assert.deepEqual(verificationLines(s), [
+        { text: `verify round 1: NOT verified: ${ROUND1}`, verified: false },
+        { text: `verify round 2 (adds ${B}): verified: ${ROUND2}`, verified: true },
+      ]);
     });
   });
 });
