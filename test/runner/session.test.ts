@@ -128,6 +128,12 @@ describe('runner/session: the lifecycle of a command', () => {
     assert.equal(unused.takeSandbox(), undefined, 'handed over once');
     const sandbox = await ahead;
     assert.ok(existsSync(sandbox.buildNsPath), sandbox.buildNsPath);
+    // It was made beside the garbage collection, which never takes a live run's namespaces: another
+    // collection now leaves it too.
+    const { collectGarbage } = await import('../../src/sandbox/gc.js');
+    const gc = await collectGarbage();
+    assert.ok(!gc.namespaces.some((n) => sandbox.buildNsPath.endsWith(n)), `gc took this run's namespace: ${gc.namespaces.join(' ')}`);
+    assert.ok(existsSync(sandbox.buildNsPath), 'gc removed the sandbox made ahead');
     assert.deepEqual(await sandbox.destroy(), []);
     await unused.close();
 
