@@ -36,7 +36,14 @@ export interface ParserOptions {
  * function), a command's failure rejects with its own error, and --help/--version only print.
  */
 export function parser(options: ParserOptions = {}) {
-  return yargs()
+  const y = yargs();
+  // yargs renders the command's whole --help text (cliui: 15-25 ms) right after it has started the handler, to
+  // have it at hand should the handler fail later. netaudit never shows help on a failure (fail() below makes
+  // it one line), so that text is never used, and rendering it would hold up every audit's set-up while the
+  // handler awaits its first step. --help itself renders it when asked.
+  const usage = (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance();
+  usage.cacheHelpMessage = () => undefined;
+  return y
     .scriptName('netaudit')
     .parserConfiguration({ 'populate--': true })
     .command(runCommand)

@@ -49,8 +49,11 @@ export interface CommandAuditOptions {
 export interface CommandAudit {
   readonly result: BuildResult;
   readonly interrupted: boolean;
-  /** Teardown problems (should be empty). */
-  readonly teardown: string[];
+  /**
+   * The sandbox's removal, which may still run when the result is handed over (the report is made meanwhile);
+   * resolves to the teardown problems (should be none). Await it before the command ends.
+   */
+  readonly teardown: Promise<string[]>;
 }
 
 /**
@@ -114,7 +117,7 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
     observer: observerStatus(options.observe, built.tracer),
     ...sandboxChanges(built.kind, options.intercept),
   };
-  return { result, interrupted: end.interrupted, teardown: await teardown };
+  return { result, interrupted: end.interrupted, teardown };
 }
 
 export interface SandboxedBuild {

@@ -66,14 +66,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
       sandbox: session.takeSandbox(),
       lastObserved: true,
     });
-    session.teardownProblems(audit.teardown);
-    if (session.interrupted) {
-      process.exitCode = session.exitCode();
-      return;
+    try {
+      if (session.interrupted) {
+        process.exitCode = session.exitCode();
+        return;
+      }
+      const [{ makeReport }, { VERSION }] = await reporting;
+      const report = makeReport('run', [audit.result], VERSION);
+      trace('report made');
+      // The sandbox is removed meanwhile; its problems (there should be none) follow the report.
+      process.exitCode = await emitReport(report, { json: args.json, quiet: args.quiet, color: args.color, failOn: args['fail-on'] });
+    } finally {
+      session.teardownProblems(await audit.teardown);
     }
-    const [{ makeReport }, { VERSION }] = await reporting;
-    const report = makeReport('run', [audit.result], VERSION);
-    trace('report made');
-    process.exitCode = await emitReport(report, { json: args.json, quiet: args.quiet, color: args.color, failOn: args['fail-on'] });
   },
 };
