@@ -46,6 +46,36 @@ export function scratchCopy(meta: Pick<EbuildMeta, 'repoPath' | 'category' | 'pa
   return ebuild;
 }
 
+/**
+ * Whether `s`'s patch leaves the ebuild's metadata as it was, so that the verify run can take the original's
+ * instead of asking Portage again (a Python start and Portage's config: 300-400 ms of every verify run). True
+ * only for the test suggestions that remove tests inside the ebuild's functions and arrays (EPYTEST_DESELECT,
+ * `epytest -m/-k`, perl_rm_files, a unittest rename), when no line the patch adds or removes assigns a
+ * variable other than the test runners' own, inherits, calls distutils_enable_*, or defines a phase function:
+ * everything Portage's metadata (RESTRICT, PROPERTIES, IUSE, SRC_URI, DEFINED_PHASES, ...) is made of.
+ */
+export function keepsMetadata(s: Pick<Suggestion, 'cause' | 'idiom' | 'patch'>): boolean {
+  if (s.cause !== 'deselect-tests' && s.cause !== 'leak-tests') return false;
+  if (s.idiom === 'declare' || !s.patch) return false;
+  const changed = s.patch
+    .split('\n')
+    .filter((l) => /^[+-]/.test(l) && !/^(?:\+\+\+|---) /.test(l))
+    .map((l) => l.slice(1));
+  return !changed.some((l) => METADATA_LINE.test(l) || (ASSIGNMENT.test(l) && !TEST_RUNNER_VARIABLE.test(l)));
+}
+
+/** A global assignment (`NAME=`, `NAME+=`, possibly exported or declared). */
+const ASSIGNMENT = /^\s*(?:(?:export|declare|local|readonly)(?:\s+-\w+)*\s+)?[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=/;
+/** The test runners' own variables (arrays of tests to skip or ignore), inside or outside functions. */
+const TEST_RUNNER_VARIABLE = /^\s*(?:local\s+)?(?:EPYTEST_[A-Z_]+|EUNITTEST_[A-Z_]+)\+?=/;
+/** What changes metadata without an assignment: inherit, the eclasses' enable functions, a phase function. */
+const METADATA_LINE = /^\s*(?:inherit\b|distutils_enable_\w+|(?:src|pkg)_[a-z_]+\s*\(\s*\))/;
+
+/** The original's metadata for its patched copy in `scratch` (keepsMetadata): the same but for where it is. */
+function copiedMeta(meta: EbuildMeta, scratch: string, ebuild: string): EbuildMeta {
+  return { ...meta, arg: ebuild, path: ebuild, repoPath: path.join(scratch, path.basename(meta.repoPath) || 'repo') };
+}
+
 /** The phases that broke: those of PhaseFailed findings, else those of the blocked attempts. */
 export function brokenPhases(b: BuildResult): string[] {
   const failed = b.findings.filter((f) => f.keyword === 'PhaseFailed' && f.phase).map((f) => f.phase as string);
@@ -252,7 +282,7 @@ async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, p
       const problem = await writeManifest(options.install, ebuild);
       if (problem) return failed(`the Manifest of the patched copy could not be written (the new distfile must be fetchable): ${problem}`);
     }
-    const [patchedMeta] = await readMetadata(options.install, [ebuild], { allowTest: options.allowTest });
+    const patchedMeta = keepsMetadata(s) ? copiedMeta(meta, scratch, ebuild) : (await readMetadata(options.install, [ebuild], { allowTest: options.allowTest }))[0];
     if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);
     const { onTeardownProblem, ...audit } = options;
     // The phases up to the one that broke are what the patch must change: src_install runs only when it broke.

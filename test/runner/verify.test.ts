@@ -10,7 +10,7 @@ import { failedTests } from '../../src/analyze/test-outcomes.js';
 import type { TestSpan } from '../../src/model/evidence.js';
 import type { Attempt, BuildResult } from '../../src/model/types.js';
 import { explainAdds } from '../../src/runner/ebuild.js';
-import { judgeVerification, VERIFY_ROUNDS, widenSuggestion } from '../../src/runner/verify.js';
+import { judgeVerification, keepsMetadata, VERIFY_ROUNDS, widenSuggestion } from '../../src/runner/verify.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
 import { attempt, build, fixture } from '../helpers/builds.js';
 
@@ -132,5 +132,27 @@ describe('--explain: the intercepted rerun only where it adds what a suggestion 
     assert.equal(explainAdds({ attempts: [fetchAttempt, attempt({ phase: 'src_compile' })] }), true, 'a download: SRC_URI needs the URL');
     const unnamed = attempt({ phase: 'src_test', test: FETCH, kind: 'dns', address: '192.0.2.53', port: 53 } as never);
     assert.equal(explainAdds({ attempts: [unnamed] }), true, 'the rerun recovers the name');
+  });
+});
+
+describe('verify: the patched copy keeps the original metadata only when the patch cannot change it', () => {
+  const diff = (...lines: string[]): string => ['--- a/x.ebuild', '+++ b/x.ebuild', '@@ -1,3 +1,4 @@', ...lines, ''].join('\n');
+  const deselect = diff(' EPYTEST_DESELECT=(', '+\t# Internet', '+\ttests/test_net.py::test_fetch', ' )');
+  it('test removals inside the ebuild (EPYTEST_DESELECT, -m/-k in python_test, a local array in a new python_test) keep it', () => {
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: deselect }), true);
+    assert.equal(keepsMetadata({ cause: 'leak-tests', idiom: 'deselect', patch: deselect }), true);
+    const marker = diff('+python_test() {', '+\tepytest -m "not network"', '+}');
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'marker', patch: marker }), true);
+    const local = diff('+python_test() {', '+\tlocal EPYTEST_DESELECT=(', '+\t\ttests/test_net.py::test_fetch', '+\t)', '+\tepytest', '+}');
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: local }), true);
+  });
+  it('anything that may change it asks Portage again: declare, other causes, a phase function, an assignment, inherit', () => {
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'declare', patch: diff('+PROPERTIES="test_network"', '+RESTRICT="test"') }), false);
+    assert.equal(keepsMetadata({ cause: 'build-time-download', patch: diff('+SRC_URI+=" https://files.example/x.tar.gz"') }), false);
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: diff('+src_test() {', '+\tperl_rm_files t/net.t', '+\tperl-module_src_test', '+}') }), false);
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: diff(' EPYTEST_DESELECT=(', '+\tt::x', ' )', '-RESTRICT="!test? ( test )"') }), false);
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: diff('+inherit virtualx') }), false);
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: diff('+distutils_enable_tests unittest') }), false);
+    assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect' }), false);
   });
 });
