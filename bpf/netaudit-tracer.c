@@ -5,10 +5,17 @@
  * CAP_SYS_ADMIN) and a kernel with BTF (/sys/kernel/btf/vmlinux).
  *
  * USAGE
- *   netaudit-tracer [--watch INODE]... [--all-ns-but INODE] [--libc PATH | --no-libc] [--ringbuf-kib N]
- *                   [--timing]
+ *   netaudit-tracer [--watch INODE]... [--all-ns-but INODE] [--follow-exec NAME]... [--follow-env VAR]...
+ *                   [--libc PATH | --no-libc] [--ringbuf-kib N] [--timing]
  *   --watch INODE       trace this network namespace from the start (more can be added on stdin)
  *   --all-ns-but INODE  trace every network namespace but this one (netaudit's own); `watch` is then moot
+ *   --follow-exec NAME  follow mode (`netaudit watch`): trace, in any namespace, every process that execs a
+ *                       file whose base name is NAME (at most 4 names of at most 31 bytes), and its
+ *                       descendants (inherited on fork, dropped at exit); filtered in the kernel. Such an
+ *                       exec line carries "seed":true, and "env" (below) when --follow-env names variables
+ *   --follow-env VAR    with --follow-exec: on a seed exec, read /proc/PID/environ at once and print the
+ *                       variables named (at most 32) as "env":"hex" (NUL-separated VAR=VALUE, the order of
+ *                       the environment), or "envError":"..." when it could not be read (the process is gone)
  *   --libc PATH         the libc whose resolver functions get uprobes (default: the libc this loader runs
  *                       with, from /proc/self/maps); --no-libc: no uprobes
  *   --ringbuf-kib N     ring buffer size in KiB, a power of two >= 4 (default 8192 = 8 MiB)
@@ -39,7 +46,9 @@
  *              sockaddr as passed; for listen, the bound address), "i" (sendmmsg: the message index)
  *     ret      the return of a call that produced call/dns/ifenum lines: "sys", "enter" (the ts of those
  *              lines: (tid, enter) names the call), "ret" (>= 0, or -errno), "us" (time in the call)
- *     exec     "argv" (hex, NUL separated, at most argvMax bytes), "argvLen" (its real length)
+ *     exec     "argv" (hex, NUL separated, at most argvMax bytes), "argvLen" (its real length); follow mode:
+ *              "seed":true on the exec that started following its process, with "env"/"envError", "envUs"
+ *              (microseconds from the exec in the kernel to the environment read)
  *     fork     "child" (pid of the new process)
  *     exit     "code" (the wait status: exit code << 8, or the signal)
  *     dns      a UDP send to port 53: "sys" (sendto|sendmsg|sendmmsg|write), "fd", "sa" (hex sockaddr of
@@ -53,6 +62,8 @@
  *   Commands (stdin):
  *     watch INODE     add a network namespace to the in-kernel filter; answered {"t":"ack","cmd":"watch","ns":N}
  *     unwatch INODE   remove it; answered {"t":"ack","cmd":"unwatch","ns":N}
+ *     follow PID      follow mode: follow this process (and its future children) from now on; answered
+ *                     {"t":"ack","cmd":"follow","pid":N}
  *     sync ID         ID: 1-64 of [A-Za-z0-9._:-]. Reads everything the kernel has committed so far, then
  *                     prints {"t":"sync","id":"ID","lost":{SLOT:N,...},"lostTotal":N,"records":R}: every
  *                     record of a call that completed before the command was sent comes before it.
@@ -117,6 +128,10 @@ static struct {
 	bool no_multi;
 	unsigned ring_kib;
 	bool timing;
+	const char *follow[NA_FOLLOW_NAMES];
+	int nfollow;
+	const char *env[32];
+	int nenv;
 } opt = { .ring_kib = 8192 };
 
 static struct netaudit *skel;
@@ -187,6 +202,57 @@ static const char *sys_name(unsigned sys)
 }
 
 /* Ring buffer callback: one record -> one line. A record shorter than its kind says is skipped. */
+/*
+ * Follow mode: the variables --follow-env names, from the environment the seed exec'd with
+ * (/proc/PID/environ: the initial environment on the new image's stack, whatever the process later sets),
+ * read as soon as its record arrives: ,"env":"hex" or ,"envError":"..." and ,"envUs":N.
+ */
+static void print_env(const struct na_head *h)
+{
+	static char buf[1 << 17];
+	char path[64], out[8192];
+	size_t nout = 0, len = 0;
+	ssize_t r;
+	int fd;
+	struct timespec now;
+
+	snprintf(path, sizeof(path), "/proc/%u/environ", h->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		printf(",\"envError\":\"%s\"", strerror(errno));
+		return;
+	}
+	while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (len == 0) {
+		printf(",\"envError\":\"empty (the process has ended)\"");
+		return;
+	}
+	buf[len] = 0;
+	for (size_t i = 0; i < len;) {
+		const char *kv = buf + i;
+		size_t l = strnlen(kv, len - i);
+
+		for (int k = 0; k < opt.nenv; k++) {
+			size_t nl = strlen(opt.env[k]);
+
+			if (l > nl && kv[nl] == '=' && !strncmp(kv, opt.env[k], nl) && nout + l + 1 <= sizeof(out)) {
+				memcpy(out + nout, kv, l);
+				nout += l;
+				out[nout++] = 0;
+				break;
+			}
+		}
+		i += l + 1;
+	}
+	fputs(",\"env\":\"", stdout);
+	hex(out, nout);
+	printf("\",\"envUs\":%llu", (unsigned long long)(((__u64)now.tv_sec * 1000000000ULL + now.tv_nsec) > h->ts
+		? (((__u64)now.tv_sec * 1000000000ULL + now.tv_nsec) - h->ts) / 1000 : 0));
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	const struct na_head *h = data;
@@ -227,7 +293,13 @@ static int on_record(void *ctx, void *data, size_t size)
 		print_head("exec", h);
 		printf(",\"argvLen\":%u,\"argv\":\"", e->argv_len);
 		hex(e->argv, n < NA_ARGV_MAX ? n : NA_ARGV_MAX);
-		fputs("\"}\n", stdout);
+		fputs("\"", stdout);
+		if (h->flags & NA_F_SEED) {
+			fputs(",\"seed\":true", stdout);
+			if (opt.nenv)
+				print_env(h);
+		}
+		fputs("}\n", stdout);
 		break;
 	}
 	case NA_FORK: {
@@ -491,6 +563,20 @@ static void parse_args(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--timing")) {
 			opt.timing = true;
+		} else if (!strcmp(a, "--follow-exec") && v) {
+			if (opt.nfollow == NA_FOLLOW_NAMES)
+				die("--follow-exec: at most %d names", NA_FOLLOW_NAMES);
+			if (!*v || strlen(v) >= NA_FOLLOW_NAME_MAX || strchr(v, '/'))
+				die("--follow-exec: a base name of 1 to %d bytes without '/': %s", NA_FOLLOW_NAME_MAX - 1, v);
+			opt.follow[opt.nfollow++] = v;
+			i++;
+		} else if (!strcmp(a, "--follow-env") && v) {
+			if (opt.nenv == (int)(sizeof(opt.env) / sizeof(opt.env[0])))
+				die("--follow-env: at most 32 variables");
+			if (!*v || strchr(v, '='))
+				die("--follow-env: a variable name: %s", v);
+			opt.env[opt.nenv++] = v;
+			i++;
 		} else {
 			die("unknown or incomplete option: %s (see the top of bpf/netaudit-tracer.c)", a);
 		}
@@ -654,6 +740,27 @@ static void command(char *line)
 			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"ns\":%u}\n", verb, key);
 		return;
 	}
+	if (!strcmp(verb, "follow") && arg && !extra && opt.nfollow) {
+		char *end;
+		unsigned long v;
+		__u32 key;
+		__u8 one = 1;
+		int err;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || *end || v == 0 || v > UINT32_MAX) {
+			fputs("{\"t\":\"error\",\"message\":\"follow: not a process id\"}\n", stdout);
+			return;
+		}
+		key = v;
+		err = bpf_map__update_elem(skel->maps.followed, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+		if (err)
+			printf("{\"t\":\"error\",\"message\":\"follow %u: %s\"}\n", key, strerror(-err));
+		else
+			printf("{\"t\":\"ack\",\"cmd\":\"follow\",\"pid\":%u}\n", key);
+		return;
+	}
 	if (!strcmp(verb, "sync") && arg && !extra && strlen(arg) <= 64 &&
 	    strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == strlen(arg)) {
 		printf("{\"t\":\"sync\",\"id\":\"%s\"", arg);
@@ -726,6 +833,12 @@ int main(int argc, char **argv)
 		if (!skel)
 			die("opening the BPF object failed: %s", strerror(errno));
 		skel->rodata->all_but_ns = opt.all_but;
+		skel->rodata->follow_mode = opt.nfollow > 0;
+		for (int k = 0; k < opt.nfollow; k++)
+		{
+			strncpy((char *)skel->rodata->follow_names[k], opt.follow[k], NA_FOLLOW_NAME_MAX - 1);
+			skel->rodata->follow_lens[k] = strlen(opt.follow[k]);
+		}
 		bpf_map__set_max_entries(skel->maps.events, opt.ring_kib * 1024);
 		if (use_multi)
 			bpf_program__set_expected_attach_type(skel->progs.on_resolve, BPF_TRACE_UPROBE_MULTI_);

@@ -70,6 +70,12 @@ enum na_fn {
 #define NA_F_TRUNCATED 1    /* the byte field was cut at its cap (len says how long it really was) */
 #define NA_F_PEER 2         /* the address is the socket's peer (a send on a connected socket), not an argument */
 #define NA_F_FAULT 4        /* the program's memory could not be read (the field is empty) */
+#define NA_F_SEED 8         /* exec only (follow mode): this exec matched a --follow-exec name and started
+                               following its process (and, through forks, its descendants) */
+
+/* Follow mode: at most NA_FOLLOW_NAMES executable names of at most NA_FOLLOW_NAME_MAX - 1 bytes each. */
+#define NA_FOLLOW_NAMES 4
+#define NA_FOLLOW_NAME_MAX 32
 
 struct na_head {
 	__u16 kind;         /* enum na_kind */
