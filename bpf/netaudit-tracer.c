@@ -13,9 +13,8 @@
  *                       file whose base name is NAME (at most 4 names of at most 31 bytes), and its
  *                       descendants (inherited on fork, dropped at exit); filtered in the kernel. Such an
  *                       exec line carries "seed":true, and "env" (below) when --follow-env names variables
- *   --follow-env VAR    with --follow-exec: on a seed exec, read /proc/PID/environ at once and print the
- *                       variables named (at most 32) as "env":"hex" (NUL-separated VAR=VALUE, the order of
- *                       the environment), or "envError":"..." when it could not be read (the process is gone)
+ *   --follow-env VAR    with --follow-exec: the variables (at most 32) of a seed's environment to print in the
+ *                       env line that follows its exec line (without any: the env line names none)
  *   --libc PATH         the libc whose resolver functions get uprobes (default: the libc this loader runs
  *                       with, from /proc/self/maps); --no-libc: no uprobes
  *   --ringbuf-kib N     ring buffer size in KiB, a power of two >= 4 (default 8192 = 8 MiB)
@@ -47,8 +46,10 @@
  *     ret      the return of a call that produced call/dns/ifenum lines: "sys", "enter" (the ts of those
  *              lines: (tid, enter) names the call), "ret" (>= 0, or -errno), "us" (time in the call)
  *     exec     "argv" (hex, NUL separated, at most argvMax bytes), "argvLen" (its real length); follow mode:
- *              "seed":true on the exec that started following its process, with "env"/"envError", "envUs"
- *              (microseconds from the exec in the kernel to the environment read)
+ *              "seed":true on the exec that started following its process; an env line follows it
+ *     env      follow mode, right after a seed's exec line: "envLen" (the environment block's real length;
+ *              the kernel reads its first 32 KiB at the exec, "trunc":true beyond), "env" (hex, NUL-separated
+ *              VAR=VALUE of the variables --follow-env names, in the block's order)
  *     fork     "child" (pid of the new process)
  *     exit     "code" (the wait status: exit code << 8, or the signal)
  *     dns      a UDP send to port 53: "sys" (sendto|sendmsg|sendmmsg|write), "fd", "sa" (hex sockaddr of
@@ -90,6 +91,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
@@ -111,7 +113,7 @@ static const char *const SYS_NAMES[NA_SYS_MAX] = {
 };
 static const char *const KIND_NAMES[NA_KIND_MAX] = {
 	[NA_CALL] = "call", [NA_RET] = "ret", [NA_EXEC] = "exec", [NA_FORK] = "fork", [NA_EXIT] = "exit",
-	[NA_DNS] = "dns", [NA_RESOLVE] = "resolve", [NA_IFENUM] = "ifenum",
+	[NA_DNS] = "dns", [NA_RESOLVE] = "resolve", [NA_IFENUM] = "ifenum", [NA_ENV] = "env",
 };
 static const char *const FN_NAMES[NA_FN_MAX] = {
 	[NA_FN_GETADDRINFO] = "getaddrinfo", [NA_FN_GETHOSTBYNAME] = "gethostbyname",
@@ -203,36 +205,18 @@ static const char *sys_name(unsigned sys)
 
 /* Ring buffer callback: one record -> one line. A record shorter than its kind says is skipped. */
 /*
- * Follow mode: the variables --follow-env names, from the environment the seed exec'd with
- * (/proc/PID/environ: the initial environment on the new image's stack, whatever the process later sets),
- * read as soon as its record arrives: ,"env":"hex" or ,"envError":"..." and ,"envUs":N.
+ * Follow mode: the variables --follow-env names, from a seed's environment block as the kernel read it at the
+ * exec (NA_ENV: the new image's initial environment, whatever the process sets later; right inside a chroot or
+ * another mount namespace, and never too late: a /proc/PID/environ read after the record arrived was, for a
+ * short phase on a busy machine), printed as ,"env":"hex" (NUL-separated VAR=VALUE, in the block's order).
  */
-static void print_env(const struct na_head *h)
+static void print_env_vars(const __u8 *env, size_t len)
 {
-	static char buf[1 << 17];
-	char path[64], out[8192];
-	size_t nout = 0, len = 0;
-	ssize_t r;
-	int fd;
-	struct timespec now;
+	static char out[NA_ENV_MAX];
+	size_t nout = 0;
 
-	snprintf(path, sizeof(path), "/proc/%u/environ", h->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		printf(",\"envError\":\"%s\"", strerror(errno));
-		return;
-	}
-	while (len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (len == 0) {
-		printf(",\"envError\":\"empty (the process has ended)\"");
-		return;
-	}
-	buf[len] = 0;
 	for (size_t i = 0; i < len;) {
-		const char *kv = buf + i;
+		const char *kv = (const char *)env + i;
 		size_t l = strnlen(kv, len - i);
 
 		for (int k = 0; k < opt.nenv; k++) {
@@ -249,8 +233,7 @@ static void print_env(const struct na_head *h)
 	}
 	fputs(",\"env\":\"", stdout);
 	hex(out, nout);
-	printf("\",\"envUs\":%llu", (unsigned long long)(((__u64)now.tv_sec * 1000000000ULL + now.tv_nsec) > h->ts
-		? (((__u64)now.tv_sec * 1000000000ULL + now.tv_nsec) - h->ts) / 1000 : 0));
+	fputs("\"", stdout);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -294,11 +277,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		printf(",\"argvLen\":%u,\"argv\":\"", e->argv_len);
 		hex(e->argv, n < NA_ARGV_MAX ? n : NA_ARGV_MAX);
 		fputs("\"", stdout);
-		if (h->flags & NA_F_SEED) {
+		if (h->flags & NA_F_SEED)
 			fputs(",\"seed\":true", stdout);
-			if (opt.nenv)
-				print_env(h);
-		}
 		fputs("}\n", stdout);
 		break;
 	}
@@ -360,6 +340,18 @@ static int on_record(void *ctx, void *data, size_t size)
 			printf(",\"how\":\"netlink\",\"sys\":\"%s\",\"fd\":%d,\"msg\":%u,\"flags\":%u,\"family\":%u}\n",
 			       sys_name(e->sys), e->fd, e->nl_type, e->nl_flags, e->nl_family);
 		}
+		break;
+	}
+	case NA_ENV: {
+		const struct na_env *e = data;
+		size_t n = size - offsetof(struct na_env, env);
+
+		if (size < offsetof(struct na_env, env))
+			return 0;
+		print_head("env", h);
+		printf(",\"envLen\":%u", e->env_len);
+		print_env_vars(e->env, n < NA_ENV_MAX ? n : NA_ENV_MAX);
+		fputs("}\n", stdout);
 		break;
 	}
 	default:
@@ -840,6 +832,8 @@ int main(int argc, char **argv)
 			skel->rodata->follow_lens[k] = strlen(opt.follow[k]);
 		}
 		bpf_map__set_max_entries(skel->maps.events, opt.ring_kib * 1024);
+		/* Follow mode's environment buffer: a slot per CPU (64 KiB each); one slot, unused, otherwise. */
+		bpf_map__set_max_entries(skel->maps.envbuf, opt.nfollow && libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1);
 		if (use_multi)
 			bpf_program__set_expected_attach_type(skel->progs.on_resolve, BPF_TRACE_UPROBE_MULTI_);
 		err = netaudit__load(skel);

@@ -737,6 +737,51 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Follow mode: a seed's environment record, one slot per CPU (32 KiB; twice that for the verifier's masked
+ * size: more than a per-CPU map value may hold, hence a plain array indexed by the CPU; the loader sizes it). */
+union envbuf {
+	struct na_env env;
+	__u8 room[2 * NA_ENV_MAX + 64];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union envbuf);
+} envbuf SEC(".maps");
+
+/* Follow mode: NA_ENV for the current task (a seed), its environment as its new image has it. */
+static __always_inline void rec_env(struct task_struct *t, __u32 ns)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct na_env *e = bpf_map_lookup_elem(&envbuf, &cpu);
+	__u64 start, end, n, size;
+
+	if (!e)
+		return;
+	fill_head(&e->h, NA_ENV, ns, bpf_ktime_get_ns(), t);
+	start = BPF_CORE_READ(t, mm, env_start);
+	end = BPF_CORE_READ(t, mm, env_end);
+	e->env_len = end > start ? end - start : 0;
+	e->pad = 0;
+	n = e->env_len;
+	if (n > NA_ENV_MAX) {
+		n = NA_ENV_MAX;
+		e->h.flags |= NA_F_TRUNCATED;
+	}
+	BOUND(n, 0xffff); /* n <= 32768 already; the verifier sees <= 65535, inside the value */
+	if (n && bpf_probe_read_user(e->env, n, (void *)start)) {
+		e->h.flags |= NA_F_FAULT;
+		n = 0;
+	}
+	size = offsetof(struct na_env, env) + n;
+	BOUND(size, 0x1ffff);
+	if (size > sizeof(union envbuf))
+		return;
+	if (bpf_ringbuf_output(&events, e, size, 0))
+		count_lost(NA_ENV);
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -785,6 +830,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	if (bpf_ringbuf_output(&events, e, size, 0))
 		count_lost(NA_EXEC);
+	if (seed)
+		rec_env(t, ns);
 	return 0;
 }
 

@@ -12,10 +12,12 @@
  *   (pid-sandbox, a chroot, bubblewrap) alike. Pids are the initial pid namespace's.
  * - The phase is the script's argument (argv of that exec): `ebuild.sh test` is src_test.
  * - CATEGORY, PF, PN, PVR, FEATURES, RESTRICT, PROPERTIES, T and the log file come from the environment the
- *   script was exec'd with: the tracer reads /proc/PID/environ as soon as the seed's record arrives
- *   (`--follow-env`; measured 0.1-0.4 ms after the exec, against the 50+ ms bash needs to source ebuild.sh).
- *   /proc/PID/environ is the process's memory, so it is right in a chroot or another mount namespace where
- *   no host path would be; PORTAGE_BUILDDIR in argv or the cwd would not name the package as surely.
+ *   script was exec'd with, which the kernel side reads at the exec itself (an env line after the exec line;
+ *   the loader prints the variables `--follow-env` names). That is the process's memory, so it is right in a
+ *   chroot or another mount namespace where no host path would be; PORTAGE_BUILDDIR in argv or the cwd would
+ *   not name the package as surely. (A first version read /proc/PID/environ when the exec's line arrived:
+ *   0.1-0.4 ms later as a rule, but 5-25 ms on a busy 2-core machine, and a short phase was gone by then: 1
+ *   seed in 9 of a build lost its package.)
  * - A package ends when its build is over: its `clean` phase after any other phase (`ebuild … clean`, and
  *   emerge after merging), or a failed phase followed by a quiet moment (Portage's die hooks ran), or
  *   nothing of it alive for `quietMs` after its last phase.
@@ -108,8 +110,10 @@ export interface FollowedPhase {
 
 /** A package being built, from its first phase to its end. */
 export interface FollowedBuild {
-  /** CATEGORY/PF. */
+  /** CATEGORY/PF@PORTAGE_BUILDDIR. */
   readonly key: string;
+  /** CATEGORY/PF. */
+  readonly name: string;
   /** The first phase's environment (CATEGORY, PF, …), completed by later phases. */
   readonly env: Record<string, string>;
   readonly phases: FollowedPhase[];
@@ -151,6 +155,8 @@ export class BuildFollower {
   private readonly owner = new Map<number, FollowedBuild>();
   /** Processes of netaudit's own audits (NETAUDIT_PHASE_LOG set): followed by the kernel, ignored here. */
   private readonly ignored = new Set<number>();
+  /** Seeds whose env line has not come yet. */
+  private readonly pending = new Map<number, TracerRecord>();
   private readonly quietMs: number;
   private readonly failQuietMs: number;
   /** Records of followed processes that belong to no build (a seed without its environment). */
@@ -163,7 +169,22 @@ export class BuildFollower {
 
   /** One record of the tracer; returns what it changed that the runner acts on. */
   push(r: TracerRecord): FollowerNews | undefined {
-    if (r.t === 'exec' && r.seed === true) return this.seed(r);
+    // A seed's exec line is followed by its env line (the kernel reads the environment at the exec).
+    if (r.t === 'exec' && r.seed === true) {
+      const before = this.pending.get(r.pid);
+      this.pending.set(r.pid, r);
+      return before ? this.seed(before) : undefined;
+    }
+    const pending = this.pending.get(r.pid);
+    if (pending) {
+      this.pending.delete(r.pid);
+      if (r.t === 'env') return this.seed({ ...pending, env: r.env });
+      // Its env line was lost (the ring buffer was full): the seed without it, then this record.
+      const news = this.seed(pending);
+      const next = this.push(r);
+      return news?.type === 'seed' ? news : next;
+    }
+    if (r.t === 'env') return undefined;
     if (this.ignored.has(r.pid)) {
       if (r.t === 'fork' && typeof r.child === 'number') this.ignored.add(r.child);
       if (r.t === 'exit') this.ignored.delete(r.pid);
@@ -187,7 +208,7 @@ export class BuildFollower {
         phase.endMs = r.ts;
         const code = typeof r.code === 'number' ? r.code : 0;
         phase.exitCode = code & 0x7f ? 128 + (code & 0x7f) : (code >> 8) & 0xff;
-        if (phase.name === 'clean' && build.phases.some((p) => p.name !== 'clean')) build.ended = 'clean after the build';
+        if (phase.name === 'clean' && build.phases.some((p) => p.name !== 'clean' && p.name !== 'misc-functions')) build.ended = 'clean after the build';
         return { type: 'phase-end', build, phase };
       }
     }
@@ -202,8 +223,15 @@ export class BuildFollower {
       this.ignored.add(r.pid);
       return { type: 'ignored-seed', pid: r.pid, why: 'a netaudit audit' };
     }
+    if (seedPhase(argv, env) === 'depend') {
+      // Metadata generation (the cache of an ebuild's variables), not a build: no phase of any package.
+      this.ignored.add(r.pid);
+      return { type: 'ignored-seed', pid: r.pid, why: 'the depend phase (metadata)' };
+    }
     let build: FollowedBuild | undefined;
-    const key = env.CATEGORY && env.PF ? `${env.CATEGORY}/${env.PF}` : undefined;
+    // One build per package and build dir: two Portage configurations (a chroot and the host, two
+    // PORTAGE_TMPDIRs) may build the same CATEGORY/PF at once; Portage locks one build dir for one build.
+    const key = env.CATEGORY && env.PF ? `${env.CATEGORY}/${env.PF}@${env.PORTAGE_BUILDDIR ?? ''}` : undefined;
     if (key) build = this.builds.get(key);
     else {
       // The environment could not be read: the process that started it (a phase's parent) may still say.
@@ -211,7 +239,7 @@ export class BuildFollower {
     }
     if (!build && !key) {
       this.orphanRecords++;
-      return { type: 'ignored-seed', pid: r.pid, why: `no environment (${typeof r.envError === 'string' ? r.envError : 'not read'})` };
+      return { type: 'ignored-seed', pid: r.pid, why: 'no environment (its record was lost)' };
     }
     if (build?.ended) {
       this.builds.delete(build.key);
@@ -219,7 +247,7 @@ export class BuildFollower {
       build = undefined;
     }
     if (!build) {
-      build = { key: key as string, env: { ...env }, phases: [], records: [], alive: new Set(), startMs: r.ts, lastMs: r.ts, envMisses: 0 };
+      build = { key: key as string, name: `${env.CATEGORY}/${env.PF}`, env: { ...env }, phases: [], records: [], alive: new Set(), startMs: r.ts, lastMs: r.ts, envMisses: 0 };
       this.builds.set(build.key, build);
     }
     if (!key) build.envMisses++;
@@ -248,14 +276,16 @@ export class BuildFollower {
     return out;
   }
 
-  /** Every build still open (at a stop): those with no process alive are over too. */
+  /** Every build still open (at a stop): those that ended or failed and have nothing alive are over; the rest still run. */
   drain(): { over: FollowedBuild[]; running: FollowedBuild[] } {
     const over: FollowedBuild[] = this.over.splice(0);
     const running: FollowedBuild[] = [];
     for (const b of this.builds.values()) {
-      if (b.alive.size || b.phases.some((p) => p.endMs === undefined)) running.push(b);
+      const failed = b.phases.some((p) => p.exitCode !== undefined && p.exitCode !== 0 && p.name !== 'misc-functions');
+      // Between two phases nothing of a build runs: only an end (its clean, a failed phase) says it is over.
+      if (b.alive.size || b.phases.some((p) => p.endMs === undefined) || (!b.ended && !failed)) running.push(b);
       else {
-        b.ended ??= 'watch stopped after its last phase';
+        b.ended ??= 'a phase failed';
         over.push(b);
       }
     }

@@ -27,11 +27,15 @@ import type { BuildEvidence } from '../model/evidence.js';
 import type { SocketEvent } from '../model/events.js';
 import type { TracerEvent } from '../model/tracer-events.js';
 import type { Attempt, BuildResult, Finding } from '../model/types.js';
-import { shownAttempt } from '../model/format.js';
+import { endpoint, safeText } from '../model/format.js';
 import { Observer } from '../observe/observer.js';
 import { BuildFollower, FOLLOW_ENV, FOLLOW_EXEC, followedPhases, networkSandboxOf, type FollowedBuild, type FollowerNews } from '../portage/follow.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { ResultsFile } from './results.js';
+import { makeReport } from '../model/report.js';
+import { sortBuilds } from '../report/merge.js';
+import { VERSION } from '../version.js';
+import { writeSweepOutputs } from './sweep.js';
 import { judgeEbuild } from '../verdict/index.js';
 import { WATCH_TEST_LOG } from '../portage/watch-hook.js';
 
@@ -99,6 +103,8 @@ export interface WatchBlock {
   readonly ended: string;
   /** Phase processes whose environment could not be read (their package guessed from their parent). */
   readonly envMisses: number;
+  /** PORTAGE_BUILDDIR as the build saw it. */
+  readonly buildDir?: string;
   /** --confirm: the faithful rerun was queued (its result: DIR/confirm/results.jsonl). */
   readonly confirm?: 'queued';
 }
@@ -171,7 +177,7 @@ export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number
   const blocked = judged.attempts.filter((a) => !a.allowed);
   const findings: Finding[] = [...judged.findings];
   if (!sandbox.on && blocked.length) findings.unshift(sandboxOffFinding(blocked, sandbox.why));
-  const category = b.env.CATEGORY ?? b.key.split('/')[0] ?? '';
+  const category = b.env.CATEGORY ?? b.name.split('/')[0] ?? '';
   const pn = b.env.PN ?? '';
   const pvr = b.env.PVR ?? (b.env.PF && pn ? b.env.PF.slice(pn.length + 1) : '');
   const watch: WatchBlock = {
@@ -180,9 +186,10 @@ export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number
     wouldBlock: blocked.length,
     ended: b.ended ?? 'over',
     envMisses: b.envMisses,
+    ...(b.env.PORTAGE_BUILDDIR ? { buildDir: b.env.PORTAGE_BUILDDIR } : {}),
   };
   const result: BuildResult & { watch: WatchBlock } = {
-    name: b.key,
+    name: b.name,
     kind: 'ebuild',
     command: ['(watched)', ...(b.env.EBUILD ? [b.env.EBUILD] : []), ...phases.map((p) => p.name)],
     exitCode,
@@ -211,7 +218,7 @@ export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number
 
 /** Distinct destinations of blocked attempts, for the message. */
 function reachedOut(attempts: readonly Attempt[]): string {
-  const names = [...new Set(attempts.map((a) => shownAttempt(a)))];
+  const names = [...new Set(attempts.map((a) => safeText(a.hostname ?? endpoint(a.address ?? '', a.port))))];
   return names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
 }
 
@@ -244,6 +251,21 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   const confirmed: string[] = [];
   const queue: { name: string; ebuild: string }[] = [];
   let confirming: Promise<void> | undefined;
+  // DIR/report.json, report.html, junit.xml as a sweep writes them, after each result (one write at a time).
+  let writing: Promise<void> = Promise.resolve();
+  let dirty = false;
+  const writeOutputs = (): void => {
+    if (dirty) return;
+    dirty = true;
+    writing = writing.then(async () => {
+      dirty = false;
+      try {
+        await writeSweepOutputs(options.outDir, makeReport('watch', sortBuilds(results.all()), VERSION));
+      } catch (e) {
+        say(`netaudit: watch: report.json not written: ${(e as Error).message}`);
+      }
+    });
+  };
 
   const filesOf = (b: FollowedBuild): BuildFiles => {
     let f = buildFiles.get(b);
@@ -333,6 +355,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       results.append(result);
       written++;
       say(`${result.name}: ${result.verdict}${flag ? ' (flagged)' : ''}, ${result.attempts.length} attempt(s)`);
+      writeOutputs();
     }
     drainConfirm();
   };
@@ -357,8 +380,10 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   for (const b of over) finish(b);
   for (const pf of phaseFiles.values()) if (pf.rootFd !== undefined) closeSync(pf.rootFd);
   if (confirming) await confirming;
+  writeOutputs();
+  await writing;
   results.close();
   confirmResults?.close();
   if (!options.signal.aborted && end.stderr) say(`netaudit: watch: the tracer ended: ${end.stderr}`);
-  return { written, resumed, unfinished: running.map((b) => b.key), confirmed, lost: end.lost };
+  return { written, resumed, unfinished: running.map((b) => b.name), confirmed, lost: end.lost };
 }
