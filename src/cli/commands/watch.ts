@@ -23,7 +23,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     y
       .option('out', { type: 'string', default: DEFAULT_WATCH_DIR, describe: 'output directory: results.jsonl (resumed on restart; render with netaudit report render OUT), confirm/', requiresArg: true })
       .option('confirm', { type: 'boolean', default: false, describe: 'rerun each flagged package (breaks, or attempts network-sandbox would block) once faithfully, as netaudit ebuild does: OUT/confirm/results.jsonl' })
-      .option('install-hook', { type: 'boolean', describe: "add the pytest plugin's bashrc to Portage's user profile (files of netaudit's own: etc/portage/profile/package.bashrc/netaudit-watch, bashrc/netaudit-watch.sh) and exit" })
+      .option('install-hook', { type: 'boolean', describe: "add the pytest plugin's bashrc to Portage's user profile (files of netaudit's own, under etc/portage/profile) and exit" })
       .option('remove-hook', { type: 'boolean', describe: 'remove what --install-hook added and exit' })
       .option('config-root', { type: 'string', describe: "Portage's config root for --install-hook/--remove-hook (default: PORTAGE_CONFIGROOT, else /)", requiresArg: true })
       .option('portage', { type: 'string', describe: "Portage's ebuild program, for --confirm's reruns", requiresArg: true })
