@@ -49,6 +49,8 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     const found = await availability();
     if (!found.available) throw new UsageError(`netaudit watch needs the syscall tracer: ${found.missing.join('; ')} (netaudit doctor says more)`);
     await using session = await Session.open({ interruption });
+    // What a killed watch's --confirm rerun left (its sandbox); watch itself makes no namespace.
+    if (!args.confirm) await (await import('../../sandbox/gc.js')).collectGarbage();
     let confirm: import('../../sweep/watch.js').ConfirmRunner | undefined;
     if (args.confirm) {
       const { locatePortage } = await import('../../portage/locate.js');
