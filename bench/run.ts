@@ -354,8 +354,9 @@ if (want('watch') && install) {
     for (let i = 0; i < 300 && !/watching Portage builds/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
     const p = pass();
     await new Promise((r) => setTimeout(r, 2500));
-    // /usr/bin/time passes no signal on: end netaudit itself (its tracer follows it, pdeathsig).
-    spawnSync('pkill', ['-TERM', '-P', String(child.pid), '-f', 'main.js watch']);
+    // /usr/bin/time passes no signal on: end netaudit itself, its child (its tracer follows it, pdeathsig).
+    const node = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    if (node > 0) process.kill(node, 'SIGTERM');
     await closed;
     const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
     const written = existsSync(path.join(out, 'results.jsonl')) ? readFileSync(path.join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;

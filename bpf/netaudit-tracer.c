@@ -65,6 +65,8 @@
  *     unwatch INODE   remove it; answered {"t":"ack","cmd":"unwatch","ns":N}
  *     follow PID      follow mode: follow this process (and its future children) from now on; answered
  *                     {"t":"ack","cmd":"follow","pid":N}
+ *     unfollow PID    follow mode: no longer follow it (children it forks from now on are not followed;
+ *                     those already forked still are); answered {"t":"ack","cmd":"unfollow","pid":N}
  *     sync ID         ID: 1-64 of [A-Za-z0-9._:-]. Reads everything the kernel has committed so far, then
  *                     prints {"t":"sync","id":"ID","lost":{SLOT:N,...},"lostTotal":N,"records":R}: every
  *                     record of a call that completed before the command was sent comes before it.
@@ -732,7 +734,7 @@ static void command(char *line)
 			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"ns\":%u}\n", verb, key);
 		return;
 	}
-	if (!strcmp(verb, "follow") && arg && !extra && opt.nfollow) {
+	if ((!strcmp(verb, "follow") || !strcmp(verb, "unfollow")) && arg && !extra && opt.nfollow) {
 		char *end;
 		unsigned long v;
 		__u32 key;
@@ -742,15 +744,16 @@ static void command(char *line)
 		errno = 0;
 		v = strtoul(arg, &end, 10);
 		if (errno || *end || v == 0 || v > UINT32_MAX) {
-			fputs("{\"t\":\"error\",\"message\":\"follow: not a process id\"}\n", stdout);
+			printf("{\"t\":\"error\",\"message\":\"%s: not a process id\"}\n", verb);
 			return;
 		}
 		key = v;
-		err = bpf_map__update_elem(skel->maps.followed, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
-		if (err)
-			printf("{\"t\":\"error\",\"message\":\"follow %u: %s\"}\n", key, strerror(-err));
+		err = verb[0] == 'f' ? bpf_map__update_elem(skel->maps.followed, &key, sizeof(key), &one, sizeof(one), BPF_ANY)
+				     : bpf_map__delete_elem(skel->maps.followed, &key, sizeof(key), 0);
+		if (err && !(verb[0] == 'u' && err == -ENOENT))
+			printf("{\"t\":\"error\",\"message\":\"%s %u: %s\"}\n", verb, key, strerror(-err));
 		else
-			printf("{\"t\":\"ack\",\"cmd\":\"follow\",\"pid\":%u}\n", key);
+			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"pid\":%u}\n", verb, key);
 		return;
 	}
 	if (!strcmp(verb, "sync") && arg && !extra && strlen(arg) <= 64 &&

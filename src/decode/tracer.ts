@@ -240,6 +240,8 @@ export function parseTracerLine(line: string): TracerLine {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { type: 'malformed', line };
   const j = o as Json;
   if (typeof j.t !== 'string') return { type: 'malformed', line };
+  // Follow mode's acks (follow/unfollow PID): nothing waits for them.
+  if (j.t === 'ack' && (j.cmd === 'follow' || j.cmd === 'unfollow')) return { type: 'ignored' };
   const shape = SHAPE_FIELDS.get(j.t);
   if (shape) return hasShape(j, shape) ? { type: 'record', record: j as TracerRecord } : { type: 'malformed', line };
   const control = controlOf(j);

@@ -107,6 +107,11 @@ export class Observer {
     return this.lostTotal;
   }
 
+  /** Follow mode: stop following process `pid` (its children forked from now on are not followed). No answer is awaited. */
+  unfollow(pid: number): void {
+    if (Number.isInteger(pid) && pid > 0 && this.alive()) this.helper.stdin?.write(`unfollow ${pid}\n`);
+  }
+
   /** `sync`: resolves with the loss total once every record committed before it has been read (undefined: no answer). */
   flush(timeoutMs = 5000): Promise<number | undefined> {
     return this.sync(timeoutMs);

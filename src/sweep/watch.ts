@@ -308,9 +308,13 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     }
   };
 
+  let observerRef: Observer | undefined;
   const onRecord = (r: TracerRecord): void => {
     try {
-      onNews(follower.push(r));
+      const news = follower.push(r);
+      // netaudit's own audits and metadata runs: dropped in the kernel from now on (what they already forked stays followed).
+      if (news?.type === 'ignored-seed') observerRef?.unfollow(news.pid);
+      onNews(news);
     } catch (e) {
       say(`netaudit: watch: a record could not be handled: ${(e as Error).message}`);
     }
@@ -322,6 +326,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     onRecord,
     signal: options.signal,
   });
+  observerRef = observer;
   options.onReady?.({ attachMs: observer.attachMs, resumed, tracerPid: observer.pid });
 
   const drainConfirm = (): void => {
