@@ -16,6 +16,10 @@
  *      EOF -> gone (goal <= 100 ms) (medians)                                              [tracer]
  *   7. `netaudit ebuild --suggest --verify` per fixture ebuild vs plain Portage with network-sandbox (goal:
  *      a breaking ebuild <= 2.2x, issue 17)                                               [suggest]
+ *   8. `netaudit watch` beside the fixture sweep by plain Portage (every fixture ebuild, `ebuild FILE clean test
+ *      install clean`, FEATURES=network-sandbox): wall time with watch running vs without, passes in ABBA
+ *      order in one run (goal <= 1.02x), and watch's CPU (its process and the tracer) as a share of the
+ *      builds' CPU (goal <= 1%), with every package's result checked to be written  [watch]
  * The load average before and after is printed with the figures (the machines are shared).
  */
 import { spawnSync } from 'node:child_process';
@@ -316,6 +320,67 @@ if (want('suggest')) {
     lines.push(...suggestCostLines(costs));
   } catch (e) {
     lines.push(`suggest --verify benchmark skipped: ${(e as Error).message}`);
+  }
+}
+
+// 8. netaudit watch beside the fixture sweep: passes without and with watch in ABBA order (the machines' load
+//    drifts), each the plain-Portage sweep of part 5; watch's own CPU (node and the tracer, by /usr/bin/time).
+if (want('watch') && install) {
+  const { discoverEbuilds } = await import('../src/sweep/discover.js');
+  const { spawn } = await import('node:child_process');
+  const repo = path.join(ROOT, 'fixtures/repo');
+  const refs = discoverEbuilds(repo);
+  const distfiles = { PORTAGE_RO_DISTDIRS: path.join(ROOT, 'fixtures/distfiles') };
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bench-'));
+  const env = plainEnv(install, { ...distfiles, PORTAGE_LOGDIR: tmp });
+  const pass = (): { wallMs: number; cpuS: number } => {
+    let wallMs = 0;
+    let cpuS = 0;
+    for (const ref of refs) {
+      const t0 = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', install.ebuild, ref.path, 'clean', 'test', 'install', 'clean'], { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'] });
+      wallMs += performance.now() - t0;
+      const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+      cpuS += m ? Number(m[1]) + Number(m[2]) : NaN;
+      spawnSync(install.ebuild, [ref.path, 'clean'], { env, stdio: 'ignore' });
+    }
+    return { wallMs, cpuS };
+  };
+  const withWatch = async (out: string): Promise<{ wallMs: number; cpuS: number; watchCpuS: number; written: number }> => {
+    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, CLI, 'watch', '--out', out, '--quiet-time', '2s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    for (let i = 0; i < 300 && !/watching Portage builds/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    const p = pass();
+    await new Promise((r) => setTimeout(r, 2500));
+    // /usr/bin/time passes no signal on: end netaudit itself, its child (its tracer follows it, pdeathsig).
+    const node = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    if (node > 0) process.kill(node, 'SIGTERM');
+    await closed;
+    const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+    const written = existsSync(path.join(out, 'results.jsonl')) ? readFileSync(path.join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
+    return { ...p, watchCpuS: m ? Number(m[1]) + Number(m[2]) : NaN, written };
+  };
+  try {
+    pass(); // warm the page cache and Portage's metadata cache
+    const off1 = pass();
+    const on1 = await withWatch(path.join(tmp, 'watch-1'));
+    const on2 = await withWatch(path.join(tmp, 'watch-2'));
+    const off2 = pass();
+    const offMs = off1.wallMs + off2.wallMs;
+    const onMs = on1.wallMs + on2.wallMs;
+    const ratio = onMs / offMs;
+    const share = (on1.watchCpuS + on2.watchCpuS) / (on1.cpuS + on2.cpuS);
+    const written = Math.min(on1.written, on2.written);
+    results.watch = { packages: refs.length, offMs: [off1.wallMs, off2.wallMs], onMs: [on1.wallMs, on2.wallMs], ratio, watchCpuS: [on1.watchCpuS, on2.watchCpuS], buildsCpuS: [on1.cpuS, on2.cpuS], cpuShare: share, written: [on1.written, on2.written], load: load() };
+    lines.push(
+      `watch beside the fixture sweep (${refs.length} ebuilds by plain Portage, ABBA): ${(onMs / 2000).toFixed(1)} s with watch vs ${(offMs / 2000).toFixed(1)} s without per pass: ` +
+        `${ratio.toFixed(3)}x (goal <= 1.02x: ${ratio <= 1.02 ? 'met' : 'not met'}); watch's CPU ${((on1.watchCpuS + on2.watchCpuS) / 2).toFixed(2)} s per pass, ` +
+        `${(share * 100).toFixed(2)}% of the builds' (goal <= 1%: ${share <= 0.01 ? 'met' : 'not met'}); results written ${written}/${refs.length}`,
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -5,10 +5,16 @@
  * CAP_SYS_ADMIN) and a kernel with BTF (/sys/kernel/btf/vmlinux).
  *
  * USAGE
- *   netaudit-tracer [--watch INODE]... [--all-ns-but INODE] [--libc PATH | --no-libc] [--ringbuf-kib N]
- *                   [--timing]
+ *   netaudit-tracer [--watch INODE]... [--all-ns-but INODE] [--follow-exec NAME]... [--follow-env VAR]...
+ *                   [--libc PATH | --no-libc] [--ringbuf-kib N] [--timing]
  *   --watch INODE       trace this network namespace from the start (more can be added on stdin)
  *   --all-ns-but INODE  trace every network namespace but this one (netaudit's own); `watch` is then moot
+ *   --follow-exec NAME  follow mode (`netaudit watch`): trace, in any namespace, every process that execs a
+ *                       file whose base name is NAME (at most 4 names of at most 31 bytes), and its
+ *                       descendants (inherited on fork, dropped at exit); filtered in the kernel. Such an
+ *                       exec line carries "seed":true, and "env" (below) when --follow-env names variables
+ *   --follow-env VAR    with --follow-exec: the variables (at most 32) of a seed's environment to print in the
+ *                       env line that follows its exec line (without any: the env line names none)
  *   --libc PATH         the libc whose resolver functions get uprobes (default: the libc this loader runs
  *                       with, from /proc/self/maps); --no-libc: no uprobes
  *   --ringbuf-kib N     ring buffer size in KiB, a power of two >= 4 (default 8192 = 8 MiB)
@@ -39,7 +45,11 @@
  *              sockaddr as passed; for listen, the bound address), "i" (sendmmsg: the message index)
  *     ret      the return of a call that produced call/dns/ifenum lines: "sys", "enter" (the ts of those
  *              lines: (tid, enter) names the call), "ret" (>= 0, or -errno), "us" (time in the call)
- *     exec     "argv" (hex, NUL separated, at most argvMax bytes), "argvLen" (its real length)
+ *     exec     "argv" (hex, NUL separated, at most argvMax bytes), "argvLen" (its real length); follow mode:
+ *              "seed":true on the exec that started following its process; an env line follows it
+ *     env      follow mode, right after a seed's exec line: "envLen" (the environment block's real length;
+ *              the kernel reads its first 32 KiB at the exec, "trunc":true beyond), "env" (hex, NUL-separated
+ *              VAR=VALUE of the variables --follow-env names, in the block's order)
  *     fork     "child" (pid of the new process)
  *     exit     "code" (the wait status: exit code << 8, or the signal)
  *     dns      a UDP send to port 53: "sys" (sendto|sendmsg|sendmmsg|write), "fd", "sa" (hex sockaddr of
@@ -53,6 +63,10 @@
  *   Commands (stdin):
  *     watch INODE     add a network namespace to the in-kernel filter; answered {"t":"ack","cmd":"watch","ns":N}
  *     unwatch INODE   remove it; answered {"t":"ack","cmd":"unwatch","ns":N}
+ *     follow PID      follow mode: follow this process (and its future children) from now on; answered
+ *                     {"t":"ack","cmd":"follow","pid":N}
+ *     unfollow PID    follow mode: no longer follow it (children it forks from now on are not followed;
+ *                     those already forked still are); answered {"t":"ack","cmd":"unfollow","pid":N}
  *     sync ID         ID: 1-64 of [A-Za-z0-9._:-]. Reads everything the kernel has committed so far, then
  *                     prints {"t":"sync","id":"ID","lost":{SLOT:N,...},"lostTotal":N,"records":R}: every
  *                     record of a call that completed before the command was sent comes before it.
@@ -79,6 +93,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
@@ -100,7 +115,7 @@ static const char *const SYS_NAMES[NA_SYS_MAX] = {
 };
 static const char *const KIND_NAMES[NA_KIND_MAX] = {
 	[NA_CALL] = "call", [NA_RET] = "ret", [NA_EXEC] = "exec", [NA_FORK] = "fork", [NA_EXIT] = "exit",
-	[NA_DNS] = "dns", [NA_RESOLVE] = "resolve", [NA_IFENUM] = "ifenum",
+	[NA_DNS] = "dns", [NA_RESOLVE] = "resolve", [NA_IFENUM] = "ifenum", [NA_ENV] = "env",
 };
 static const char *const FN_NAMES[NA_FN_MAX] = {
 	[NA_FN_GETADDRINFO] = "getaddrinfo", [NA_FN_GETHOSTBYNAME] = "gethostbyname",
@@ -117,6 +132,10 @@ static struct {
 	bool no_multi;
 	unsigned ring_kib;
 	bool timing;
+	const char *follow[NA_FOLLOW_NAMES];
+	int nfollow;
+	const char *env[32];
+	int nenv;
 } opt = { .ring_kib = 8192 };
 
 static struct netaudit *skel;
@@ -187,6 +206,38 @@ static const char *sys_name(unsigned sys)
 }
 
 /* Ring buffer callback: one record -> one line. A record shorter than its kind says is skipped. */
+/*
+ * Follow mode: the variables --follow-env names, from a seed's environment block as the kernel read it at the
+ * exec (NA_ENV: the new image's initial environment, whatever the process sets later; right inside a chroot or
+ * another mount namespace, and never too late: a /proc/PID/environ read after the record arrived was, for a
+ * short phase on a busy machine), printed as ,"env":"hex" (NUL-separated VAR=VALUE, in the block's order).
+ */
+static void print_env_vars(const __u8 *env, size_t len)
+{
+	static char out[NA_ENV_MAX];
+	size_t nout = 0;
+
+	for (size_t i = 0; i < len;) {
+		const char *kv = (const char *)env + i;
+		size_t l = strnlen(kv, len - i);
+
+		for (int k = 0; k < opt.nenv; k++) {
+			size_t nl = strlen(opt.env[k]);
+
+			if (l > nl && kv[nl] == '=' && !strncmp(kv, opt.env[k], nl) && nout + l + 1 <= sizeof(out)) {
+				memcpy(out + nout, kv, l);
+				nout += l;
+				out[nout++] = 0;
+				break;
+			}
+		}
+		i += l + 1;
+	}
+	fputs(",\"env\":\"", stdout);
+	hex(out, nout);
+	fputs("\"", stdout);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	const struct na_head *h = data;
@@ -227,7 +278,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		print_head("exec", h);
 		printf(",\"argvLen\":%u,\"argv\":\"", e->argv_len);
 		hex(e->argv, n < NA_ARGV_MAX ? n : NA_ARGV_MAX);
-		fputs("\"}\n", stdout);
+		fputs("\"", stdout);
+		if (h->flags & NA_F_SEED)
+			fputs(",\"seed\":true", stdout);
+		fputs("}\n", stdout);
 		break;
 	}
 	case NA_FORK: {
@@ -288,6 +342,18 @@ static int on_record(void *ctx, void *data, size_t size)
 			printf(",\"how\":\"netlink\",\"sys\":\"%s\",\"fd\":%d,\"msg\":%u,\"flags\":%u,\"family\":%u}\n",
 			       sys_name(e->sys), e->fd, e->nl_type, e->nl_flags, e->nl_family);
 		}
+		break;
+	}
+	case NA_ENV: {
+		const struct na_env *e = data;
+		size_t n = size - offsetof(struct na_env, env);
+
+		if (size < offsetof(struct na_env, env))
+			return 0;
+		print_head("env", h);
+		printf(",\"envLen\":%u", e->env_len);
+		print_env_vars(e->env, n < NA_ENV_MAX ? n : NA_ENV_MAX);
+		fputs("}\n", stdout);
 		break;
 	}
 	default:
@@ -491,6 +557,20 @@ static void parse_args(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--timing")) {
 			opt.timing = true;
+		} else if (!strcmp(a, "--follow-exec") && v) {
+			if (opt.nfollow == NA_FOLLOW_NAMES)
+				die("--follow-exec: at most %d names", NA_FOLLOW_NAMES);
+			if (!*v || strlen(v) >= NA_FOLLOW_NAME_MAX || strchr(v, '/'))
+				die("--follow-exec: a base name of 1 to %d bytes without '/': %s", NA_FOLLOW_NAME_MAX - 1, v);
+			opt.follow[opt.nfollow++] = v;
+			i++;
+		} else if (!strcmp(a, "--follow-env") && v) {
+			if (opt.nenv == (int)(sizeof(opt.env) / sizeof(opt.env[0])))
+				die("--follow-env: at most 32 variables");
+			if (!*v || strchr(v, '='))
+				die("--follow-env: a variable name: %s", v);
+			opt.env[opt.nenv++] = v;
+			i++;
 		} else {
 			die("unknown or incomplete option: %s (see the top of bpf/netaudit-tracer.c)", a);
 		}
@@ -654,6 +734,28 @@ static void command(char *line)
 			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"ns\":%u}\n", verb, key);
 		return;
 	}
+	if ((!strcmp(verb, "follow") || !strcmp(verb, "unfollow")) && arg && !extra && opt.nfollow) {
+		char *end;
+		unsigned long v;
+		__u32 key;
+		__u8 one = 1;
+		int err;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || *end || v == 0 || v > UINT32_MAX) {
+			printf("{\"t\":\"error\",\"message\":\"%s: not a process id\"}\n", verb);
+			return;
+		}
+		key = v;
+		err = verb[0] == 'f' ? bpf_map__update_elem(skel->maps.followed, &key, sizeof(key), &one, sizeof(one), BPF_ANY)
+				     : bpf_map__delete_elem(skel->maps.followed, &key, sizeof(key), 0);
+		if (err && !(verb[0] == 'u' && err == -ENOENT))
+			printf("{\"t\":\"error\",\"message\":\"%s %u: %s\"}\n", verb, key, strerror(-err));
+		else
+			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"pid\":%u}\n", verb, key);
+		return;
+	}
 	if (!strcmp(verb, "sync") && arg && !extra && strlen(arg) <= 64 &&
 	    strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == strlen(arg)) {
 		printf("{\"t\":\"sync\",\"id\":\"%s\"", arg);
@@ -726,7 +828,15 @@ int main(int argc, char **argv)
 		if (!skel)
 			die("opening the BPF object failed: %s", strerror(errno));
 		skel->rodata->all_but_ns = opt.all_but;
+		skel->rodata->follow_mode = opt.nfollow > 0;
+		for (int k = 0; k < opt.nfollow; k++)
+		{
+			strncpy((char *)skel->rodata->follow_names[k], opt.follow[k], NA_FOLLOW_NAME_MAX - 1);
+			skel->rodata->follow_lens[k] = strlen(opt.follow[k]);
+		}
 		bpf_map__set_max_entries(skel->maps.events, opt.ring_kib * 1024);
+		/* Follow mode's environment buffer: a slot per CPU (64 KiB each); one slot, unused, otherwise. */
+		bpf_map__set_max_entries(skel->maps.envbuf, opt.nfollow && libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1);
 		if (use_multi)
 			bpf_program__set_expected_attach_type(skel->progs.on_resolve, BPF_TRACE_UPROBE_MULTI_);
 		err = netaudit__load(skel);

@@ -37,6 +37,15 @@
  * it writes anything. With all_but_ns set (loader option --all-ns-but INODE), every namespace but that one
  * is traced instead.
  *
+ * Follow mode (loader option --follow-exec NAME, up to NA_FOLLOW_NAMES names; `netaudit watch`): processes
+ * are traced by who they are, whatever their namespace. `followed` is a hash of process ids (tgids, as the
+ * initial pid namespace numbers them); an exec whose file's base name is one of the names (Portage's
+ * ebuild.sh, misc-functions.sh) adds its process (the exec record carries NA_F_SEED), a fork of a followed
+ * process adds the child, the exit of a followed process removes it (after its exit record). The loader's
+ * `follow PID` adds one by hand. Every other process on the machine leaves each handler after one hash
+ * lookup, in the kernel. Without --follow-exec nothing of this runs (follow_mode is 0): the other modes
+ * write exactly what they wrote before.
+ *
  * Losses: every record that finds the ring buffer full bumps a per-CPU counter (`lost`, one slot per kind,
  * per syscall for calls); the loader sums them into its sync and stop lines. Nothing is lost silently.
  */
@@ -86,6 +95,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Read-only configuration, set by the loader before load. */
 const volatile __u32 all_but_ns = 0;
+/* Follow mode: 1 when follow_names holds at least one name (NUL-terminated, NUL-padded). */
+const volatile __u32 follow_mode = 0;
+const volatile char follow_names[NA_FOLLOW_NAMES][NA_FOLLOW_NAME_MAX] = {};
+const volatile __u32 follow_lens[NA_FOLLOW_NAMES] = {};
 
 /* The records, in reservation order across CPUs. The loader sets its size (--ringbuf-kib) before load. */
 struct {
@@ -100,6 +113,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } watched SEC(".maps");
+
+/* Follow mode: followed processes, tgid -> 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
 
 /* Lost records per slot (see NA_LOST_SLOTS), per CPU: no atomics on the hot path. */
 struct {
@@ -158,7 +179,74 @@ static __always_inline __u32 watched_ns(void)
 		return 0; /* an exiting task has no nsproxy any more */
 	if (all_but_ns)
 		return ns != all_but_ns ? ns : 0;
-	return bpf_map_lookup_elem(&watched, &ns) ? ns : 0;
+	if (bpf_map_lookup_elem(&watched, &ns))
+		return ns;
+	if (follow_mode) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		if (bpf_map_lookup_elem(&followed, &tgid))
+			return ns;
+	}
+	return 0;
+}
+
+/* The current task's network namespace inode, watched or not (0 for an exiting task). */
+static __always_inline __u32 current_ns(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
+}
+
+/* Follow mode: the path buffer of the exec being looked at, per CPU (too big for the stack). */
+struct pathbuf {
+	char p[256];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pathbuf);
+} pathbuf SEC(".maps");
+
+/* Follow mode: whether the base name of the exec'd file (bprm->filename: the script itself for a #! script,
+ * as the caller named it) is one of follow_names. The name is compared at the end of the path (its length is
+ * known from the read), so no loop depends on the path's contents: the verifier walks 4 x 32 steps. */
+static __always_inline bool follow_match(struct linux_binprm *bprm)
+{
+	__u32 zero = 0;
+	struct pathbuf *b = bpf_map_lookup_elem(&pathbuf, &zero);
+	const char *fn = BPF_CORE_READ(bprm, filename);
+	long n;
+	__u32 len;
+
+	if (!b || !fn)
+		return false;
+	n = bpf_probe_read_kernel_str(b->p, sizeof(b->p), fn);
+	if (n <= 1)
+		return false;
+	len = (n - 1) & (sizeof(b->p) - 1);
+	for (__u32 k = 0; k < NA_FOLLOW_NAMES; k++) {
+		__u32 l = follow_lens[k], off;
+		bool same = true;
+
+		if (l == 0 || l > len || l >= NA_FOLLOW_NAME_MAX)
+			continue;
+		off = len - l;
+		if (off > 0 && b->p[(off - 1) & (sizeof(b->p) - 1)] != '/')
+			continue;
+		for (__u32 j = 0; j < NA_FOLLOW_NAME_MAX; j++) {
+			if (j >= l)
+				break;
+			if (b->p[(off + j) & (sizeof(b->p) - 1)] != follow_names[k][j]) {
+				same = false;
+				break;
+			}
+		}
+		if (same)
+			return true;
+	}
+	return false;
 }
 
 /* Calls in flight (entries in `inflight`): on_sys_exit looks nothing up while it is 0, the usual case. */
@@ -649,6 +737,51 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Follow mode: a seed's environment record, one slot per CPU (32 KiB; twice that for the verifier's masked
+ * size: more than a per-CPU map value may hold, hence a plain array indexed by the CPU; the loader sizes it). */
+union envbuf {
+	struct na_env env;
+	__u8 room[2 * NA_ENV_MAX + 64];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union envbuf);
+} envbuf SEC(".maps");
+
+/* Follow mode: NA_ENV for the current task (a seed), its environment as its new image has it. */
+static __always_inline void rec_env(struct task_struct *t, __u32 ns)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct na_env *e = bpf_map_lookup_elem(&envbuf, &cpu);
+	__u64 start, end, n, size;
+
+	if (!e)
+		return;
+	fill_head(&e->h, NA_ENV, ns, bpf_ktime_get_ns(), t);
+	start = BPF_CORE_READ(t, mm, env_start);
+	end = BPF_CORE_READ(t, mm, env_end);
+	e->env_len = end > start ? end - start : 0;
+	e->pad = 0;
+	n = e->env_len;
+	if (n > NA_ENV_MAX) {
+		n = NA_ENV_MAX;
+		e->h.flags |= NA_F_TRUNCATED;
+	}
+	BOUND(n, 0xffff); /* n <= 32768 already; the verifier sees <= 65535, inside the value */
+	if (n && bpf_probe_read_user(e->env, n, (void *)start)) {
+		e->h.flags |= NA_F_FAULT;
+		n = 0;
+	}
+	size = offsetof(struct na_env, env) + n;
+	BOUND(size, 0x1ffff);
+	if (size > sizeof(union envbuf))
+		return;
+	if (bpf_ringbuf_output(&events, e, size, 0))
+		count_lost(NA_ENV);
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -656,13 +789,26 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	__u32 ns = watched_ns(), zero = 0;
 	__u64 start, end, n, size;
 	struct na_exec *e;
+	bool seed = false;
 
+	if (!ns && follow_mode && follow_match(bprm)) {
+		/* A process to follow from now on: it, and through its forks every descendant. */
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		__u8 one = 1;
+
+		ns = current_ns();
+		if (!ns || bpf_map_update_elem(&followed, &tgid, &one, BPF_ANY))
+			return 0;
+		seed = true;
+	}
 	if (!ns)
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return 0;
 	fill_head(&e->h, NA_EXEC, ns, bpf_ktime_get_ns(), t);
+	if (seed)
+		e->h.flags |= NA_F_SEED;
 	/* The new image's argv lies NUL-separated between mm->arg_start and arg_end, written by the kernel. */
 	start = BPF_CORE_READ(t, mm, arg_start);
 	end = BPF_CORE_READ(t, mm, arg_end);
@@ -684,6 +830,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	if (bpf_ringbuf_output(&events, e, size, 0))
 		count_lost(NA_EXEC);
+	if (seed)
+		rec_env(t, ns);
 	return 0;
 }
 
@@ -699,6 +847,14 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	ns = watched_ns();
 	if (!ns)
 		return 0;
+	if (follow_mode) {
+		__u32 ptgid = bpf_get_current_pid_tgid() >> 32, ctgid = BPF_CORE_READ(child, tgid);
+		__u8 one = 1;
+
+		/* The parent is followed (not only watched by namespace): so is the child, from its first moment. */
+		if (bpf_map_lookup_elem(&followed, &ptgid))
+			bpf_map_update_elem(&followed, &ctgid, &one, BPF_ANY);
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(NA_FORK);
@@ -732,12 +888,18 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(NA_EXIT);
-		return 0;
+	} else {
+		fill_head(&e->h, NA_EXIT, ns, bpf_ktime_get_ns(), t);
+		e->exit_code = BPF_CORE_READ(t, exit_code);
+		e->pad = 0;
+		bpf_ringbuf_submit(e, 0);
 	}
-	fill_head(&e->h, NA_EXIT, ns, bpf_ktime_get_ns(), t);
-	e->exit_code = BPF_CORE_READ(t, exit_code);
-	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	if (follow_mode) {
+		/* Written (or lost) its exit: no longer followed; its pid may be reused by anyone. */
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		bpf_map_delete_elem(&followed, &tgid);
+	}
 	return 0;
 }
 

@@ -23,7 +23,8 @@ enum na_kind {
 	NA_DNS = 6,    /* the payload of a UDP send to port 53 (a DNS question, usually) */
 	NA_RESOLVE = 7,/* a name handed to libc's resolver (uprobe) */
 	NA_IFENUM = 8, /* interface enumeration: an RTM_GETLINK/RTM_GETADDR netlink request, or a SIOCGIF* ioctl */
-	NA_KIND_MAX = 9,
+	NA_ENV = 9,    /* follow mode: the environment a seed exec'd with, right after its NA_EXEC */
+	NA_KIND_MAX = 10,
 };
 
 /* The syscall behind a record (na_call.sys, na_ret.sys, na_dns.sys, na_ifenum.sys). */
@@ -63,6 +64,7 @@ enum na_fn {
 #define NA_DNS_MAX 512      /* a DNS message over UDP without EDNS; a longer payload is flagged */
 #define NA_NAME_MAX 256     /* a name handed to the resolver (a DNS name has at most 253 characters) */
 #define NA_IFNAME_MAX 16    /* IFNAMSIZ */
+#define NA_ENV_MAX 32768    /* follow mode: the first 32 KiB of a seed's environment (Portage's is ~10 KiB) */
 #define NA_MMSG_ADDRS 4     /* sendmmsg: the destinations of the first 4 messages */
 #define NA_MMSG_DNS 2       /* sendmmsg: the payloads of the first 2 (glibc sends A and AAAA together) */
 
@@ -70,6 +72,12 @@ enum na_fn {
 #define NA_F_TRUNCATED 1    /* the byte field was cut at its cap (len says how long it really was) */
 #define NA_F_PEER 2         /* the address is the socket's peer (a send on a connected socket), not an argument */
 #define NA_F_FAULT 4        /* the program's memory could not be read (the field is empty) */
+#define NA_F_SEED 8         /* exec only (follow mode): this exec matched a --follow-exec name and started
+                               following its process (and, through forks, its descendants) */
+
+/* Follow mode: at most NA_FOLLOW_NAMES executable names of at most NA_FOLLOW_NAME_MAX - 1 bytes each. */
+#define NA_FOLLOW_NAMES 4
+#define NA_FOLLOW_NAME_MAX 32
 
 struct na_head {
 	__u16 kind;         /* enum na_kind */
@@ -163,6 +171,14 @@ struct na_ifenum {
 	__s32 fd;
 	__u32 ioctl_cmd;    /* ioctl: the request (0x8912 SIOCGIFCONF, ...) */
 	char ifname[NA_IFNAME_MAX]; /* ioctl other than SIOCGIFCONF: ifr_name */
+};
+
+/* NA_ENV: the environment block (NUL-separated VAR=VALUE) of a seed's new image, read at its exec. */
+struct na_env {
+	struct na_head h;
+	__u32 env_len;      /* real length (env_end - env_start); env holds min(env_len, NA_ENV_MAX) */
+	__u32 pad;
+	__u8 env[NA_ENV_MAX];
 };
 
 #endif /* NETAUDIT_H */

@@ -59,6 +59,8 @@ export interface BuildAnalysis {
 export interface BuildContext {
   /** The build's addresses on its veth end (default: src/model/network.ts BUILD_ADDRESSES). */
   readonly buildAddresses?: readonly string[];
+  /** No capture ran: every try comes from the tracer's calls (AnalyzeContext.syscallsOnly; `netaudit watch`). */
+  readonly syscallsOnly?: boolean;
 }
 
 export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}): BuildAnalysis {
@@ -85,6 +87,7 @@ export function analyzeBuild(evidence: BuildEvidence, context: BuildContext = {}
     ...(evidence.phases ? { phases: evidence.phases } : {}),
     tests: evidence.tests,
     ...(context.buildAddresses ? { buildAddresses: context.buildAddresses } : {}),
+    ...(context.syscallsOnly ? { syscallsOnly: true } : {}),
   };
   const fromPackets = analyze(packets, ctx);
   const observed = evidence.tracer ? withSyscalls(fromPackets, packets, ctx, evidence.tracer) : fromPackets;

@@ -42,6 +42,11 @@ export interface AnalyzeContext {
    * count as the build.
    */
   readonly buildAddresses?: readonly string[];
+  /**
+   * No capture ran (`netaudit watch`): the tracer's calls are all there is, so the tries the lo capture would
+   * see (to 10/8 and ::/8) and TCP connects that succeeded (network-sandbox off) are taken from them too.
+   */
+  readonly syscallsOnly?: boolean;
 }
 
 /** Attempts of one build, folded and sorted (fold.ts); all with allowed: false (verdict/policy.ts decides). */
@@ -78,7 +83,7 @@ export function analyze(packets: readonly DecodedPacket[], ctx: AnalyzeContext):
  */
 export function analyzeSyscalls(events: readonly SocketEvent[], packets: readonly DecodedPacket[], ctx: AnalyzeContext, names?: TracedNames): Attempt[] {
   const book = new AddressBook(ctx.buildAddresses);
-  const observations = syscallObservations(events, book, names);
+  const observations = syscallObservations(events, book, names, ctx.syscallsOnly ? { syscallsOnly: true } : {});
   if (!observations.length) return [];
   const clock = new PhaseClock(ctx.phases, ctx.buildStartMs);
   return fold(observations, { buildStartMs: ctx.buildStartMs, clock, answers: AnswerIndex.from(packets, book), book, ...(ctx.exact ? { exact: true } : {}) });

@@ -40,11 +40,11 @@ const OUTCOME_OF_ERRNO: Record<string, Outcome> = {
   EACCES: 'dropped',
 };
 
-function tryKind(e: SocketEvent): TryKind | undefined {
+function tryKind(e: SocketEvent, syscallsOnly: boolean): TryKind | undefined {
   if (e.family === 'unix' || (e.port === undefined && e.protocol !== 'icmp')) return undefined;
   switch (e.protocol) {
     case 'tcp':
-      return e.errno === 0 && e.kind === 'connect' ? undefined : 'tcp';
+      return e.errno === 0 && e.kind === 'connect' && !syscallsOnly ? undefined : 'tcp';
     case 'udp':
       if (e.kind === 'connect' && e.errno === 0) return undefined;
       return 'udp';
@@ -73,18 +73,26 @@ function dnsName(e: SocketEvent, address: string, book: AddressBook, names: Trac
 }
 
 /** The observations these socket calls stand for (calls that are no try are left out). */
-export function syscallObservations(events: readonly SocketEvent[], book: AddressBook, names: TracedNames = { questions: [], resolves: [] }): Observation[] {
+export function syscallObservations(
+  events: readonly SocketEvent[],
+  book: AddressBook,
+  names: TracedNames = { questions: [], resolves: [] },
+  options: { readonly syscallsOnly?: boolean } = {},
+): Observation[] {
   const out: Observation[] = [];
+  const only = options.syscallsOnly === true;
   for (const e of events) {
     if (e.kind !== 'connect' && e.kind !== 'sendto' && e.kind !== 'sendmsg') continue;
-    const kind = tryKind(e);
+    const kind = tryKind(e, only);
     if (!kind || e.family === 'unix') continue;
     // A v6 socket's ::ffff:a.b.c.d is IPv4 on the wire, and is so reported.
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(e.address);
     const family = mapped ? 4 : e.family;
     const address = book.canon(mapped ? (mapped[1] as string) : e.address);
     const cls = book.classOf(address);
-    if (cls === 'loopback' || cls === 'sandbox-local') continue;
+    // Left to the lo capture, which sees every such packet; without one (syscallsOnly) 10/8 and ::/8 are taken
+    // here (a LAN resolver or host without network-sandbox, refused locally under it); loopback never.
+    if (cls === 'loopback' || (cls === 'sandbox-local' && !only)) continue;
     const outcome = e.error !== undefined ? OUTCOME_OF_ERRNO[e.error] : undefined;
     const name = kind === 'udp' && e.port === 53 ? dnsName(e, address, book, names) : undefined;
     out.push({

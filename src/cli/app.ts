@@ -18,6 +18,7 @@ import { hookCommand } from './commands/hook.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
+import { watchCommand } from './commands/watch.js';
 import { VERSION } from '../version.js';
 import { trace } from '../util/trace.js';
 
@@ -50,13 +51,14 @@ export function parser(options: ParserOptions = {}) {
     .command(ebuildCommand)
     .command(changedCommand)
     .command(sweepCommand)
+    .command(watchCommand)
     .command(reportCommand)
     .command(doctorCommand)
     .command(gcCommand)
     .command(hookCommand)
     // `netaudit completion` prints the bash completion script; the script calls `netaudit --get-yargs-completions`.
     .completion('completion', 'print the bash completion script (source it, or install it as bash-completion/completions/netaudit)')
-    .demandCommand(1, 'name a command: run, ebuild, changed, sweep, report, doctor, gc, hook, completion')
+    .demandCommand(1, 'name a command: run, ebuild, changed, sweep, watch, report, doctor, gc, hook, completion')
     .strict()
     .version(VERSION)
     .help()

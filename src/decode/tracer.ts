@@ -42,6 +42,8 @@ const SHAPES: Record<string, Record<string, 'n' | 's' | 'S' | 'b?'>> = {
   dns: { ...COMMON, sys: 'S', fd: 'n', i: 'n', peer: 'b?', sa: 's', len: 'n', payload: 's' },
   resolve: { ...COMMON, fn: 'S', name: 's' },
   ifenum: { ...COMMON, how: 'S', sys: 'S', fd: 'n' },
+  /** Follow mode (`netaudit watch`): a seed's environment, right after its exec line; no event of its own. */
+  env: { ...COMMON, envLen: 'n', env: 's' },
 };
 
 const SOCKET_SYSCALLS: ReadonlySet<string> = new Set(['connect', 'sendto', 'sendmsg', 'sendmmsg', 'bind', 'listen']);
@@ -210,7 +212,7 @@ function controlOf(o: Json): TracerControl | undefined {
 
 /** One event line of the loader, checked (fields by kind; hex fields are valid hex). */
 export interface TracerRecord extends Json {
-  readonly t: 'call' | 'ret' | 'exec' | 'fork' | 'exit' | 'dns' | 'resolve' | 'ifenum';
+  readonly t: 'call' | 'ret' | 'exec' | 'fork' | 'exit' | 'dns' | 'resolve' | 'ifenum' | 'env';
   readonly ts: number;
   readonly pid: number;
   readonly tid: number;
@@ -238,6 +240,8 @@ export function parseTracerLine(line: string): TracerLine {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { type: 'malformed', line };
   const j = o as Json;
   if (typeof j.t !== 'string') return { type: 'malformed', line };
+  // Follow mode's acks (follow/unfollow PID): nothing waits for them.
+  if (j.t === 'ack' && (j.cmd === 'follow' || j.cmd === 'unfollow')) return { type: 'ignored' };
   const shape = SHAPE_FIELDS.get(j.t);
   if (shape) return hasShape(j, shape) ? { type: 'record', record: j as TracerRecord } : { type: 'malformed', line };
   const control = controlOf(j);

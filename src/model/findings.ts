@@ -81,6 +81,11 @@ export const FINDING_KINDS = [
   },
   { keyword: 'MetadataError', level: 'error', describe: 'Portage could not read the ebuild (a broken global scope): it was not built.' },
   { keyword: 'FetchFailed', level: 'error', describe: "Fetching the distfiles failed; Portage's fetcher runs outside the sandbox, so this is no network-sandbox question." },
+  {
+    keyword: 'NetworkSandboxOff',
+    level: 'warning',
+    describe: 'A watched build ran without network-sandbox and reached out in phases it covers: network-sandbox would block those attempts; whether the build then fails, a faithful rerun (netaudit watch --confirm) says.',
+  },
 ] as const satisfies readonly FindingKind[];
 
 export type FindingKeyword = (typeof FINDING_KINDS)[number]['keyword'];

@@ -437,7 +437,7 @@ export interface Explanation extends RunEnd {
   readonly error?: string;
 }
 
-export type Mode = 'run' | 'ebuild' | 'sweep' | 'merge' | 'render';
+export type Mode = 'run' | 'ebuild' | 'sweep' | 'watch' | 'merge' | 'render';
 
 export interface Report {
   schemaVersion: 1;

@@ -37,6 +37,11 @@ export interface ObserverOptions {
   readonly readyTimeoutMs?: number;
   /** Abort waiting for readiness (the process is killed and start() rejects). */
   readonly signal?: AbortSignal;
+  /**
+   * Every event record as it is read, whatever its namespace (follow mode, `netaudit watch`: records are
+   * routed by process there, not by namespace). Called before the namespace routing.
+   */
+  readonly onRecord?: (record: TracerRecord) => void;
 }
 
 export interface CollectOptions {
@@ -93,8 +98,24 @@ export class Observer {
   private syncs = 0;
   private stopLine: TracerStop | undefined;
   private ending: Promise<ObserverEnd> | undefined;
+  private onRecord: ((record: TracerRecord) => void) | undefined;
 
   private constructor() {}
+
+  /** Records lost since the start, as of the last sync or stop line. */
+  get lost(): number {
+    return this.lostTotal;
+  }
+
+  /** Follow mode: stop following process `pid` (its children forked from now on are not followed). No answer is awaited. */
+  unfollow(pid: number): void {
+    if (Number.isInteger(pid) && pid > 0 && this.alive()) this.helper.stdin?.write(`unfollow ${pid}\n`);
+  }
+
+  /** `sync`: resolves with the loss total once every record committed before it has been read (undefined: no answer). */
+  flush(timeoutMs = 5000): Promise<number | undefined> {
+    return this.sync(timeoutMs);
+  }
 
   get pid(): number {
     return this.helper.pid;
@@ -104,6 +125,7 @@ export class Observer {
   static async start(options: ObserverOptions = {}): Promise<Observer> {
     const tracer = options.tracer ?? packagePath(TRACER_PATH);
     const observer = new Observer();
+    observer.onRecord = options.onRecord;
     const t0 = performance.now();
     try {
       observer.helper = await supervise({
@@ -137,7 +159,10 @@ export class Observer {
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
       const l = parseTracerLine(line);
-      if (l.type === 'record') this.watched.get(l.record.ns)?.records.push(l.record);
+      if (l.type === 'record') {
+        this.onRecord?.(l.record);
+        this.watched.get(l.record.ns)?.records.push(l.record);
+      }
       else if (l.type === 'malformed') this.malformed++;
       else if (l.type === 'control') this.control(l.control);
     }

@@ -45,7 +45,7 @@ interface BadLine {
 const BAD: readonly BadLine[] = [
   { what: 'unknown option', args: ['run', '--bogus', '--', 'true'], stderr: /^netaudit: Unknown argument: bogus — see netaudit --help\n$/ },
   { what: 'unknown command', args: ['frobnicate'], stderr: /^netaudit: Unknown argument: frobnicate — see netaudit --help\n$/ },
-  { what: 'missing command', args: [], stderr: /^netaudit: name a command: run, ebuild, changed, sweep, report, doctor, gc, hook, completion — see netaudit --help\n$/ },
+  { what: 'missing command', args: [], stderr: /^netaudit: name a command: run, ebuild, changed, sweep, watch, report, doctor, gc, hook, completion — see netaudit --help\n$/ },
   {
     what: 'bad --timeout',
     args: ['run', '--timeout', 'soon', '--', 'true'],

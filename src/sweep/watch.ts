@@ -1,0 +1,403 @@
+/**
+ * `netaudit watch`: the compiled tracer in follow mode beside the machine's own Portage builds (emerge, ebuild,
+ * a tinderbox's chroot or bubblewrap), one result per finished package appended to DIR/results.jsonl in the
+ * report model, as a sweep writes it (src/sweep/results.ts: resumable, a line cut by a kill -9 is dropped on
+ * the next start, mergeable, `netaudit report render DIR`).
+ *
+ * The tracer follows Portage's phase processes from their exec (src/portage/follow.ts) and everything they
+ * start, in the kernel; every other process of the machine costs one hash lookup per traced syscall and is
+ * never printed. Here: each phase's records go to its package; when a phase ends its files are read through
+ * the phase's own root (/proc/PID/root opened at the phase's start: right in a chroot, a bubblewrap or
+ * another mount namespace): the pytest plugin's log (${T}/netaudit-tests.log, written when the hook is
+ * installed) and Portage's build log. When the package is over, its evidence goes through the same analysis
+ * and judge as `netaudit ebuild`'s (analyzeBuild, judgeEbuild), with the package's own policy and outcome.
+ *
+ * network-sandbox off (FEATURES without it, RESTRICT=network-sandbox, or Portage unable to unshare): the
+ * phases had the network of the namespace they ran in, so an attempt may have succeeded and the build with
+ * it. The result says so (`watch.networkSandbox: false`, the NetworkSandboxOff finding naming what reached
+ * out); whether the build would fail under network-sandbox is for a faithful rerun: `--confirm` queues one
+ * (`netaudit ebuild`'s audit) for each flagged package only, one at a time, into DIR/confirm/.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { analyzeBuild } from '../analyze/build.js';
+import { parseTestLog } from '../analyze/test-attribution.js';
+import { assembleTracerEvents, type TracerRecord } from '../decode/tracer.js';
+import type { BuildEvidence } from '../model/evidence.js';
+import type { SocketEvent } from '../model/events.js';
+import type { TracerEvent } from '../model/tracer-events.js';
+import type { Attempt, BuildResult, Finding } from '../model/types.js';
+import { endpoint, safeText } from '../model/format.js';
+import { Observer } from '../observe/observer.js';
+import { BuildFollower, FOLLOW_ENV, FOLLOW_EXEC, followedPhases, networkSandboxOf, type FollowedBuild, type FollowerNews } from '../portage/follow.js';
+import type { PortageInstall } from '../portage/locate.js';
+import { ResultsFile } from './results.js';
+import { makeReport } from '../model/report.js';
+import { sortBuilds } from '../report/merge.js';
+import { VERSION } from '../version.js';
+import { writeSweepOutputs } from './sweep.js';
+import { judgeEbuild } from '../verdict/index.js';
+import { WATCH_TEST_LOG } from '../portage/watch-hook.js';
+
+export interface WatchOptions {
+  /** DIR: results.jsonl (and confirm/ with --confirm). */
+  readonly outDir: string;
+  readonly signal: AbortSignal;
+  /** --confirm: Portage and the session's audits for the faithful reruns of flagged packages. */
+  readonly confirm?: ConfirmRunner;
+  /** A line per package written, and per problem (default: none). */
+  readonly onLine?: (line: string) => void;
+  /** Called once the tracer is attached (the watch is live). */
+  readonly onReady?: (info: { readonly attachMs: number; readonly resumed: number; readonly tracerPid: number }) => void;
+  /** A package is over when nothing of it ran for this long after its last phase (default 30 s). */
+  readonly quietMs?: number;
+  /** report.json and its renderings are written at most this often while results come (default 60 s), and at the stop. */
+  readonly reportEveryMs?: number;
+  /** The loader (tests); default the package's. */
+  readonly tracer?: string;
+}
+
+/** Runs one faithful `netaudit ebuild` audit of an ebuild file (the --confirm rerun). */
+export interface ConfirmRunner {
+  readonly install: PortageInstall;
+  run(ebuildPath: string): Promise<BuildResult | undefined>;
+}
+
+export interface WatchOutcome {
+  /** Results written by this run. */
+  readonly written: number;
+  /** Results already in results.jsonl at the start. */
+  readonly resumed: number;
+  /** Packages still building at the stop (not written: a later watch cannot see their start). */
+  readonly unfinished: string[];
+  /** Faithful reruns done (--confirm), by name. */
+  readonly confirmed: string[];
+  readonly lost: number;
+}
+
+/** Side data of a phase: its root, opened at its start (closed at its end). */
+interface PhaseFiles {
+  rootFd?: number;
+}
+
+/** Side data of a build: what its phases' files said. */
+interface BuildFiles {
+  tests: string;
+  log: string;
+}
+
+/** A result's flag: breaks, or (network-sandbox off) attempts network-sandbox would have blocked. */
+export function flagged(result: BuildResult): boolean {
+  if (result.verdict === 'breaks') return true;
+  const w = (result as BuildResult & { watch?: WatchBlock }).watch;
+  return w !== undefined && !w.networkSandbox && w.wouldBlock > 0;
+}
+
+/** The result's `watch` block: how the build was seen. */
+export interface WatchBlock {
+  /** network-sandbox was in effect for the build's sandboxed phases. */
+  readonly networkSandbox: boolean;
+  /** Why it is taken to be on or off. */
+  readonly networkSandboxWhy: string;
+  /** Attempts in phases network-sandbox covers (not allowed by the policy). */
+  readonly wouldBlock: number;
+  /** Why the package was taken to be over. */
+  readonly ended: string;
+  /** Phase processes whose environment could not be read (their package guessed from their parent). */
+  readonly envMisses: number;
+  /** PORTAGE_BUILDDIR as the build saw it. */
+  readonly buildDir?: string;
+  /** --confirm: the faithful rerun was queued (its result: DIR/confirm/results.jsonl). */
+  readonly confirm?: 'queued';
+}
+
+/** Reads a file of a phase through its root fd; '' when it is not there. */
+function readThrough(rootFd: number | undefined, file: string | undefined): string {
+  if (rootFd === undefined || !file || !file.startsWith('/')) return '';
+  try {
+    return readFileSync(`/proc/self/fd/${rootFd}${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The result of a followed build: the same analysis and judge as `netaudit ebuild`. Pure but for nothing: exported for tests. */
+export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number): BuildResult {
+  const startMs = b.startMs;
+  const phases = followedPhases(b, startMs);
+  const failed = phases.find((p) => p.exitCode !== undefined && p.exitCode !== 0 && p.name !== 'misc-functions');
+  const lastEnd = Math.max(b.lastMs, ...b.phases.map((p) => p.endMs ?? p.startMs));
+  // One namespace for the analysis: the records are the package's already (routed by process, not namespace).
+  const assembled = assembleTracerEvents(b.records).map((e) => ({ ...e, netns: 1 }));
+  // A DNS question sent on a connected UDP socket (send/write: no address in the call) is a send to its peer:
+  // with no capture, that call is the only trace of the lookup (a resolver on 10/8, a LAN one without the sandbox).
+  const events: TracerEvent[] = assembled.flatMap((e): TracerEvent[] =>
+    e.kind === 'dns-question' && e.toPeer
+      ? [
+          {
+            kind: 'sendto',
+            syscall: 'sendto',
+            tsMs: e.tsMs,
+            pid: e.pid,
+            tid: e.tid,
+            ppid: e.ppid,
+            netns: 1,
+            comm: e.comm,
+            ...(e.argv ? { argv: e.argv } : {}),
+            fd: e.fd,
+            family: e.family,
+            protocol: 'udp',
+            address: e.address,
+            port: e.port,
+            errno: 0,
+          } as SocketEvent,
+          e,
+        ]
+      : [e],
+  );
+  const exitCode = failed?.exitCode ?? 0;
+  const evidence: BuildEvidence = {
+    end: { exitCode, signal: null, timedOut: false, interrupted: false, startMs, durationMs: Math.round(lastEnd - startMs) },
+    captures: [],
+    tracer: { events, netns: 1, buildEndMs: lastEnd + 1, lost, complete: true },
+    tests: parseTestLog(files.tests, startMs),
+    phases,
+    log: files.log,
+  };
+  const analysis = analyzeBuild(evidence, { syscallsOnly: true });
+  const split = (v: string | undefined) => (v ?? '').split(/\s+/).filter(Boolean);
+  const policy = { properties: split(b.env.PROPERTIES), restrict: split(b.env.RESTRICT), allowTest: split(b.env.ALLOW_TEST) };
+  const judged = judgeEbuild({
+    attempts: analysis.attempts,
+    phases,
+    interfaceQueries: analysis.interfaceQueries,
+    log: files.log,
+    policy,
+    outcome: { stage: 'build', exitCode, signal: null, timedOut: false, capture: analysis.gaps },
+  });
+  const sandbox = networkSandboxOf(b);
+  const blocked = judged.attempts.filter((a) => !a.allowed);
+  const findings: Finding[] = [...judged.findings];
+  if (!sandbox.on && blocked.length) findings.unshift(sandboxOffFinding(blocked, sandbox.why));
+  const category = b.env.CATEGORY ?? b.name.split('/')[0] ?? '';
+  const pn = b.env.PN ?? '';
+  const pvr = b.env.PVR ?? (b.env.PF && pn ? b.env.PF.slice(pn.length + 1) : '');
+  const watch: WatchBlock = {
+    networkSandbox: sandbox.on,
+    networkSandboxWhy: sandbox.why,
+    wouldBlock: blocked.length,
+    ended: b.ended ?? 'over',
+    envMisses: b.envMisses,
+    ...(b.env.PORTAGE_BUILDDIR ? { buildDir: b.env.PORTAGE_BUILDDIR } : {}),
+  };
+  const result: BuildResult & { watch: WatchBlock } = {
+    name: b.name,
+    kind: 'ebuild',
+    command: ['(watched)', ...(b.env.EBUILD ? [b.env.EBUILD] : []), ...phases.map((p) => p.name)],
+    exitCode,
+    durationMs: evidence.end.durationMs,
+    verdict: judged.verdict,
+    attempts: judged.attempts,
+    findings,
+    capture: { ...analysis.capture },
+    ...(judged.interfaceQueries.length ? { interfaceQueries: judged.interfaceQueries } : {}),
+    observer: { available: true, missing: [], events: events.length, lost },
+    ebuild: {
+      category,
+      package: pn || (b.env.PF ?? ''),
+      version: pvr,
+      path: b.env.EBUILD ?? '',
+      ...(b.env.EAPI ? { eapi: b.env.EAPI } : {}),
+      properties: policy.properties,
+      restrict: policy.restrict,
+    },
+    ...(judged.phases.length ? { phases: judged.phases.map((p) => ({ ...p, startMs: Math.max(0, Math.round(p.startMs)), ...(p.endMs !== undefined ? { endMs: Math.max(0, Math.round(p.endMs)) } : {}) })) } : {}),
+    changes: [],
+    watch,
+  };
+  return result;
+}
+
+/** Distinct destinations of blocked attempts, for the message. */
+function reachedOut(attempts: readonly Attempt[]): string {
+  const names = [...new Set(attempts.map((a) => safeText(a.hostname ?? endpoint(a.address ?? '', a.port))))];
+  return names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
+}
+
+function sandboxOffFinding(blocked: readonly Attempt[], why: string): Finding {
+  const phases = [...new Set(blocked.map((a) => a.phase).filter((p): p is string => p !== undefined))];
+  return {
+    keyword: 'NetworkSandboxOff',
+    level: 'warning',
+    message: `network-sandbox was off for this build (${why}): it would block ${blocked.length} attempt(s)${phases.length ? ` in ${phases.join(', ')}` : ''} that reached out: ${reachedOut(blocked)}`,
+    hint: 'whether the build then fails is what a faithful rerun says: netaudit watch --confirm (or netaudit ebuild on this ebuild)',
+  };
+}
+
+/** Watch until `signal` aborts; returns what was written. */
+export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
+  mkdirSync(options.outDir, { recursive: true });
+  const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
+  const resumed = (await results.load()).length;
+  const confirmDir = path.join(options.outDir, 'confirm');
+  const confirmResults = options.confirm ? new ResultsFile(path.join(confirmDir, 'results.jsonl')) : undefined;
+  if (confirmResults) {
+    mkdirSync(confirmDir, { recursive: true });
+    await confirmResults.load();
+  }
+  const say = options.onLine ?? (() => undefined);
+  const follower = new BuildFollower({ quietMs: options.quietMs });
+  const phaseFiles = new Map<number, PhaseFiles>();
+  const buildFiles = new WeakMap<FollowedBuild, BuildFiles>();
+  let written = 0;
+  const confirmed: string[] = [];
+  const queue: { name: string; ebuild: string }[] = [];
+  let confirming: Promise<void> | undefined;
+  // DIR/report.json, report.html, junit.xml as a sweep writes them: every builds' report validated and rendered
+  // again, so at most once per `reportEveryMs` while new results come, and at the stop (measured: after every
+  // result it was most of watch's CPU beside the fixture sweep, 26 renderings of up to 26 builds).
+  let writing: Promise<void> = Promise.resolve();
+  let dirty = false;
+  const flushOutputs = (): void => {
+    if (!dirty) return;
+    dirty = false;
+    writing = writing.then(async () => {
+      try {
+        await writeSweepOutputs(options.outDir, makeReport('watch', sortBuilds(results.all()), VERSION));
+      } catch (e) {
+        say(`netaudit: watch: report.json not written: ${(e as Error).message}`);
+      }
+    });
+  };
+  const writeOutputs = (): void => {
+    dirty = true;
+  };
+  const reportTimer = setInterval(flushOutputs, options.reportEveryMs ?? 60_000);
+
+  const filesOf = (b: FollowedBuild): BuildFiles => {
+    let f = buildFiles.get(b);
+    if (!f) buildFiles.set(b, (f = { tests: '', log: '' }));
+    return f;
+  };
+
+  const onNews = (n: FollowerNews | undefined): void => {
+    if (!n) return;
+    if (n.type === 'seed') {
+      // Its root, now: at its end the process is gone, and with it /proc/PID/root.
+      let rootFd: number | undefined;
+      try {
+        rootFd = openSync(`/proc/${n.phase.pid}/root`, 'r');
+      } catch {
+        rootFd = undefined;
+      }
+      phaseFiles.set(n.phase.pid, { rootFd });
+    } else if (n.type === 'phase-end') {
+      const pf = phaseFiles.get(n.phase.pid);
+      phaseFiles.delete(n.phase.pid);
+      const files = filesOf(n.build);
+      const env = n.phase.env;
+      if (n.phase.name === 'src_test') {
+        const t = env.T ?? n.build.env.T;
+        const tests = readThrough(pf?.rootFd, t ? `${t}/${WATCH_TEST_LOG}` : undefined);
+        if (tests) files.tests = tests;
+      }
+      const logFile = env.PORTAGE_LOG_FILE ?? n.build.env.PORTAGE_LOG_FILE ?? (env.T ? `${env.T}/build.log` : undefined);
+      const log = readThrough(pf?.rootFd, logFile);
+      if (log.length >= files.log.length) files.log = log;
+      if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
+    }
+  };
+
+  let observerRef: Observer | undefined;
+  const onRecord = (r: TracerRecord): void => {
+    try {
+      const news = follower.push(r);
+      // netaudit's own audits and metadata runs: dropped in the kernel from now on (what they already forked stays followed).
+      if (news?.type === 'ignored-seed') observerRef?.unfollow(news.pid);
+      onNews(news);
+    } catch (e) {
+      say(`netaudit: watch: a record could not be handled: ${(e as Error).message}`);
+    }
+  };
+
+  const observer = await Observer.start({
+    ...(options.tracer ? { tracer: options.tracer } : {}),
+    args: [...FOLLOW_EXEC.flatMap((n) => ['--follow-exec', n]), ...FOLLOW_ENV.flatMap((v) => ['--follow-env', v])],
+    onRecord,
+    signal: options.signal,
+  });
+  observerRef = observer;
+  options.onReady?.({ attachMs: observer.attachMs, resumed, tracerPid: observer.pid });
+
+  const drainConfirm = (): void => {
+    if (confirming || !options.confirm || !queue.length || options.signal.aborted) return;
+    const next = queue.shift() as { name: string; ebuild: string };
+    confirming = (async () => {
+      try {
+        const r = await options.confirm?.run(next.ebuild);
+        if (r && !options.signal.aborted) {
+          confirmResults?.append(r);
+          confirmed.push(next.name);
+          say(`confirm ${next.name}: ${r.verdict} (faithful rerun)`);
+        }
+      } catch (e) {
+        say(`netaudit: watch: the faithful rerun of ${next.name} failed: ${(e as Error).message}`);
+      } finally {
+        confirming = undefined;
+        drainConfirm();
+      }
+    })();
+  };
+
+  const finish = (b: FollowedBuild): void => {
+    for (const p of b.phases) {
+      const pf = phaseFiles.get(p.pid);
+      if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
+      phaseFiles.delete(p.pid);
+    }
+    let result = followedResult(b, filesOf(b), observer.lost);
+    const flag = flagged(result);
+    if (flag && options.confirm && b.env.EBUILD && !(confirmResults?.has(result.name) ?? false)) {
+      result = { ...result, watch: { ...(result as BuildResult & { watch: WatchBlock }).watch, confirm: 'queued' } } as BuildResult;
+      queue.push({ name: result.name, ebuild: b.env.EBUILD });
+    }
+    if (results.has(result.name)) {
+      say(`${result.name}: already in results.jsonl (built again; the first result is kept)`);
+    } else {
+      results.append(result);
+      written++;
+      say(`${result.name}: ${result.verdict}${flag ? ' (flagged)' : ''}, ${result.attempts.length} attempt(s)`);
+      writeOutputs();
+    }
+    drainConfirm();
+  };
+
+  const tick = setInterval(() => {
+    for (const b of follower.due(Date.now())) finish(b);
+  }, 250);
+  try {
+    await new Promise<void>((resolve) => {
+      if (options.signal.aborted) resolve();
+      options.signal.addEventListener('abort', () => resolve(), { once: true });
+      void observer.closed().then(() => resolve());
+    });
+  } finally {
+    clearInterval(tick);
+  }
+  // Stop: everything the kernel committed is read, then every package that is over is written.
+  await observer.flush(2000);
+  const end = await observer.stop();
+  for (const b of follower.due(Date.now())) finish(b);
+  const { over, running } = follower.drain();
+  for (const b of over) finish(b);
+  for (const pf of phaseFiles.values()) if (pf.rootFd !== undefined) closeSync(pf.rootFd);
+  if (confirming) await confirming;
+  clearInterval(reportTimer);
+  dirty = true;
+  flushOutputs();
+  await writing;
+  results.close();
+  confirmResults?.close();
+  if (!options.signal.aborted && end.stderr) say(`netaudit: watch: the tracer ended: ${end.stderr}`);
+  return { written, resumed, unfinished: running.map((b) => b.name), confirmed, lost: end.lost };
+}
