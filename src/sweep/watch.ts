@@ -308,12 +308,13 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     }
   };
 
-  let observerRef: Observer | undefined;
+  // The tracer's handle, once it has started (its records arrive through onRecord before start() returns).
+  const started: { observer?: Observer } = {};
   const onRecord = (r: TracerRecord): void => {
     try {
       const news = follower.push(r);
       // netaudit's own audits and metadata runs: dropped in the kernel from now on (what they already forked stays followed).
-      if (news?.type === 'ignored-seed') observerRef?.unfollow(news.pid);
+      if (news?.type === 'ignored-seed') started.observer?.unfollow(news.pid);
       onNews(news);
     } catch (e) {
       say(`netaudit: watch: a record could not be handled: ${(e as Error).message}`);
@@ -326,7 +327,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     onRecord,
     signal: options.signal,
   });
-  observerRef = observer;
+  started.observer = observer;
   options.onReady?.({ attachMs: observer.attachMs, resumed, tracerPid: observer.pid });
 
   const drainConfirm = (): void => {
