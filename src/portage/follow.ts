@@ -24,6 +24,7 @@
  */
 import type { TracerRecord } from '../decode/tracer.js';
 import type { Phase } from '../model/types.js';
+import { PHASE_FUNCTIONS } from '../verdict/policy.js';
 
 /** The scripts whose exec starts following a process (the tracer's --follow-exec). */
 export const FOLLOW_EXEC = ['ebuild.sh', 'misc-functions.sh'] as const;
@@ -46,25 +47,6 @@ export const FOLLOW_ENV = [
   'PORTAGE_LOG_FILE',
   'NETAUDIT_PHASE_LOG',
 ] as const;
-
-/** The phase function each ebuild.sh argument runs (what `netaudit ebuild`'s phase marks call them). */
-const PHASE_FUNC: Readonly<Record<string, string>> = {
-  pretend: 'pkg_pretend',
-  setup: 'pkg_setup',
-  unpack: 'src_unpack',
-  prepare: 'src_prepare',
-  configure: 'src_configure',
-  compile: 'src_compile',
-  test: 'src_test',
-  install: 'src_install',
-  preinst: 'pkg_preinst',
-  postinst: 'pkg_postinst',
-  prerm: 'pkg_prerm',
-  postrm: 'pkg_postrm',
-  config: 'pkg_config',
-  info: 'pkg_info',
-  nofetch: 'pkg_nofetch',
-};
 
 /** NUL-separated VAR=VALUE (the tracer's "env", hex) -> variables. */
 export function parseFollowEnv(hex: string): Record<string, string> {
@@ -92,7 +74,7 @@ export function seedPhase(argv: readonly string[], env: Readonly<Record<string, 
   if (script.endsWith('misc-functions.sh')) return 'misc-functions';
   const arg = i >= 0 ? argv[i + 1] : undefined;
   const phase = arg ?? env.EBUILD_PHASE ?? 'unknown';
-  return PHASE_FUNC[phase] ?? phase;
+  return PHASE_FUNCTIONS[phase] ?? phase;
 }
 
 /** One phase process of a package, as followed. */

@@ -6,10 +6,13 @@
  * The env file is parsed here (not through src/portage/locate.ts) so that the fidelity check against the real
  * thing does not depend on netaudit's own code.
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import type { BuildResult, Report } from '../../src/model/types.js';
 import { locatePortage, type PortageInstall } from '../../src/portage/locate.js';
-import { FIXTURE_DISTFILES } from './cli.js';
+import { FIXTURE_DISTFILES, netaudit } from './cli.js';
 
 export const PORTAGE_PREFIX = '/opt/netaudit';
 /** Written by scripts/install-portage.sh: `export PORTAGE_CONFIGROOT="..."`, `export EPREFIX=""`, `export NETAUDIT_EBUILD="..."`. */
@@ -83,3 +86,28 @@ export function portageEnv(a?: PortageInstall | Record<string, string>, b?: Reco
 
 /** The scratch copies `--verify` makes (netaudit-verify-*), to check that a run left none behind. */
 export const scratchDirs = (): string[] => readdirSync(os.tmpdir()).filter((n) => n.startsWith('netaudit-verify-'));
+
+/** What `netaudit ebuild --suggest --verify` of one ebuild left: the --verify suites' shared start. */
+export interface SuggestVerifyRun {
+  /** The run's temp dir (patches/, report.json, logs/, evidence/ with keepEvidence): the suite removes it. */
+  readonly tmp: string;
+  readonly stdout: string;
+  readonly build: BuildResult;
+  /** The scratch copies that existed before the run (scratchDirs()). */
+  readonly scratchBefore: string[];
+}
+
+/** Audit `ebuild` with --suggest and --verify (exit 0 required), its evidence kept in tmp/evidence when asked. */
+export async function suggestVerifyRun(ebuild: string, options: { keepEvidence?: boolean } = {}): Promise<SuggestVerifyRun> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
+  // Portage's phases run as the portage user: it must read the logs' directory.
+  chmodSync(tmp, 0o755);
+  const scratchBefore = scratchDirs();
+  const run = await netaudit(
+    ['ebuild', '--suggest', path.join(tmp, 'patches'), '--verify', '--json', path.join(tmp, 'report.json'), '--log-dir', path.join(tmp, 'logs'), '--fail-on', 'never', ebuild],
+    { env: { ...process.env, NO_COLOR: '1', ...(options.keepEvidence ? { NETAUDIT_KEEP_EVIDENCE: path.join(tmp, 'evidence') } : {}) } },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const build = (JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as Report).builds[0] as BuildResult;
+  return { tmp, stdout: run.stdout, build, scratchBefore };
+}

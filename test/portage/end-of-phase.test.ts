@@ -8,16 +8,15 @@
  * # Internet) and is verified in one round, its verify run running neither. No scratch directory is left.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeBuild } from '../../src/analyze/build.js';
 import { testSpanAt } from '../../src/analyze/test-attribution.js';
 import { evidenceFromJson, type BuildEvidence } from '../../src/model/evidence.js';
-import type { BuildResult, Report } from '../../src/model/types.js';
+import type { BuildResult } from '../../src/model/types.js';
 import { applyPatch } from '../../src/suggest/index.js';
-import { ROOT, netaudit } from '../helpers/cli.js';
-import { requirePortage, scratchDirs } from '../helpers/portage.js';
+import { ROOT } from '../helpers/cli.js';
+import { requirePortage, scratchDirs, suggestVerifyRun } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
 const EBUILD = path.join(ROOT, 'fixtures/repo/net-test/pytest-end-lookup/pytest-end-lookup-1.ebuild');
@@ -37,16 +36,7 @@ describe('netaudit ebuild --suggest --verify: lookups refused at the very end of
   before(async function () {
     requirePrivileges(this);
     requirePortage(this);
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
-    chmodSync(tmp, 0o755);
-    scratchBefore = scratchDirs();
-    const run = await netaudit(
-      ['ebuild', '--suggest', path.join(tmp, 'patches'), '--verify', '--json', path.join(tmp, 'report.json'), '--log-dir', path.join(tmp, 'logs'), '--fail-on', 'never', EBUILD],
-      { env: { ...process.env, NO_COLOR: '1', NETAUDIT_KEEP_EVIDENCE: path.join(tmp, 'evidence') } },
-    );
-    assert.equal(run.code, 0, run.stderr);
-    stdout = run.stdout;
-    b = (JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as Report).builds[0] as BuildResult;
+    ({ tmp, stdout, build: b, scratchBefore } = await suggestVerifyRun(EBUILD, { keepEvidence: true }));
   });
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 

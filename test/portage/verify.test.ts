@@ -7,14 +7,12 @@
  * No scratch directory is left behind.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { BuildResult, Report } from '../../src/model/types.js';
-import { ROOT, netaudit } from '../helpers/cli.js';
-import { requirePortage } from '../helpers/portage.js';
+import type { BuildResult } from '../../src/model/types.js';
+import { ROOT } from '../helpers/cli.js';
 import { requirePrivileges } from '../helpers/privileged.js';
-import { scratchDirs } from '../helpers/portage.js';
+import { requirePortage, scratchDirs, suggestVerifyRun } from '../helpers/portage.js';
 
 const EBUILD = path.join(ROOT, 'fixtures/repo/net-test/pytest-baseline/pytest-baseline-1.ebuild');
 const FETCH = 'tests/test_fetch.py::test_fetch_index';
@@ -30,16 +28,7 @@ describe('netaudit ebuild --suggest --verify: a suite with unrelated failures @p
   before(async function () {
     requirePrivileges(this);
     requirePortage(this);
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-test-'));
-    chmodSync(tmp, 0o755);
-    scratchBefore = scratchDirs();
-    const run = await netaudit(
-      ['ebuild', '--suggest', path.join(tmp, 'patches'), '--verify', '--json', path.join(tmp, 'report.json'), '--log-dir', path.join(tmp, 'logs'), '--fail-on', 'never', EBUILD],
-      { env: { ...process.env, NO_COLOR: '1' } },
-    );
-    assert.equal(run.code, 0, run.stderr);
-    stdout = run.stdout;
-    b = (JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as Report).builds[0] as BuildResult;
+    ({ tmp, stdout, build: b, scratchBefore } = await suggestVerifyRun(EBUILD));
   });
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
