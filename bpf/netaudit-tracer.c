@@ -704,6 +704,33 @@ static void detach_all(void)
 
 /* ---- commands ---- */
 
+/*
+ * `VERB ID` on a set of u32 keys (the watched namespaces, the followed processes): add the id (watch, follow) or
+ * drop it (unwatch, unfollow; dropping one that is not there is no error), then ack or say why not.
+ */
+static void set_member(struct bpf_map *map, const char *verb, const char *arg, bool add, const char *what, const char *field)
+{
+	char *end;
+	unsigned long v;
+	__u32 key;
+	__u8 one = 1;
+	int err;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v == 0 || v > UINT32_MAX) {
+		printf("{\"t\":\"error\",\"message\":\"%s: not a %s\"}\n", verb, what);
+		return;
+	}
+	key = v;
+	err = add ? bpf_map__update_elem(map, &key, sizeof(key), &one, sizeof(one), BPF_ANY)
+		  : bpf_map__delete_elem(map, &key, sizeof(key), 0);
+	if (err && !(!add && err == -ENOENT))
+		printf("{\"t\":\"error\",\"message\":\"%s %u: %s\"}\n", verb, key, strerror(-err));
+	else
+		printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"%s\":%u}\n", verb, field, key);
+}
+
 static void command(char *line)
 {
 	char *verb = strtok(line, " \t\r");
@@ -713,47 +740,11 @@ static void command(char *line)
 	if (!verb)
 		return;
 	if ((!strcmp(verb, "watch") || !strcmp(verb, "unwatch")) && arg && !extra) {
-		char *end;
-		unsigned long v;
-		__u32 key;
-		__u8 one = 1;
-		int err;
-
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || *end || v == 0 || v > UINT32_MAX) {
-			printf("{\"t\":\"error\",\"message\":\"%s: not a namespace inode\"}\n", verb);
-			return;
-		}
-		key = v;
-		err = verb[0] == 'w' ? bpf_map__update_elem(skel->maps.watched, &key, sizeof(key), &one, sizeof(one), BPF_ANY)
-				     : bpf_map__delete_elem(skel->maps.watched, &key, sizeof(key), 0);
-		if (err && !(verb[0] == 'u' && err == -ENOENT))
-			printf("{\"t\":\"error\",\"message\":\"%s %u: %s\"}\n", verb, key, strerror(-err));
-		else
-			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"ns\":%u}\n", verb, key);
+		set_member(skel->maps.watched, verb, arg, verb[0] == 'w', "namespace inode", "ns");
 		return;
 	}
 	if ((!strcmp(verb, "follow") || !strcmp(verb, "unfollow")) && arg && !extra && opt.nfollow) {
-		char *end;
-		unsigned long v;
-		__u32 key;
-		__u8 one = 1;
-		int err;
-
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || *end || v == 0 || v > UINT32_MAX) {
-			printf("{\"t\":\"error\",\"message\":\"%s: not a process id\"}\n", verb);
-			return;
-		}
-		key = v;
-		err = verb[0] == 'f' ? bpf_map__update_elem(skel->maps.followed, &key, sizeof(key), &one, sizeof(one), BPF_ANY)
-				     : bpf_map__delete_elem(skel->maps.followed, &key, sizeof(key), 0);
-		if (err && !(verb[0] == 'u' && err == -ENOENT))
-			printf("{\"t\":\"error\",\"message\":\"%s %u: %s\"}\n", verb, key, strerror(-err));
-		else
-			printf("{\"t\":\"ack\",\"cmd\":\"%s\",\"pid\":%u}\n", verb, key);
+		set_member(skel->maps.followed, verb, arg, verb[0] == 'f', "process id", "pid");
 		return;
 	}
 	if (!strcmp(verb, "sync") && arg && !extra && strlen(arg) <= 64 &&
