@@ -28,15 +28,15 @@
 #
 # It must never change a test suite's result: every failure in here is swallowed, nothing goes to the terminal,
 # and without NETAUDIT_TEST_LOG it does nothing. Plain Python 3 syntax, pytest 7 and later.
-import json
 import os
 import time
 
 import pytest
 
+from netaudit_log import LOG as _LOG, write as _write
+
 # A tuple, not a module attribute: freezegun replaces module attributes that are time.time_ns while a test runs.
 _CLOCK = (getattr(time, "time_ns", None) or (lambda: int(time.time() * 1e9)),)
-_LOG = os.environ.get("NETAUDIT_TEST_LOG") or None
 _PHASES = ("setup", "call", "teardown")
 # item -> {phase: (start, end)} (epoch µs) of the phases that ran but were not written yet.
 _SPANS = {}
@@ -128,18 +128,6 @@ def _strict_markers(config):
     if value is None:
         value = _ini(config, "strict")
     return bool(value) if isinstance(value, bool) else False
-
-
-def _write(record):
-    try:
-        line = json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
-        fd = os.open(_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
-        try:
-            os.write(fd, line.encode("ascii"))
-        finally:
-            os.close(fd)
-    except Exception:
-        pass
 
 
 def _timed(item, phase):

@@ -12,13 +12,13 @@
 # outcome: failed (an error or a failure, an unexpected success), skipped, xfailed (an expected failure), passed.
 #
 # It must never change a suite's result: every failure in here is swallowed, nothing goes to the terminal.
-import json
 import os
 import sys
 import time
 
+from netaudit_log import LOG as _LOG, write as _write
+
 _CLOCK = (time.time,)
-_LOG = os.environ.get("NETAUDIT_TEST_LOG") or None
 # The result lists whose growth during a test gives its outcome, first match wins.
 _OUTCOMES = (("errors", "failed"), ("failures", "failed"), ("unexpectedSuccesses", "failed"), ("expectedFailures", "xfailed"), ("skipped", "skipped"))
 
@@ -46,18 +46,6 @@ def _outcome(result, before):
         if before.get(name) is not None and after.get(name) is not None and after[name] > before[name]:
             return outcome
     return "passed" if result is not None else "unknown"
-
-
-def _write(record):
-    try:
-        line = json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
-        fd = os.open(_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
-        try:
-            os.write(fd, line.encode("ascii"))
-        finally:
-            os.close(fd)
-    except Exception:
-        pass
 
 
 def patch(case):

@@ -22,12 +22,12 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync,
 import path from 'node:path';
 import { UsageError } from '../model/errors.js';
 import { packagePath } from '../util/package.js';
+import { PLUGIN_FILES } from './plugin-files.js';
 
 /** The pytest plugin's log, in the build's ${T}. */
 export const WATCH_TEST_LOG = 'netaudit-tests.log';
 
 const NAME = 'netaudit-watch';
-const PLUGIN_FILES = ['netaudit_pytest.py', 'netaudit_unittest.py', 'sitecustomize.py'] as const;
 
 export interface HookPaths {
   readonly profile: string;

@@ -26,10 +26,7 @@ import type { TestSpan } from '../model/evidence.js';
 import type { DeclaredMarkers } from '../model/types.js';
 import { tempDirPrefix } from '../sandbox/names.js';
 import { packagePath } from '../util/package.js';
-
-export const PYTEST_PLUGIN = 'netaudit_pytest';
-/** The files copied into the plugin's directory (from src/portage/). */
-const PLUGIN_FILES = [`${PYTEST_PLUGIN}.py`, 'netaudit_unittest.py', 'sitecustomize.py'] as const;
+import { PLUGIN_FILES } from '../portage/plugin-files.js';
 
 export interface TestLog {
   /** The log the plugin appends to (NETAUDIT_TEST_LOG). */

@@ -475,7 +475,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
       assert.equal(t.env.PYTHONPATH, `${t.pluginDir}:/opt/a:/opt/b`);
       assert.equal(t.env.PYTEST_PLUGINS, 'myplugin');
       assert.equal(t.env.NETAUDIT_TEST_LOG, t.logPath);
-      assert.deepEqual(readdirSync(t.pluginDir).sort(), ['netaudit_pytest.py', 'netaudit_unittest.py', 'sitecustomize.py']);
+      assert.deepEqual(readdirSync(t.pluginDir).sort(), ['netaudit_log.py', 'netaudit_pytest.py', 'netaudit_unittest.py', 'sitecustomize.py']);
     } finally {
       t.remove();
     }
