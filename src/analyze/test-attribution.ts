@@ -59,6 +59,26 @@ function sinceStart(us: unknown, s: unknown, buildStartMs: number): number | und
 }
 
 /**
+ * The objects of the test runners' log, one JSON object a line (netaudit_log.py), in order; lines that do not
+ * parse (a worker killed in the middle of a write) or hold no object are skipped, and so are those `keep` turns
+ * down before they are parsed (a reader that wants a few records of a long log).
+ */
+export function logRecords(text: string, keep: (line: string) => boolean = (line) => line.trim() !== ''): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    if (!keep(line)) continue;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof r === 'object' && r !== null && !Array.isArray(r)) out.push(r as Record<string, unknown>);
+  }
+  return out;
+}
+
+/**
  * The runner's log (one JSON object per line: start_us, end_us in epoch µs (or start, end in epoch seconds),
  * pid, phase, outcome, final, markers, nodeid) -> spans in ms since `buildStartMs` (epoch ms, a float: kept at
  * the µs the log has), in start order. Every span of a test carries the test's final outcome (the line's
@@ -68,16 +88,8 @@ function sinceStart(us: unknown, s: unknown, buildStartMs: number): number | und
 export function parseTestLog(text: string, buildStartMs: number): TestSpan[] {
   const spans: (TestSpan & { final?: string })[] = [];
   const finals = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let r: unknown;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof r !== 'object' || r === null) continue;
-    const { start_us, end_us, start, end, pid, phase, outcome, final, markers, nodeid } = r as Record<string, unknown>;
+  for (const r of logRecords(text)) {
+    const { start_us, end_us, start, end, pid, phase, outcome, final, markers, nodeid } = r;
     const startAt = sinceStart(start_us, start, buildStartMs);
     const endAt = sinceStart(end_us, end, buildStartMs);
     if (startAt === undefined || endAt === undefined || !(endAt >= startAt)) continue;

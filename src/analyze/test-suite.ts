@@ -6,6 +6,7 @@
  * names are their union, strict when any session was.
  */
 import type { DeclaredMarkers } from '../model/types.js';
+import { logRecords } from './test-attribution.js';
 
 /** Marks pytest itself declares in every suite (its own plugins' addinivalue_line): not the suite's. */
 export const PYTEST_OWN_MARKERS: ReadonlySet<string> = new Set(['filterwarnings', 'skip', 'skipif', 'xfail', 'parametrize', 'usefixtures', 'tryfirst', 'trylast']);
@@ -21,16 +22,9 @@ export function parseDeclaredMarkers(text: string): DeclaredMarkers | undefined 
   const names = new Set<string>();
   let sessions = 0;
   let strict = false;
-  for (const line of text.split('\n')) {
-    if (!line.includes('"session"')) continue;
-    let r: unknown;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof r !== 'object' || r === null) continue;
-    const { type, declared_markers: declared, strict_markers: strictMarkers } = r as Record<string, unknown>;
+  // One session record per pytest session among one line per test phase: only those lines are parsed.
+  for (const r of logRecords(text, (line) => line.includes('"session"'))) {
+    const { type, declared_markers: declared, strict_markers: strictMarkers } = r;
     if (type !== 'session' || !Array.isArray(declared)) continue;
     sessions++;
     for (const m of declared) if (typeof m === 'string' && NAME.test(m) && !PYTEST_OWN_MARKERS.has(m)) names.add(m);

@@ -32,7 +32,7 @@ import { buildInSandbox, collectEvidence, keepEvidence, keepPcaps, observerStatu
 import type { ObserverSession } from './observe.js';
 import type { AuditSession } from './session.js';
 import { analyzeBuild } from '../analyze/build.js';
-import { prepareTestLog, readDeclaredMarkers, readTestLog } from './test-log.js';
+import { prepareTestLog, readTestRunnerLog } from './test-log.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 
@@ -290,10 +290,10 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     }
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
-    const declaredMarkers = readDeclaredMarkers(testLog.logPath);
+    const { spans, declaredMarkers } = readTestRunnerLog(testLog.logPath, end.startMs);
     const evidence = await collectEvidence(built, {
       phases: parsePhaseLog(readFileSync(shadow.phaseLog, 'utf8'), end.startMs),
-      tests: readTestLog(testLog.logPath, end.startMs),
+      tests: spans,
       ...(declaredMarkers ? { declaredMarkers } : {}),
       log: logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '',
     });

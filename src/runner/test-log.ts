@@ -94,8 +94,15 @@ export function testRunnerEnv(base: NodeJS.ProcessEnv, owner?: { uid: number; gi
 
 /** The spans the plugin logged, in ms since `buildStartMs` (epoch ms); none when the log is missing. */
 export function readTestLog(logPath: string, buildStartMs: number): TestSpan[] {
-  if (!existsSync(logPath)) return [];
-  return parseTestLog(readFileSync(logPath, 'utf8'), buildStartMs);
+  return readTestRunnerLog(logPath, buildStartMs).spans;
+}
+
+/** The log read once: its spans (as readTestLog) and the markers the suite declares (as readDeclaredMarkers). */
+export function readTestRunnerLog(logPath: string, buildStartMs: number): { spans: TestSpan[]; declaredMarkers?: DeclaredMarkers } {
+  if (!existsSync(logPath)) return { spans: [] };
+  const text = readFileSync(logPath, 'utf8');
+  const declaredMarkers = parseDeclaredMarkers(text);
+  return { spans: parseTestLog(text, buildStartMs), ...(declaredMarkers ? { declaredMarkers } : {}) };
 }
 
 /** The markers the suite declares, from the plugin's session records; undefined when the log has none. */
