@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
-import { build, fixture } from '../helpers/builds.js';
+import { build, deselectedByBash, fixture } from '../helpers/builds.js';
 import { netaudit } from '../helpers/cli.js';
 import { requireObserver } from '../observe/ns.js';
 
@@ -101,11 +101,9 @@ describe('a doctest that looks a host up: attributed, deselected by its id @priv
     assert.match(patched, /\nEPYTEST_DESELECT=\(\n\tsrc\/pkg\/mod\.py::pkg\.mod\.fetch {2}# Internet\n\)\n/);
 
     // The array as bash reads it, each entry handed to pytest as --deselect (epytest's way), audited again.
-    const file = path.join(tmp, 'patched.ebuild');
-    writeFileSync(file, patched);
-    const read = spawnSync('bash', ['-c', 'eval "$(sed -n \'/^EPYTEST_DESELECT=(/,/^)/p\' "$1")"; printf "%s\\n" "${EPYTEST_DESELECT[@]}"', '_', file], { encoding: 'utf8' });
+    const read = deselectedByBash(patched, tmp);
     assert.equal(read.stdout, `${ID}\n`, read.stderr);
-    const again = await audit('doctest-deselected', read.stdout.trim().split('\n').flatMap((x) => ['--deselect', x]));
+    const again = await audit('doctest-deselected', read.entries.flatMap((x) => ['--deselect', x]));
     assert.equal(again.build.exitCode, 0, JSON.stringify(again.build.findings));
     assert.equal(again.build.verdict, 'clean');
     assert.deepEqual(again.build.attempts, []);

@@ -2,7 +2,8 @@
  * Judged ebuild builds made by hand for the suggestion engine's tests (test/suggest/), on the fixture
  * repository's ebuilds: one finding per attempt with the keyword given, and PhaseFailed of the first attempt's phase.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Attempt, type BuildResult, type Finding, attemptOf, type AttemptFields } from '../../src/model/types.js';
 import { ROOT } from './cli.js';
@@ -34,4 +35,15 @@ export function build(pn: string, attempts: Attempt[], keywords: Finding['keywor
     phases: [{ name: phase, startMs: 10, endMs: 20, exitCode: 1, sandboxed: true }],
     ...over,
   };
+}
+
+/**
+ * The entries of the ebuild's global `EPYTEST_DESELECT=( ... )` array as bash reads it (quotes, comments), each
+ * one what epytest hands pytest as `--deselect`: the ebuild is written to `dir`/patched.ebuild for bash.
+ */
+export function deselectedByBash(ebuildText: string, dir: string): { entries: string[]; stdout: string; stderr: string } {
+  const file = path.join(dir, 'patched.ebuild');
+  writeFileSync(file, ebuildText);
+  const read = spawnSync('bash', ['-c', 'eval "$(sed -n \'/^EPYTEST_DESELECT=(/,/^)/p\' "$1")"; printf "%s\\n" "${EPYTEST_DESELECT[@]}"', '_', file], { encoding: 'utf8' });
+  return { entries: read.stdout.trim().split('\n').filter(Boolean), stdout: read.stdout, stderr: read.stderr };
 }

@@ -18,7 +18,7 @@ import { prepareTestLog, pytestEnv, readDeclaredMarkers, readTestLog, testRunner
 import { chooseIdiom, testRuns } from '../../src/suggest/idiom.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
 import { testEcosystem } from '../../src/verdict/ecosystem.js';
-import { attempt, build, fixture } from '../helpers/builds.js';
+import { attempt, build, deselectedByBash, fixture } from '../helpers/builds.js';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
@@ -457,11 +457,9 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     const patched = applyPatch(text, s!.patch!);
     assert.match(patched, /\nEPYTEST_DESELECT=\(\n\tsrc\/pkg\/mod\.py::pkg\.mod\.fetch {2}# Internet\n\)\n/);
     // The array as bash reads it, each entry handed to pytest as --deselect: the doctest is deselected, the rest pass.
-    const file = path.join(tmp, 'patched.ebuild');
-    writeFileSync(file, patched);
-    const read = spawnSync('bash', ['-c', 'eval "$(sed -n \'/^EPYTEST_DESELECT=(/,/^)/p\' "$1")"; printf "%s\\n" "${EPYTEST_DESELECT[@]}"', '_', file], { encoding: 'utf8' });
+    const read = deselectedByBash(patched, tmp);
     assert.equal(read.stdout, `${id}\n`, read.stderr);
-    const deselect = read.stdout.trim().split('\n').flatMap((x) => ['--deselect', x]);
+    const deselect = read.entries.flatMap((x) => ['--deselect', x]);
     const again = pytest({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', DOCTEST_CONNECT_LOG: connects }, ['-q', '-p', 'no:cacheprovider', '--doctest-modules', ...deselect], { target: 'doctests' });
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /2 passed, 1 deselected/, again.out);
