@@ -69,7 +69,8 @@ export function loadBundle(cliDir: string, args: readonly string[], env: NodeJS.
   wrapper.call(module.exports, module.exports, createRequire(file), module, file, cliDir, pathToFileURL(file).href, importer);
   const refused = cachedData !== undefined && script.cachedDataRejected === true;
   if (cache) {
-    const command = args.find((a) => !a.startsWith('-')) ?? '';
+    // `--version` or `--help` alone: no command word, recorded under a name of its own (an empty line would be dropped).
+    const command = args.find((a) => !a.startsWith('-')) ?? '(none)';
     if (!cachedData || refused || !cache.commands().includes(command)) {
       process.once('exit', () => cache.write(script, command));
     }
