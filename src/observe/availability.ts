@@ -16,7 +16,7 @@
  * scripts/build-tracer.sh (docs/install.md).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { which } from '../proc/tools.js';
 import { packagePath, packageRoot } from '../util/package.js';
@@ -59,7 +59,14 @@ export const systemProbe: AvailabilityProbe = {
   executable: (p) => {
     try {
       accessSync(p, constants.X_OK);
-      return readFileSync(p).subarray(0, 4).toString('latin1') === '\x7fELF';
+      // Its first four bytes, not the whole loader (1.3 MB): every audit asks.
+      const fd = openSync(p, 'r');
+      try {
+        const magic = Buffer.alloc(4);
+        return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === '\x7fELF';
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       return false;
     }
