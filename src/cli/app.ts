@@ -21,6 +21,8 @@ import { sweepCommand } from './commands/sweep.js';
 import { watchCommand } from './commands/watch.js';
 import { VERSION } from '../version.js';
 import { trace } from '../util/trace.js';
+import { Session } from '../runner/session.js';
+import { holdInterruption, releaseInterruption } from './signals.js';
 
 export interface ParserOptions {
   /** Terminal width for --help (default: stdout's, else 100; at most 110). */
@@ -140,5 +142,42 @@ export function cpuLine(): string {
 export async function runProgram(args: readonly string[], how: string): Promise<void> {
   trace(`main loaded (${how})`);
   if (process.env.NETAUDIT_DEBUG) process.once('exit', () => trace(cpuLine()));
-  process.exitCode = await main(args);
+  const early = earlyRun(args);
+  if (early) {
+    // Its modules load and its processes start before the parse, which then runs while they work; a signal
+    // meanwhile is the command's (held until its session takes it).
+    holdInterruption();
+    await Session.startEarly(early);
+  }
+  try {
+    process.exitCode = await main(args);
+  } finally {
+    // A set-up started early that the command did not take (a bad option): removed before the exit.
+    await Session.discardEarly();
+    const untaken = releaseInterruption();
+    if (untaken?.signal.aborted) process.exitCode = untaken.exitCode();
+    untaken?.dispose();
+  }
+}
+
+/**
+ * Whether `args` are plainly `netaudit run` as root, and with which tracer and intercept settings: then its
+ * set-up starts before the command line is parsed (Session.startEarly). A cheap look, not a parse: `run` first,
+ * the options before `--` read as yargs reads the two that shape the set-up. A wrong guess costs time, never the
+ * result: the session takes the set-up only when it is the one the parsed command wants.
+ */
+export function earlyRun(args: readonly string[], uid = process.getuid?.()): { observe: boolean; intercept: boolean } | undefined {
+  if (uid !== 0 || args[0] !== 'run') return undefined;
+  const end = args.indexOf('--');
+  const options = end < 0 ? args.slice(1) : args.slice(1, end);
+  if (options.some((a) => a === '--help' || a === '-h' || a === '--version')) return undefined;
+  const flag = (name: string, dflt: boolean): boolean => {
+    let on = dflt;
+    for (const a of options) {
+      if (a === `--${name}` || a === `--${name}=true`) on = true;
+      else if (a === `--no-${name}` || a === `--${name}=false`) on = false;
+    }
+    return on;
+  };
+  return { observe: flag('observe', true), intercept: flag('intercept', false) };
 }

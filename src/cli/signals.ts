@@ -7,7 +7,30 @@ import type { Interruption } from '../runner/session.js';
 
 export type { Interruption };
 
+/** An interruption listening before the command that will own it exists (holdInterruption()). */
+let held: Interruption | undefined;
+
+/**
+ * Listen for signals now, before the command line is parsed: an early set-up (a sandbox, the tracer) is being
+ * made, and a signal meanwhile must end the command through the normal path, as later ones do. The command's
+ * own interruption() takes this one over, with whatever it already received.
+ */
+export function holdInterruption(): void {
+  held ??= listen();
+}
+
+/** The held interruption no command took (undefined when there was none, or it was taken). */
+export function releaseInterruption(): Interruption | undefined {
+  const h = held;
+  held = undefined;
+  return h;
+}
+
 export function interruption(): Interruption {
+  return releaseInterruption() ?? listen();
+}
+
+function listen(): Interruption {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   let presses = 0;

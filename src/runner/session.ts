@@ -62,6 +62,29 @@ export interface AuditSession {
   teardownProblems(problems: readonly string[]): void;
 }
 
+/**
+ * A build set-up started before the command line is parsed (Session.startEarly): the tracer, the garbage
+ * collection and the first build's sandbox, started by the program's entry from a cheap look at its arguments,
+ * so that their start (a sandbox ~100 ms, the tracer's attach ~50 ms) overlaps the command line's parse and the
+ * prerequisites check instead of following them. The first begin() that wants exactly this set-up takes it;
+ * any other command, a begin() that wants another, or an error before any begin() gets it removed
+ * (Session.discardEarly(), which the entry awaits before the process ends).
+ */
+interface EarlySetup {
+  readonly observe: boolean;
+  readonly intercept: boolean;
+  readonly tracer: ObserverSession | undefined;
+  readonly ahead: Promise<Sandbox>;
+  readonly gc: Promise<unknown>;
+}
+
+let early: Promise<EarlySetup> | undefined;
+
+/** Remove what an early set-up started (the tracer ended, the sandbox destroyed). */
+async function endEarly(e: EarlySetup): Promise<void> {
+  await Promise.allSettled([e.gc, e.ahead.then((s) => s.destroy()), e.tracer?.close()]);
+}
+
 const NO_INTERRUPTION: () => Interruption = () => ({ signal: new AbortController().signal, exitCode: () => 130, dispose: () => undefined });
 
 export class Session implements AuditSession {
@@ -93,6 +116,32 @@ export class Session implements AuditSession {
     return session;
   }
 
+  /**
+   * Start a build set-up now, before the command is known for sure (see EarlySetup): `observe` and `intercept` as
+   * the command line seems to ask. Nothing fails here: a problem shows when begin() checks the prerequisites,
+   * or as the first build's (as with a sandbox made ahead). Resolves once all of it has been started.
+   */
+  static startEarly(want: { readonly observe: boolean; readonly intercept: boolean }): Promise<unknown> {
+    return (early ??= (async () => {
+      const [{ Sandbox }, tracer] = await Promise.all([
+        import('../sandbox/sandbox.js'),
+        want.observe ? import('./observe.js').then((m) => m.ObserverSession.start({ enabled: true })) : undefined,
+      ]);
+      const ahead = Sandbox.create({ kind: tracer?.kind, intercept: want.intercept });
+      ahead.catch(() => undefined);
+      const gc = import('../sandbox/gc.js').then((m) => m.collectGarbage()).catch(() => undefined);
+      trace('early set-up started');
+      return { ...want, tracer, ahead, gc };
+    })());
+  }
+
+  /** Remove an early set-up no begin() took (the entry awaits it before the process ends). */
+  static async discardEarly(): Promise<void> {
+    const e = early;
+    early = undefined;
+    if (e) await endEarly(await e);
+  }
+
   /** Set up for builds (once; see BuildSetup); returns what `check` returned. On failure what was started is ended by close(). */
   async begin<T>(setup: BuildSetup<T> & { readonly check: () => T | Promise<T> }): Promise<T>;
   async begin(setup: BuildSetup): Promise<void>;
@@ -100,10 +149,31 @@ export class Session implements AuditSession {
     if (this.begun) throw new Error('Session.begin: called twice');
     if (this.closing) throw new Error('Session.begin: the session is closed');
     this.begun = true;
-    const { assertPrerequisites } = await import('../sandbox/prereq.js');
-    assertPrerequisites(setup.need);
-    const checked = await setup.check?.();
+    // An early set-up is this session's when it is the one wanted, and removed otherwise (also when a check fails).
+    const started = await early;
+    early = undefined;
+    const wanted =
+      started && setup.need === 'run' && started.observe === setup.observe && setup.sandboxAhead !== undefined && started.intercept === (setup.sandboxAhead.intercept ?? false)
+        ? started
+        : undefined;
+    if (started && !wanted) await endEarly(started);
+    let checked: T | undefined;
+    try {
+      const { assertPrerequisites } = await import('../sandbox/prereq.js');
+      assertPrerequisites(setup.need);
+      checked = await setup.check?.();
+    } catch (e) {
+      if (wanted) await endEarly(wanted);
+      throw e;
+    }
     trace('prerequisites checked');
+    if (wanted) {
+      this.tracer = wanted.tracer;
+      this.ahead = wanted.ahead;
+      await wanted.gc;
+      trace('early set-up taken');
+      return checked;
+    }
     // The tracer compiles and attaches (seconds) while the garbage is collected and the sandbox made.
     if (setup.observe) this.tracer = (await import('./observe.js')).ObserverSession.start({ enabled: true, signal: this.signal });
     trace('tracer started');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { errorLine, isMainModule, main, parser } from '../../src/cli/app.js';
+import { earlyRun, errorLine, isMainModule, main, parser } from '../../src/cli/app.js';
 import { BadResultsError, exitCodeFor, MissingToolError, UsageError } from '../../src/model/errors.js';
 import { VERSION } from '../../src/version.js';
 
@@ -168,5 +168,27 @@ describe('cli: the main guard', () => {
     assert.equal(isMainModule(url, undefined), false);
     // This very test imported src/cli/main.js: had its guard fired, main would have parsed mocha's arguments.
     assert.equal(isMainModule(new URL('../../src/cli/main.js', import.meta.url).href), false);
+  });
+});
+
+describe('cli: which command lines start their set-up before the parse (earlyRun)', () => {
+  it('`run` as root, with the tracer and intercept settings read as yargs reads them', () => {
+    assert.deepEqual(earlyRun(['run', '--', 'true'], 0), { observe: true, intercept: false });
+    assert.deepEqual(earlyRun(['run', '-q', '--json', 'r.json', '--', 'make', 'check'], 0), { observe: true, intercept: false });
+    assert.deepEqual(earlyRun(['run', '--no-observe', '--', 'true'], 0), { observe: false, intercept: false });
+    assert.deepEqual(earlyRun(['run', '--observe=false', '--intercept', '--', 'true'], 0), { observe: false, intercept: true });
+    assert.deepEqual(earlyRun(['run', '--no-observe', '--observe', '--', 'true'], 0), { observe: true, intercept: false }, 'the last one counts');
+    // The build's own arguments are not netaudit's.
+    assert.deepEqual(earlyRun(['run', '--', 'curl', '--no-observe', '--intercept', '--help'], 0), { observe: true, intercept: false });
+  });
+
+  it('nothing for another command, --help/--version, or without root (the user namespace is made after the checks)', () => {
+    assert.equal(earlyRun(['ebuild', 'x.ebuild'], 0), undefined);
+    assert.equal(earlyRun(['-q', 'run', '--', 'true'], 0), undefined);
+    assert.equal(earlyRun(['run', '--help'], 0), undefined);
+    assert.equal(earlyRun(['run', '-h', '--', 'true'], 0), undefined);
+    assert.equal(earlyRun(['run', '--version'], 0), undefined);
+    assert.equal(earlyRun(['run', '--', 'true'], 1000), undefined);
+    assert.equal(earlyRun([], 0), undefined);
   });
 });

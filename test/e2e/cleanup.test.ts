@@ -124,6 +124,31 @@ describe('cleanup @privileged', function () {
     }
   });
 
+  it('after a bad option or a failed check, with the set-up started before the parse (exit 2, nothing left)', async function () {
+    for (const args of [
+      ['run', '-q', '--no-such-option', '--', 'true'],
+      ['run', '-q', '--user', 'no-such-user-netaudit', '--', 'true'],
+    ]) {
+      const r = start(args);
+      const end = await r.done;
+      assert.equal(end.code, 2, `${args.join(' ')}: ${end.stderr}`);
+      assert.equal(end.stderr.trim().split('\n').length, 1, end.stderr);
+      await assertNothingLeft(r.pid);
+    }
+  });
+
+  it('after SIGINT as soon as the first namespace exists (the set-up started before the parse, the command line maybe not parsed yet)', async function () {
+    const marker = `netaudit-sigint-setup-${process.pid}-${Date.now()}`;
+    const r = start(['run', '-q', '--', 'python3', '-c', 'import time; time.sleep(300)', marker]);
+    // The first namespace file appears while the command line is still being parsed.
+    await waitFor('the sandbox', () => namespacesOf(r.pid).length > 0, 10_000, 1);
+    process.kill(r.pid, 'SIGINT');
+    const { code } = await r.done;
+    assert.equal(code, 130);
+    await assertNothingLeft(r.pid);
+    assert.deepEqual(processesWith(marker), [], 'no build after SIGINT');
+  });
+
   it('after the build fails', async function () {
     const r = start(['run', '-q', '--', 'sh', '-c', 'exit 3']);
     assert.equal((await r.done).code, 0);

@@ -145,4 +145,49 @@ describe('runner/session: the lifecycle of a command', () => {
     assert.deepEqual(mine(), []);
     assert.deepEqual(problems, []);
   });
+
+  it('@privileged an early set-up is taken by the begin() that wants it, and removed otherwise (another set-up wanted, a failed check, none)', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    this.timeout(60_000);
+    const problems: string[] = [];
+    const onTeardownProblem = (t: string): number => problems.push(t);
+
+    // Wanted: the very sandbox made early is the one handed over; nothing new is made.
+    await Session.startEarly({ observe: false, intercept: false });
+    for (let waited = 0; mine().length < 2 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    const early = mine();
+    assert.equal(early.length, 2, `made early: ${early.join(' ')}`);
+    const taking = await Session.open({ onTeardownProblem, builds: { need: 'run', observe: false, sandboxAhead: {} } });
+    const sandbox = await taking.takeSandbox();
+    assert.ok(sandbox && early.some((n) => sandbox.buildNsPath.endsWith(n)), `not the early sandbox: ${sandbox?.buildNsPath}`);
+    assert.deepEqual(mine().sort(), [...early].sort(), 'a second sandbox was made');
+    assert.deepEqual(await sandbox.destroy(), []);
+    await taking.close();
+    assert.deepEqual(mine(), []);
+
+    // Another set-up wanted (the tracer, here off): the early one is removed, a new one made.
+    await Session.startEarly({ observe: false, intercept: false });
+    for (let waited = 0; mine().length < 2 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    const unwanted = mine();
+    const other = await Session.open({ onTeardownProblem, builds: { need: 'run', observe: false, sandboxAhead: { intercept: true } } });
+    const made = await other.takeSandbox();
+    assert.ok(made && !unwanted.some((n) => made.buildNsPath.endsWith(n)), 'the early sandbox was taken by a begin() that wanted intercept');
+    assert.ok(unwanted.every((n) => !mine().includes(n)), `the early sandbox is left: ${mine().join(' ')}`);
+    assert.deepEqual(await made.destroy(), []);
+    await other.close();
+
+    // A failed check: removed with it.
+    await Session.startEarly({ observe: false, intercept: false });
+    await assert.rejects(
+      Session.open({ onTeardownProblem, builds: { need: 'run', observe: false, sandboxAhead: {}, check: () => { throw new UsageError('no such user', { option: '--user' }); } } }),
+      UsageError,
+    );
+    assert.deepEqual(mine(), []);
+
+    // No begin() at all (the command line was bad): discardEarly() removes it.
+    await Session.startEarly({ observe: false, intercept: false });
+    await Session.discardEarly();
+    assert.deepEqual(mine(), []);
+    assert.deepEqual(problems, []);
+  });
 });
