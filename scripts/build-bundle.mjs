@@ -88,6 +88,8 @@ const result = await esbuild.build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // Non-ASCII characters escaped (esbuild's default, stated): the loader reads the file as Latin-1, a copy, not a decode.
+  charset: 'ascii',
   // ajv stays outside (only the run-time fallback of the schema validator loads it); everything else comes inside.
   external: ['ajv', 'ajv/*'],
   // No import() is left in the bundle: literal ones of what stays outside (ajv, CommonJS, and node's built-ins)

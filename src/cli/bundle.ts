@@ -22,6 +22,7 @@
  * The bundle is used when it is not older than tsc's app.js (a tsc run after it would make it stale);
  * `NETAUDIT_BUNDLE=0` loads the modules (main.ts).
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,14 +49,16 @@ const CACHE_NAME = /^app-[0-9a-f]{24}\.(cache|commands)$/;
 export function loadBundle(cliDir: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadedApp | undefined {
   if (env.NETAUDIT_BUNDLE === '0') return undefined;
   const file = path.join(cliDir, BUNDLE_FILE);
-  let source: string;
+  let bytes: Buffer;
   try {
     if (statSync(file).mtimeMs < statSync(path.join(cliDir, 'app.js')).mtimeMs) return undefined;
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch {
     return undefined;
   }
-  const cache = codeCache(source, env);
+  // The bundle is ASCII (build-bundle.mjs): read as Latin-1, the text is a copy of the bytes; hashed as bytes.
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+  const cache = codeCache(bytes, env);
   const cachedData = cache?.read();
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __netauditBundleUrl, __netauditImport) {${source}\n})`, {
     filename: file,
@@ -106,7 +109,7 @@ export function trusted(p: string, dir = false): boolean {
   }
 }
 
-function codeCache(source: string, env: NodeJS.ProcessEnv): CodeCache | undefined {
+function codeCache(source: Buffer, env: NodeJS.ProcessEnv): CodeCache | undefined {
   const dir = codeCacheDir(env);
   if (!dir) return undefined;
   const key = createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}`).digest('hex').slice(0, 24);

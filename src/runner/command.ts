@@ -82,10 +82,14 @@ export async function auditCommand(options: CommandAuditOptions): Promise<Comman
       signal: options.signal,
     }, options.observe, { lastObserved: options.lastObserved });
     testSpans = readTestLog(tests.logPath, built.end.startMs);
-  } finally {
-    tests.remove();
+  } catch (e) {
+    await tests.remove();
+    throw e;
   }
-  const { end, captures, teardown } = built;
+  // Removed beside the analysis; the audit's teardown waits for it.
+  const removing = tests.remove();
+  const { end, captures } = built;
+  const teardown = Promise.all([built.teardown, removing]).then(([problems]) => problems);
   if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
   const evidence = await collectEvidence(built, { tests: testSpans });
   const name = options.name ?? options.argv.join(' ');

@@ -56,6 +56,11 @@ export class Sandbox {
   private stopped: Capture[] = [];
   private readonly sentinel = Buffer.from(`netaudit-end-${randomBytes(12).toString('hex')}`);
   private destroyed = false;
+  /**
+   * Captures collect() killed, being reaped by destroy() beside the removal: the namespace sweep leaves them
+   * out (it would wait, polling, for their exit: 20-40 ms each) and the namespaces go meanwhile.
+   */
+  private reaping: number[] = [];
   private responder: Responder | undefined;
   /** Intercept mode: the private resolv.conf bound over the build's /etc/resolv.conf (src/sandbox/build.ts). */
   resolvConf: string | undefined;
@@ -156,7 +161,7 @@ export class Sandbox {
       quickExec([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
     );
     this.undo.push('ending processes in the namespaces', async () => {
-      await Promise.all(names.map((n) => killNetns(netnsPath(n), 200)));
+      await Promise.all(names.map((n) => killNetns(netnsPath(n), 200, this.reaping)));
     });
     await execStep(faithful ? 'creating the build namespace' : 'creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' }, quickExec);
   }
@@ -284,6 +289,7 @@ export class Sandbox {
     this.destroyed = true;
     const stopped = this.stopped;
     this.stopped = [];
+    this.reaping = stopped.map((c) => c.pid);
     const [failures] = await Promise.all([this.undo.unwind(), Promise.all(stopped.map((c) => c.reaped()))]);
     return failures;
   }

@@ -338,7 +338,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     }
   });
 
-  it('the sitecustomize it shadows still runs, as the module `sitecustomize`; its errors read as without netaudit', () => {
+  it('the sitecustomize it shadows still runs, as the module `sitecustomize`; its errors read as without netaudit', async () => {
     const theirs = path.join(tmp, 'their-site');
     mkdirSync(theirs, { recursive: true });
     writeFileSync(path.join(theirs, 'sitecustomize.py'), 'import os\nos.environ["THEIR_SITECUSTOMIZE"] = __file__\n');
@@ -357,7 +357,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
       assert.equal(clean(withIt.out), clean(without.out));
       assert.equal(withIt.spans.length, 26);
     } finally {
-      t.remove();
+      await t.remove();
     }
     // None shadowed: the interpreter's modules are the same as without netaudit (no `sitecustomize` where there was none).
     const modules = ['-c', 'import sys; print(sorted(sys.modules))'];
@@ -366,7 +366,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     try {
       assert.equal(spawnSync(PYTHON, modules, { env: u.env, encoding: 'utf8' }).stdout, spawnSync(PYTHON, modules, { env: bare, encoding: 'utf8' }).stdout);
     } finally {
-      u.remove();
+      await u.remove();
     }
   });
 
@@ -467,7 +467,7 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
     assert.equal(spawnSync('test', ['-e', connects]).status, 1, 'the doctest did not run');
   });
 
-  it('testRunnerEnv keeps the build\'s own PYTHONPATH, leaves PYTEST_PLUGINS alone, and removes its dir', () => {
+  it('testRunnerEnv keeps the build\'s own PYTHONPATH, leaves PYTEST_PLUGINS alone, and removes its dir', async () => {
     const t = testRunnerEnv({ PYTHONPATH: '/opt/a:/opt/b', PYTEST_PLUGINS: 'myplugin' });
     try {
       assert.equal(t.env.PYTHONPATH, `${t.pluginDir}:/opt/a:/opt/b`);
@@ -475,10 +475,10 @@ for (const PYTHON of pythons()) describe(`the pytest plugin with real pytest (${
       assert.equal(t.env.NETAUDIT_TEST_LOG, t.logPath);
       assert.deepEqual(readdirSync(t.pluginDir).sort(), ['netaudit_log.py', 'netaudit_pytest.py', 'netaudit_unittest.py', 'sitecustomize.py']);
     } finally {
-      t.remove();
+      await t.remove();
     }
     const bare = testRunnerEnv({});
-    bare.remove();
+    await bare.remove();
     assert.equal(bare.env.PYTHONPATH, bare.pluginDir, 'no empty entry (that would be the cwd)');
     assert.equal(bare.env.PYTEST_PLUGINS, undefined);
     assert.equal(spawnSync('test', ['-e', path.dirname(bare.logPath)]).status, 1, 'removed');

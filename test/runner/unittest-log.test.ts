@@ -48,7 +48,7 @@ describe('the unittest hook with the interpreter\'s unittest', function () {
   const run = (env: NodeJS.ProcessEnv, args: string[]) => spawnSync(PYTHON, args, { cwd: dir, env, encoding: 'utf8' });
   const clean = (s: string) => s.replace(/in \d+\.\d+s/g, 'in Xs');
 
-  it('logs each test once, its id and outcome, as eunittest runs the suite; output and result unchanged', () => {
+  it('logs each test once, its id and outcome, as eunittest runs the suite; output and result unchanged', async () => {
     const t = testRunnerEnv({ PATH: process.env.PATH });
     try {
       const args = ['-m', 'unittest', 'discover', '-v'];
@@ -73,11 +73,11 @@ describe('the unittest hook with the interpreter\'s unittest', function () {
         assert.ok(s.endMs >= s.startMs);
       }
     } finally {
-      t.remove();
+      await t.remove();
     }
   });
 
-  it('under pytest, only pytest\'s ids: the unittest hook stays silent', function () {
+  it('under pytest, only pytest\'s ids: the unittest hook stays silent', async function () {
     if (spawnSync(PYTHON, ['-c', 'import pytest'], { stdio: 'ignore' }).status !== 0) {
       if (process.env.CI) assert.fail('pytest is missing (scripts/setup.sh installs python3-pytest)');
       this.skip();
@@ -90,7 +90,7 @@ describe('the unittest hook with the interpreter\'s unittest', function () {
       assert.ok(ids.size === 5, [...ids].join(', '));
       assert.ok([...ids].every((id) => id.startsWith('tests/test_net.py::Net::')), [...ids].join(', '));
     } finally {
-      t.remove();
+      await t.remove();
     }
   });
 });
