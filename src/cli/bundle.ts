@@ -14,8 +14,11 @@
  * written beside the installed program. A cache holds code that runs (as root, mostly), so one is used only
  * when it and its directory belong to the user running netaudit and nobody else can write them (under
  * `sudo` with the invoking user's HOME there is no cache, not someone else's). Its name holds a hash of the
- * bundle's text, node's version and the architecture: a rebuilt or upgraded netaudit, or another node, makes
- * a new cache (V8 itself checks only the text's length), and older ones are removed when it is written. It is
+ * bundle file's identity (device, inode, size, modification and change times, to the nanosecond: any rewrite,
+ * reinstall or copy of the file changes it, as a build tool's change check does; the change time cannot be set
+ * back), node's version and the architecture: a rebuilt or upgraded netaudit, or another node, makes a new
+ * cache (V8 itself checks only the text's length), and older ones are removed when it is written. Hashing the
+ * text itself (860 KB) would cost every start node's crypto module and a few milliseconds. It is
  * written at exit, atomically, when there was none or V8 refused it, and when a command that never went into
  * it ran (its functions are then added: V8 serialises what it loaded from the cache as well).
  *
@@ -23,7 +26,6 @@
  * `NETAUDIT_BUNDLE=0` loads the modules (main.ts).
  */
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -50,15 +52,18 @@ export function loadBundle(cliDir: string, args: readonly string[], env: NodeJS.
   if (env.NETAUDIT_BUNDLE === '0') return undefined;
   const file = path.join(cliDir, BUNDLE_FILE);
   let bytes: Buffer;
+  let identity: string;
   try {
-    if (statSync(file).mtimeMs < statSync(path.join(cliDir, 'app.js')).mtimeMs) return undefined;
+    const st = statSync(file, { bigint: true });
+    if (st.mtimeNs < statSync(path.join(cliDir, 'app.js'), { bigint: true }).mtimeNs) return undefined;
     bytes = readFileSync(file);
+    identity = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs, bytes.length].join(':');
   } catch {
     return undefined;
   }
-  // The bundle is ASCII (build-bundle.mjs): read as Latin-1, the text is a copy of the bytes; hashed as bytes.
+  // The bundle is ASCII (build-bundle.mjs): read as Latin-1, the text is a copy of the bytes.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  const cache = codeCache(bytes, env);
+  const cache = codeCache(identity, env);
   const cachedData = cache?.read();
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __netauditBundleUrl, __netauditImport) {${source}\n})`, {
     filename: file,
@@ -109,10 +114,21 @@ export function trusted(p: string, dir = false): boolean {
   }
 }
 
-function codeCache(source: Buffer, env: NodeJS.ProcessEnv): CodeCache | undefined {
+/** 96 bits of FNV-1a (three 32-bit lanes, different offsets) of `text`, as 24 hex digits: a name, not a secret. */
+export function nameHash(text: string): string {
+  let out = '';
+  for (const basis of [0x811c9dc5, 0x050c5d1f, 0x6b4e7ab3]) {
+    let h = basis;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out;
+}
+
+function codeCache(identity: string, env: NodeJS.ProcessEnv): CodeCache | undefined {
   const dir = codeCacheDir(env);
   if (!dir) return undefined;
-  const key = createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}`).digest('hex').slice(0, 24);
+  const key = nameHash(`${identity}\0${process.version}\0${process.arch}`);
   const file = path.join(dir, `app-${key}.cache`);
   const list = path.join(dir, `app-${key}.commands`);
   return {

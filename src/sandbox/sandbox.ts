@@ -4,7 +4,6 @@
  * no route out, captures on the monitor's veth end, the build's lo and the build's NFLOG group. Everything
  * created is recorded on an undo stack and removed by destroy(), whatever happened in between.
  */
-import { randomBytes } from 'node:crypto';
 import { Capture, type CaptureOptions, type CaptureResult } from '../capture/tcpdump.js';
 import { loadFilter } from '../capture/filters.js';
 import { execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
@@ -21,6 +20,7 @@ import type { ResponderRecord } from '../model/evidence.js';
 import { privateResolvConf, Responder } from './intercept.js';
 import { Launcher, userNamespaceBlocker, userNamespaceError } from './userns.js';
 import { trace } from '../util/trace.js';
+import { randomHex } from '../util/random.js';
 
 /**
  * How the sandbox is made. `root`: named namespaces (/run/netns), commands run by netaudit itself.
@@ -54,7 +54,7 @@ export class Sandbox {
   private captures: Capture[] = [];
   /** Captures collect() stopped without waiting for their exit; destroy() reaps them. */
   private stopped: Capture[] = [];
-  private readonly sentinel = Buffer.from(`netaudit-end-${randomBytes(12).toString('hex')}`);
+  private readonly sentinel = Buffer.from(`netaudit-end-${randomHex(12)}`);
   private destroyed = false;
   /**
    * Captures collect() killed, being reaped by destroy() beside the removal: the namespace sweep leaves them

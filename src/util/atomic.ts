@@ -6,10 +6,10 @@
  * failure the temporary is removed, the target is left as it was, and the error is a WriteError naming the
  * target.
  */
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { WriteError } from '../model/errors.js';
+import { randomHex } from './random.js';
 
 export interface AtomicWriteOptions {
   /** Create the parent directory when it is missing (default false: a missing directory is an error). */
@@ -55,7 +55,7 @@ export async function writeDirAtomic(dir: string, files: readonly DirEntry[], op
  */
 async function replaceAtomic(target: string, options: AtomicWriteOptions, make: (tmp: string, created: () => void) => Promise<void>): Promise<void> {
   const dir = path.dirname(path.resolve(target));
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomHex(4)}.tmp`);
   let exists = false;
   try {
     if (options.mkdirs) await mkdir(dir, { recursive: true });

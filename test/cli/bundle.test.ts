@@ -94,6 +94,30 @@ describe('cli: the bundled command line', function () {
     afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
     const files = () => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
+    it('belongs to one bundle file: the same text rewritten (a rebuild, a reinstall) gets a new cache and the old one goes', async () => {
+      const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bundle-test-'));
+      try {
+        cpSync(path.join(ROOT, 'dist/src'), path.join(tmp, 'dist/src'), { recursive: true });
+        cpSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'));
+        symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+        const cli = path.join(tmp, 'dist/src/cli/main.js');
+        const bundle = path.join(tmp, 'dist/src/cli/app.bundle.cjs');
+        const env = { NETAUDIT_CODE_CACHE: dir };
+        assert.equal((await netaudit(['--version'], env, cli)).cache, 'none');
+        const first = files();
+        assert.equal((await netaudit(['--version'], env, cli)).cache, 'code cache used');
+        writeFileSync(bundle, readFileSync(bundle));
+        const again = await netaudit(['--version'], env, cli);
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(again.cache, 'none', 'a rewritten bundle used the cache made for the file before');
+        const second = files();
+        assert.equal(second.length, 2, second.join(' '));
+        assert.ok(second.every((f) => !first.includes(f)), `the old cache is left: ${second.join(' ')}`);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+
     it('is made by the first start, used by the next, and grows by each new command; the output is the same', async () => {
       const env = { NETAUDIT_CODE_CACHE: dir };
       const first = await netaudit(['--version'], env);
