@@ -100,7 +100,7 @@ export class Sandbox {
   }
 
   private step(label: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return execStep(label, argv, options, this.launcher ? (a, o) => (this.launcher as Launcher).exec(a, o) : quickExec);
+    return execStep(label, argv, options, this.launcher ? (a, o) => (this.launcher as Launcher).exec(a, o) : quickExec).then((r) => (trace(`done: ${label}`), r));
   }
 
   /** argv of `ip -batch -` inside the build or monitor namespace (as root `ip -n NAME`: one exec, not two). */
@@ -164,6 +164,7 @@ export class Sandbox {
       await Promise.all(names.map((n) => killNetns(netnsPath(n), 200, this.reaping)));
     });
     await execStep(faithful ? 'creating the build namespace' : 'creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' }, quickExec);
+    trace('namespaces created');
   }
 
   /**
@@ -220,6 +221,7 @@ export class Sandbox {
 
   private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {
     this.captures.push(await Capture.start({ ...spec, sentinel: this.sentinel, ...(this.launcher ? { launcher: this.launcher } : {}) }));
+    trace(`capture ready: ${spec.source}`);
   }
 
   /**
