@@ -17,6 +17,10 @@
  * it. The result says so (`watch.networkSandbox: false`, the NetworkSandboxOff finding naming what reached
  * out); whether the build would fail under network-sandbox is for a faithful rerun: `--confirm` queues one
  * (`netaudit ebuild`'s audit) for each flagged package only, one at a time, into DIR/confirm/.
+ *
+ * A stop loses nothing a restart can do (src/sweep/watch-state.ts): the queue of reruns is DIR/confirm.jsonl,
+ * each package being built has a journal in DIR/building/; at a SIGTERM a package still being built is written
+ * as a provisional, incomplete result; the restart runs the queue and continues the journals.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
