@@ -255,8 +255,11 @@ export class BuildFollower {
       build = this.builds.get(key);
     } else if (pathKey) {
       const id = this.identify?.(r.pid, env);
-      if (id !== undefined) key = `${pathKey}#${id}`;
-      else {
+      if (id !== undefined) {
+        key = `${pathKey}#${id}`;
+        // A build of that path whose first phase was gone before it could be told: this one's.
+        if (!this.builds.has(key) && this.builds.has(pathKey)) key = pathKey;
+      } else {
         // Gone before it could be told: the one open build of that path, if there is exactly one.
         const same = [...this.builds.keys()].filter((k) => k === pathKey || k.startsWith(`${pathKey}#`));
         if (same.length === 1) key = same[0];

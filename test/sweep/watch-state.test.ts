@@ -167,6 +167,13 @@ describe('watch: what a stop leaves for the restart', function () {
     assert.equal(over.length, 1);
     assert.equal(over[0]?.ended, 'a phase failed');
     assert.deepEqual(over[0]?.phases.map((p) => p.name), ['pkg_setup', 'src_test']);
+    // A build whose first phase was gone before it could be told joins its later, told phases.
+    const h = new BuildFollower({ identify: (pid) => (pid === 30 ? undefined : 'dev3:ino') });
+    feed(h, seed(30, 1000, 'clean', ENV));
+    h.push(exit(30, 1001, 0));
+    feed(h, seed(31, 1100, 'setup', ENV));
+    assert.equal(h.open, 1);
+    assert.deepEqual(h.openBuilds()[0]?.phases.map((p) => p.name), ['clean', 'pkg_setup']);
     // With FEATURES=fail-clean Portage cleans after the failure itself: that clean is the failed build's end.
     const g = new BuildFollower();
     const env = { ...ENV, FEATURES: 'network-sandbox fail-clean' };
