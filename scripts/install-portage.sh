@@ -199,6 +199,14 @@ else
   ln -s /usr "$VENV/usr"
 fi
 
+# d. The running system's config: with ROOT other than / (emerge --root, a test's temp ROOT) or an EPREFIX other
+#    than the wheel's (ours is ""), Portage loads a second config for the machine emerge runs on, from
+#    ${const.EPREFIX}/etc/portage, which for the wheel is the venv's; without a profile there emerge refuses to
+#    run ("Your current profile is invalid"). That config is this config root's.
+if [ ! -e "$VENV/etc/portage" ] && [ ! -L "$VENV/etc/portage" ]; then
+  ln -s "$ROOTDIR/etc/portage" "$VENV/etc/portage"
+fi
+
 # 6. Smoke check: Portage loads this config without errors.
 if ! out="$(PORTAGE_CONFIGROOT="$ROOTDIR" EPREFIX="" "$VENV/bin/portageq" envvar ARCH 2>&1)" || [ "$out" != amd64 ]; then
   die "portageq smoke check failed: $out"

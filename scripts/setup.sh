@@ -19,9 +19,10 @@ fi
 # tests (test/e2e/fidelity.test.ts, v6-nameserver.test.ts) run real programs under both sandboxes: gcc and libc6-dev
 # build their C programs, openmpi-bin and libopenmpi-dev (mpicc, mpirun) Open MPI's TCP transport, python3-pip `pip download`.
 # systemd for `systemd-analyze verify` of the overlay's unit and dash for `dash -n` of its OpenRC script
-# (test/packaging/services.test.ts); nothing is started.
+# (test/packaging/services.test.ts); nothing is started. bubblewrap for the watch test of emerge under bwrap
+# (test/e2e/watch-runners.test.ts: a tinderbox's way of running builds).
 pkgs=(iproute2 tcpdump nftables util-linux procps bash hostname curl git python3 ca-certificates chromium libxml2-utils python3-pytest python3-pytest-xdist groff-base
-  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config binutils gcc libc6-dev openmpi-bin libopenmpi-dev python3-pip systemd dash)
+  clang libbpf-dev bpftool libelf-dev zlib1g-dev make pkg-config binutils gcc libc6-dev openmpi-bin libopenmpi-dev python3-pip systemd dash bubblewrap)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

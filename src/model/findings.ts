@@ -86,6 +86,11 @@ export const FINDING_KINDS = [
     level: 'warning',
     describe: 'A watched build ran without network-sandbox and reached out in phases it covers: network-sandbox would block those attempts; whether the build then fails, a faithful rerun (netaudit watch --confirm) says.',
   },
+  {
+    keyword: 'WatchIncomplete',
+    level: 'warning',
+    describe: 'A watched build was not seen whole: netaudit watch stopped (or was killed) while the package was being built, so what it did from the stop to the restart is missing; the result says which phase was cut and holds what was seen.',
+  },
 ] as const satisfies readonly FindingKind[];
 
 export type FindingKeyword = (typeof FINDING_KINDS)[number]['keyword'];

@@ -85,6 +85,8 @@ export interface FollowedPhase {
   readonly startMs: number;
   endMs?: number;
   exitCode?: number;
+  /** Its end was not seen: the watch stopped while it ran (restored from the journal of a previous watch). */
+  cut?: boolean;
   /** The network namespace it ran in. */
   readonly netns: number;
   readonly env: Readonly<Record<string, string>>;
@@ -110,6 +112,11 @@ export interface FollowedBuild {
   envMisses: number;
   /** Set when it is over (why), before it is handed out. */
   ended?: string;
+  /**
+   * Times (epoch ms) a previous watch stopped while this build ran, and the phase it was in (restored from its
+   * journal): what the build did from the stop until this watch started is not seen.
+   */
+  readonly stops: { readonly atMs: number; readonly phase: string; readonly resumedMs: number }[];
 }
 
 export interface FollowerOptions {
@@ -117,6 +124,21 @@ export interface FollowerOptions {
   readonly quietMs?: number;
   /** After a failed phase, nothing alive for this long: over (default 2 s: Portage's die hooks come at once). */
   readonly failQuietMs?: number;
+  /**
+   * Where a seed's build dir lives, as an identity (e.g. device and inode of its PORTAGE_TMPDIR seen through the
+   * phase's root): two mount namespaces (chroots, bubblewrap, tinderbox images) may use the same path for two
+   * different builds. undefined when it cannot be told (the process is gone): the path alone then decides.
+   */
+  readonly identify?: (pid: number, env: Readonly<Record<string, string>>) => string | undefined;
+  /** Every record that joins a build, as it joins (the watch's journal of builds in progress). */
+  readonly onAdd?: (build: FollowedBuild, record: TracerRecord) => void;
+}
+
+/** A journal's mark of a watch's clean stop while the build ran (src/sweep/watch-state.ts). */
+export interface JournalStop {
+  readonly t: 'stopped';
+  readonly ts: number;
+  readonly phase?: string;
 }
 
 /** What one record did to the builds (the runner reads files at these moments). */
@@ -141,12 +163,24 @@ export class BuildFollower {
   private readonly pending = new Map<number, TracerRecord>();
   private readonly quietMs: number;
   private readonly failQuietMs: number;
+  private readonly identify: FollowerOptions['identify'];
+  private readonly onAdd: FollowerOptions['onAdd'];
+  /** The key of the build restore() replays (its records were keyed by a previous watch). */
+  private restoring: string | undefined;
   /** Records of followed processes that belong to no build (a seed without its environment). */
   orphanRecords = 0;
 
   constructor(options: FollowerOptions = {}) {
     this.quietMs = options.quietMs ?? 30_000;
     this.failQuietMs = options.failQuietMs ?? 2_000;
+    this.identify = options.identify;
+    this.onAdd = options.onAdd;
+  }
+
+  private add(build: FollowedBuild, r: TracerRecord): void {
+    build.records.push(r);
+    build.lastMs = Math.max(build.lastMs, r.ts);
+    if (this.restoring === undefined) this.onAdd?.(build, r);
   }
 
   /** One record of the tracer; returns what it changed that the runner acts on. */
@@ -177,8 +211,7 @@ export class BuildFollower {
       this.orphanRecords++;
       return undefined;
     }
-    build.records.push(r);
-    build.lastMs = Math.max(build.lastMs, r.ts);
+    this.add(build, r);
     if (r.t === 'fork' && typeof r.child === 'number') {
       this.owner.set(r.child, build);
       build.alive.add(r.child);
@@ -212,10 +245,27 @@ export class BuildFollower {
     }
     let build: FollowedBuild | undefined;
     // One build per package and build dir: two Portage configurations (a chroot and the host, two
-    // PORTAGE_TMPDIRs) may build the same CATEGORY/PF at once; Portage locks one build dir for one build.
-    const key = env.CATEGORY && env.PF ? `${env.CATEGORY}/${env.PF}@${env.PORTAGE_BUILDDIR ?? ''}` : undefined;
-    if (key) build = this.builds.get(key);
-    else {
+    // PORTAGE_TMPDIRs) may build the same CATEGORY/PF at once; Portage locks one build dir for one build. The
+    // same path in two mount namespaces (two bubblewrap or chroot images) is two build dirs: told apart by
+    // where the dir lives, when that can be read.
+    const pathKey = env.CATEGORY && env.PF ? `${env.CATEGORY}/${env.PF}@${env.PORTAGE_BUILDDIR ?? ''}` : undefined;
+    let key = pathKey;
+    if (pathKey && this.restoring !== undefined) {
+      key = this.restoring;
+      build = this.builds.get(key);
+    } else if (pathKey) {
+      const id = this.identify?.(r.pid, env);
+      if (id !== undefined) {
+        key = `${pathKey}#${id}`;
+        // A build of that path whose first phase was gone before it could be told: this one's.
+        if (!this.builds.has(key) && this.builds.has(pathKey)) key = pathKey;
+      } else {
+        // Gone before it could be told: the one open build of that path, if there is exactly one.
+        const same = [...this.builds.keys()].filter((k) => k === pathKey || k.startsWith(`${pathKey}#`));
+        if (same.length === 1) key = same[0];
+      }
+      build = this.builds.get(key as string);
+    } else {
       // The environment could not be read: the process that started it (a phase's parent) may still say.
       build = this.owner.get(r.ppid) ?? this.owner.get(r.pid);
     }
@@ -223,21 +273,26 @@ export class BuildFollower {
       this.orphanRecords++;
       return { type: 'ignored-seed', pid: r.pid, why: 'no environment (its record was lost)' };
     }
+    const phaseName = seedPhase(argv, env);
+    // Portage keeps a failed build's dir (unless FEATURES=fail-clean): a `clean` after the failure is the next
+    // emerge or ebuild run of the package beginning, not this build's end.
+    if (build && !build.ended && phaseName === 'clean' && failedPhase(build) && !(build.env.FEATURES ?? '').split(/\s+/).includes('fail-clean')) build.ended = 'a phase failed';
     if (build?.ended) {
       this.builds.delete(build.key);
       this.over.push(build);
       build = undefined;
     }
     if (!build) {
-      build = { key: key as string, name: `${env.CATEGORY}/${env.PF}`, env: { ...env }, phases: [], records: [], alive: new Set(), startMs: r.ts, lastMs: r.ts, envMisses: 0 };
+      build = { key: key as string, name: `${env.CATEGORY}/${env.PF}`, env: { ...env }, phases: [], records: [], alive: new Set(), startMs: r.ts, lastMs: r.ts, envMisses: 0, stops: [] };
       this.builds.set(build.key, build);
     }
     if (!key) build.envMisses++;
     for (const [k, v] of Object.entries(env)) if (k !== 'EBUILD_PHASE') build.env[k] ??= v;
-    const phase: FollowedPhase = { pid: r.pid, name: seedPhase(argv, env), startMs: r.ts, netns: r.ns, env };
+    // A phase cut by a watch's stop ended before this one began (Portage runs one phase at a time).
+    for (const p of build.phases) if (p.cut && p.endMs === undefined) p.endMs = r.ts;
+    const phase: FollowedPhase = { pid: r.pid, name: phaseName, startMs: r.ts, netns: r.ns, env };
     build.phases.push(phase);
-    build.records.push(r);
-    build.lastMs = Math.max(build.lastMs, r.ts);
+    this.add(build, r);
     this.owner.set(r.pid, build);
     build.alive.add(r.pid);
     return { type: 'seed', build, phase };
@@ -247,8 +302,8 @@ export class BuildFollower {
   due(nowMs: number): FollowedBuild[] {
     const out: FollowedBuild[] = this.over.splice(0);
     for (const b of this.builds.values()) {
-      const running = b.phases.some((p) => p.endMs === undefined);
-      const failed = b.phases.some((p) => p.exitCode !== undefined && p.exitCode !== 0 && p.name !== 'misc-functions');
+      const running = b.phases.some((p) => p.endMs === undefined && !p.cut);
+      const failed = failedPhase(b);
       const idle = nowMs - b.lastMs;
       if (!b.ended && !running && !b.alive.size && failed && idle >= this.failQuietMs) b.ended = 'a phase failed';
       if (!b.ended && !running && !b.alive.size && idle >= this.quietMs) b.ended = 'nothing of it ran any more';
@@ -263,9 +318,9 @@ export class BuildFollower {
     const over: FollowedBuild[] = this.over.splice(0);
     const running: FollowedBuild[] = [];
     for (const b of this.builds.values()) {
-      const failed = b.phases.some((p) => p.exitCode !== undefined && p.exitCode !== 0 && p.name !== 'misc-functions');
+      const failed = failedPhase(b);
       // Between two phases nothing of a build runs: only an end (its clean, a failed phase) says it is over.
-      if (b.alive.size || b.phases.some((p) => p.endMs === undefined) || (!b.ended && !failed)) running.push(b);
+      if (b.alive.size || b.phases.some((p) => p.endMs === undefined && !p.cut) || (!b.ended && !failed)) running.push(b);
       else {
         b.ended ??= 'a phase failed';
         over.push(b);
@@ -273,6 +328,54 @@ export class BuildFollower {
     }
     for (const b of [...over, ...running]) this.forget(b);
     return { over, running };
+  }
+
+  /**
+   * A build earlier watches were following when they stopped (SIGTERM, kill -9), from its journal: the records
+   * they saw, replayed, with a `stopped` mark where each stopped cleanly (a kill -9 leaves none: the journal's
+   * last record is then taken as the stop). Processes are no longer followed by the kernel once the tracer that
+   * followed them is gone: a phase running at a stop is `cut` (its end is not seen), and nothing of the build is
+   * taken to be alive. Its next phase, if it comes, joins it (same package and build dir); else it is over
+   * `quietMs` after `nowMs`, with what was seen.
+   */
+  restore(key: string, journal: readonly (TracerRecord | JournalStop)[], nowMs: number): FollowedBuild | undefined {
+    let build: FollowedBuild | undefined;
+    let stop: JournalStop | undefined;
+    const cutAt = (b: FollowedBuild): string => {
+      const running = b.phases.filter((p) => p.endMs === undefined && !p.cut);
+      for (const p of running) p.cut = true;
+      for (const pid of b.alive) this.owner.delete(pid);
+      b.alive.clear();
+      return running.map((p) => p.name).join(', ') || 'between phases';
+    };
+    this.restoring = key;
+    try {
+      for (const r of journal) {
+        if (r.t === 'stopped') {
+          stop = r as JournalStop;
+          if (build) cutAt(build);
+          continue;
+        }
+        const rec = r as TracerRecord;
+        if (stop && build) build.stops.push({ atMs: stop.ts, phase: stop.phase ?? 'between phases', resumedMs: rec.ts });
+        stop = undefined;
+        const news = rec.t === 'exec' && rec.seed === true && typeof rec.env === 'string' ? this.seed(rec) : this.push(rec);
+        if (news?.type === 'seed' && news.build.key === key) build = news.build;
+      }
+    } finally {
+      this.restoring = undefined;
+    }
+    if (!build) return undefined;
+    // The last stop: the journal's mark, or (kill -9) its last record.
+    const phase = cutAt(build);
+    build.stops.push({ atMs: stop?.ts ?? build.lastMs, phase: stop?.phase ?? phase, resumedMs: nowMs });
+    build.lastMs = Math.max(build.lastMs, nowMs);
+    return build;
+  }
+
+  /** The builds still open (at a stop, before drain()): what the journal's stop line says. */
+  openBuilds(): FollowedBuild[] {
+    return [...this.builds.values()];
   }
 
   private forget(b: FollowedBuild): void {
@@ -283,6 +386,11 @@ export class BuildFollower {
   get open(): number {
     return this.builds.size;
   }
+}
+
+/** A phase of the build (not Portage's QA helpers) ended with a non-zero status. */
+export function failedPhase(b: FollowedBuild): boolean {
+  return b.phases.some((p) => p.exitCode !== undefined && p.exitCode !== 0 && p.name !== 'misc-functions');
 }
 
 /** The build's phases for the evidence: ms since `startMs`, in order of start. */

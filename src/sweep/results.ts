@@ -6,6 +6,10 @@
  * (#/definitions/build); any other line stops the resume with BadResultsError naming it, before anything is
  * written, since a sweep cannot tell what such a line meant. Every build already there is skipped; a build is
  * never written twice.
+ *
+ * A *provisional* result (the `provisional` test of the constructor: `netaudit watch` writing a package still
+ * being built when it stopped) does not count as done: a later result of the same build replaces it, in
+ * memory at once and on the next load (the later line wins); nothing replaces a whole one.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { BadResultsError } from '../model/errors.js';
@@ -16,7 +20,15 @@ export class ResultsFile {
   private fd: number | undefined;
   private readonly done = new Map<string, BuildResult>();
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly provisional: (build: BuildResult) => boolean = () => false,
+  ) {}
+
+  private keep(b: BuildResult): void {
+    const had = this.done.get(b.name);
+    if (!had || this.provisional(had)) this.done.set(b.name, b);
+  }
 
   /**
    * Read what a previous run left; returns the builds already finished. Throws BadResultsError (with the 1-based
@@ -34,7 +46,7 @@ export class ResultsFile {
       builds.push(await this.parseLine(line, i + 1));
     }
     if (end < text.length) truncateSync(this.path, Buffer.byteLength(text.slice(0, end)));
-    for (const b of builds) this.done.set(b.name, b);
+    for (const b of builds) this.keep(b);
     return [...this.done.values()];
   }
 
@@ -50,16 +62,23 @@ export class ResultsFile {
     return data as BuildResult;
   }
 
+  /** A whole result of this build is there (a provisional one is not). */
   has(name: string): boolean {
-    return this.done.has(name);
+    const b = this.done.get(name);
+    return b !== undefined && !this.provisional(b);
+  }
+
+  /** The result kept for this build (whole or provisional). */
+  get(name: string): BuildResult | undefined {
+    return this.done.get(name);
   }
 
   append(build: BuildResult): void {
-    if (this.done.has(build.name)) return;
+    if (this.has(build.name)) return;
     this.fd ??= openSync(this.path, 'a');
     writeSync(this.fd, JSON.stringify(build) + '\n');
     fsyncSync(this.fd);
-    this.done.set(build.name, build);
+    this.keep(build);
   }
 
   all(): BuildResult[] {

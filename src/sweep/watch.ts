@@ -17,8 +17,12 @@
  * it. The result says so (`watch.networkSandbox: false`, the NetworkSandboxOff finding naming what reached
  * out); whether the build would fail under network-sandbox is for a faithful rerun: `--confirm` queues one
  * (`netaudit ebuild`'s audit) for each flagged package only, one at a time, into DIR/confirm/.
+ *
+ * A stop loses nothing a restart can do (src/sweep/watch-state.ts): the queue of reruns is DIR/confirm.jsonl,
+ * each package being built has a journal in DIR/building/; at a SIGTERM a package still being built is written
+ * as a provisional, incomplete result; the restart runs the queue and continues the journals.
  */
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeBuild } from '../analyze/build.js';
 import { parseTestLog } from '../analyze/test-attribution.js';
@@ -30,6 +34,7 @@ import type { Attempt, BuildResult, Finding } from '../model/types.js';
 import { endpoint, safeText } from '../model/format.js';
 import { Observer } from '../observe/observer.js';
 import { BuildFollower, FOLLOW_ENV, FOLLOW_EXEC, followedPhases, networkSandboxOf, type FollowedBuild, type FollowerNews } from '../portage/follow.js';
+import { BuildJournals, ConfirmQueue } from './watch-state.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { ResultsFile } from './results.js';
 import { makeReport } from '../model/report.js';
@@ -47,8 +52,19 @@ export interface WatchOptions {
   readonly confirm?: ConfirmRunner;
   /** A line per package written, and per problem (default: none). */
   readonly onLine?: (line: string) => void;
-  /** Called once the tracer is attached (the watch is live). */
-  readonly onReady?: (info: { readonly attachMs: number; readonly resumed: number; readonly tracerPid: number }) => void;
+  /**
+   * Called once the tracer is attached (the watch is live): results already there, and what an earlier watch
+   * left to resume (packages it was following at its stop, faithful reruns it had queued).
+   */
+  readonly onReady?: (info: {
+    readonly attachMs: number;
+    readonly resumed: number;
+    readonly tracerPid: number;
+    /** CATEGORY/PF (phase at the stop) of each package restored from DIR/building/. */
+    readonly resumedBuilds: readonly string[];
+    /** Reruns queued in DIR/confirm.jsonl and not done (run now with --confirm; else kept queued). */
+    readonly queuedConfirms: readonly string[];
+  }) => void;
   /** A package is over when nothing of it ran for this long after its last phase (default 30 s). */
   readonly quietMs?: number;
   /** report.json and its renderings are written at most this often while results come (default 60 s), and at the stop. */
@@ -68,8 +84,10 @@ export interface WatchOutcome {
   readonly written: number;
   /** Results already in results.jsonl at the start. */
   readonly resumed: number;
-  /** Packages still building at the stop (not written: a later watch cannot see their start). */
+  /** Packages still building at the stop: written as incomplete (WatchIncomplete), their journal kept for the restart. */
   readonly unfinished: string[];
+  /** Faithful reruns still queued at the stop (DIR/confirm.jsonl: the next watch with --confirm runs them). */
+  readonly queued: string[];
   /** Faithful reruns done (--confirm), by name. */
   readonly confirmed: string[];
   readonly lost: number;
@@ -101,8 +119,10 @@ export interface WatchBlock {
   readonly networkSandboxWhy: string;
   /** Attempts in phases network-sandbox covers (not allowed by the policy). */
   readonly wouldBlock: number;
-  /** Why the package was taken to be over. */
+  /** Why the package was taken to be over; `watch stopped`: it was still being built (a provisional result, replaced when the restarted watch sees it end). */
   readonly ended: string;
+  /** What of the build was not seen: each stop of the watch while it was being built. */
+  readonly incomplete?: readonly string[];
   /** Phase processes whose environment could not be read (their package guessed from their parent). */
   readonly envMisses: number;
   /** PORTAGE_BUILDDIR as the build saw it. */
@@ -121,8 +141,29 @@ function readThrough(rootFd: number | undefined, file: string | undefined): stri
   }
 }
 
-/** The result of a followed build: the same analysis and judge as `netaudit ebuild`. Pure but for nothing: exported for tests. */
-export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number): BuildResult {
+/** `ended` of a result written at a stop while its package was still being built. */
+export const WATCH_STOPPED = 'watch stopped';
+
+/** A result written at a stop while its package was still being built (replaced by the restart's). */
+export function provisional(result: BuildResult): boolean {
+  return (result as BuildResult & { watch?: WatchBlock }).watch?.ended === WATCH_STOPPED;
+}
+
+/** "in src_test", or "between phases". */
+const inPhase = (phase: string): string => (phase === 'between phases' ? phase : `in ${phase}`);
+
+const clock = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** The phases running now (a stop's), by name. */
+function runningPhases(b: FollowedBuild): string {
+  return b.phases.filter((p) => p.endMs === undefined && !p.cut).map((p) => p.name).join(', ') || 'between phases';
+}
+
+/**
+ * The result of a followed build: the same analysis and judge as `netaudit ebuild`. Pure but for nothing:
+ * exported for tests. `stoppedAtMs`: the watch is stopping while the build still runs (a provisional result).
+ */
+export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number, stoppedAtMs?: number): BuildResult {
   const startMs = b.startMs;
   const phases = followedPhases(b, startMs);
   const failed = phases.find((p) => p.exitCode !== undefined && p.exitCode !== 0 && p.name !== 'misc-functions');
@@ -179,6 +220,11 @@ export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number
   const blocked = judged.attempts.filter((a) => !a.allowed);
   const findings: Finding[] = [...judged.findings];
   if (!sandbox.on && blocked.length) findings.unshift(sandboxOffFinding(blocked, sandbox.why));
+  const incomplete = [
+    ...b.stops.map((st) => `watch stopped at ${clock(st.atMs)} while ${b.name} was ${inPhase(st.phase)}, and started again at ${clock(st.resumedMs)}: what the build did in between is not seen`),
+    ...(stoppedAtMs !== undefined ? [`watch stopped at ${clock(stoppedAtMs)} while ${b.name} was ${inPhase(runningPhases(b))}`] : []),
+  ];
+  if (incomplete.length) findings.unshift(incompleteFinding(b, judged.attempts, stoppedAtMs));
   const category = b.env.CATEGORY ?? b.name.split('/')[0] ?? '';
   const pn = b.env.PN ?? '';
   const pvr = b.env.PVR ?? (b.env.PF && pn ? b.env.PF.slice(pn.length + 1) : '');
@@ -186,7 +232,8 @@ export function followedResult(b: FollowedBuild, files: BuildFiles, lost: number
     networkSandbox: sandbox.on,
     networkSandboxWhy: sandbox.why,
     wouldBlock: blocked.length,
-    ended: b.ended ?? 'over',
+    ended: stoppedAtMs !== undefined ? WATCH_STOPPED : (b.ended ?? 'over'),
+    ...(incomplete.length ? { incomplete } : {}),
     envMisses: b.envMisses,
     ...(b.env.PORTAGE_BUILDDIR ? { buildDir: b.env.PORTAGE_BUILDDIR } : {}),
   };
@@ -224,6 +271,24 @@ function reachedOut(attempts: readonly Attempt[]): string {
   return names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
 }
 
+function incompleteFinding(b: FollowedBuild, attempts: readonly Attempt[], stoppedAtMs: number | undefined): Finding {
+  const last = b.stops[b.stops.length - 1];
+  const phase = stoppedAtMs !== undefined ? runningPhases(b) : (last?.phase ?? 'between phases');
+  const seen = attempts.length ? `${attempts.length} (${reachedOut(attempts)})` : 'none';
+  return {
+    keyword: 'WatchIncomplete',
+    level: 'warning',
+    message:
+      stoppedAtMs !== undefined
+        ? `watch stopped while ${b.name} was ${inPhase(phase)}; attempts seen so far: ${seen}; phases seen: ${b.phases.map((p) => p.name).join(', ')}`
+        : `watch was stopped while ${b.name} was ${inPhase(phase)} and restarted${b.phases.some((p) => p.cut) ? `; the end of ${b.phases.filter((p) => p.cut).map((p) => p.name).join(', ')} was not seen` : ''}; attempts seen: ${seen}`,
+    hint:
+      stoppedAtMs !== undefined
+        ? 'a restarted netaudit watch continues this package from DIR/building/ and replaces this result when it ends; or audit it whole: netaudit ebuild on its ebuild'
+        : 'what the build did while watch was not running is not in this result: netaudit ebuild on its ebuild audits it whole',
+  };
+}
+
 function sandboxOffFinding(blocked: readonly Attempt[], why: string): Finding {
   const phases = [...new Set(blocked.map((a) => a.phase).filter((p): p is string => p !== undefined))];
   return {
@@ -234,11 +299,33 @@ function sandboxOffFinding(blocked: readonly Attempt[], why: string): Finding {
   };
 }
 
+/**
+ * Where a phase's build dir lives: device and inode of its PORTAGE_TMPDIR seen through the phase's own root.
+ * The same path in two mount namespaces (bubblewrap or chroot images, a tmpfs of one) is two build dirs; the
+ * same dir seen from two (a bind of /) is one. undefined when the process is gone.
+ */
+function buildDirIdentity(pid: number, env: Readonly<Record<string, string>>): string | undefined {
+  const dir = env.PORTAGE_BUILDDIR;
+  if (!dir?.startsWith('/')) return undefined;
+  // ${PORTAGE_TMPDIR}/portage/${CATEGORY}/${PF}: the build dir itself is made anew by each clean.
+  const tmpdir = path.posix.dirname(path.posix.dirname(path.posix.dirname(dir)));
+  try {
+    const st = statSync(`/proc/${pid}/root${tmpdir}`);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Watch until `signal` aborts; returns what was written. */
 export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   mkdirSync(options.outDir, { recursive: true });
-  const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'));
-  const resumed = (await results.load()).length;
+  const results = new ResultsFile(path.join(options.outDir, 'results.jsonl'), provisional);
+  const resumed = (await results.load()).filter((b) => !provisional(b)).length;
+  // What an earlier watch left: the reruns it queued, the packages it was following at its stop.
+  const confirmQueue = new ConfirmQueue(path.join(options.outDir, 'confirm.jsonl'));
+  const journals = new BuildJournals(path.join(options.outDir, 'building'));
+  const journalOf = new WeakMap<FollowedBuild, string>();
   const confirmDir = path.join(options.outDir, 'confirm');
   const confirmResults = options.confirm ? new ResultsFile(path.join(confirmDir, 'results.jsonl')) : undefined;
   if (confirmResults) {
@@ -246,12 +333,35 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     await confirmResults.load();
   }
   const say = options.onLine ?? (() => undefined);
-  const follower = new BuildFollower({ quietMs: options.quietMs });
+  const follower = new BuildFollower({
+    quietMs: options.quietMs,
+    identify: buildDirIdentity,
+    onAdd: (b, r) => {
+      let file = journalOf.get(b);
+      if (!file) journalOf.set(b, (file = journals.fileOf(b.key, b.startMs)));
+      journals.append(file, { key: b.key, name: b.name, startMs: b.startMs }, r);
+    },
+  });
+  const resumedBuilds: string[] = [];
+  const restoredAt = Date.now();
+  for (const j of journals.load()) {
+    const b = follower.restore(j.key, j.lines, restoredAt);
+    if (!b || results.has(b.name)) {
+      // Its result was written just before the stop (or nothing in it makes a build): nothing to resume.
+      journals.remove(j.file);
+      continue;
+    }
+    journalOf.set(b, j.file);
+    journals.adopt(j.file);
+    resumedBuilds.push(`${b.name} (${b.stops[b.stops.length - 1]?.phase ?? 'between phases'}${j.killed ? '; the last watch was killed' : ''})`);
+  }
   const phaseFiles = new Map<number, PhaseFiles>();
   const buildFiles = new WeakMap<FollowedBuild, BuildFiles>();
   let written = 0;
   const confirmed: string[] = [];
-  const queue: { name: string; ebuild: string }[] = [];
+  // The reruns queued and not done, an earlier watch's first (DIR/confirm.jsonl).
+  const queue: { name: string; ebuild: string }[] = options.confirm ? confirmQueue.pending() : [];
+  const queuedConfirms = confirmQueue.pending().map((q) => `${q.name}${confirmQueue.interrupted.has(q.name) ? ' (its rerun was cut by the stop)' : ''}`);
   let confirming: Promise<void> | undefined;
   // DIR/report.json, report.html, junit.xml as a sweep writes them: every builds' report validated and rendered
   // again, so at most once per `reportEveryMs` while new results come, and at the stop (measured: after every
@@ -296,7 +406,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       phaseFiles.delete(n.phase.pid);
       const files = filesOf(n.build);
       const env = n.phase.env;
-      if (n.phase.name === 'src_test') {
+      // After a restart the src_test that wrote the plugin's log may have ended under the previous watch.
+      if (n.phase.name === 'src_test' || (!files.tests && n.build.stops.length && n.build.phases.some((p) => p.name === 'src_test'))) {
         const t = env.T ?? n.build.env.T;
         const tests = readThrough(pf?.rootFd, t ? `${t}/${WATCH_TEST_LOG}` : undefined);
         if (tests) files.tests = tests;
@@ -328,21 +439,34 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     signal: options.signal,
   });
   started.observer = observer;
-  options.onReady?.({ attachMs: observer.attachMs, resumed, tracerPid: observer.pid });
+  options.onReady?.({ attachMs: observer.attachMs, resumed, tracerPid: observer.pid, resumedBuilds, queuedConfirms });
 
   const drainConfirm = (): void => {
     if (confirming || !options.confirm || !queue.length || options.signal.aborted) return;
     const next = queue.shift() as { name: string; ebuild: string };
+    const had = confirmResults?.get(next.name);
+    if (had) {
+      // Its result was written just before a stop, its `done` line was not: done, never run twice.
+      confirmQueue.done(next.name, { verdict: had.verdict });
+      drainConfirm();
+      return;
+    }
     confirming = (async () => {
       try {
+        confirmQueue.started(next.name);
         const r = await options.confirm?.run(next.ebuild);
+        // A rerun the stop ended stays queued (no `done`): the next watch runs it again, whole.
         if (r && !options.signal.aborted) {
           confirmResults?.append(r);
+          confirmQueue.done(next.name, { verdict: r.verdict });
           confirmed.push(next.name);
           say(`confirm ${next.name}: ${r.verdict} (faithful rerun)`);
-        }
+        } else if (!r && !options.signal.aborted) confirmQueue.done(next.name, { error: 'no result' });
       } catch (e) {
-        say(`netaudit: watch: the faithful rerun of ${next.name} failed: ${(e as Error).message}`);
+        if (!options.signal.aborted) {
+          confirmQueue.done(next.name, { error: (e as Error).message });
+          say(`netaudit: watch: the faithful rerun of ${next.name} failed: ${(e as Error).message}`);
+        }
       } finally {
         confirming = undefined;
         drainConfirm();
@@ -350,31 +474,65 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     })();
   };
 
-  const finish = (b: FollowedBuild): void => {
+  /** A package is over (or, `stoppedAtMs`, still being built at the stop): its result, its rerun queued when flagged. */
+  const finish = (b: FollowedBuild, stoppedAtMs?: number): void => {
     for (const p of b.phases) {
+      if (p.cut) continue;
       const pf = phaseFiles.get(p.pid);
       if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
       phaseFiles.delete(p.pid);
     }
-    let result = followedResult(b, filesOf(b), observer.lost);
+    const files = filesOf(b);
+    if (b.stops.length && !files.log) {
+      // Restored and never seen again: its log through the host's root (its own root went with its processes).
+      const logFile = b.env.PORTAGE_LOG_FILE ?? (b.env.T ? `${b.env.T}/build.log` : undefined);
+      let fd: number | undefined;
+      try {
+        fd = openSync('/', 'r');
+        files.log = readThrough(fd, logFile);
+        if (!files.tests && b.env.T && b.phases.some((p) => p.name === 'src_test')) files.tests = readThrough(fd, `${b.env.T}/${WATCH_TEST_LOG}`);
+      } catch {
+        // Not there: the result says what was seen.
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    }
+    let result = followedResult(b, files, observer.lost, stoppedAtMs);
     const flag = flagged(result);
-    if (flag && options.confirm && b.env.EBUILD && !(confirmResults?.has(result.name) ?? false)) {
+    // A provisional result queues nothing: the restarted watch decides when the package ends.
+    if (flag && stoppedAtMs === undefined && options.confirm && b.env.EBUILD && !(confirmResults?.has(result.name) ?? false) && !confirmQueue.known(result.name)) {
+      // Persisted before the result that says so: a stop between the two leaves a rerun queued, never a claim of one.
+      confirmQueue.queue(result.name, b.env.EBUILD);
       result = { ...result, watch: { ...(result as BuildResult & { watch: WatchBlock }).watch, confirm: 'queued' } } as BuildResult;
       queue.push({ name: result.name, ebuild: b.env.EBUILD });
     }
+    const journal = journalOf.get(b);
     if (results.has(result.name)) {
       say(`${result.name}: already in results.jsonl (built again; the first result is kept)`);
     } else {
       results.append(result);
       written++;
-      say(`${result.name}: ${result.verdict}${flag ? ' (flagged)' : ''}, ${result.attempts.length} attempt(s)`);
+      say(
+        stoppedAtMs !== undefined
+          ? `${result.name}: still being built at the stop (${runningPhases(b)}): written as incomplete, ${result.attempts.length} attempt(s) so far`
+          : `${result.name}: ${result.verdict}${flag ? ' (flagged)' : ''}, ${result.attempts.length} attempt(s)${b.stops.length ? ' (incomplete: watch was stopped during the build)' : ''}`,
+      );
       writeOutputs();
+    }
+    if (journal) {
+      // At a stop the journal stays, for the restart to continue the package; else its result is written.
+      if (stoppedAtMs !== undefined) journals.stopped(journal, stoppedAtMs, runningPhases(b));
+      else journals.remove(journal);
     }
     drainConfirm();
   };
 
   const tick = setInterval(() => {
-    for (const b of follower.due(Date.now())) finish(b);
+    const now = Date.now();
+    // A phase an earlier watch's stop cut may still run (its processes are no longer followed): while its
+    // process lives, the package is not over.
+    for (const b of follower.openBuilds()) if (b.stops.length && b.phases.some((p) => p.cut && p.endMs === undefined && existsSync(`/proc/${p.pid}`))) b.lastMs = now;
+    for (const b of follower.due(now)) finish(b);
   }, 250);
   try {
     await new Promise<void>((resolve) => {
@@ -391,6 +549,9 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   for (const b of follower.due(Date.now())) finish(b);
   const { over, running } = follower.drain();
   for (const b of over) finish(b);
+  // Still being built: a result that says so (provisional: the restart replaces it), the journal kept.
+  const stoppedAt = Date.now();
+  for (const b of running) finish(b, stoppedAt);
   for (const pf of phaseFiles.values()) if (pf.rootFd !== undefined) closeSync(pf.rootFd);
   if (confirming) await confirming;
   clearInterval(reportTimer);
@@ -399,6 +560,9 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   await writing;
   results.close();
   confirmResults?.close();
+  journals.close();
+  const queued = confirmQueue.pending().map((q) => q.name);
+  confirmQueue.close();
   if (!options.signal.aborted && end.stderr) say(`netaudit: watch: the tracer ended: ${end.stderr}`);
-  return { written, resumed, unfinished: running.map((b) => b.name), confirmed, lost: end.lost };
+  return { written, resumed, unfinished: running.map((b) => `${b.name} (${runningPhases(b)})`), queued, confirmed, lost: end.lost };
 }

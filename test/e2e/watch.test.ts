@@ -12,69 +12,18 @@
  * (which watch sees too: it watches the whole machine) are told apart by their build dir.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, BuildResult, Report } from '../../src/model/types.js';
+import type { BuildResult, Report } from '../../src/model/types.js';
 import { CLI, FIXTURE_DISTFILES, ROOT, netaudit, run } from '../helpers/cli.js';
 import { portageEnv, requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
+import { WatchProcess, alive, attemptKey, jsonLines, watchConfigRoot, type Watched } from '../helpers/watch.js';
 
 const FIXTURES = ['pytest-internet', 'test-resolve', 'clean-build'].map((p) => path.join(ROOT, 'fixtures/repo/net-test', p, `${p}-1.ebuild`));
 const BREAKING = ['net-test/pytest-internet-1', 'net-test/test-resolve-1'];
-
-type Watched = BuildResult & { watch: { networkSandbox: boolean; wouldBlock: number; buildDir?: string; confirm?: string } };
-
-/** What must agree between the watch and `netaudit ebuild`: kind, destination, phase, test. */
-const attemptKey = (a: Attempt): string => `${a.kind} ${a.hostname ?? a.address ?? ''}:${a.port ?? ''} ${a.phase ?? '-'} ${a.test ?? '-'}`;
-
-function results(file: string): Watched[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Watched);
-}
-
-/** `netaudit watch` as a service: started, ready (its tracer pid), stopped by a signal. */
-class WatchProcess {
-  readonly child: ChildProcess;
-  stderr = '';
-  tracerPid = 0;
-  private readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [CLI, 'watch', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr?.on('data', (b: Buffer) => (this.stderr += b.toString()));
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  async ready(): Promise<void> {
-    const t0 = Date.now();
-    while (Date.now() - t0 < 30_000) {
-      const m = /tracer ready in \d+ ms, pid (\d+)/.exec(this.stderr);
-      if (m) {
-        this.tracerPid = Number(m[1]);
-        return;
-      }
-      if (this.child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`netaudit watch did not get ready: ${this.stderr}`);
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    this.child.kill(signal);
-    return this.exited;
-  }
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const results = (file: string): Watched[] => jsonLines<Watched>(file);
 
 describe('netaudit watch beside real Portage @privileged @portage', function () {
   this.timeout(600_000);
@@ -88,16 +37,7 @@ describe('netaudit watch beside real Portage @privileged @portage', function () 
     tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-watch-test-'));
     chmodSync(tmp, 0o755);
     // A config root of our own: /opt/netaudit's entries as symlinks, the hook added by watch itself.
-    const userEtc = '/opt/netaudit/portage-root/etc/portage';
-    configRoot = path.join(tmp, 'config');
-    mkdirSync(path.join(configRoot, 'etc/portage'), { recursive: true });
-    for (const e of ['make.conf', 'make.profile', 'repos.conf', 'env']) {
-      const from = path.join(userEtc, e);
-      if (existsSync(from)) symlinkSync(e === 'make.profile' ? realpathSync(from) : from, path.join(configRoot, 'etc/portage', e));
-    }
-    const hook = await netaudit(['watch', '--install-hook', '--config-root', configRoot]);
-    assert.equal(hook.code, 0, hook.stderr);
-    assert.ok(existsSync(path.join(configRoot, 'etc/portage/profile/package.bashrc/netaudit-watch')));
+    configRoot = await watchConfigRoot(path.join(tmp, 'config'));
     // What netaudit ebuild reports for them (its own sandbox and hook).
     const json = path.join(tmp, 'reference.json');
     const ref = await netaudit(['ebuild', ...FIXTURES, '--json', json, '--quiet', '--no-explain', '--log-dir', path.join(tmp, 'ref-logs')]);

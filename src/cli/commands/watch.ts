@@ -21,7 +21,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
   describe: "audit every Portage build this machine runs, in place (emerge, ebuild, chroots, bubblewrap): one result per finished package in OUT/results.jsonl (root; until SIGTERM/SIGINT)",
   builder: (y: Argv) =>
     y
-      .option('out', { type: 'string', default: DEFAULT_WATCH_DIR, describe: 'output directory: results.jsonl (resumed on restart; render with netaudit report render OUT), confirm/', requiresArg: true })
+      .option('out', { type: 'string', default: DEFAULT_WATCH_DIR, describe: 'output directory: results.jsonl (resumed on restart; render with netaudit report render OUT), confirm.jsonl and confirm/, building/ (packages being built, for a restart)', requiresArg: true })
       .option('confirm', { type: 'boolean', default: false, describe: 'rerun each flagged package (breaks, or attempts network-sandbox would block) once faithfully, as netaudit ebuild does: OUT/confirm/results.jsonl' })
       .option('install-hook', { type: 'boolean', describe: "add the pytest plugin's bashrc to Portage's user profile (files of netaudit's own, under etc/portage/profile) and exit" })
       .option('remove-hook', { type: 'boolean', describe: 'remove what --install-hook added and exit' })
@@ -71,10 +71,19 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       ...(confirm ? { confirm } : {}),
       ...(quietMs !== undefined ? { quietMs } : {}),
       onLine: (l) => process.stderr.write(`${l}\n`),
-      onReady: (i) => process.stderr.write(`netaudit: watching Portage builds (tracer ready in ${i.attachMs} ms, pid ${i.tracerPid}); ${i.resumed} result(s) already in ${args.out}/results.jsonl\n`),
+      onReady: (i) => {
+        process.stderr.write(`netaudit: watching Portage builds (tracer ready in ${i.attachMs} ms, pid ${i.tracerPid}); ${i.resumed} result(s) already in ${args.out}/results.jsonl\n`);
+        if (i.resumedBuilds.length) process.stderr.write(`netaudit: resuming ${i.resumedBuilds.length} package(s) the last watch was following at its stop: ${i.resumedBuilds.join(', ')}\n`);
+        if (i.queuedConfirms.length)
+          process.stderr.write(
+            args.confirm
+              ? `netaudit: resuming ${i.queuedConfirms.length} queued faithful rerun(s): ${i.queuedConfirms.join(', ')}\n`
+              : `netaudit: ${i.queuedConfirms.length} faithful rerun(s) queued in ${args.out}/confirm.jsonl, kept for a watch with --confirm: ${i.queuedConfirms.join(', ')}\n`,
+          );
+      },
     });
     process.stderr.write(
-      `netaudit: watch stopped: ${outcome.written} result(s) written${outcome.unfinished.length ? `; still building, not written: ${outcome.unfinished.join(', ')}` : ''}${outcome.confirmed.length ? `; ${outcome.confirmed.length} confirmed` : ''}\n`,
+      `netaudit: watch stopped: ${outcome.written} result(s) written${outcome.unfinished.length ? `; still being built, written as incomplete (a restart continues them): ${outcome.unfinished.join(', ')}` : ''}${outcome.confirmed.length ? `; ${outcome.confirmed.length} confirmed` : ''}${outcome.queued.length ? `; ${outcome.queued.length} rerun(s) still queued: ${outcome.queued.join(', ')}` : ''}\n`,
     );
     process.exitCode = 0;
   },
