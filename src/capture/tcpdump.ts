@@ -23,6 +23,12 @@ export interface CaptureOptions {
   readonly readyTimeoutMs?: number;
   /** Without root: the user namespace's launcher starts tcpdump (src/sandbox/userns.ts). */
   readonly launcher?: ProcessHost;
+  /**
+   * As root: `ip -n NAME -batch` lines run by the same process right before tcpdump (the interface's
+   * configuration: tcpdump refuses an interface that is down). One process instead of a configuration step and
+   * then a capture, on the sandbox's critical path; a failure of `ip` is the capture's failure to start.
+   */
+  readonly configure?: { readonly netns: string; readonly batch: string };
 }
 
 export interface CaptureResult {
@@ -70,11 +76,16 @@ export class Capture {
       '-s', String(options.snaplen),
     ];
     if (options.filter) argv.push(options.filter);
+    const configure = options.configure && !options.launcher ? options.configure : undefined;
+    if (configure) {
+      // sh configures, then execs nsenter, which execs tcpdump: the same pid throughout.
+      argv.unshift(tool('sh'), '-c', 'printf %s "$3" | "$1" -n "$2" -batch - && shift 3 && exec "$@"', 'netaudit-capture', tool('ip'), configure.netns, configure.batch);
+    }
     const capture = new Capture(options);
     capture.helper = await supervise({
       label: `the ${options.source} capture`,
       argv,
-      tools: ['nsenter', 'tcpdump'],
+      tools: configure ? ['sh', 'ip', 'nsenter', 'tcpdump'] : ['nsenter', 'tcpdump'],
       ...(options.launcher ? { host: options.launcher } : {}),
       ready: { line: 'listening on', stream: 'stderr' },
       readyTimeoutMs: options.readyTimeoutMs ?? 5000,

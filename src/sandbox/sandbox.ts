@@ -125,18 +125,23 @@ export class Sandbox {
     // two namespaces run side by side.
     if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
     const start = (spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => (capture ? this.startCapture(spec) : Promise.resolve());
+    // The build namespace's lo, and the monitor's veth end: configured, then captured. As root with captures,
+    // by the capture's own process (CaptureOptions.configure: one process, not a step and then a capture).
+    const configureThenCapture = (which: 'build' | 'monitor', lines: readonly string[], spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => {
+      const batch = lines.join('\n') + '\n';
+      const label = `configuring the ${which} namespace`;
+      // A failure of `ip` there is the capture's failure to start (its message ends with ip's last line).
+      if (capture && this.mode === 'root') return start({ ...spec, configure: { netns: which === 'build' ? this.names.buildNs : this.names.monitorNs, batch } });
+      return this.step(label, this.ipBatch(which), { input: batch }).then(() => start(spec));
+    };
+    const lo = { source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 } as const;
     if (plan.kind === 'faithful') {
-      await this.step('configuring the build namespace', this.ipBatch('build'), { input: plan.build.join('\n') + '\n' });
-      await start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 });
+      await configureThenCapture('build', plan.build, lo);
       return;
     }
     const steps = await Promise.allSettled([
-      this.step('configuring the build namespace', this.ipBatch('build'), { input: plan.build.join('\n') + '\n' }).then(() =>
-        start({ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 }),
-      ),
-      this.step('configuring the monitor namespace', this.ipBatch('monitor'), { input: plan.monitor.join('\n') + '\n' }).then(() =>
-        start({ source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 }),
-      ),
+      configureThenCapture('build', plan.build, lo),
+      configureThenCapture('monitor', plan.monitor, { source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 }),
       this.step('setting the monitor sysctls', Sandbox.within(this.monitorNsPath, ['sysctl', '-qw', ...plan.monitorSysctl])),
       this.step('loading the nftables rules into the build namespace', Sandbox.within(this.buildNsPath, ['nft', '-f', '-']), {
         input: loadNftRules(plan.intercept ? 'build-intercept' : 'build', { group: plan.nflogGroup, veth: BUILD_VETH }),
