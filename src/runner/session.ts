@@ -123,6 +123,7 @@ export class Session implements AuditSession {
    */
   static startEarly(want: { readonly observe: boolean; readonly intercept: boolean }): Promise<unknown> {
     return (early ??= (async () => {
+      trace('early set-up: loading');
       const [{ Sandbox }, tracer] = await Promise.all([
         import('../sandbox/sandbox.js'),
         want.observe ? import('./observe.js').then((m) => m.ObserverSession.start({ enabled: true })) : undefined,
