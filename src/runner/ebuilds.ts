@@ -9,6 +9,7 @@ import { locatePortage } from '../portage/locate.js';
 import { readMetadata } from '../portage/metadata.js';
 import { auditEbuilds, type EbuildsAuditOptions } from './ebuild.js';
 import type { Session } from './session.js';
+import { trace } from '../util/trace.js';
 
 export interface EbuildFilesOptions extends Omit<EbuildsAuditOptions, 'install' | 'metas' | 'session' | 'onResult'> {
   /** .ebuild files, or atoms within `repo`. */
@@ -38,7 +39,9 @@ export async function auditEbuildFiles(session: Session, options: EbuildFilesOpt
   // of later builds to the wrong phase, 5 of 21 fixtures in 3 runs of 3 (a fourth run, quieter, was right);
   // not understood yet, so not done (docs/benchmarks.md).
   const install = await session.begin({ need: 'portage', check: () => locatePortage({ portage }), observe, sandboxAhead: { intercept: options.intercept } });
+  trace('metadata: reading');
   const metas = await readMetadata(install, ebuilds, { repo, allowTest: options.allowTest });
+  trace('metadata: read');
   const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult });
   if (interrupted || !suggest) {
     // No build follows: the tracer ends now, its detach overlapping the report (the session's close awaits it).
@@ -46,6 +49,7 @@ export async function auditEbuildFiles(session: Session, options: EbuildFilesOpt
     return { results, interrupted };
   }
   const { addSuggestions } = await import('./suggest.js');
+  trace('suggest: loaded');
   const suggested = await addSuggestions(results, metas, {
     dir: suggest.dir,
     verify: suggest.verify,
