@@ -81,6 +81,12 @@ export interface EbuildAuditOptions {
    * that a verify run of the same ebuild does not overwrite the original's evidence. Default: none.
    */
   readonly evidenceSuffix?: string;
+  /**
+   * Called once the faithful build has ended (its sandbox is being removed, its evidence not read yet), with the
+   * ebuild and its exit code: `netaudit ebuild --verify` makes the verify run's sandbox meanwhile. Not called
+   * for an intercepted run.
+   */
+  readonly onBuildEnded?: (meta: EbuildMeta, exitCode: number | null) => void;
 }
 
 export interface EbuildAudit {
@@ -294,6 +300,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       signal: options.signal,
     }, options.observe);
     const { end, captures, teardown } = built;
+    if (!options.intercept) options.onBuildEnded?.(meta, end.exitCode);
     if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
     // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it, as `ebuild
     // FILE clean` would, without starting Portage once more (1-1.5 s of Python per failed build); beside reading

@@ -30,7 +30,12 @@ import { trace } from '../util/trace.js';
 /** What of a repository a scratch copy holds, besides the package's directory. */
 export const REPO_PARTS = ['profiles', 'metadata', 'eclass', 'licenses'] as const;
 
-export type VerifyOptions = Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir' | 'keepWorkdir'> & {
+export type VerifyOptions = Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir' | 'keepWorkdir' | 'onBuildEnded'> & {
+  /**
+   * A sandbox made ahead for a verify run (while the audit's evidence was analysed), taken by the first verify run
+   * that asks; undefined when there is none (left): the run makes its own.
+   */
+  readonly takeSandbox?: () => Promise<Sandbox> | undefined;
   /** Each teardown problem (should never happen). */
   readonly onTeardownProblem?: (problem: string) => void;
 };
@@ -318,7 +323,7 @@ async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, p
   trace('verify: start');
   // The verify run's sandbox is made while the scratch copy is written (and its Manifest, or metadata, read), as
   // the session makes the audit's ahead; removed here when the run does not take it (the audit removes it otherwise).
-  let ahead: Promise<Sandbox> | undefined = auditSandbox(options);
+  let ahead: Promise<Sandbox> | undefined = options.takeSandbox?.() ?? auditSandbox(options);
   ahead.catch(() => undefined);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'netaudit-verify-'));
   const failed = (verification: string): VerifiedRound => ({ verified: false, verification });
@@ -342,7 +347,7 @@ async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, p
     const patchedMeta = declared ? { ...copiedMeta(meta, scratch, ebuild), ...declared } : (await readMetadata(options.install, [ebuild], { allowTest: options.allowTest }))[0];
     if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);
     trace('verify: metadata read');
-    const { onTeardownProblem, ...audit } = options;
+    const { onTeardownProblem, takeSandbox: _taken, ...audit } = options;
     // The phases up to the one that broke are what the patch must change: src_install runs only when it broke.
     const throughTest = brokenPhases(build).every((p) => BEFORE_INSTALL.includes(p));
     const sandbox = ahead;
