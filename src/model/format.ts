@@ -200,10 +200,63 @@ export function verificationLines(s: Pick<Suggestion, 'verified' | 'verification
   return s.verification ? [{ text: `verify: ${s.verification}`, verified: s.verified }] : [];
 }
 
+/** One round of a suggestion's verification as the reporters show it (verificationRounds). */
+export interface RoundView {
+  readonly round: number;
+  /** The tests this round's patch added to the previous round's (none in round 1). */
+  readonly added: readonly string[];
+  /** The failing tests this round's run named and its patch missed: what the next round added ([] for the last). */
+  readonly missed: readonly string[];
+  readonly verified: boolean;
+  /** `verified` or `not verified`. */
+  readonly outcome: string;
+  readonly verification: string;
+}
+
+/**
+ * A suggestion's verification rounds, for the reporters that show each one in their own idiom; [] when it was
+ * verified in one run (or not at all): its `verification` says everything then. Each round's `missed` is what
+ * the next round added (the verify run named those failing tests; the patch was widened by them).
+ */
+export function verificationRounds(s: Pick<Suggestion, 'rounds'>): RoundView[] {
+  const rounds = s.rounds ?? [];
+  if (rounds.length < 2) return [];
+  return rounds.map((r, i) => ({
+    round: r.round,
+    added: r.added,
+    missed: rounds[i + 1]?.added ?? [],
+    verified: r.verified,
+    outcome: r.verified ? 'verified' : 'not verified',
+    verification: r.verification,
+  }));
+}
+
+/**
+ * The rounds in one sentence, for texts that are read as prose (a commit message): `Verified in 2 rounds: round 1
+ * missed T (added in round 2); round 2 (adds T) verified.`; `Not verified after 3 rounds: ...` when the last round
+ * failed. Undefined for a suggestion verified in one run (or not at all).
+ */
+export function roundsSentence(s: Pick<Suggestion, 'rounds'>): string | undefined {
+  const rounds = verificationRounds(s);
+  const last = rounds[rounds.length - 1];
+  if (!last) return undefined;
+  const parts = rounds.map((r) => {
+    const adds = r.added.length ? ` (adds ${r.added.join(', ')})` : '';
+    if (r.missed.length) return `round ${r.round}${adds} missed ${r.missed.join(', ')} (added in round ${r.round + 1})`;
+    return `round ${r.round}${adds} ${r.outcome}`;
+  });
+  return `${last.verified ? 'Verified in' : 'Not verified after'} ${rounds.length} rounds: ${parts.join('; ')}.`;
+}
+
 /** The fix text of a finding about attempt `attempt`: the summaries of the suggestions addressing it. */
 export function fixFor(b: Pick<BuildResult, 'suggestions'>, attempt: number | undefined): string | undefined {
   if (attempt === undefined) return undefined;
-  const texts = (b.suggestions ?? []).filter((s) => s.attempts?.includes(attempt)).map((s) => `${s.summary}${s.verified ? ' (verified)' : ''}`);
+  const texts = (b.suggestions ?? [])
+    .filter((s) => s.attempts?.includes(attempt))
+    .map((s) => {
+      const n = verificationRounds(s).length;
+      return `${s.summary}${s.verified ? (n ? ` (verified in ${n} rounds)` : ' (verified)') : n ? ` (not verified after ${n} rounds)` : ''}`;
+    });
   return texts.length ? texts.join(' ') : undefined;
 }
 

@@ -3,7 +3,8 @@
  * web fonts), usable offline and from file://. Totals per verdict, bar charts of verdicts and of the most
  * frequent blocked destinations (inline SVG drawn here), a searchable, sortable table of builds, and per build
  * (a row that expands) its attempts, findings with hints, quoted log lines and the build log path, and its
- * suggestions (--suggest: headline, verified or not with the verification line, the patch in a <pre>). Below the
+ * suggestions (--suggest: headline, verified or not with the verification line, a table of the rounds when --verify
+ * took several (data-testid verify-rounds, a verify-round row each), the patch in a <pre>). Below the
  * table, when any build has suggestions: the list of them per package and how many packages have a (verified)
  * patch (data-testid suggestions, suggestion-package, suggestion-item, total-patches, total-verified-patches).
  *
@@ -27,7 +28,7 @@
  * report.html#q=net-test/foo&test=tests/test_net.py::test_download; &open=1 (or #open=1) also expands every row
  * shown. <html> gets data-ready="true" when the script has run.
  */
-import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, interfaceQueryLine, observerText, processText, suggestionText } from '../model/format.js';
+import { blockedPhases, endpoint, exitText, explanationLines, formatDuration, interfaceQueryLine, observerText, processText, suggestionText, verificationRounds } from '../model/format.js';
 import { VERDICTS, type Report, type Suggestion, type Verdict } from '../model/types.js';
 import { destination } from './diff.js';
 import { escapeXml, jsonForScript } from './xml.js';
@@ -77,16 +78,47 @@ export interface BuildView {
   readonly observer: string;
   /** explanationLines (--explain): where the attempts' `wanted` came from, and what only the rerun wanted ([] when none). */
   readonly explanation: readonly string[];
-  /** Per suggestion (--suggest), in order: its headline (suggestionText) and its verification state in words. */
-  readonly suggestions: readonly { readonly headline: string; readonly verification: string }[];
+  /**
+   * Per suggestion (--suggest), in order: its headline (suggestionText), its verification state in words, and,
+   * when --verify took several rounds, one row per round (round, what it added, its outcome, its verification
+   * line), shown as a small table under the state.
+   */
+  readonly suggestions: readonly { readonly headline: string; readonly verification: string; readonly rounds?: readonly RoundRow[] }[];
   /** Per interface listing, in order: interfaceQueryLine (absent when the build has none). */
   readonly interfaces?: readonly string[];
 }
 
-/** `verified: LINE`, `not verified: LINE`, `not verified (no --verify)`, or `no patch`. */
+/** One round of --verify as the page's table shows it: texts only, `added` '' in round 1, `missed` '' when none. */
+export interface RoundRow {
+  readonly round: string;
+  readonly added: string;
+  readonly outcome: string;
+  readonly missed: string;
+  readonly verification: string;
+  readonly verified: boolean;
+}
+
+/** The rounds of a suggestion verified in several (verificationRounds) as the page's rows; [] otherwise. */
+export function roundRows(s: Suggestion): RoundRow[] {
+  const rounds = verificationRounds(s);
+  return rounds.map((r) => ({
+    round: `${r.round} of ${rounds.length}`,
+    added: r.added.join(', '),
+    outcome: r.outcome,
+    missed: r.missed.join(', '),
+    verification: r.verification,
+    verified: r.verified,
+  }));
+}
+
+/**
+ * `verified: LINE`, `not verified: LINE`, `not verified (no --verify)`, or `no patch`; after several rounds
+ * `verified in N rounds: LINE` (`not verified after N rounds: LINE`), LINE the last round's.
+ */
 export function verificationState(s: Suggestion): string {
-  if (s.verified === true) return `verified: ${s.verification ?? ''}`.trim();
-  if (s.verified === false) return `not verified: ${s.verification ?? ''}`.trim();
+  const n = verificationRounds(s).length;
+  if (s.verified === true) return `verified${n ? ` in ${n} rounds` : ''}: ${s.verification ?? ''}`.trim();
+  if (s.verified === false) return `not verified${n ? ` after ${n} rounds` : ''}: ${s.verification ?? ''}`.trim();
   return s.patch ? 'not verified (audit with --verify)' : 'no patch';
 }
 
@@ -98,7 +130,10 @@ export function buildViews(report: Report): BuildView[] {
     attempts: b.attempts.map((a) => ({ endpoint: endpoint(a.address, a.port), process: a.process ? processText(a.process, { argv: true }) : '' })),
     observer: [observerText(b.observer), ...(b.observer?.notes ?? [])].filter((t): t is string => t !== undefined).join(' · '),
     explanation: explanationLines(b),
-    suggestions: (b.suggestions ?? []).map((sg) => ({ headline: suggestionText(sg), verification: verificationState(sg) })),
+    suggestions: (b.suggestions ?? []).map((sg) => {
+      const rounds = roundRows(sg);
+      return { headline: suggestionText(sg), verification: verificationState(sg), ...(rounds.length ? { rounds } : {}) };
+    }),
     ...(b.interfaceQueries?.length ? { interfaces: b.interfaceQueries.map(interfaceQueryLine) } : {}),
   }));
 }
@@ -215,6 +250,8 @@ function detail(b,view,attemptRows){
     if(f.hint)x.appendChild(el('div','hint: '+f.hint,'hint'));d.appendChild(x);});
   (b.suggestions||[]).forEach(function(s,i){var sv=view.suggestions[i];var x=el('div',undefined,'suggestion');x.setAttribute('data-testid','suggestion');x.setAttribute('data-cause',s.cause);
     x.appendChild(el('div',sv.headline));var st=el('div',sv.verification,s.verified===true?'allowed':s.verified===false?'blocked':'state');st.setAttribute('data-testid','suggestion-verification');x.appendChild(st);
+    if(sv.rounds){var rt=[];var t=table(['verify round','adds','outcome','missed (added next round)','verification'],sv.rounds.map(function(r){return [{text:r.round},{text:r.added,cls:'mono'},{text:r.outcome,cls:r.verified?'allowed':'blocked'},{text:r.missed,cls:'mono'},{text:r.verification}];}),rt);
+      t.setAttribute('data-testid','verify-rounds');rt.forEach(function(tr){tr.setAttribute('data-testid','verify-round');});x.appendChild(t);}
     if(s.patch){var pre=el('pre',s.patch,'patch');pre.setAttribute('data-testid','suggestion-patch');x.appendChild(pre);}d.appendChild(x);});
   return d;
 }

@@ -6,7 +6,9 @@
  *   fails-without-network  -> <skipped message="fails without network: ..."/>  (the build fails for another
  *                             reason; the audit has nothing to say, and <error> would turn CI red for it)
  *   clean, tolerates       -> passed; <system-out> lists the attempts (tolerates: the leak to look at)
- * Every test case has a <system-out> with the verdict, the attempts, the findings and the build log path.
+ * Every test case has a <system-out> with the verdict, the attempts, the findings and the build log path. A
+ * suggestion verified in several rounds (--verify widened its patch) shows each round in the suggestion's text
+ * (`verify round 1 of 2: not verified: ...`) and as <properties> of the test case (roundProperties).
  *
  * Names: ebuilds are classname="category" name="package-version"; command builds classname="command" and the
  * build's name. One <testsuite name="netaudit"> inside <testsuites>; counts (tests, failures, errors, skipped)
@@ -14,7 +16,7 @@
  * characters XML 1.0 forbids (NUL and other C0 controls) are dropped, so the file is well-formed XML whatever
  * the build printed.
  */
-import { breakingPhases, endpoint, exitText, explanationLines, interfaceQueryLine, packageVersion, processText, shownAttempt, subjectOf, suggestionText } from '../model/format.js';
+import { breakingPhases, endpoint, exitText, explanationLines, interfaceQueryLine, packageVersion, processText, shownAttempt, subjectOf, suggestionText, verificationRounds } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Report, Suggestion } from '../model/types.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
@@ -50,10 +52,34 @@ function findingLines(f: Finding): string[] {
 /** A suggestion in a failure's text: its headline, the verification line (--verify) and the patch, indented. */
 export function suggestionLines(sg: Suggestion): string[] {
   const lines = [suggestionText(sg)];
-  if (sg.verification) lines.push(`  ${sg.verified ? 'verified' : 'not verified'}: ${sg.verification}`);
+  const rounds = verificationRounds(sg);
+  if (rounds.length) {
+    // Several verify runs: each round, what it added, and its outcome; the last is the suggestion's state.
+    for (const r of rounds) lines.push(`  verify round ${r.round} of ${rounds.length}${r.added.length ? ` (adds ${r.added.join(', ')})` : ''}: ${r.outcome}: ${r.verification}`);
+  } else if (sg.verification) lines.push(`  ${sg.verified ? 'verified' : 'not verified'}: ${sg.verification}`);
   else if (sg.patch) lines.push('  not verified (audit with --verify)');
   if (sg.patch) lines.push('  patch:', ...sg.patch.replace(/\n$/, '').split('\n').map((l) => `    ${l}`));
   return lines;
+}
+
+/**
+ * The test case's <properties> (as pytest's record_property writes them, first in the test case): for each
+ * suggestion verified in several rounds (--verify), `netaudit.verify.CAUSE.rounds` (how many) and per round
+ * `netaudit.verify.CAUSE.round.N`: `verified` or `not verified`, what it added and what its run named as missed,
+ * and its verification line. [] when there is none.
+ */
+export function roundProperties(b: BuildResult): { readonly name: string; readonly value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const sg of b.suggestions ?? []) {
+    const rounds = verificationRounds(sg);
+    if (!rounds.length) continue;
+    out.push({ name: `netaudit.verify.${sg.cause}.rounds`, value: String(rounds.length) });
+    for (const r of rounds) {
+      const what = [r.outcome, r.added.length ? `adds ${r.added.join(', ')}` : '', r.missed.length ? `missed ${r.missed.join(', ')}` : ''].filter(Boolean).join('; ');
+      out.push({ name: `netaudit.verify.${sg.cause}.round.${r.round}`, value: `${what}: ${r.verification}` });
+    }
+  }
+  return out;
 }
 
 function systemOut(b: BuildResult): string {
@@ -84,6 +110,10 @@ export function renderJunit(report: Report): string {
   for (const b of report.builds) {
     const { classname, name } = caseName(b);
     out.push(`    <testcase classname="${escapeXml(classname)}" name="${escapeXml(name)}" time="${seconds(b.durationMs)}">`);
+    const properties = roundProperties(b);
+    if (properties.length) {
+      out.push('      <properties>', ...properties.map((p) => `        <property name="${escapeXml(p.name)}" value="${escapeXml(p.value)}"/>`), '      </properties>');
+    }
     if (b.verdict === 'breaks') {
       const blocked = b.attempts.filter((a) => !a.allowed).length;
       const phases = breakingPhases(b);

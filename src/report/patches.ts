@@ -8,12 +8,13 @@
  * (0001-..., as format-patch names them). The commit is in Gentoo's style: `cat/pkg: subject` (PN, not PF),
  * imperative, one subject per cause (SUBJECTS); several causes in one package make one commit with the subject
  * of the first and the others in the body. The body says what netaudit saw (targets, tests, phase), the
- * verification line (or that the change is not verified), and `Found by netaudit VERSION (network-sandbox audit)`.
+ * verification line (or that the change is not verified; after several verify rounds, a paragraph with each
+ * round, what it added and its outcome), and `Found by netaudit VERSION (network-sandbox audit)`.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, WriteError } from '../model/errors.js';
-import { shownAttempt } from '../model/format.js';
+import { roundsSentence, shownAttempt } from '../model/format.js';
 import type { Attempt, BuildResult, Report, Suggestion, SuggestionCause } from '../model/types.js';
 import { attemptTarget } from '../suggest/index.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -140,7 +141,17 @@ function gitDiff(patch: string): string {
   return patch.replace(/^--- a\/(.+)\n\+\+\+ b\/(.+)$/gm, (all, a: string, b: string) => `diff --git a/${a} b/${b}\n${all}`);
 }
 
+/**
+ * The verification paragraph: `Verified: LINE.` (or why not); after several rounds (--verify widened the patch by
+ * the failing tests a run named), a paragraph before it with each round, what it added and its outcome
+ * (roundsSentence: `Verified in 2 rounds: round 1 missed ID (added in round 2); round 2 (adds ID) verified.`).
+ */
 function verificationText(s: Suggestion): string[] {
+  const rounds = roundsSentence(s);
+  return rounds ? [...wrapText(rounds), '', ...verificationLine(s)] : verificationLine(s);
+}
+
+function verificationLine(s: Suggestion): string[] {
   if (s.verified === true) return wrapText(`Verified: ${s.verification ?? 'the patched ebuild passes the phase that broke, with no blocked attempt'}.`);
   if (s.verified === false) return wrapText(`This change is not verified: the audit of the patched ebuild did not pass (${s.verification ?? 'no detail'}).`);
   return wrapText('This change is not verified: the patched ebuild was not audited again (netaudit --suggest --verify does).');

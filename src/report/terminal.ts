@@ -12,7 +12,7 @@
  * ```
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { endpoint, explanationLines, exitText, fixFor, formatDuration, interfaceQueryLine, observerText, processText, shownAttempt, subjectText, suggestionText, verificationLines } from '../model/format.js';
+import { endpoint, explanationLines, exitText, fixFor, formatDuration, interfaceQueryLine, observerText, processText, shownAttempt, subjectText, suggestionText, verificationLines, verificationRounds } from '../model/format.js';
 import type { Attempt, BuildResult, Finding, Level, Report, Verdict } from '../model/types.js';
 
 export interface TerminalOptions {
@@ -233,7 +233,9 @@ function wrap(text: string, first: string, rest: string, width: number | undefin
 
 /**
  * pkgcheck's Str reporter style, one line per finding: `category/package-version: Keyword: message` for ebuild
- * builds, `name: Keyword: message` for commands. Ends with a newline unless there are no findings.
+ * builds, `name: Keyword: message` for commands; a suggestion verified in several rounds (--verify) adds one line
+ * per round after the build's findings: `cat/PF: verify round 2 of 2 (deselect-tests, adds ID): verified: TEXT`.
+ * Ends with a newline unless there are no lines.
  */
 export function renderPkgcheckLines(report: Report): string {
   const lines: string[] = [];
@@ -242,6 +244,14 @@ export function renderPkgcheckLines(report: Report): string {
     for (const f of b.findings) {
       const fix = fixFor(b, f.attempt);
       lines.push(`${subject}: ${f.keyword}: ${oneLine(f.message)}${fix ? ` (fix: ${oneLine(fix)})` : ''}`);
+    }
+    // A verification that took several rounds (--verify widened the patch): one line per round, after the findings.
+    for (const s of b.suggestions ?? []) {
+      const rounds = verificationRounds(s);
+      for (const r of rounds) {
+        const adds = r.added.length ? `, adds ${r.added.join(', ')}` : '';
+        lines.push(`${subject}: verify round ${r.round} of ${rounds.length} (${s.cause}${adds}): ${r.outcome}: ${oneLine(r.verification)}`);
+      }
     }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';

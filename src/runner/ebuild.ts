@@ -33,6 +33,7 @@ import type { ObserverSession } from './observe.js';
 import type { AuditSession } from './session.js';
 import { analyzeBuild } from '../analyze/build.js';
 import { prepareTestLog, readTestRunnerLog } from './test-log.js';
+import { trace } from '../util/trace.js';
 
 export const SANDBOX_FEATURES_OFF = '-network-sandbox -ipc-sandbox -pid-sandbox -mount-sandbox';
 
@@ -80,6 +81,12 @@ export interface EbuildAuditOptions {
    * that a verify run of the same ebuild does not overwrite the original's evidence. Default: none.
    */
   readonly evidenceSuffix?: string;
+  /**
+   * Called once the faithful build has ended (its sandbox is being removed, its evidence not read yet), with the
+   * ebuild and its exit code: `netaudit ebuild --verify` makes the verify run's sandbox meanwhile. Not called
+   * for an intercepted run.
+   */
+  readonly onBuildEnded?: (meta: EbuildMeta, exitCode: number | null) => void;
 }
 
 export interface EbuildAudit {
@@ -224,6 +231,11 @@ export async function auditEbuild(options: EbuildAuditOptions): Promise<EbuildAu
   };
 }
 
+/** The sandbox an audit of `options` runs in when none was made ahead (a caller may make it ahead with this). */
+export function auditSandbox(options: Pick<EbuildAuditOptions, 'observe' | 'intercept'>): Promise<Sandbox> {
+  return Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept });
+}
+
 async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit> {
   const { install, meta } = options;
   const policy = policyOf(meta, options.allowTest);
@@ -238,7 +250,12 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
   }
   const before = new Set(readdirSync(logDir));
   const userFeatures = process.env.FEATURES ? `${process.env.FEATURES} ` : '';
+  // The removal of `work` (and of a failed build's build dir), started once nothing reads them any more: it runs
+  // beside the analysis and the sandbox's removal instead of after them.
+  let removing: Promise<void> | undefined;
+  let buildDirRemoved: Promise<void> = Promise.resolve();
   try {
+    trace('audit: set-up');
     const shadow = makeShadowRoot(work, install.configRoot, portage);
     // Test attribution: the bashrc hands these to src_test's pytest (src/runner/tests.ts).
     const testLog = prepareTestLog(work, portage);
@@ -253,6 +270,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       NETAUDIT_PYTEST_DIR: testLog.pluginDir,
     });
 
+    trace('audit: shadow root and test log ready');
     // 1. Fetch, outside the sandbox (Portage's fetcher runs outside every phase).
     if (meta.srcUri.trim()) {
       const argv = [install.ebuild, meta.path, 'fetch'];
@@ -273,7 +291,7 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
 
     // 2. The phases, inside the build namespace.
     const argv = [install.ebuild, meta.path, 'clean', 'test', ...(options.throughTest ? [] : ['install']), 'clean'];
-    const built = await buildInSandbox(options.sandbox ?? Sandbox.create({ kind: options.observe?.kind, intercept: options.intercept }), {
+    const built = await buildInSandbox(options.sandbox ?? auditSandbox(options), {
       argv,
       env,
       stdio: 'pipe',
@@ -282,12 +300,15 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       signal: options.signal,
     }, options.observe);
     const { end, captures, teardown } = built;
+    if (!options.intercept) options.onBuildEnded?.(meta, end.exitCode);
     if (options.pcapDir) keepPcaps(options.pcapDir, captures.results);
-    if (end.exitCode !== 0 && !options.keepWorkdir) {
-      // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it, as
-      // `ebuild FILE clean` would, without starting Portage once more (1-1.5 s of Python per failed build).
-      await removeBuildDir(install, meta, env);
-    }
+    // A failed build leaves Portage's build dir behind (the trailing `clean` never ran): remove it, as `ebuild
+    // FILE clean` would, without starting Portage once more (1-1.5 s of Python per failed build); beside reading
+    // the evidence (which is not in it), awaited before this audit returns (a verify run of the same package
+    // uses the same build dir). `work` goes after it (its fallback, Portage's own clean, reads the shadow root).
+    if (end.exitCode !== 0 && !options.keepWorkdir) buildDirRemoved = removeBuildDir(install, meta, env).then(() => trace('audit: build dir removed'));
+    // Its failure is this audit's, reported where it is awaited (below); never an unhandled rejection meanwhile.
+    buildDirRemoved.catch(() => undefined);
     const logFile = readdirSync(logDir).filter((f) => !before.has(f) && f.startsWith(`${meta.category}:${meta.pf}:`)).sort().pop();
     const logPath = logFile ? path.join(logDir, logFile) : undefined;
     const { spans, declaredMarkers } = readTestRunnerLog(testLog.logPath, end.startMs);
@@ -297,6 +318,9 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
       ...(declaredMarkers ? { declaredMarkers } : {}),
       log: logPath && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '',
     });
+    // Everything of `work` is read (the phase log, the test log): its removal starts, after the build dir's.
+    removing = afterSettled(buildDirRemoved, () => removeTree(work));
+    trace('audit: evidence collected');
     await keepEvidence(`${meta.category}_${meta.pf}${options.intercept ? '.intercepted' : ''}${options.evidenceSuffix ?? ''}`, evidence);
     const analysis = analyzeBuild(evidence);
     const judged = judgeEbuild({
@@ -323,10 +347,17 @@ async function auditEbuildOnce(options: EbuildAuditOptions): Promise<EbuildAudit
     // The tests src_test ran, with outcome and markers: what a test suggestion counts (src/suggest/idiom.ts).
     const tests = testRuns(evidence.tests);
     const withTests = tests.length ? { ...result, tests, ...(evidence.declaredMarkers ? { declaredMarkers: evidence.declaredMarkers } : {}) } : result;
-    return { result: withTests, interrupted: end.interrupted, teardown: await teardown };
+    trace('audit: judged');
+    const [problems] = await Promise.all([teardown, buildDirRemoved]);
+    return { result: withTests, interrupted: end.interrupted, teardown: problems };
   } finally {
-    await removeTree(work);
+    await (removing ?? afterSettled(buildDirRemoved, () => removeTree(work)));
   }
+}
+
+/** `next()` once `first` has settled, whether it was fulfilled or rejected. */
+function afterSettled(first: Promise<unknown>, next: () => Promise<void>): Promise<void> {
+  return first.then(next, next);
 }
 
 /**

@@ -7,8 +7,11 @@
 import type { BuildResult } from '../model/types.js';
 import { locatePortage } from '../portage/locate.js';
 import { readMetadata } from '../portage/metadata.js';
-import { auditEbuilds, type EbuildsAuditOptions } from './ebuild.js';
+import type { EbuildMeta } from '../portage/metadata.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { auditEbuilds, auditSandbox, type EbuildsAuditOptions } from './ebuild.js';
 import type { Session } from './session.js';
+import { trace } from '../util/trace.js';
 
 export interface EbuildFilesOptions extends Omit<EbuildsAuditOptions, 'install' | 'metas' | 'session' | 'onResult'> {
   /** .ebuild files, or atoms within `repo`. */
@@ -38,27 +41,60 @@ export async function auditEbuildFiles(session: Session, options: EbuildFilesOpt
   // of later builds to the wrong phase, 5 of 21 fixtures in 3 runs of 3 (a fourth run, quieter, was right);
   // not understood yet, so not done (docs/benchmarks.md).
   const install = await session.begin({ need: 'portage', check: () => locatePortage({ portage }), observe, sandboxAhead: { intercept: options.intercept } });
+  // --suggest's modules load while the builds run.
+  const suggesting = suggest ? import('./suggest.js') : undefined;
+  suggesting?.catch(() => undefined);
+  trace('metadata: reading');
   const metas = await readMetadata(install, ebuilds, { repo, allowTest: options.allowTest });
-  const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult });
-  if (interrupted || !suggest) {
-    // No build follows: the tracer ends now, its detach overlapping the report (the session's close awaits it).
+  trace('metadata: read');
+  // --verify: the first verify run's sandbox is made while the last audit's evidence is analysed, when that build
+  // failed (a breaking build failed; its patch is verified next). Removed below when no verify run took it.
+  let verifySandbox: Promise<Sandbox> | undefined;
+  const last = metas[metas.length - 1];
+  const onBuildEnded =
+    suggest?.verify && !options.intercept
+      ? (meta: EbuildMeta, exitCode: number | null) => {
+          if (meta !== last || exitCode === 0 || verifySandbox) return;
+          verifySandbox = auditSandbox({ observe: session.observe });
+          verifySandbox.catch(() => undefined);
+        }
+      : undefined;
+  try {
+    const { results, interrupted } = await auditEbuilds({ ...audit, install, metas, session, onResult: suggest ? undefined : onResult, ...(onBuildEnded ? { onBuildEnded } : {}) });
+    if (interrupted || !suggest || !suggesting) {
+      // No build follows: the tracer ends now, its detach overlapping the report (the session's close awaits it).
+      void session.observe?.close();
+      return { results, interrupted };
+    }
+    const { addSuggestions } = await suggesting;
+    trace('suggest: loaded');
+    const suggested = await addSuggestions(results, metas, {
+      dir: suggest.dir,
+      verify: suggest.verify,
+      audit: {
+        install,
+        observe: session.observe,
+        logDir: options.logDir,
+        allowTest: options.allowTest,
+        timeoutMs: options.timeoutMs,
+        signal: session.signal,
+        onTeardownProblem: (t) => session.teardownProblems([t]),
+        takeSandbox: () => {
+          const s = verifySandbox;
+          verifySandbox = undefined;
+          return s;
+        },
+      },
+      onResult,
+    });
+    // The last verify run is done: the tracer ends now, its detach overlapping the report, as above.
     void session.observe?.close();
-    return { results, interrupted };
+    return { results: suggested, interrupted: session.interrupted };
+  } finally {
+    if (verifySandbox) {
+      const unused = verifySandbox;
+      verifySandbox = undefined;
+      session.teardownProblems(await unused.then((s) => s.destroy(), () => []));
+    }
   }
-  const { addSuggestions } = await import('./suggest.js');
-  const suggested = await addSuggestions(results, metas, {
-    dir: suggest.dir,
-    verify: suggest.verify,
-    audit: {
-      install,
-      observe: session.observe,
-      logDir: options.logDir,
-      allowTest: options.allowTest,
-      timeoutMs: options.timeoutMs,
-      signal: session.signal,
-      onTeardownProblem: (t) => session.teardownProblems([t]),
-    },
-    onResult,
-  });
-  return { results: suggested, interrupted: session.interrupted };
 }

@@ -11,7 +11,8 @@
  * listed as leaks. A verify run that names a failing test the patch missed widens the patch and runs again
  * (VERIFY_ROUNDS at most, each round reported).
  */
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { endpoint, formatDuration } from '../model/format.js';
@@ -22,12 +23,19 @@ import { applyPatch } from '../suggest/diff.js';
 import { suggest } from '../suggest/index.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { execCapture } from '../proc/exec.js';
-import { auditEbuild, portageEnv, type EbuildAuditOptions } from './ebuild.js';
+import { auditEbuild, auditSandbox, portageEnv, type EbuildAuditOptions } from './ebuild.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { trace } from '../util/trace.js';
 
 /** What of a repository a scratch copy holds, besides the package's directory. */
 export const REPO_PARTS = ['profiles', 'metadata', 'eclass', 'licenses'] as const;
 
-export type VerifyOptions = Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir' | 'keepWorkdir'> & {
+export type VerifyOptions = Omit<EbuildAuditOptions, 'meta' | 'sandbox' | 'pcapDir' | 'keepWorkdir' | 'onBuildEnded'> & {
+  /**
+   * A sandbox made ahead for a verify run (while the audit's evidence was analysed), taken by the first verify run
+   * that asks; undefined when there is none (left): the run makes its own.
+   */
+  readonly takeSandbox?: () => Promise<Sandbox> | undefined;
   /** Each teardown problem (should never happen). */
   readonly onTeardownProblem?: (problem: string) => void;
 };
@@ -70,6 +78,53 @@ const ASSIGNMENT = /^\s*(?:(?:export|declare|local|readonly)(?:\s+-\w+)*\s+)?[A-
 const TEST_RUNNER_VARIABLE = /^\s*(?:local\s+)?(?:EPYTEST_[A-Z_]+|EUNITTEST_[A-Z_]+)\+?=/;
 /** What changes metadata without an assignment: inherit, the eclasses' enable functions, a phase function. */
 const METADATA_LINE = /^\s*(?:inherit\b|distutils_enable_\w+|(?:src|pkg)_[a-z_]+\s*\(\s*\))/;
+
+/** The variables a `declare` or `test-network` patch adds plain tokens to. */
+const DECLARED = ['PROPERTIES', 'RESTRICT'] as const;
+/** A plain token list, as Portage writes PROPERTIES/RESTRICT without a USE conditional (`test? ( ... )`, `!test? ( ... )`). */
+const PLAIN_TOKENS = /^[\w\s+.-]*$/;
+/** `PROPERTIES="..."`, `RESTRICT+=" ..."` on one line, a plain token list, perhaps a comment after it. */
+const DECLARED_LINE = /^(PROPERTIES|RESTRICT)\+?="([\w\s+.-]*)"\s*(?:#.*)?$/;
+
+/**
+ * The patched copy's PROPERTIES and RESTRICT as Portage would read them, when `s`'s patch only adds plain tokens to
+ * them (a `declare` or `test-network` suggestion: PROPERTIES="test_network" + RESTRICT="test", src/suggest/ebuild-text.ts
+ * addTokens) and the values Portage read of the original hold no USE conditional: then the effective values are
+ * the original's and the tokens added, whatever USE is (RESTRICT=test takes USE=test away; with no conditional
+ * that changes nothing), so the verify run needs no second metadata query (a Python start and Portage's config:
+ * 300-500 ms). Undefined when anything else may change (any other line, a token removed, a conditional): Portage is
+ * asked then.
+ */
+export function declaredMetadata(
+  meta: Pick<EbuildMeta, 'properties' | 'restrict' | 'rawProperties' | 'rawRestrict'>,
+  s: Pick<Suggestion, 'cause' | 'idiom' | 'patch'>,
+): Pick<EbuildMeta, 'properties' | 'restrict' | 'rawProperties' | 'rawRestrict'> | undefined {
+  if (!s.patch || !(s.cause === 'test-network' || s.idiom === 'declare')) return undefined;
+  if (!PLAIN_TOKENS.test(meta.rawProperties) || !PLAIN_TOKENS.test(meta.rawRestrict)) return undefined;
+  const tokens = { PROPERTIES: { added: new Set<string>(), removed: new Set<string>() }, RESTRICT: { added: new Set<string>(), removed: new Set<string>() } };
+  for (const line of s.patch.split('\n')) {
+    if (!/^[+-]/.test(line) || /^(?:\+\+\+|---) /.test(line)) continue;
+    const text = line.slice(1);
+    if (!text.trim()) continue;
+    const m = DECLARED_LINE.exec(text);
+    if (!m) return undefined;
+    const side = tokens[m[1] as (typeof DECLARED)[number]];
+    for (const t of (m[2] as string).split(/\s+/).filter(Boolean)) (line.startsWith('+') ? side.added : side.removed).add(t);
+  }
+  const out = { properties: [...meta.properties], restrict: [...meta.restrict], rawProperties: meta.rawProperties, rawRestrict: meta.rawRestrict };
+  for (const name of DECLARED) {
+    const { added, removed } = tokens[name];
+    if ([...removed].some((t) => !added.has(t))) return undefined;
+    const key = name === 'PROPERTIES' ? 'properties' : 'restrict';
+    const raw = name === 'PROPERTIES' ? 'rawProperties' : 'rawRestrict';
+    for (const t of added) {
+      if (removed.has(t) || out[key].includes(t)) continue;
+      out[key].push(t);
+      out[raw] = out[raw].trim() ? `${out[raw].trim()} ${t}` : t;
+    }
+  }
+  return out;
+}
 
 /** The original's metadata for its patched copy in `scratch` (keepsMetadata): the same but for where it is. */
 function copiedMeta(meta: EbuildMeta, scratch: string, ebuild: string): EbuildMeta {
@@ -265,6 +320,11 @@ type VerifiedRound = Pick<VerificationJudgement, 'verified' | 'verification' | '
 
 /** One verify run of `s`'s patch on a scratch copy; the scratch directory is removed on every path. */
 async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, patched: readonly string[], options: VerifyOptions): Promise<VerifiedRound | 'interrupted'> {
+  trace('verify: start');
+  // The verify run's sandbox is made while the scratch copy is written (and its Manifest, or metadata, read), as
+  // the session makes the audit's ahead; removed here when the run does not take it (the audit removes it otherwise).
+  let ahead: Promise<Sandbox> | undefined = options.takeSandbox?.() ?? auditSandbox(options);
+  ahead.catch(() => undefined);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'netaudit-verify-'));
   const failed = (verification: string): VerifiedRound => ({ verified: false, verification });
   try {
@@ -282,18 +342,29 @@ async function verifyOnce(build: BuildResult, meta: EbuildMeta, s: Suggestion, p
       const problem = await writeManifest(options.install, ebuild);
       if (problem) return failed(`the Manifest of the patched copy could not be written (the new distfile must be fetchable): ${problem}`);
     }
-    const patchedMeta = keepsMetadata(s) ? copiedMeta(meta, scratch, ebuild) : (await readMetadata(options.install, [ebuild], { allowTest: options.allowTest }))[0];
+    trace('verify: scratch copy made');
+    const declared = keepsMetadata(s) ? {} : declaredMetadata(meta, s);
+    const patchedMeta = declared ? { ...copiedMeta(meta, scratch, ebuild), ...declared } : (await readMetadata(options.install, [ebuild], { allowTest: options.allowTest }))[0];
     if (!patchedMeta) throw new Error(`Portage did not read ${ebuild}`);
-    const { onTeardownProblem, ...audit } = options;
+    trace('verify: metadata read');
+    const { onTeardownProblem, takeSandbox: _taken, ...audit } = options;
     // The phases up to the one that broke are what the patch must change: src_install runs only when it broke.
     const throughTest = brokenPhases(build).every((p) => BEFORE_INSTALL.includes(p));
-    const rerun = await auditEbuild({ ...audit, meta: patchedMeta, throughTest });
+    const sandbox = ahead;
+    ahead = undefined;
+    const rerun = await auditEbuild({ ...audit, meta: patchedMeta, throughTest, sandbox });
     for (const t of rerun.teardown) onTeardownProblem?.(t);
     if (rerun.interrupted) return 'interrupted';
     return judgeVerification(build, rerun.result, s.cause, patched.length ? patched : undefined);
   } catch (e) {
     return failed(`verification failed: ${(e as Error).message}`);
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    const unused = ahead?.then(
+      (s) => s.destroy().then((problems) => problems.forEach((p) => options.onTeardownProblem?.(p))),
+      () => undefined,
+    );
+    await rm(scratch, { recursive: true, force: true });
+    await unused;
+    trace('verify: scratch removed');
   }
 }

@@ -14,7 +14,7 @@
  */
 import { safeText } from '../model/format.js';
 import type { Attempt, FindingKeyword, InterfaceQuery } from '../model/types.js';
-import { serviceAt, socketService } from './ports.js';
+import { privateBus, serviceAt, socketService } from './ports.js';
 
 export type TestEcosystem = 'perl' | 'pytest' | 'unittest';
 
@@ -109,7 +109,7 @@ export function ecosystemHint(a: Pick<Attempt, 'test' | 'process' | 'phase'> & P
 
 /**
  * The hint for a host service on an abstract UNIX socket (X11, D-Bus) in the suite's idiom; undefined where the
- * default (pytest's: virtx epytest, dbus-run-session) stands, or for another service.
+ * default (pytest's: virtx epytest, a bus started by hand around epytest) stands, or for another service.
  */
 function hostServiceHint(a: Pick<Attempt, 'test' | 'process'>, service: string | undefined): string | undefined {
   const eco = hintEcosystem(a);
@@ -119,13 +119,16 @@ function hostServiceHint(a: Pick<Attempt, 'test' | 'process'>, service: string |
     return `tests need an X server: inherit virtualx and run them under a private one (${run}; VIRTUALX_REQUIRED="test", the default, gives it its dependency)`;
   }
   if (service === 'D-Bus') {
+    // dbus-run-session runs a program, never an ebuild function (perl-module_src_test, eunittest, emake): around
+    // those the bus is started by hand (privateBus), as ::gentoo does; around a program dbus-run-session does
+    // (dev-python/secretstorage: dbus-run-session "${EPYTHON}" -m unittest discover in python_test).
     const how =
       eco === 'perl'
-        ? `dbus-run-session around the suite's command in src_test, e.g. dbus-run-session -- make test (it runs a program, not an ebuild function), or remove their test files (perl_rm_files ${perlFile(a.test !== undefined ? safeText(a.test) : undefined)})`
+        ? `in src_test (perl-module_src_test is a bash function, which dbus-run-session cannot run): src_test() { ${privateBus('perl-module_src_test')}; }, or remove their test files (perl_rm_files ${perlFile(a.test !== undefined ? safeText(a.test) : undefined)})`
         : eco === 'unittest'
-          ? 'dbus-run-session around the suite in python_test, e.g. dbus-run-session -- "${EPYTHON}" -m unittest discover (it runs a program, not an ebuild function)'
-          : "dbus-run-session around the suite's own test command in src_test (it runs a program, not an ebuild function)";
-    return `tests talk to a D-Bus bus of the host: start a private session bus for them (${how})`;
+          ? `in python_test: dbus-run-session "\${EPYTHON}" -m unittest discover -v -s tests || die (a program; eunittest is a bash function, which dbus-run-session cannot run: around it, ${privateBus('eunittest')})`
+          : `in src_test: dbus-run-session -- make check when the suite is a program; around an ebuild function (emake, an eclass's src_test), which dbus-run-session cannot run, start it by hand: ${privateBus('emake check')}`;
+    return `tests talk to a D-Bus bus of the host: start a private session bus for them ${how}`;
   }
   return undefined;
 }

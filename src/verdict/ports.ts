@@ -123,6 +123,17 @@ export interface SocketService {
   readonly hint: string;
 }
 
+/**
+ * A private D-Bus session bus around `run` (an ebuild function: epytest, eunittest, perl-module_src_test, emake)
+ * as ::gentoo ebuilds start one by hand, since dbus-run-session runs a program and never a bash function
+ * (dev-python/dbus-next's src_test around `virtx distutils-r1_src_test`; pass-import's and playerctl's around
+ * epytest): the daemon forked with its address and pid printed, the address exported for the suite, the daemon
+ * killed after it. Neither virtx nor epytest starts a bus.
+ */
+export function privateBus(run: string): string {
+  return `local dbus_params=( $(dbus-daemon --session --print-address --fork --print-pid) ); local -x DBUS_SESSION_BUS_ADDRESS=\${dbus_params[0]}; ${run}; kill "\${dbus_params[1]}" || die`;
+}
+
 export const SOCKET_SERVICES: readonly SocketService[] = [
   {
     address: /^@\/tmp\/\.X11-unix\/X\d+$/,
@@ -132,7 +143,7 @@ export const SOCKET_SERVICES: readonly SocketService[] = [
   {
     address: /^@\/tmp\/dbus-|^@\/run\/user\/\d+\/bus$|^@\/var\/run\/dbus\//,
     service: 'D-Bus',
-    hint: 'tests talk to a D-Bus bus of the host: start a private session bus for them (dbus-run-session -- epytest; virtx starts one too)',
+    hint: `tests talk to a D-Bus bus of the host: start a private session bus for them in python_test (epytest is a bash function, which dbus-run-session cannot run): ${privateBus('epytest')}`,
   },
 ];
 

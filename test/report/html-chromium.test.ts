@@ -141,6 +141,24 @@ describe('HTML dashboard in headless Chromium', function () {
     assert.deepEqual([...dom.matchAll(/data-testid="suggestion-package" data-name="([^"]*)"/g)].map((m) => m[1]), ['net-test/pytest-mixed-1', 'net-test/test-resolve-1', 'net-test/distcc-1', 'net-test/compile-fetch-1']);
   });
 
+  it('a verification in several rounds (a recorded --suggest --verify report): a table of the rounds in the build\'s details', () => {
+    const r = readJson(path.join(EXAMPLES, 'ebuild-suggest-verify-rounds.json')) as Report;
+    const rounds = r.builds[0]?.suggestions?.[0]?.rounds ?? [];
+    const rfile = path.join(tmp, 'rounds.html');
+    writeFileSync(rfile, renderHtml(r));
+    const dom = browse(`file://${rfile}#open=1`, ['--dump-dom']);
+    assert.match(dom, /<html lang="en" data-ready="true">/);
+    const table = /<table data-testid="verify-rounds">([\s\S]*?)<\/table>/.exec(dom)?.[1] ?? '';
+    assert.match(table, /<th>verify round<\/th><th>adds<\/th><th>outcome<\/th><th>missed \(added next round\)<\/th><th>verification<\/th>/);
+    const rows = [...table.matchAll(/<tr data-testid="verify-round">(.*?)<\/tr>/g)].map((m) => [...(m[1] as string).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1]));
+    const B = 'tests/test_index.py::test_project_page_link';
+    assert.deepEqual(rows, [
+      ['1 of 2', '', 'not verified', B, escapeText(rounds[0]?.verification as string)],
+      ['2 of 2', B, 'verified', '', escapeText(rounds[1]?.verification as string)],
+    ]);
+    assert.match(dom, /class="allowed" data-testid="suggestion-verification">verified in 2 rounds: patched copy audited/);
+  });
+
   it('interface listings: one line each in the details, the failed one marked, markup in a comm shown as text', () => {
     const r = readJson(path.join(EXAMPLES, 'run-list-interfaces-breaks.json')) as Report;
     const b = r.builds[0] as BuildResult;

@@ -10,7 +10,8 @@ import { attemptOf, type BuildResult, type FindingKeyword, type Report } from '.
 // pkgcheck's own keywords, to compare with its reporters' expected output: not netaudit's registry.
 
 import { summarize } from '../../src/model/report.js';
-import { attemptLine, renderJunit } from '../../src/report/junit.js';
+import { attemptLine, renderJunit, roundProperties } from '../../src/report/junit.js';
+import { fixFor } from '../../src/model/format.js';
 import { renderPkgcheckXml } from '../../src/report/pkgcheck.js';
 import { EXAMPLES, jsonFiles, readJson } from './helpers.js';
 import { suggestedReport } from './suggested.js';
@@ -264,7 +265,9 @@ describe('junit reporter', () => {
         const expected = b.kind === 'ebuild' && b.ebuild ? [b.ebuild.category, `${b.ebuild.package}-${b.ebuild.version}`] : ['command', b.name];
         assert.deepEqual([c.attributes.classname, c.attributes.name], expected.map((s) => s.replace(FORBIDDEN, '')), `${f}: ${b.name}`);
         assert.equal(c.attributes.time, (b.durationMs / 1000).toFixed(3));
-        const kinds = c.children.map((x) => x.name).filter((n) => n !== 'system-out');
+        // <properties> (verification rounds, roundProperties) come first when there are any.
+        const kinds = c.children.map((x) => x.name).filter((n) => n !== 'system-out' && n !== 'properties');
+        assert.equal(all(c, 'properties').length, roundProperties(b).length ? 1 : 0, `${f}: ${b.name}`);
         const want = b.verdict === 'breaks' ? ['failure'] : b.verdict === 'fails-without-network' ? ['skipped'] : [];
         assert.deepEqual(kinds, want, `${f}: ${b.name} (${b.verdict})`);
         assert.equal(all(c, 'system-out').length, 1);
@@ -403,7 +406,9 @@ describe('pkgcheck-xml reporter', () => {
           res.children.map((c) => c.name),
           [...Object.keys(where), 'class', 'msg'],
         );
-        assert.deepEqual(fields, { ...where, class: x.keyword, msg: x.message.replace(/\s+/g, ' ').trim().replace(FORBIDDEN, '') });
+        const fix = fixFor(b, x.attempt)?.replace(/\s+/g, ' ').trim();
+        const msg = x.message.replace(/\s+/g, ' ').trim();
+        assert.deepEqual(fields, { ...where, class: x.keyword, msg: (fix ? `${msg} (fix: ${fix})` : msg).replace(FORBIDDEN, '') });
       });
       assert.equal(xml.split('\n')[0], '<checks>');
       assert.ok(xml.endsWith('</checks>\n'));

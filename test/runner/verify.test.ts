@@ -10,7 +10,7 @@ import { failedTests } from '../../src/analyze/test-outcomes.js';
 import type { TestSpan } from '../../src/model/evidence.js';
 import type { Attempt, BuildResult } from '../../src/model/types.js';
 import { explainAdds } from '../../src/runner/ebuild.js';
-import { judgeVerification, keepsMetadata, VERIFY_ROUNDS, widenSuggestion } from '../../src/runner/verify.js';
+import { declaredMetadata, judgeVerification, keepsMetadata, VERIFY_ROUNDS, widenSuggestion } from '../../src/runner/verify.js';
 import { applyPatch, suggest } from '../../src/suggest/index.js';
 import { attempt, build, fixture } from '../helpers/builds.js';
 
@@ -154,5 +154,33 @@ describe('verify: the patched copy keeps the original metadata only when the pat
     assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: diff('+inherit virtualx') }), false);
     assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect', patch: diff('+distutils_enable_tests unittest') }), false);
     assert.equal(keepsMetadata({ cause: 'deselect-tests', idiom: 'deselect' }), false);
+  });
+});
+
+describe('verify: a declare patch\'s PROPERTIES/RESTRICT derived without asking Portage again (declaredMetadata)', () => {
+  const diff = (...lines: string[]): string => ['--- a/x.ebuild', '+++ b/x.ebuild', '@@ -1,3 +1,4 @@', ...lines, ''].join('\n');
+  const none = { properties: [], restrict: [], rawProperties: '', rawRestrict: '' };
+  it('new variables, or tokens appended to plain ones: the original\'s and the tokens (checked against Portage in test/portage/verify-metadata.test.ts)', () => {
+    assert.deepEqual(declaredMetadata(none, { cause: 'test-network', patch: diff('+PROPERTIES="test_network"', '+RESTRICT="test"', '+') }), {
+      properties: ['test_network'], restrict: ['test'], rawProperties: 'test_network', rawRestrict: 'test',
+    });
+    const plain = { properties: ['interactive'], restrict: ['strip', 'mirror'], rawProperties: 'interactive', rawRestrict: 'strip mirror' };
+    const appended = diff('-PROPERTIES="interactive"', '-RESTRICT="strip mirror"  # upstream', '+PROPERTIES="interactive test_network"', '+RESTRICT="strip mirror test"  # upstream');
+    assert.deepEqual(declaredMetadata(plain, { cause: 'deselect-tests', idiom: 'declare', patch: appended }), {
+      properties: ['interactive', 'test_network'], restrict: ['strip', 'mirror', 'test'], rawProperties: 'interactive test_network', rawRestrict: 'strip mirror test',
+    });
+    assert.deepEqual(declaredMetadata(plain, { cause: 'test-network', patch: diff(' RESTRICT="strip mirror"', '+RESTRICT+=" test"', '+PROPERTIES+=" test_network"') })?.restrict, ['strip', 'mirror', 'test']);
+  });
+  it('anything else asks Portage: a conditional, another line, a token removed, another cause or idiom, no patch', () => {
+    const p = diff('+PROPERTIES="test_network"', '+RESTRICT="test"');
+    assert.equal(declaredMetadata({ ...none, rawRestrict: '!test? ( test )', restrict: [] }, { cause: 'test-network', patch: p }), undefined);
+    assert.equal(declaredMetadata({ ...none, rawProperties: 'test? ( test_network )' }, { cause: 'test-network', patch: p }), undefined);
+    assert.equal(declaredMetadata(none, { cause: 'test-network', patch: diff('+PROPERTIES="test_network"', '+IUSE="test"') }), undefined);
+    assert.equal(declaredMetadata(none, { cause: 'test-network', patch: diff('+RESTRICT="test ${X}"') }), undefined);
+    assert.equal(declaredMetadata(none, { cause: 'test-network', patch: diff('+RESTRICT="!test? ( test )"') }), undefined);
+    assert.equal(declaredMetadata({ ...none, rawRestrict: 'mirror', restrict: ['mirror'] }, { cause: 'test-network', patch: diff('-RESTRICT="mirror"', '+RESTRICT="test"') }), undefined);
+    assert.equal(declaredMetadata(none, { cause: 'deselect-tests', idiom: 'deselect', patch: p }), undefined);
+    assert.equal(declaredMetadata(none, { cause: 'build-time-download', patch: p }), undefined);
+    assert.equal(declaredMetadata(none, { cause: 'test-network' }), undefined);
   });
 });

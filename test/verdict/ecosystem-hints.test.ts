@@ -40,7 +40,7 @@ const SUITES: readonly Suite[] = [
     who: { test: 'tests/test_net.py::test_fetch', process: { pid: 10, comm: 'python3', argv: ['/usr/bin/python3.12', '-m', 'pytest'] } },
     eco: 'pytest',
     foreign: ['unittest', 'perl', 'other'],
-    own: { dns: /EPYTEST_DESELECT/, web: /EPYTEST_DESELECT.*epytest -m "not network"/, x11: /virtx epytest/, dbus: /dbus-run-session/, iface: /EPYTEST_DESELECT/ },
+    own: { dns: /EPYTEST_DESELECT/, web: /EPYTEST_DESELECT.*epytest -m "not network"/, x11: /virtx epytest/, dbus: /DBUS_SESSION_BUS_ADDRESS=\$\{dbus_params\[0\]\}; epytest; kill/, iface: /EPYTEST_DESELECT/ },
   },
   {
     name: 'python-unittest',
@@ -51,7 +51,7 @@ const SUITES: readonly Suite[] = [
       dns: /sed -i -e 's:def test_fetch\(:def _test_fetch\(:' tests\/test_net\.py \|\| die/,
       web: /eunittest/,
       x11: /virtx eunittest in python_test/,
-      dbus: /dbus-run-session -- "\$\{EPYTHON\}" -m unittest/,
+      dbus: /dbus-run-session "\$\{EPYTHON\}" -m unittest discover/,
       iface: /sed -i -e 's:def test_fetch\(:def _test_fetch\(:'.*PROPERTIES=test_network/,
     },
   },
@@ -64,7 +64,7 @@ const SUITES: readonly Suite[] = [
       dns: /perl_rm_files t\/net\.t/,
       web: /perl_rm_files t\/net\.t/,
       x11: /virtx perl-module_src_test/,
-      dbus: /dbus-run-session -- make test.*perl_rm_files t\/net\.t/,
+      dbus: /src_test\(\) \{ local dbus_params=.*; perl-module_src_test; kill .*perl_rm_files t\/net\.t/,
       iface: /perl_rm_files t\/net\.t, then perl-module_src_test/,
     },
   },
@@ -77,7 +77,7 @@ const SUITES: readonly Suite[] = [
       dns: /skip it in src_test the way the build runs its suite/,
       web: /skip it in src_test/,
       x11: /virtx in front of the suite's own test command/,
-      dbus: /dbus-run-session around the suite's own test command/,
+      dbus: /dbus-run-session -- make check when the suite is a program/,
       iface: /skip those tests in src_test the way the build runs its suite/,
     },
   },
@@ -144,4 +144,58 @@ describe('hints in each ecosystem\'s idiom, never another language\'s tools (ver
     const h = judgeInterfaces({ queries: [cmd], policy: undefined, failed: true }).noInterface[0]?.hint ?? '';
     for (const tool of ['pytest', 'unittest', 'perl', 'python'] as const) assert.doesNotMatch(h, TOOLS[tool], h);
   });
+
+  describe('D-Bus: a private session bus the way ::gentoo starts one (dbus-run-session runs programs, never ebuild functions)', () => {
+    const BUS = 'local dbus_params=( $(dbus-daemon --session --print-address --fork --print-pid) ); local -x DBUS_SESSION_BUS_ADDRESS=${dbus_params[0]}';
+    const KILL = 'kill "${dbus_params[1]}" || die';
+    /** The D-Bus hint of each suite, and the default (nothing known: packets only). */
+    const dbusHints = (): Record<string, string> => {
+      const out: Record<string, string> = Object.fromEntries(SUITES.map((s) => [s.name, hints(s).dbus]));
+      const [x] = attemptFindings([attemptOf({ kind: 'unix', scope: 'host-local', address: '@/tmp/dbus-AbC123', count: 1, firstAtMs: 1, outcome: 'refused', allowed: false })], END);
+      out.default = x?.hint ?? '';
+      return out;
+    };
+
+    it('the text per ecosystem', () => {
+      const h = dbusHints();
+      assert.equal(
+        h['python-pytest'],
+        `tests talk to a D-Bus bus of the host: start a private session bus for them in python_test (epytest is a bash function, which dbus-run-session cannot run): ${BUS}; epytest; ${KILL}`,
+      );
+      assert.equal(h.default, h['python-pytest'], 'nothing known: the pytest default');
+      assert.equal(
+        h['python-unittest'],
+        'tests talk to a D-Bus bus of the host: start a private session bus for them in python_test: dbus-run-session "${EPYTHON}" -m unittest discover -v -s tests || die ' +
+          `(a program; eunittest is a bash function, which dbus-run-session cannot run: around it, ${BUS}; eunittest; ${KILL})`,
+      );
+      assert.equal(
+        h.perl,
+        'tests talk to a D-Bus bus of the host: start a private session bus for them in src_test (perl-module_src_test is a bash function, which dbus-run-session cannot run): ' +
+          `src_test() { ${BUS}; perl-module_src_test; ${KILL}; }, or remove their test files (perl_rm_files t/net.t)`,
+      );
+      assert.equal(
+        h['other (a C test program)'],
+        'tests talk to a D-Bus bus of the host: start a private session bus for them in src_test: dbus-run-session -- make check when the suite is a program; ' +
+          `around an ebuild function (emake, an eclass's src_test), which dbus-run-session cannot run, start it by hand: ${BUS}; emake check; ${KILL}`,
+      );
+    });
+
+    it('no hint puts a shell function after dbus-run-session: what it runs is a program', () => {
+      // Ebuild and eclass functions (bash functions dbus-run-session cannot exec): e* helpers, phase functions, virtx.
+      const FUNCTION = /^(?:epytest|eunittest|emake|econf|edo|einstall|eninja|nonfatal|virtx|default|die|(?:[\w-]+_)?(?:src|python|pkg)_[a-z_]+)$/;
+      const PROGRAM = /^(?:"\$\{EPYTHON\}"|make|cannot)$/;
+      for (const [name, text] of Object.entries(dbusHints())) {
+        const runs = [...text.matchAll(/dbus-run-session\s+(?:--\s+)?(\S+)/g)].map((m) => m[1] as string);
+        for (const word of runs) {
+          assert.doesNotMatch(word, FUNCTION, `${name}: dbus-run-session ${word}: ${text}`);
+          assert.match(word, PROGRAM, `${name}: dbus-run-session ${word} (a program, or the words saying it cannot run a function)`);
+        }
+        // And every function named runs under a bus started by hand, killed after it.
+        for (const fn of ['epytest', 'eunittest', 'perl-module_src_test', 'emake check']) {
+          if (text.includes(`; ${fn};`)) assert.ok(text.includes(`${BUS}; ${fn}; ${KILL}`), `${name}: ${fn} under the bus: ${text}`);
+        }
+      }
+    });
+  });
 });
+
