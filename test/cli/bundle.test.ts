@@ -28,6 +28,15 @@ async function netaudit(args: string[], env: Record<string, string> = {}, cli = 
   return { ...r, how, cache, stderr };
 }
 
+/** A copy of the built tree in a temp dir (the caller removes it), packages reached through a link, as an install would lay it out. */
+function builtTreeCopy(): string {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bundle-test-'));
+  cpSync(path.join(ROOT, 'dist/src'), path.join(tmp, 'dist/src'), { recursive: true });
+  cpSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+  return tmp;
+}
+
 describe('cli: the bundled command line', function () {
   this.timeout(60_000);
 
@@ -62,12 +71,8 @@ describe('cli: the bundled command line', function () {
   });
 
   it('a bundle older than app.js (tsc ran after it) is not used: the modules are', async () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bundle-test-'));
+    const tmp = builtTreeCopy();
     try {
-      // A copy of the built tree, packages reached through a link, as an install would lay it out.
-      cpSync(path.join(ROOT, 'dist/src'), path.join(tmp, 'dist/src'), { recursive: true });
-      cpSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'));
-      symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
       const cli = path.join(tmp, 'dist/src/cli/main.js');
       const app = path.join(tmp, 'dist/src/cli/app.js');
       const bundle = path.join(tmp, 'dist/src/cli/app.bundle.cjs');
@@ -95,11 +100,8 @@ describe('cli: the bundled command line', function () {
     const files = () => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
     it('belongs to one bundle file: the same text rewritten (a rebuild, a reinstall) gets a new cache and the old one goes', async () => {
-      const tmp = mkdtempSync(path.join(os.tmpdir(), 'netaudit-bundle-test-'));
+      const tmp = builtTreeCopy();
       try {
-        cpSync(path.join(ROOT, 'dist/src'), path.join(tmp, 'dist/src'), { recursive: true });
-        cpSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'));
-        symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
         const cli = path.join(tmp, 'dist/src/cli/main.js');
         const bundle = path.join(tmp, 'dist/src/cli/app.bundle.cjs');
         const env = { NETAUDIT_CODE_CACHE: dir };
