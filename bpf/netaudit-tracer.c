@@ -381,9 +381,14 @@ static int print_record(const void *data, size_t size)
  *     ancestors not printed yet, in the order the kernel wrote them (their own ts kept), so the reader's
  *     process tree (argv of each process, inherited at fork; the parent chain) is what it would have been;
  *     from then on the process is "printed": its execs and exit are printed as they come;
- *   - an ifenum record also prints every descendant the process has in the table and from then on every
- *     process it (or they) fork, with their execs and exits: how a process that listed the interfaces, or one
- *     it started, ended is what the reader judges a listing by (src/analyze/interfaces.ts);
+ *   - an interface listing (an RTM_GETLINK dump, SIOCGIFCONF) also prints every descendant the process has in
+ *     the table and from then on every process it (or they) fork, with their execs and exits: how a process
+ *     that listed the interfaces, or one it started, ended is what the reader judges a listing by
+ *     (src/analyze/interfaces.ts);
+ *   - a call on an AF_UNIX address with a path (or none) is no reason to print a process: such a socket is
+ *     never an attempt (only abstract names are, src/analyze/attribute.ts), and nscd's socket alone is
+ *     connected by most processes of a build (getpwnam); it is printed when its process is, else dropped,
+ *     and so is its ret;
  *   - follow mode's seeds (an exec with NA_F_SEED) are printed at once, with their env line and their exit.
  * Records of processes never printed are dropped when they can no longer be needed: at the exit of a process
  * with no descendant left in the table (an exited one is kept while its descendants may still need its
@@ -630,6 +635,33 @@ static void lz_forget_pid(__u32 pid)
 		lz_gone(i);
 }
 
+/* A call record whose address is AF_UNIX with a path (or none): not abstract. */
+static bool lz_unix_path(const void *data, size_t size)
+{
+	const struct na_call *e = data;
+	unsigned n;
+
+	if (size < sizeof(*e))
+		return false;
+	n = e->sa_len < NA_SA_MAX ? e->sa_len : NA_SA_MAX;
+	if (n < 2 || (e->sa[0] | e->sa[1] << 8) != 1 /* AF_UNIX */)
+		return false;
+	return n == 2 || e->sa[2] != 0;
+}
+
+/* An interface listing (src/analyze/interfaces.ts): an RTM_GETLINK dump, or SIOCGIFCONF. */
+static bool lz_listing(const void *data, size_t size)
+{
+	const struct na_head *h = data;
+	const struct na_ifenum *e = data;
+
+	if (h->kind != NA_IFENUM || size < sizeof(*e))
+		return false;
+	if (e->sys == NA_SYS_IOCTL)
+		return e->ioctl_cmd == 0x8912;
+	return e->nl_type == 18 && (e->nl_flags & 0x300) == 0x300;
+}
+
 /* The ring buffer callback with --lazy-proc: print, hold or drop (see above). */
 static int lz_record(const void *data, size_t size)
 {
@@ -688,15 +720,35 @@ static int lz_record(const void *data, size_t size)
 		lz_gone(i);
 		break;
 	case NA_ENV:
-	case NA_RET:
 		print_record(data, size);
 		break;
+	case NA_RET:
+		/* The return of a call printed, or of a path-named AF_UNIX call held back (below): not printed. */
+		i = lz_find(h->pid);
+		if (i >= 0 && !lz[i].printed)
+			lz_dropped++;
+		else
+			print_record(data, size);
+		break;
+	case NA_CALL:
+		if (lz_unix_path(data, size)) {
+			/* Path-named (or unnamed) AF_UNIX: never an attempt (only abstract names are: they belong to a
+			 * network namespace), so not a reason to print a process; nscd's socket alone is connected by
+			 * most of a build's processes (getpwnam). A process already printed gets it as before. */
+			i = lz_find(h->pid);
+			if (i >= 0 && !lz[i].printed)
+				lz_dropped++;
+			else
+				print_record(data, size);
+			break;
+		}
+		/* fall through */
 	default: /* call, dns, resolve, ifenum: the process's records first */
 		i = lz_find(h->pid);
 		if (i < 0)
 			i = lz_new(h->pid, h->netns, -1);
 		if (i >= 0) {
-			if (h->kind == NA_IFENUM && !lz[i].sticky)
+			if (lz_listing(data, size) && !lz[i].sticky)
 				lz_stick(i);
 			else
 				lz_flush(i);
@@ -1189,6 +1241,7 @@ int main(int argc, char **argv)
 			die("opening the BPF object failed: %s", strerror(errno));
 		skel->rodata->all_but_ns = opt.all_but;
 		skel->rodata->follow_mode = opt.nfollow > 0;
+		skel->rodata->proc_no_wakeup = opt.lazy;
 		for (int k = 0; k < opt.nfollow; k++)
 		{
 			strncpy((char *)skel->rodata->follow_names[k], opt.follow[k], NA_FOLLOW_NAME_MAX - 1);
@@ -1334,7 +1387,8 @@ int main(int argc, char **argv)
 
 	for (bool running = true; running && !out_broken;) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(efd, evs, 4, 1000);
+		/* --lazy-proc: exec/fork/exit records wake no one (netaudit.bpf.c): read them at least this often. */
+		int n = epoll_wait(efd, evs, 4, opt.lazy ? 200 : 1000);
 
 		if (n < 0 && errno != EINTR)
 			break;

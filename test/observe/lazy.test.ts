@@ -1,7 +1,7 @@
 /**
  * @privileged The tracer's --lazy-proc against the full stream: two tracers watch the same namespace at once,
  * one printing every exec/fork/exit, one printing them only for the processes that need them, while real
- * programs run there (a deep chain of shells down to python's connect, a perl TAP test file, a DNS send, libc's
+ * programs run there (a path-named AF_UNIX connect, a deep chain of shells down to python's connect, a perl TAP test file, a DNS send, libc's
  * resolver, an interface listing whose child fails, a process whose parents are gone before it connects, and a
  * hundred short processes that never touch the network). What the analysis makes of the two must be the same:
  * every network event with its process and argv, each one's ancestry as the TAP attribution walks it, the
@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Observer, type ObservedNamespace } from '../../src/observe/index.js';
 import { analyzeBuild } from '../../src/analyze/build.js';
+import { isSocketEvent } from '../../src/analyze/attribute.js';
 import { ProcessTree } from '../../src/analyze/tap.js';
 import type { TracerEvent } from '../../src/model/tracer-events.js';
 import { PYTHON, portageNetns, requireObserver, runIn, type TestNetns } from './ns.js';
@@ -93,6 +94,7 @@ describe('the tracer with --lazy-proc hands over what the analysis uses @privile
         "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ntry:\n    u.sendto(q, ('192.0.2.53', 53))\nexcept OSError:\n    pass\n" +
         "try:\n    socket.getaddrinfo('resolve.invalid', 80)\nexcept OSError:\n    pass\n",
     );
+    writeFileSync(path.join(dir, 'unix.py'), "import socket\ntry:\n    socket.socket(socket.AF_UNIX).connect('/nonexistent-netaudit.sock')\nexcept OSError:\n    pass\n");
     writeFileSync(
       path.join(dir, 'ifenum.py'),
       // Lists the interfaces, then a child of it fails: the listing's failure is that child's.
@@ -101,6 +103,8 @@ describe('the tracer with --lazy-proc hands over what the analysis uses @privile
     const script = [
       // Noise: short processes that never touch the network.
       'for i in $(seq 1 40); do true | cat >/dev/null; sed -n 1p /etc/hostname >/dev/null; done',
+      // A path-named AF_UNIX connect (as getpwnam's to nscd): no attempt.
+      `${PYTHON} ${dir}/unix.py`,
       // A deep chain down to a connect.
       `bash -c "sh -c 'sh -c \\"${PYTHON} ${dir}/connect.py 192.0.2.1 80\\"'"`,
       `cd ${dir} && perl t/net.t >/dev/null`,
@@ -119,7 +123,14 @@ describe('the tracer with --lazy-proc hands over what the analysis uses @privile
     assert.equal(full.lost, 0);
     assert.equal(lean.lost, 0, 'the lazy table lost records');
 
-    const net = (s: ObservedNamespace) => s.events.filter((e) => !PROCESS_KINDS.has(e.kind));
+    // Calls on path-named AF_UNIX sockets are never attempts (only abstract names are): --lazy-proc prints them
+    // only for processes it prints anyway. Everything else must be there.
+    const unixPath = (e: TracerEvent) => isSocketEvent(e) && e.family === 'unix' && !e.abstract;
+    assert.ok(
+      full.events.some((e) => unixPath(e) && (e as { address?: string }).address === '/nonexistent-netaudit.sock'),
+      'the full stream has the path-named AF_UNIX connect',
+    );
+    const net = (s: ObservedNamespace) => s.events.filter((e) => !PROCESS_KINDS.has(e.kind) && !unixPath(e));
     assert.ok(net(full).length >= 8, `network events: ${net(full).length}`);
     // Every network event, with its process (pid, ppid, comm, argv), in the same order.
     assert.deepEqual(timeless(net(lean)), timeless(net(full)));
