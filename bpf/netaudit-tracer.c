@@ -24,7 +24,9 @@
  *                       ancestors') before its first call/dns/resolve/ifenum line, then its own as they come;
  *                       after an ifenum line also those of all its descendants; follow mode's seeds always.
  *                       The rest is held in a bounded table and dropped (see "--lazy-proc" below; a record
- *                       the table has no room for is counted in the loss slot "proc")
+ *                       the table has no room for is counted in the loss slot "proc"). exec/fork/exit records
+ *                       then wake the loader no more: they are read with the next record that does, or
+ *                       within 200 ms. sync and stop lines carry "lazy":{...} (below)
  *   --timing            after detaching, write {"t":"detached","ms":M,"links":[..],"uprobeMulti":U} to
  *                       stderr (M: from the stop request to every link closed; then each link's close)
  *   netaudit-tracer --version
