@@ -20,6 +20,7 @@
  *      install clean`, FEATURES=network-sandbox): wall time with watch running vs without, passes in ABBA
  *      order in one run (goal <= 1.02x), and watch's CPU (its process and the tracer) as a share of the
  *      builds' CPU (goal <= 1%), with every package's result checked to be written  [watch]
+ *      (BENCH_WATCH_ARGS: more options for `netaudit watch`, e.g. --no-lazy-proc to measure the full stream)
  * The load average before and after is printed with the figures (the machines are shared).
  */
 import { spawnSync } from 'node:child_process';
@@ -347,7 +348,7 @@ if (want('watch') && install) {
     return { wallMs, cpuS };
   };
   const withWatch = async (out: string): Promise<{ wallMs: number; cpuS: number; watchCpuS: number; written: number }> => {
-    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, CLI, 'watch', '--out', out, '--quiet-time', '2s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, CLI, 'watch', '--out', out, '--quiet-time', '2s', ...(process.env.BENCH_WATCH_ARGS ?? '').split(/\s+/).filter(Boolean)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -375,7 +376,7 @@ if (want('watch') && install) {
     const written = Math.min(on1.written, on2.written);
     results.watch = { packages: refs.length, offMs: [off1.wallMs, off2.wallMs], onMs: [on1.wallMs, on2.wallMs], ratio, watchCpuS: [on1.watchCpuS, on2.watchCpuS], buildsCpuS: [on1.cpuS, on2.cpuS], cpuShare: share, written: [on1.written, on2.written], load: load() };
     lines.push(
-      `watch beside the fixture sweep (${refs.length} ebuilds by plain Portage, ABBA): ${(onMs / 2000).toFixed(1)} s with watch vs ${(offMs / 2000).toFixed(1)} s without per pass: ` +
+      `watch${process.env.BENCH_WATCH_ARGS ? ` ${process.env.BENCH_WATCH_ARGS}` : ''} beside the fixture sweep (${refs.length} ebuilds by plain Portage, ABBA): ${(onMs / 2000).toFixed(1)} s with watch vs ${(offMs / 2000).toFixed(1)} s without per pass: ` +
         `${ratio.toFixed(3)}x (goal <= 1.02x: ${ratio <= 1.02 ? 'met' : 'not met'}); watch's CPU ${((on1.watchCpuS + on2.watchCpuS) / 2).toFixed(2)} s per pass, ` +
         `${(share * 100).toFixed(2)}% of the builds' (goal <= 1%: ${share <= 0.01 ? 'met' : 'not met'}); results written ${written}/${refs.length}`,
     );

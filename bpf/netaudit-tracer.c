@@ -6,7 +6,7 @@
  *
  * USAGE
  *   netaudit-tracer [--watch INODE]... [--all-ns-but INODE] [--follow-exec NAME]... [--follow-env VAR]...
- *                   [--libc PATH | --no-libc] [--ringbuf-kib N] [--timing]
+ *                   [--libc PATH | --no-libc] [--ringbuf-kib N] [--lazy-proc] [--timing]
  *   --watch INODE       trace this network namespace from the start (more can be added on stdin)
  *   --all-ns-but INODE  trace every network namespace but this one (netaudit's own); `watch` is then moot
  *   --follow-exec NAME  follow mode (`netaudit watch`): trace, in any namespace, every process that execs a
@@ -20,6 +20,13 @@
  *   --ringbuf-kib N     ring buffer size in KiB, a power of two >= 4 (default 8192 = 8 MiB)
  *   --no-uprobe-multi   one classic uprobe link per resolver function (what a kernel before 6.6 gets
  *                       anyway): ~80 ms more detach per function, one after the other
+ *   --lazy-proc         exec, fork and exit lines only of processes something needs: a process's (and its
+ *                       ancestors') before its first call/dns/resolve/ifenum line, then its own as they come;
+ *                       after an ifenum line also those of all its descendants; follow mode's seeds always.
+ *                       The rest is held in a bounded table and dropped (see "--lazy-proc" below; a record
+ *                       the table has no room for is counted in the loss slot "proc"). exec/fork/exit records
+ *                       then wake the loader no more: they are read with the next record that does, or
+ *                       within 200 ms. sync and stop lines carry "lazy":{...} (below)
  *   --timing            after detaching, write {"t":"detached","ms":M,"links":[..],"uprobeMulti":U} to
  *                       stderr (M: from the stop request to every link closed; then each link's close)
  *   netaudit-tracer --version
@@ -136,6 +143,7 @@ static struct {
 	int nfollow;
 	const char *env[32];
 	int nenv;
+	bool lazy;
 } opt = { .ring_kib = 8192 };
 
 static struct netaudit *skel;
@@ -238,7 +246,7 @@ static void print_env_vars(const __u8 *env, size_t len)
 	fputs("\"", stdout);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+static int print_record(const void *data, size_t size)
 {
 	const struct na_head *h = data;
 
@@ -363,6 +371,403 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * ---- --lazy-proc: process records on demand ----
+ *
+ * A build execs hundreds of short processes (Portage's phases: bash, sed, python, ...) that never touch the
+ * network; printing each exec (argv in hex, up to 8 KiB a line), fork and exit cost the reader most of its
+ * CPU. With --lazy-proc the loader keeps those records in a table of its own (pid -> the fork that made the
+ * process, its execs, its exit; its parent's entry) and prints a process's records only when something needs
+ * them:
+ *   - before the first call/dns/resolve/ifenum record of a process: the held records of it and of its
+ *     ancestors not printed yet, in the order the kernel wrote them (their own ts kept), so the reader's
+ *     process tree (argv of each process, inherited at fork; the parent chain) is what it would have been;
+ *     from then on the process is "printed": its execs and exit are printed as they come;
+ *   - an interface listing (an RTM_GETLINK dump, SIOCGIFCONF) also prints every descendant the process has in
+ *     the table and from then on every process it (or they) fork, with their execs and exits: how a process
+ *     that listed the interfaces, or one it started, ended is what the reader judges a listing by
+ *     (src/analyze/interfaces.ts);
+ *   - a call on an AF_UNIX address with a path (or none) is no reason to print a process: such a socket is
+ *     never an attempt (only abstract names are, src/analyze/attribute.ts), and nscd's socket alone is
+ *     connected by most processes of a build (getpwnam); it is printed when its process is, else dropped,
+ *     and so is its ret;
+ *   - follow mode's seeds (an exec with NA_F_SEED) are printed at once, with their env line and their exit.
+ * Records of processes never printed are dropped when they can no longer be needed: at the exit of a process
+ * with no descendant left in the table (an exited one is kept while its descendants may still need its
+ * records), at `unwatch` of its namespace, at `unfollow` of it. The table is bounded (LZ_MAX_PROCS entries,
+ * LZ_MAX_BYTES of held records); a record that finds it full is not kept and counted in the loss slot "proc"
+ * (part of lostTotal: a loss, never silent). Sync and stop lines carry "lazy":{"held":N,"heldBytes":B,
+ * "procs":P,"dropped":D} (records held now, their bytes, entries in use, records dropped unneeded so far).
+ * What the reader no longer gets: fork lines of a printed process whose child is never printed, and the
+ * records of processes that never reach the network (their count is the saving).
+ */
+#define LZ_MAX_PROCS 65536
+#define LZ_BUCKETS 16384
+#define LZ_MAX_BYTES (64u << 20)
+
+struct lz_rec {
+	struct lz_rec *next;
+	unsigned long long seq; /* arrival order: records are printed in the kernel's order */
+	size_t size;
+	unsigned char data[];
+};
+
+struct lz_proc {
+	__u32 pid, ns;
+	int parent;             /* entry of the process that forked it (-1: none seen) */
+	int hnext;              /* next entry in its hash bucket */
+	unsigned refs;          /* entries whose parent this is */
+	bool used, hashed, printed, sticky, exited;
+	struct lz_rec *recs, *tail; /* held records, in arrival order */
+};
+
+static struct lz_proc *lz;
+static int lz_buckets[LZ_BUCKETS];
+static int lz_free = -1, lz_next_unused, lz_used;
+static unsigned long long lz_seq, lz_held, lz_held_bytes, lz_lost, lz_dropped;
+static int *lz_sel, lz_nsel; /* entries selected for printing */
+
+static void lz_init(void)
+{
+	lz = calloc(LZ_MAX_PROCS, sizeof(*lz));
+	lz_sel = calloc(LZ_MAX_PROCS + 1, sizeof(*lz_sel));
+	if (!lz || !lz_sel)
+		die("--lazy-proc: no memory for the process table");
+	for (int i = 0; i < LZ_BUCKETS; i++)
+		lz_buckets[i] = -1;
+}
+
+static int lz_find(__u32 pid)
+{
+	for (int i = lz_buckets[pid % LZ_BUCKETS]; i >= 0; i = lz[i].hnext)
+		if (lz[i].pid == pid)
+			return i;
+	return -1;
+}
+
+static void lz_unhash(int i)
+{
+	int *link = &lz_buckets[lz[i].pid % LZ_BUCKETS];
+
+	if (!lz[i].hashed)
+		return;
+	while (*link >= 0 && *link != i)
+		link = &lz[*link].hnext;
+	if (*link == i)
+		*link = lz[i].hnext;
+	lz[i].hashed = false;
+}
+
+static void lz_drop_recs(int i)
+{
+	struct lz_rec *r = lz[i].recs;
+
+	while (r) {
+		struct lz_rec *n = r->next;
+
+		lz_held--;
+		lz_held_bytes -= r->size;
+		lz_dropped++;
+		free(r);
+		r = n;
+	}
+	lz[i].recs = lz[i].tail = NULL;
+}
+
+static void lz_gone(int i);
+
+/* A new entry for pid (its old one, if any, is gone: a pid reused without its exit seen). -1: table full. */
+static int lz_new(__u32 pid, __u32 ns, int parent)
+{
+	int i = lz_find(pid);
+
+	if (i >= 0)
+		lz_gone(i);
+	if (lz_free >= 0) {
+		i = lz_free;
+		lz_free = lz[i].hnext;
+	} else if (lz_next_unused < LZ_MAX_PROCS) {
+		i = lz_next_unused++;
+	} else {
+		return -1;
+	}
+	lz[i] = (struct lz_proc){ .pid = pid, .ns = ns, .parent = parent, .used = true, .hashed = true };
+	lz[i].hnext = lz_buckets[pid % LZ_BUCKETS];
+	lz_buckets[pid % LZ_BUCKETS] = i;
+	lz_used++;
+	if (parent >= 0)
+		lz[parent].refs++;
+	return i;
+}
+
+/* An entry that is gone (exited, unwatched) and needed by no descendant is freed, and so on up. */
+static void lz_release(int i)
+{
+	while (i >= 0 && lz[i].used && lz[i].exited && !lz[i].refs) {
+		int p = lz[i].parent;
+
+		lz_unhash(i);
+		lz_drop_recs(i);
+		lz[i].used = false;
+		lz[i].hnext = lz_free;
+		lz_free = i;
+		lz_used--;
+		if (p >= 0)
+			lz[p].refs--;
+		i = p;
+	}
+}
+
+static void lz_gone(int i)
+{
+	lz_unhash(i);
+	lz[i].exited = true;
+	lz_release(i);
+}
+
+static void lz_hold(int i, const void *data, size_t size)
+{
+	struct lz_rec *r;
+
+	if (i < 0 || lz_held_bytes + size > LZ_MAX_BYTES || !(r = malloc(sizeof(*r) + size))) {
+		lz_lost++;
+		return;
+	}
+	r->next = NULL;
+	r->seq = lz_seq;
+	r->size = size;
+	memcpy(r->data, data, size);
+	if (lz[i].tail)
+		lz[i].tail->next = r;
+	else
+		lz[i].recs = r;
+	lz[i].tail = r;
+	lz_held++;
+	lz_held_bytes += size;
+}
+
+static int lz_cmp_seq(const void *a, const void *b)
+{
+	const struct lz_rec *x = *(struct lz_rec *const *)a, *y = *(struct lz_rec *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the held records of the selected entries (lz_sel) in arrival order; they become printed (and sticky). */
+static void lz_print_selected(bool sticky)
+{
+	static struct lz_rec **list;
+	static size_t cap;
+	size_t n = 0;
+
+	for (int s = 0; s < lz_nsel; s++) {
+		for (struct lz_rec *r = lz[lz_sel[s]].recs; r; r = r->next) {
+			if (n == cap) {
+				struct lz_rec **nl = realloc(list, (cap = cap ? cap * 2 : 256) * sizeof(*list));
+
+				if (!nl)
+					die("--lazy-proc: no memory");
+				list = nl;
+			}
+			list[n++] = r;
+		}
+	}
+	if (n > 1)
+		qsort(list, n, sizeof(*list), lz_cmp_seq);
+	for (size_t k = 0; k < n; k++)
+		print_record(list[k]->data, list[k]->size);
+	for (int s = 0; s < lz_nsel; s++) {
+		int i = lz_sel[s];
+
+		for (struct lz_rec *r = lz[i].recs, *nx; r; r = nx) {
+			nx = r->next;
+			lz_held--;
+			lz_held_bytes -= r->size;
+			free(r);
+		}
+		lz[i].recs = lz[i].tail = NULL;
+		lz[i].printed = true;
+		if (sticky)
+			lz[i].sticky = true;
+	}
+	lz_nsel = 0;
+}
+
+/* Entry i and its ancestors not printed yet: their held records, printed. */
+static void lz_flush(int i)
+{
+	for (int k = i, depth = 0; k >= 0 && !lz[k].printed && depth < LZ_MAX_PROCS; k = lz[k].parent, depth++)
+		lz_sel[lz_nsel++] = k;
+	if (lz_nsel)
+		lz_print_selected(false);
+}
+
+/* Entry i listed the interfaces: every descendant of it in the table printed, and sticky from now on. */
+static void lz_stick(int i)
+{
+	lz_flush(i);
+	for (int k = 0; k < lz_next_unused; k++) {
+		int a = k;
+
+		if (!lz[k].used || k == i)
+			continue;
+		for (int depth = 0; a >= 0 && a != i && depth < LZ_MAX_PROCS; depth++)
+			a = lz[a].parent;
+		if (a == i)
+			lz_sel[lz_nsel++] = k;
+	}
+	lz_sel[lz_nsel++] = i;
+	lz_print_selected(true);
+}
+
+/* `unwatch INODE`: processes of that namespace are no longer traced; their entries go. */
+static void lz_forget_ns(__u32 ns)
+{
+	for (int k = 0; k < lz_next_unused; k++)
+		if (lz[k].used && lz[k].hashed && lz[k].ns == ns)
+			lz_gone(k);
+}
+
+/* `unfollow PID`: its records no longer come (its exit neither). */
+static void lz_forget_pid(__u32 pid)
+{
+	int i = lz_find(pid);
+
+	if (i >= 0)
+		lz_gone(i);
+}
+
+/* A call record whose address is AF_UNIX with a path (or none): not abstract. */
+static bool lz_unix_path(const void *data, size_t size)
+{
+	const struct na_call *e = data;
+	unsigned n;
+
+	if (size < sizeof(*e))
+		return false;
+	n = e->sa_len < NA_SA_MAX ? e->sa_len : NA_SA_MAX;
+	if (n < 2 || (e->sa[0] | e->sa[1] << 8) != 1 /* AF_UNIX */)
+		return false;
+	return n == 2 || e->sa[2] != 0;
+}
+
+/* An interface listing (src/analyze/interfaces.ts): an RTM_GETLINK dump, or SIOCGIFCONF. */
+static bool lz_listing(const void *data, size_t size)
+{
+	const struct na_head *h = data;
+	const struct na_ifenum *e = data;
+
+	if (h->kind != NA_IFENUM || size < sizeof(*e))
+		return false;
+	if (e->sys == NA_SYS_IOCTL)
+		return e->ioctl_cmd == 0x8912;
+	return e->nl_type == 18 && (e->nl_flags & 0x300) == 0x300;
+}
+
+/* The ring buffer callback with --lazy-proc: print, hold or drop (see above). */
+static int lz_record(const void *data, size_t size)
+{
+	const struct na_head *h = data;
+	int i;
+
+	if (size < sizeof(*h))
+		return 0;
+	lz_seq++;
+	switch (h->kind) {
+	case NA_EXEC:
+		i = lz_find(h->pid);
+		if (i < 0)
+			i = lz_new(h->pid, h->netns, -1);
+		if (h->flags & NA_F_SEED) {
+			if (i >= 0) {
+				lz_flush(i);
+				lz[i].printed = true;
+			}
+			print_record(data, size);
+		} else if (i >= 0 && lz[i].printed) {
+			print_record(data, size);
+		} else {
+			lz_hold(i, data, size);
+		}
+		break;
+	case NA_FORK: {
+		const struct na_fork *e = data;
+		int parent, c;
+
+		if (size < sizeof(*e))
+			return 0;
+		parent = lz_find(h->pid);
+		if (parent < 0)
+			parent = lz_new(h->pid, h->netns, -1);
+		c = lz_new(e->child, h->netns, parent);
+		if (parent >= 0 && lz[parent].sticky) {
+			print_record(data, size);
+			if (c >= 0)
+				lz[c].printed = lz[c].sticky = true;
+		} else {
+			lz_hold(c, data, size);
+		}
+		break;
+	}
+	case NA_EXIT:
+		i = lz_find(h->pid);
+		if (i < 0)
+			break; /* nothing of it was seen: nothing needs its end */
+		if (lz[i].printed)
+			print_record(data, size);
+		else if (lz[i].refs)
+			lz_hold(i, data, size); /* its descendants may yet print the way they came */
+		else
+			lz_dropped++;
+		lz_gone(i);
+		break;
+	case NA_ENV:
+		print_record(data, size);
+		break;
+	case NA_RET:
+		/* The return of a call printed, or of a path-named AF_UNIX call held back (below): not printed. */
+		i = lz_find(h->pid);
+		if (i >= 0 && !lz[i].printed)
+			lz_dropped++;
+		else
+			print_record(data, size);
+		break;
+	case NA_CALL:
+		if (lz_unix_path(data, size)) {
+			/* Path-named (or unnamed) AF_UNIX: never an attempt (only abstract names are: they belong to a
+			 * network namespace), so not a reason to print a process; nscd's socket alone is connected by
+			 * most of a build's processes (getpwnam). A process already printed gets it as before. */
+			i = lz_find(h->pid);
+			if (i >= 0 && !lz[i].printed)
+				lz_dropped++;
+			else
+				print_record(data, size);
+			break;
+		}
+		/* fall through */
+	default: /* call, dns, resolve, ifenum: the process's records first */
+		i = lz_find(h->pid);
+		if (i < 0)
+			i = lz_new(h->pid, h->netns, -1);
+		if (i >= 0) {
+			if (lz_listing(data, size) && !lz[i].sticky)
+				lz_stick(i);
+			else
+				lz_flush(i);
+			lz[i].printed = true;
+		}
+		print_record(data, size);
+		break;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	return opt.lazy ? lz_record(data, size) : print_record(data, size);
+}
+
 /* The loss counters summed over CPUs, as ,"lost":{...},"lostTotal":N. */
 static void print_lost(void)
 {
@@ -388,7 +793,15 @@ static void print_lost(void)
 		first = false;
 		total += sum;
 	}
+	if (lz_lost) {
+		/* --lazy-proc: process records the table had no room for */
+		printf("%s\"proc\":%llu", first ? "" : ",", lz_lost);
+		total += lz_lost;
+	}
 	printf("},\"lostTotal\":%llu,\"records\":%llu", total, records);
+	if (opt.lazy)
+		printf(",\"lazy\":{\"held\":%llu,\"heldBytes\":%llu,\"procs\":%d,\"dropped\":%llu}", lz_held, lz_held_bytes, lz_used,
+		       lz_dropped);
 	free(vals);
 }
 
@@ -555,6 +968,8 @@ static void parse_args(int argc, char **argv)
 				die("--ringbuf-kib: a power of two from 4 to 1048576: %s", v);
 			opt.ring_kib = k;
 			i++;
+		} else if (!strcmp(a, "--lazy-proc")) {
+			opt.lazy = true;
 		} else if (!strcmp(a, "--timing")) {
 			opt.timing = true;
 		} else if (!strcmp(a, "--follow-exec") && v) {
@@ -740,10 +1155,16 @@ static void command(char *line)
 	if (!verb)
 		return;
 	if ((!strcmp(verb, "watch") || !strcmp(verb, "unwatch")) && arg && !extra) {
+		/* Records committed before the command are the namespace's still: read (and placed) first. */
+		if (opt.lazy && verb[0] == 'u') {
+			lz_forget_ns(strtoul(arg, NULL, 10));
+		}
 		set_member(skel->maps.watched, verb, arg, verb[0] == 'w', "namespace inode", "ns");
 		return;
 	}
 	if ((!strcmp(verb, "follow") || !strcmp(verb, "unfollow")) && arg && !extra && opt.nfollow) {
+		if (opt.lazy && verb[0] == 'u')
+			lz_forget_pid(strtoul(arg, NULL, 10));
 		set_member(skel->maps.followed, verb, arg, verb[0] == 'f', "process id", "pid");
 		return;
 	}
@@ -784,6 +1205,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	parse_args(argc, argv);
+	if (opt.lazy)
+		lz_init();
 	/* Stop with netaudit: SIGTERM when the parent dies (it may already have, before prctl). */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
@@ -820,6 +1243,7 @@ int main(int argc, char **argv)
 			die("opening the BPF object failed: %s", strerror(errno));
 		skel->rodata->all_but_ns = opt.all_but;
 		skel->rodata->follow_mode = opt.nfollow > 0;
+		skel->rodata->proc_no_wakeup = opt.lazy;
 		for (int k = 0; k < opt.nfollow; k++)
 		{
 			strncpy((char *)skel->rodata->follow_names[k], opt.follow[k], NA_FOLLOW_NAME_MAX - 1);
@@ -965,7 +1389,8 @@ int main(int argc, char **argv)
 
 	for (bool running = true; running && !out_broken;) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(efd, evs, 4, 1000);
+		/* --lazy-proc: exec/fork/exit records wake no one (netaudit.bpf.c): read them at least this often. */
+		int n = epoll_wait(efd, evs, 4, opt.lazy ? 200 : 1000);
 
 		if (n < 0 && errno != EINTR)
 			break;

@@ -97,6 +97,10 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 all_but_ns = 0;
 /* Follow mode: 1 when follow_names holds at least one name (NUL-terminated, NUL-padded). */
 const volatile __u32 follow_mode = 0;
+/* The loader's --lazy-proc: exec (but a seed's), fork and exit records wake no reader (BPF_RB_NO_WAKEUP). The
+ * loader holds most of them anyway; it reads them with the next record that wakes it (a call: the one that
+ * needs them) or at its next timeout (200 ms), so a build's hundreds of processes cost no wakeup each. */
+const volatile __u32 proc_no_wakeup = 0;
 const volatile char follow_names[NA_FOLLOW_NAMES][NA_FOLLOW_NAME_MAX] = {};
 const volatile __u32 follow_lens[NA_FOLLOW_NAMES] = {};
 
@@ -828,7 +832,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	BOUND(size, 0x3fff);
 	if (size > sizeof(union scratch))
 		return 0;
-	if (bpf_ringbuf_output(&events, e, size, 0))
+	if (bpf_ringbuf_output(&events, e, size, proc_no_wakeup && !seed ? BPF_RB_NO_WAKEUP : 0))
 		count_lost(NA_EXEC);
 	if (seed)
 		rec_env(t, ns);
@@ -864,7 +868,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->child = BPF_CORE_READ(child, tgid);
 	e->pad = 0;
 	e->clone_flags = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0);
 	return 0;
 }
 
@@ -892,7 +896,7 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 		fill_head(&e->h, NA_EXIT, ns, bpf_ktime_get_ns(), t);
 		e->exit_code = BPF_CORE_READ(t, exit_code);
 		e->pad = 0;
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0);
 	}
 	if (follow_mode) {
 		/* Written (or lost) its exit: no longer followed; its pid may be reused by anyone. */

@@ -16,6 +16,16 @@ import type { ObserverStatus } from '../model/types.js';
 import type { SandboxKind } from '../sandbox/plan.js';
 import { trace } from '../util/trace.js';
 
+/**
+ * The tracer's --lazy-proc (bpf/netaudit-tracer.c): exec/fork/exit lines only of the processes that reach the
+ * network, their ancestors and (after an interface listing) its descendants, instead of every process of every
+ * build: the same attempts, processes, test ids and findings (test/e2e/sweep-lazy.test.ts), less of netaudit's
+ * CPU; the report's `observer.events` counts what was handed over. NETAUDIT_LAZY_PROC=0 turns it off.
+ */
+export function lazyProc(env: NodeJS.ProcessEnv): boolean {
+  return env.NETAUDIT_LAZY_PROC !== '0';
+}
+
 export interface ObserverSessionOptions {
   /** false: --no-observe. */
   readonly enabled: boolean;
@@ -52,7 +62,7 @@ export class ObserverSession {
       return undefined;
     }
     try {
-      this.observer = await Observer.start({ signal });
+      this.observer = await Observer.start({ signal, ...(lazyProc(process.env) ? { args: ['--lazy-proc'] } : {}) });
       trace(`observer attached (${this.observer.attachMs} ms)`);
       return this.observer;
     } catch (e) {

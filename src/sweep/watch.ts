@@ -71,6 +71,13 @@ export interface WatchOptions {
   readonly reportEveryMs?: number;
   /** The loader (tests); default the package's. */
   readonly tracer?: string;
+  /**
+   * The tracer's --lazy-proc (default on): exec/fork/exit lines only of the processes that reach the network
+   * (and their ancestors; after an interface listing, its descendants) and of the phases themselves, instead
+   * of every process a build starts. The results are the same (test/e2e/watch.test.ts runs both side by side);
+   * off: every process's lines, as before.
+   */
+  readonly lazyProc?: boolean;
 }
 
 /** Runs one faithful `netaudit ebuild` audit of an ebuild file (the --confirm rerun). */
@@ -434,7 +441,11 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
 
   const observer = await Observer.start({
     ...(options.tracer ? { tracer: options.tracer } : {}),
-    args: [...FOLLOW_EXEC.flatMap((n) => ['--follow-exec', n]), ...FOLLOW_ENV.flatMap((v) => ['--follow-env', v])],
+    args: [
+      ...FOLLOW_EXEC.flatMap((n) => ['--follow-exec', n]),
+      ...FOLLOW_ENV.flatMap((v) => ['--follow-env', v]),
+      ...(options.lazyProc === false ? [] : ['--lazy-proc']),
+    ],
     onRecord,
     signal: options.signal,
   });

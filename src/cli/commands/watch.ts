@@ -12,6 +12,7 @@ interface WatchArgs {
   'config-root'?: string;
   portage?: string;
   'quiet-time'?: string;
+  'lazy-proc': boolean;
 }
 
 export const DEFAULT_WATCH_DIR = '/var/lib/netaudit/watch';
@@ -28,6 +29,11 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('config-root', { type: 'string', describe: "Portage's config root for --install-hook/--remove-hook (default: PORTAGE_CONFIGROOT, else /)", requiresArg: true })
       .option('portage', { type: 'string', describe: "Portage's ebuild program, for --confirm's reruns", requiresArg: true })
       .option('quiet-time', { type: 'string', describe: 'a package whose last phase ended this long ago with nothing of it running is over (default 30s)', requiresArg: true })
+      .option('lazy-proc', {
+        type: 'boolean',
+        default: true,
+        describe: "the tracer hands over only the processes that reach the network (and their ancestors) and the phases themselves; --no-lazy-proc: every process a build starts (more of netaudit's CPU, the same results)",
+      })
       .conflicts('install-hook', 'remove-hook')
       .example('$0 watch --install-hook', 'once: test ids for pytest suites in src_test')
       .example('$0 watch --out /var/lib/netaudit/watch', 'as a service; then: netaudit report render /var/lib/netaudit/watch'),
@@ -70,6 +76,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       signal: session.signal,
       ...(confirm ? { confirm } : {}),
       ...(quietMs !== undefined ? { quietMs } : {}),
+      lazyProc: args['lazy-proc'],
       onLine: (l) => process.stderr.write(`${l}\n`),
       onReady: (i) => {
         process.stderr.write(`netaudit: watching Portage builds (tracer ready in ${i.attachMs} ms, pid ${i.tracerPid}); ${i.resumed} result(s) already in ${args.out}/results.jsonl\n`);
