@@ -8,15 +8,15 @@
  * events aside (that count is what --lazy-proc cuts), and nothing may be lost.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { discoverEbuilds } from '../../src/sweep/discover.js';
 import type { BuildResult } from '../../src/model/types.js';
-import { CLI, FIXTURE_DISTFILES, ROOT, netaudit, run } from '../helpers/cli.js';
+import { FIXTURE_DISTFILES, ROOT, netaudit, run } from '../helpers/cli.js';
 import { portageEnv, requirePortage } from '../helpers/portage.js';
 import { requirePrivileges } from '../helpers/privileged.js';
+import { WatchProcess } from '../helpers/watch.js';
 
 type Watched = BuildResult & { watch: { buildDir?: string } };
 
@@ -30,33 +30,6 @@ function results(file: string, portageTmp: string): Map<string, Watched> {
 function comparable(b: Watched): unknown {
   const plain = JSON.parse(JSON.stringify(b, (k, v: unknown) => (/(?:Ms|Us)$/.test(k) ? undefined : v))) as Watched;
   return { ...plain, observer: { ...plain.observer, events: undefined } };
-}
-
-class WatchProcess {
-  readonly child: ChildProcess;
-  stderr = '';
-  private readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [CLI, 'watch', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr?.on('data', (b: Buffer) => (this.stderr += b.toString()));
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  async ready(): Promise<void> {
-    const t0 = Date.now();
-    while (Date.now() - t0 < 30_000) {
-      if (/tracer ready in \d+ ms/.test(this.stderr)) return;
-      if (this.child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`netaudit watch did not get ready: ${this.stderr}`);
-  }
-
-  stop(): Promise<number | null> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
 }
 
 describe('netaudit watch --lazy-proc gives the results of the full stream @privileged @portage', function () {
