@@ -80,6 +80,25 @@ interface EarlySetup {
 
 let early: Promise<EarlySetup> | undefined;
 
+/**
+ * Start what builds need before the first one, side by side: the tracer (its attach overlaps the rest), the
+ * sandbox made ahead (when asked) and the garbage collection, which removes only what belongs to runs that are
+ * gone (their PID is in every name), never this run's namespace or temp dir. The one start of both paths:
+ * begin() and the early set-up.
+ */
+async function startSetup(want: { readonly observe: boolean; readonly ahead?: { readonly intercept?: boolean } }, signal?: AbortSignal) {
+  const [sandbox, tracer] = await Promise.all([
+    want.ahead ? import('../sandbox/sandbox.js') : undefined,
+    want.observe ? import('./observe.js').then((m) => m.ObserverSession.start({ enabled: true, ...(signal ? { signal } : {}) })) : undefined,
+  ]);
+  trace('tracer started');
+  const ahead = want.ahead && sandbox ? sandbox.Sandbox.create({ kind: tracer?.kind, intercept: want.ahead.intercept }) : undefined;
+  // Its failure is the first build's (or nobody's, when no build takes it).
+  ahead?.catch(() => undefined);
+  const gc = import('../sandbox/gc.js').then((m) => m.collectGarbage());
+  return { tracer, ahead, gc };
+}
+
 /** Remove what an early set-up started (the tracer ended, the sandbox destroyed). */
 async function endEarly(e: EarlySetup): Promise<void> {
   await Promise.allSettled([e.gc, e.ahead.then((s) => s.destroy()), e.tracer?.close()]);
@@ -124,15 +143,9 @@ export class Session implements AuditSession {
   static startEarly(want: { readonly observe: boolean; readonly intercept: boolean }): Promise<unknown> {
     return (early ??= (async () => {
       trace('early set-up: loading');
-      const [{ Sandbox }, tracer] = await Promise.all([
-        import('../sandbox/sandbox.js'),
-        want.observe ? import('./observe.js').then((m) => m.ObserverSession.start({ enabled: true })) : undefined,
-      ]);
-      const ahead = Sandbox.create({ kind: tracer?.kind, intercept: want.intercept });
-      ahead.catch(() => undefined);
-      const gc = import('../sandbox/gc.js').then((m) => m.collectGarbage()).catch(() => undefined);
+      const { tracer, ahead, gc } = await startSetup({ observe: want.observe, ahead: { intercept: want.intercept } });
       trace('early set-up started');
-      return { ...want, tracer, ahead, gc };
+      return { ...want, tracer, ahead: ahead as Promise<Sandbox>, gc: gc.catch(() => undefined) };
     })());
   }
 
@@ -175,19 +188,10 @@ export class Session implements AuditSession {
       trace('early set-up taken');
       return checked;
     }
-    // The tracer compiles and attaches (seconds) while the garbage is collected and the sandbox made.
-    if (setup.observe) this.tracer = (await import('./observe.js')).ObserverSession.start({ enabled: true, signal: this.signal });
-    trace('tracer started');
-    // The sandbox made ahead is made beside the garbage collection: gc removes only what belongs to runs that
-    // are gone (their PID is in every name), never this run's namespace or temp dir.
-    if (setup.sandboxAhead) {
-      const { Sandbox } = await import('../sandbox/sandbox.js');
-      this.ahead = Sandbox.create({ kind: this.tracer?.kind, intercept: setup.sandboxAhead.intercept });
-      // Its failure is the first build's (or nobody's, when no build takes it).
-      this.ahead.catch(() => undefined);
-    }
-    const { collectGarbage } = await import('../sandbox/gc.js');
-    await collectGarbage();
+    const { tracer, ahead, gc } = await startSetup({ observe: setup.observe, ...(setup.sandboxAhead ? { ahead: setup.sandboxAhead } : {}) }, this.signal);
+    this.tracer = tracer;
+    this.ahead = ahead;
+    await gc;
     trace('gc done');
     return checked;
   }
