@@ -20,7 +20,7 @@
  *      install clean`, FEATURES=network-sandbox): wall time with watch running vs without, passes in ABBA
  *      order in one run (goal <= 1.02x), and watch's CPU (its process and the tracer) as a share of the
  *      builds' CPU (goal <= 1%), with every package's result checked to be written  [watch]
- *      (BENCH_WATCH_ARGS: more options for `netaudit watch`, e.g. --lazy-proc to measure the lean stream)
+ *      (BENCH_WATCH_ARGS: more options for `netaudit watch`, e.g. --no-lazy-proc to measure the full stream)
  * The load average before and after is printed with the figures (the machines are shared).
  */
 import { spawnSync } from 'node:child_process';

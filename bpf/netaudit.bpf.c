@@ -97,10 +97,22 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 all_but_ns = 0;
 /* Follow mode: 1 when follow_names holds at least one name (NUL-terminated, NUL-padded). */
 const volatile __u32 follow_mode = 0;
-/* The loader's --lazy-proc: exec (but a seed's), fork and exit records wake no reader (BPF_RB_NO_WAKEUP). The
- * loader holds most of them anyway; it reads them with the next record that wakes it (a call: the one that
- * needs them) or at its next timeout (200 ms), so a build's hundreds of processes cost no wakeup each. */
+/* The loader's --lazy-proc: exec (but a seed's: seed_wakeup below), fork and exit records wake no reader
+ * (BPF_RB_NO_WAKEUP). The loader holds most of them anyway; it reads them at its next wakeup or timeout
+ * (200 ms), so a build's hundreds of processes cost no wakeup each. Records after them with the default flag
+ * wait as long (see seed_wakeup); the reader's sync drains the ring, so nothing is missed at a build's end. */
 const volatile __u32 proc_no_wakeup = 0;
+
+/* A seed's exec, env and exit records are read at once: the reader opens the phase's root (/proc/PID/root: a chroot,
+ * bubblewrap) while the phase runs. The default (adaptive) wakeup would not do with --lazy-proc: the kernel
+ * wakes the reader for a record only when the reader has consumed every record before it, and the NO_WAKEUP
+ * records of the runner's own processes are usually still unread; the seed would then wait for the loader's
+ * 200 ms timeout, after a short phase (or the bubblewrap that ran it) may have exited. */
+#define FOLLOWED_SEED 2
+static __always_inline __u64 seed_wakeup(void)
+{
+	return proc_no_wakeup ? BPF_RB_FORCE_WAKEUP : 0;
+}
 const volatile char follow_names[NA_FOLLOW_NAMES][NA_FOLLOW_NAME_MAX] = {};
 const volatile __u32 follow_lens[NA_FOLLOW_NAMES] = {};
 
@@ -118,7 +130,7 @@ struct {
 	__type(value, __u8);
 } watched SEC(".maps");
 
-/* Follow mode: followed processes, tgid -> 1. */
+/* Follow mode: followed processes, tgid -> 1 (FOLLOWED_SEED for a seed: its exit wakes the reader, seed_wakeup). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -782,7 +794,7 @@ static __always_inline void rec_env(struct task_struct *t, __u32 ns)
 	BOUND(size, 0x1ffff);
 	if (size > sizeof(union envbuf))
 		return;
-	if (bpf_ringbuf_output(&events, e, size, 0))
+	if (bpf_ringbuf_output(&events, e, size, seed_wakeup()))
 		count_lost(NA_ENV);
 }
 
@@ -798,10 +810,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (!ns && follow_mode && follow_match(bprm)) {
 		/* A process to follow from now on: it, and through its forks every descendant. */
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		__u8 one = 1;
+		__u8 mark = FOLLOWED_SEED;
 
 		ns = current_ns();
-		if (!ns || bpf_map_update_elem(&followed, &tgid, &one, BPF_ANY))
+		if (!ns || bpf_map_update_elem(&followed, &tgid, &mark, BPF_ANY))
 			return 0;
 		seed = true;
 	}
@@ -832,7 +844,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	BOUND(size, 0x3fff);
 	if (size > sizeof(union scratch))
 		return 0;
-	if (bpf_ringbuf_output(&events, e, size, proc_no_wakeup && !seed ? BPF_RB_NO_WAKEUP : 0))
+	if (bpf_ringbuf_output(&events, e, size, seed ? seed_wakeup() : proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0))
 		count_lost(NA_EXEC);
 	if (seed)
 		rec_env(t, ns);
@@ -877,7 +889,10 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct na_exit *e;
+	__u64 wake;
+	__u8 *mark;
 	__u32 ns;
 
 	/* A thread that dies inside a recorded call never returns from it. */
@@ -889,6 +904,10 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 	ns = watched_ns();
 	if (!ns)
 		return 0;
+	/* A phase's end is read at once (the reader reads its files through the phase's root while the runner's
+	 * mount namespace, e.g. a chroot's tmpfs, still exists); any other process's waits with --lazy-proc. */
+	mark = follow_mode ? bpf_map_lookup_elem(&followed, &tgid) : NULL;
+	wake = mark && *mark == FOLLOWED_SEED ? seed_wakeup() : proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(NA_EXIT);
@@ -896,12 +915,10 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 		fill_head(&e->h, NA_EXIT, ns, bpf_ktime_get_ns(), t);
 		e->exit_code = BPF_CORE_READ(t, exit_code);
 		e->pad = 0;
-		bpf_ringbuf_submit(e, proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0);
+		bpf_ringbuf_submit(e, wake);
 	}
 	if (follow_mode) {
 		/* Written (or lost) its exit: no longer followed; its pid may be reused by anyone. */
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
 		bpf_map_delete_elem(&followed, &tgid);
 	}
 	return 0;

@@ -72,11 +72,12 @@ export interface WatchOptions {
   /** The loader (tests); default the package's. */
   readonly tracer?: string;
   /**
-   * The tracer's --lazy-proc (default off): exec/fork/exit lines only of the processes that reach the network
-   * (and their ancestors; after an interface listing, its descendants) and of the phases themselves, instead
-   * of every process a build starts. The results are the same for builds in the host's mount namespace
-   * (test/e2e/watch-lazy.test.ts runs both side by side); a build under bubblewrap or in a chroot loses its
-   * test ids with it (test/e2e/watch-runners.test.ts fails so: the phase's root is opened too late), hence off.
+   * The tracer's --lazy-proc (the command's default; off when false or absent): exec/fork/exit lines only of
+   * the processes that reach the network (and their ancestors; after an interface listing, its descendants)
+   * and of the phases themselves, instead of every process a build starts. The results are the same
+   * (test/e2e/watch-lazy.test.ts runs both side by side; test/e2e/watch-runners.test.ts runs builds under
+   * emerge, bubblewrap and in a chroot with it). A seed's records wake the tracer at once (seed_wakeup in
+   * bpf/netaudit.bpf.c), so the phase's root is opened while the phase runs.
    */
   readonly lazyProc?: boolean;
 }

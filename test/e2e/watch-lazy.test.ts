@@ -1,6 +1,6 @@
 /**
- * @privileged @portage `netaudit watch` with the tracer's --lazy-proc against the full stream (watch's default; every
- * exec/fork/exit line), side by side beside the same builds: every fixture ebuild of the project's repository
+ * @privileged @portage `netaudit watch` with the tracer's --lazy-proc (watch's default) against the full stream
+ * (--no-lazy-proc: every exec/fork/exit line), side by side beside the same builds: every fixture ebuild of the project's repository
  * built once by plain Portage (`ebuild FILE clean test install clean`, FEATURES=network-sandbox, with the test
  * hook installed) inside a network namespace this test makes (lo only: never the host's network), while both
  * watches run. Their results must be the same package by package (attempts, processes with their argv, test
@@ -65,8 +65,8 @@ describe('netaudit watch --lazy-proc gives the results of the full stream @privi
     const portageTmp = path.join(tmp, 'portage');
     mkdirSync(portageTmp, { recursive: true });
     chmodSync(portageTmp, 0o777);
-    const lean = new WatchProcess(['--out', path.join(tmp, 'lazy'), '--quiet-time', '2s', '--lazy-proc']);
-    const full = new WatchProcess(['--out', path.join(tmp, 'full'), '--quiet-time', '2s']);
+    const lean = new WatchProcess(['--out', path.join(tmp, 'lazy'), '--quiet-time', '2s']);
+    const full = new WatchProcess(['--out', path.join(tmp, 'full'), '--quiet-time', '2s', '--no-lazy-proc']);
     try {
       await Promise.all([lean.ready(), full.ready()]);
       const env = portageEnv({ PORTAGE_CONFIGROOT: configRoot, PORTAGE_TMPDIR: portageTmp, FEATURES: 'network-sandbox', PORTAGE_RO_DISTDIRS: FIXTURE_DISTFILES });

@@ -31,8 +31,8 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('quiet-time', { type: 'string', describe: 'a package whose last phase ended this long ago with nothing of it running is over (default 30s)', requiresArg: true })
       .option('lazy-proc', {
         type: 'boolean',
-        default: false,
-        describe: "the tracer hands over only the processes that reach the network (and their ancestors) and the phases themselves (less of netaudit's CPU); off by default: with it, builds in a mount namespace of their own (bubblewrap, a chroot) lose their test ids",
+        default: true,
+        describe: "the tracer hands over only the processes that reach the network (and their ancestors) and the phases themselves (less of netaudit's CPU); --no-lazy-proc: every process a build starts",
       })
       .conflicts('install-hook', 'remove-hook')
       .example('$0 watch --install-hook', 'once: test ids for pytest suites in src_test')
