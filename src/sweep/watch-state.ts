@@ -7,14 +7,14 @@
  *   and not done, in the order queued; a `started` without `done` (the stop ended that rerun) is run again, since
  *   its result was never written; a `done` is never run again. A last line cut short by a kill is dropped.
  * - DIR/building/, one journal per package being built: its key and name, then every tracer record that
- *   joined it, as it joined (written at once, not fsynced each: they survive a kill -9 of watch, not a power
- *   loss), and at a clean stop a `stopped` line with the time and phase. The journal is removed when the
+ *   joined it (written once the records of one read of the tracer are handled, not fsynced each: they survive a
+ *   kill -9 of watch, not a power loss), and at a clean stop a `stopped` line with the time and phase. The journal is removed when the
  *   package's result is written. A restart replays the journals it finds into the follower (BuildFollower
  *   restore()), so a package that goes on building joins the records seen before the stop, and one that does
  *   not is written, after the quiet time, with what was seen and what was not.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { TracerRecord } from '../decode/tracer.js';
 import type { JournalStop } from '../portage/follow.js';
@@ -132,9 +132,21 @@ export interface LoadedJournal {
   readonly killed: boolean;
 }
 
+/** Unlink a file that may be gone (node 20's rmSync, even of one file, loads its recursive remover). */
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* gone already */
+  }
+}
+
 /** DIR/building/: one journal per package being built. */
 export class BuildJournals {
   private readonly fds = new Map<string, number>();
+  /** Lines appended since the last write, by fd: written together once the records at hand are handled. */
+  private readonly pending = new Map<number, string[]>();
+  private scheduled = false;
 
   constructor(readonly dir: string) {}
 
@@ -174,13 +186,29 @@ export class BuildJournals {
       this.fds.set(file, fd);
       writeSync(fd, JSON.stringify({ t: 'journal', ...head }) + '\n');
     }
-    writeSync(fd, JSON.stringify(record) + '\n');
+    // One write per journal for the records of one read of the tracer (a microtask: before anything else runs),
+    // not one per record.
+    let lines = this.pending.get(fd);
+    if (!lines) this.pending.set(fd, (lines = []));
+    lines.push(JSON.stringify(record) + '\n');
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Write what append() holds. */
+  flush(): void {
+    this.scheduled = false;
+    for (const [fd, lines] of this.pending) writeSync(fd, lines.join(''));
+    this.pending.clear();
   }
 
   /** At a clean stop: when, and in which phase (fsynced: the next watch says what it resumes). */
   stopped(file: string, atMs: number, phase: string): void {
     const fd = this.fds.get(file);
     if (fd === undefined) return;
+    this.flush();
     writeSync(fd, JSON.stringify({ t: 'stopped', ts: atMs, phase }) + '\n');
     fsyncSync(fd);
   }
@@ -188,12 +216,16 @@ export class BuildJournals {
   /** The build's result is written: its journal goes. */
   remove(file: string): void {
     const fd = this.fds.get(file);
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      this.pending.delete(fd);
+      closeSync(fd);
+    }
     this.fds.delete(file);
-    rmSync(file, { force: true });
+    unlinkQuietly(file);
   }
 
   close(): void {
+    this.flush();
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
   }

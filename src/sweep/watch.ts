@@ -22,7 +22,7 @@
  * each package being built has a journal in DIR/building/; at a SIGTERM a package still being built is written
  * as a provisional, incomplete result; the restart runs the queue and continues the journals.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeBuild } from '../analyze/build.js';
 import { parseTestLog } from '../analyze/test-attribution.js';
@@ -111,6 +111,18 @@ interface PhaseFiles {
 interface BuildFiles {
   tests: string;
   log: string;
+  /** The log file `log` was read from and how far its whole lines go: a later phase reads only what it added. */
+  logAt?: LogPosition;
+}
+
+interface LogPosition {
+  readonly file: string;
+  readonly dev: number;
+  readonly ino: number;
+  /** Bytes up to the end of the last whole line read. */
+  readonly bytes: number;
+  /** The text of those bytes. */
+  readonly text: string;
 }
 
 /** A result's flag: breaks, or (network-sandbox off) attempts network-sandbox would have blocked. */
@@ -138,6 +150,39 @@ export interface WatchBlock {
   readonly buildDir?: string;
   /** --confirm: the faithful rerun was queued (its result: DIR/confirm/results.jsonl). */
   readonly confirm?: 'queued';
+}
+
+/**
+ * The build log as a phase's end finds it, read through the phase's root: a log that only grew since the last
+ * phase's end (the same file, no shorter) is read from where its last whole line ended, so a build's log is
+ * read about once rather than once per phase (each phase's end read all of it again: ~10 phases a build). The
+ * text is that of the whole file; undefined when it cannot be read.
+ */
+function readLogThrough(rootFd: number | undefined, file: string | undefined, at: LogPosition | undefined): { text: string; at: LogPosition } | undefined {
+  if (rootFd === undefined || !file || !file.startsWith('/')) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(`/proc/self/fd/${rootFd}${file}`, 'r');
+    const st = fstatSync(fd);
+    const from = at && at.file === file && at.dev === st.dev && at.ino === st.ino && st.size >= at.bytes ? at : undefined;
+    const start = from?.bytes ?? 0;
+    const buf = Buffer.allocUnsafe(Math.max(0, st.size - start));
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, start + n);
+      if (got === 0) break;
+      n += got;
+    }
+    const added = buf.subarray(0, n);
+    // Whole lines only are kept as read (a multibyte character is never cut); the rest is read again next time.
+    const whole = added.lastIndexOf(0x0a) + 1;
+    const text = (from?.text ?? '') + added.subarray(0, whole).toString('utf8');
+    return { text: text + added.subarray(whole).toString('utf8'), at: { file, dev: st.dev, ino: st.ino, bytes: start + whole, text } };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Reads a file of a phase through its root fd; '' when it is not there. */
@@ -422,8 +467,11 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
         if (tests) files.tests = tests;
       }
       const logFile = env.PORTAGE_LOG_FILE ?? n.build.env.PORTAGE_LOG_FILE ?? (env.T ? `${env.T}/build.log` : undefined);
-      const log = readThrough(pf?.rootFd, logFile);
-      if (log.length >= files.log.length) files.log = log;
+      const log = readLogThrough(pf?.rootFd, logFile, files.logAt);
+      if (log && log.text.length >= files.log.length) {
+        files.log = log.text;
+        files.logAt = log.at;
+      }
       if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
     }
   };

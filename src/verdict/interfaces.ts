@@ -81,7 +81,8 @@ function withPolicyAndLog(queries: readonly InterfaceQuery[], policy: EbuildPoli
     const why = allowedBy(q.phase, policy);
     return { ...rest, allowed: why !== undefined, ...(why !== undefined ? { allowedBy: why } : {}), logLines: [] as string[] };
   });
-  if (log) {
+  // Lines go to listings network-sandbox covers only: without one, the log is not read.
+  if (log && out.some((q) => !q.allowed)) {
     for (const section of sectionsOf(log)) {
       for (const line of section.lines) {
         if (!isNoInterfaceLine(line)) continue;

@@ -72,6 +72,8 @@ const MAX_LINES = 5;
  * to all non-allowed attempts when there is only one). Returns new attempt objects.
  */
 export function matchLogLines(attempts: readonly Attempt[], log: string): Attempt[] {
+  // Nothing to attach lines to: the log is not read (a watch judges every package it sees, most with none).
+  if (!attempts.length) return [];
   const out = attempts.map((a) => ({ ...a, logLines: [] as string[] }));
   const add = (i: number, line: string): void => {
     const a = out[i];
