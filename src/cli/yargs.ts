@@ -22,9 +22,17 @@ import type yargsType from 'yargs';
 
 const require = createRequire(import.meta.url);
 
-/** yargs(args?): a fresh parser instance (one per parse; see parser() in app.ts). */
-const yargs = require('yargs/yargs') as typeof yargsType;
-export default yargs;
+let loaded: typeof yargsType | undefined;
+
+/**
+ * yargs(args?): a fresh parser instance (one per parse; see parser() in app.ts). yargs and cliui are loaded and
+ * patched at the first call, not when the bundle is evaluated (~20 ms of every start): a `run` starts its
+ * set-up before the command line is parsed (app.ts runProgram), and yargs' load now comes after that start.
+ */
+export default function yargs(...args: Parameters<typeof yargsType>): ReturnType<typeof yargsType> {
+  loaded ??= load();
+  return loaded(...args);
+}
 
 interface Line {
   text: string;
@@ -42,17 +50,6 @@ interface Layout {
   div(...columns: (Column | string)[]): Column[];
 }
 
-/** cliui as yargs' CommonJS build loads it (resolved from yargs, so the same module instance). */
-const cliui = createRequire(require.resolve('yargs/yargs'))('cliui') as (options?: { width?: number }) => Layout;
-const layout = Object.getPrototypeOf(cliui({ width: 80 })) as Layout;
-const renderInline = layout.renderInline;
-layout.renderInline = function (this: Layout, source: string, previous: Line): string {
-  const lead = source.length - source.trimStart().length;
-  const used = [...previous.text.trimEnd()].length;
-  if (previous.span && lead > 0 && lead === used) return source;
-  return renderInline.call(this, source, previous);
-};
-
 /** The widest word of `text`, in columns (help text is plain: one column a character). */
 function widestWord(text: string): number {
   return Math.max(0, ...text.split(/\s+/).map((w) => [...w].length));
@@ -61,20 +58,35 @@ function widestWord(text: string): number {
 /** A description column narrower than this reads badly (two words a line): stack the row instead. */
 const MIN_SIDE_BY_SIDE = 24;
 
-const span = layout.span;
-layout.span = function (this: Layout, ...columns: (Column | string)[]): void {
-  const [name, description, ...rest] = columns;
-  if (typeof name !== 'object' || name.width === undefined || description === undefined || rest.length > 0) {
-    return span.apply(this, columns);
-  }
-  const text = typeof description === 'string' ? description : description.text;
-  const padding = typeof description === 'string' ? 0 : (description.padding?.[1] ?? 0) + (description.padding?.[3] ?? 0);
-  const widest = widestWord(text);
-  const room = this.width - name.width - padding;
-  if (room >= MIN_SIDE_BY_SIDE && widest <= room) return span.apply(this, columns);
-  // Stacked: the name alone, then the description 4 columns further in than the name, less when its widest
-  // word needs the room.
-  this.div({ text: name.text, padding: name.padding ?? [0, 0, 0, 0] });
-  const indent = Math.max(1, Math.min((name.padding?.[3] ?? 0) + 4, this.width - padding - widest));
-  return span.call(this, { text: '', width: indent }, description);
-};
+/** yargs' CommonJS factory, with cliui's layout patched (the module comment). */
+function load(): typeof yargsType {
+  // cliui as yargs' CommonJS build loads it (resolved from yargs, so the same module instance).
+  const cliui = createRequire(require.resolve('yargs/yargs'))('cliui') as (options?: { width?: number }) => Layout;
+  const layout = Object.getPrototypeOf(cliui({ width: 80 })) as Layout;
+  const renderInline = layout.renderInline;
+  layout.renderInline = function (this: Layout, source: string, previous: Line): string {
+    const lead = source.length - source.trimStart().length;
+    const used = [...previous.text.trimEnd()].length;
+    if (previous.span && lead > 0 && lead === used) return source;
+    return renderInline.call(this, source, previous);
+  };
+
+  const span = layout.span;
+  layout.span = function (this: Layout, ...columns: (Column | string)[]): void {
+    const [name, description, ...rest] = columns;
+    if (typeof name !== 'object' || name.width === undefined || description === undefined || rest.length > 0) {
+      return span.apply(this, columns);
+    }
+    const text = typeof description === 'string' ? description : description.text;
+    const padding = typeof description === 'string' ? 0 : (description.padding?.[1] ?? 0) + (description.padding?.[3] ?? 0);
+    const widest = widestWord(text);
+    const room = this.width - name.width - padding;
+    if (room >= MIN_SIDE_BY_SIDE && widest <= room) return span.apply(this, columns);
+    // Stacked: the name alone, then the description 4 columns further in than the name, less when its widest
+    // word needs the room.
+    this.div({ text: name.text, padding: name.padding ?? [0, 0, 0, 0] });
+    const indent = Math.max(1, Math.min((name.padding?.[3] ?? 0) + 4, this.width - padding - widest));
+    return span.call(this, { text: '', width: indent }, description);
+  };
+  return require('yargs/yargs') as typeof yargsType;
+}

@@ -144,6 +144,10 @@ export class Session implements AuditSession {
     return (early ??= (async () => {
       trace('early set-up: loading');
       const { tracer, ahead, gc } = await startSetup({ observe: want.observe, ahead: { intercept: want.intercept } });
+      // One turn of the event loop before the parse, which holds the thread for ~20 ms: the command shell's
+      // start completes in it (supervise() waits a turn for a spawn that failed), so the sandbox's first command
+      // (creating the namespaces) is written to it now and runs beside the parse, not after it.
+      await new Promise((resolve) => setImmediate(resolve));
       trace('early set-up started');
       return { ...want, tracer, ahead: ahead as Promise<Sandbox>, gc: gc.catch(() => undefined) };
     })());

@@ -247,18 +247,22 @@ export class Sandbox {
     const s = this.sentinel.toString('latin1');
     // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
     // veth (a datagram from the monitor to the build's address): src/model/network.ts END_MARKER.
-    const send = (nsPath: string, script: string): Promise<unknown> => this.exec(Sandbox.within(nsPath, ['bash', '-c', script]));
+    const send = (nsPath: string, script: string): Promise<ExecResult> => this.exec(Sandbox.within(nsPath, ['bash', '-c', script]));
     const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
     const waits = Promise.all(this.captures.map((c) => c.waitForSentinel(timeoutMs).then((ok) => (debug(`sentinel ${ok}`), ok))));
     const faithful = this.plan.kind === 'faithful';
-    await Promise.all([
-      send(this.buildNsPath, faithful ? to(END_MARKER.lo) : `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; true`),
+    // The nftables counters are read by the same shell right after the NFLOG marker was sent: the rule counts
+    // a send inside the sendto() call, so the marker is counted by then (collect() subtracts it). One process
+    // in the build namespace instead of two in a row.
+    const [built] = await Promise.all([
+      send(this.buildNsPath, faithful ? to(END_MARKER.lo) : `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit`),
       ...(faithful ? [] : [send(this.monitorNsPath, to(END_MARKER.veth))]),
     ]);
     debug('sentinels sent');
-    const [, nftLogged] = await Promise.all([waits, faithful ? undefined : this.readNftCounters().then((n) => (debug('nft counters'), n))]);
+    const nftLogged = faithful || !built ? undefined : nftCounters(built);
+    await waits;
     const results = await Promise.all(this.captures.map((c) => c.stop().then((r) => (debug(`stopped ${r.source}`), r))));
     debug('captures stopped');
     this.stopped.push(...this.captures);
@@ -269,21 +273,6 @@ export class Sandbox {
       sentinel: this.sentinel,
       ...(intercepted ? { intercepted } : {}),
     };
-  }
-
-  /** Sum of the nftables rule counters (each logged-and-dropped send), the sentinel included. */
-  private async readNftCounters(): Promise<number | undefined> {
-    // Read after the sentinel went through: it is counted too (collect() subtracts it).
-    const r = await this.exec(Sandbox.within(this.buildNsPath, ['nft', '-j', 'list', 'table', 'inet', 'netaudit']));
-    if (r.code !== 0) return undefined;
-    try {
-      const doc = JSON.parse(r.stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
-      let n = 0;
-      for (const item of doc.nftables) for (const e of item.rule?.expr ?? []) n += e.counter?.packets ?? 0;
-      return n;
-    } catch {
-      return undefined;
-    }
   }
 
   /**
@@ -299,5 +288,18 @@ export class Sandbox {
     this.reaping = stopped.map((c) => c.pid);
     const [failures] = await Promise.all([this.undo.unwind(), Promise.all(stopped.map((c) => c.reaped()))]);
     return failures;
+  }
+}
+
+/** Sum of the nftables rule counters in `nft -j list table` (each logged-and-dropped send), the sentinel included. */
+function nftCounters(r: ExecResult): number | undefined {
+  if (r.code !== 0) return undefined;
+  try {
+    const doc = JSON.parse(r.stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+    let n = 0;
+    for (const item of doc.nftables) for (const e of item.rule?.expr ?? []) n += e.counter?.packets ?? 0;
+    return n;
+  } catch {
+    return undefined;
   }
 }
