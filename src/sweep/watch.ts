@@ -203,6 +203,9 @@ export function provisional(result: BuildResult): boolean {
   return (result as BuildResult & { watch?: WatchBlock }).watch?.ended === WATCH_STOPPED;
 }
 
+/** A package seen only in `clean` phases: nothing of a build ran. */
+const cleanOnly = (b: FollowedBuild): boolean => b.phases.every((p) => p.name === 'clean');
+
 /** "in src_test", or "between phases". */
 const inPhase = (phase: string): string => (phase === 'between phases' ? phase : `in ${phase}`);
 
@@ -458,6 +461,11 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     } else if (n.type === 'phase-end') {
       const pf = phaseFiles.get(n.phase.pid);
       phaseFiles.delete(n.phase.pid);
+      if (cleanOnly(n.build)) {
+        // Nothing of a build has run yet (a first `clean`): its log is not this build's.
+        if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
+        return;
+      }
       const files = filesOf(n.build);
       const env = n.phase.env;
       // After a restart the src_test that wrote the plugin's log may have ended under the previous watch.
@@ -542,6 +550,13 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       const pf = phaseFiles.get(p.pid);
       if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
       phaseFiles.delete(p.pid);
+    }
+    if (cleanOnly(b)) {
+      // `ebuild FILE clean` alone (or emerge's clean of a dir left behind): no phase of a build ran, so there is
+      // nothing to judge and no result to write.
+      const journal = journalOf.get(b);
+      if (journal) journals.remove(journal);
+      return;
     }
     const files = filesOf(b);
     if (b.stops.length && !files.log) {

@@ -12,7 +12,7 @@
  * (which watch sees too: it watches the whole machine) are told apart by their build dir.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BuildResult, Report } from '../../src/model/types.js';
@@ -23,6 +23,8 @@ import { WatchProcess, alive, attemptKey, jsonLines, watchConfigRoot, type Watch
 
 const FIXTURES = ['pytest-internet', 'test-resolve', 'clean-build'].map((p) => path.join(ROOT, 'fixtures/repo/net-test', p, `${p}-1.ebuild`));
 const BREAKING = ['net-test/pytest-internet-1', 'net-test/test-resolve-1'];
+/** A fixture that is not built here: only `ebuild FILE clean` is run for it. */
+const CLEAN_ONLY = path.join(ROOT, 'fixtures/repo/net-test/build-download/build-download-1.ebuild');
 const results = (file: string): Watched[] => jsonLines<Watched>(file);
 
 describe('netaudit watch beside real Portage @privileged @portage', function () {
@@ -87,9 +89,17 @@ describe('netaudit watch beside real Portage @privileged @portage', function () 
     const w = new WatchProcess(['--out', out, '--quiet-time', '2s']);
     await w.ready();
     await buildAll('network-sandbox', portageTmp);
-    await new Promise((r) => setTimeout(r, 1500));
+    // A clean alone (Portage runs ebuild.sh for it) is no build: no result, no journal left.
+    const env = portageEnv({ PORTAGE_CONFIGROOT: configRoot, PORTAGE_TMPDIR: portageTmp, FEATURES: 'network-sandbox' });
+    const cleaned = await run(['unshare', '--net', '--', env.NETAUDIT_EBUILD ?? '', CLEAN_ONLY, 'clean'], { env });
+    assert.equal(cleaned.code, 0, cleaned.stderr);
+    await new Promise((r) => setTimeout(r, 3500));
     assert.equal(await w.stop(), 0, w.stderr);
     const watched = mine(path.join(out, 'results.jsonl'), realpathSync(portageTmp));
+    assert.ok(!watched.has('net-test/build-download-1'), 'a clean alone is no result');
+    const building = path.join(out, 'building');
+    const heads = existsSync(building) ? readdirSync(building).map((f) => readFileSync(path.join(building, f), 'utf8').split('\n')[0] ?? '') : [];
+    assert.ok(!heads.some((h) => h.includes('net-test/build-download-1')), `journals left: ${heads.join(' ')}`);
     assertSameAsEbuild(watched);
     for (const b of watched.values()) assert.equal(b.watch.networkSandbox, true, b.name);
     assert.deepEqual([...watched.values()].filter((b) => b.verdict === 'breaks').map((b) => b.name).sort(), BREAKING);
