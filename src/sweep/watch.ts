@@ -115,10 +115,12 @@ interface BuildFiles {
   logAt?: LogPosition;
 }
 
-interface LogPosition {
+export interface LogPosition {
   readonly file: string;
   readonly dev: number;
   readonly ino: number;
+  /** Its first bytes (up to LOG_HEAD): a file rewritten in place, or a new one on a reused inode, differs there. */
+  readonly head: Buffer;
   /** Bytes up to the end of the last whole line read. */
   readonly bytes: number;
   /** The text of those bytes. */
@@ -152,32 +154,39 @@ export interface WatchBlock {
   readonly confirm?: 'queued';
 }
 
+const LOG_HEAD = 256;
+
 /**
  * The build log as a phase's end finds it, read through the phase's root: a log that only grew since the last
- * phase's end (the same file, no shorter) is read from where its last whole line ended, so a build's log is
+ * phase's end (the same file: device, inode and first bytes; no shorter) is read from where its last whole line ended, so a build's log is
  * read about once rather than once per phase (each phase's end read all of it again: ~10 phases a build). The
  * text is that of the whole file; undefined when it cannot be read.
  */
-function readLogThrough(rootFd: number | undefined, file: string | undefined, at: LogPosition | undefined): { text: string; at: LogPosition } | undefined {
+export function readLogThrough(rootFd: number | undefined, file: string | undefined, at: LogPosition | undefined): { text: string; at: LogPosition } | undefined {
   if (rootFd === undefined || !file || !file.startsWith('/')) return undefined;
   let fd: number | undefined;
   try {
     fd = openSync(`/proc/self/fd/${rootFd}${file}`, 'r');
     const st = fstatSync(fd);
-    const from = at && at.file === file && at.dev === st.dev && at.ino === st.ino && st.size >= at.bytes ? at : undefined;
+    const readAt = (length: number, position: number): Buffer => {
+      const buf = Buffer.allocUnsafe(length);
+      let n = 0;
+      while (n < length) {
+        const got = readSync(fd as number, buf, n, length - n, position + n);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.subarray(0, n);
+    };
+    const same = at !== undefined && at.file === file && at.dev === st.dev && at.ino === st.ino && st.size >= at.bytes;
+    const from = same && readAt(at.head.length, 0).equals(at.head) ? at : undefined;
     const start = from?.bytes ?? 0;
-    const buf = Buffer.allocUnsafe(Math.max(0, st.size - start));
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, start + n);
-      if (got === 0) break;
-      n += got;
-    }
-    const added = buf.subarray(0, n);
+    const added = readAt(Math.max(0, st.size - start), start);
     // Whole lines only are kept as read (a multibyte character is never cut); the rest is read again next time.
     const whole = added.lastIndexOf(0x0a) + 1;
     const text = (from?.text ?? '') + added.subarray(0, whole).toString('utf8');
-    return { text: text + added.subarray(whole).toString('utf8'), at: { file, dev: st.dev, ino: st.ino, bytes: start + whole, text } };
+    const head = from?.head.length === LOG_HEAD ? from.head : start === 0 ? Buffer.from(added.subarray(0, LOG_HEAD)) : readAt(Math.min(LOG_HEAD, st.size), 0);
+    return { text: text + added.subarray(whole).toString('utf8'), at: { file, dev: st.dev, ino: st.ino, head, bytes: start + whole, text } };
   } catch {
     return undefined;
   } finally {
