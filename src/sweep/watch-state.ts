@@ -8,8 +8,8 @@
  *   its result was never written; a `done` is never run again. A last line cut short by a kill is dropped.
  * - DIR/building/, one journal per package being built: its key and name, then every tracer record that
  *   joined it (written once the records of one read of the tracer are handled, not fsynced each: they survive a
- *   kill -9 of watch, not a power loss), and at a clean stop a `stopped` line with the time and phase. The journal is removed when the
- *   package's result is written. A restart replays the journals it finds into the follower (BuildFollower
+ *   kill -9 of watch, not a power loss), and at a clean stop a `stopped` line with the time and phase. The
+ *   journal is removed when the package's result is written. A restart replays the journals it finds into the follower (BuildFollower
  *   restore()), so a package that goes on building joins the records seen before the stop, and one that does
  *   not is written, after the quiet time, with what was seen and what was not.
  */

@@ -158,9 +158,9 @@ const LOG_HEAD = 256;
 
 /**
  * The build log as a phase's end finds it, read through the phase's root: a log that only grew since the last
- * phase's end (the same file: device, inode and first bytes; no shorter) is read from where its last whole line ended, so a build's log is
- * read about once rather than once per phase (each phase's end read all of it again: ~10 phases a build). The
- * text is that of the whole file; undefined when it cannot be read.
+ * phase's end (the same file: device, inode and first bytes; no shorter) is read from where its last whole line
+ * ended, so a build's log is read about once rather than once per phase (each phase's end read all of it
+ * again: ~10 phases a build). The text is that of the whole file; undefined when it cannot be read.
  */
 export function readLogThrough(rootFd: number | undefined, file: string | undefined, at: LogPosition | undefined): { text: string; at: LogPosition } | undefined {
   if (rootFd === undefined || !file || !file.startsWith('/')) return undefined;

@@ -1,9 +1,9 @@
 /**
  * @privileged @portage `netaudit watch` with the tracer's --lazy-proc (watch's default) against the full stream
- * (--no-lazy-proc: every exec/fork/exit line), side by side beside the same builds: every fixture ebuild of the project's repository
- * built once by plain Portage (`ebuild FILE clean test install clean`, FEATURES=network-sandbox, with the test
- * hook installed) inside a network namespace this test makes (lo only: never the host's network), while both
- * watches run. Their results must be the same package by package (attempts, processes with their argv, test
+ * (--no-lazy-proc: every exec/fork/exit line), side by side beside the same builds: every fixture ebuild of the
+ * project's repository built once by plain Portage (`ebuild FILE clean test install clean`,
+ * FEATURES=network-sandbox, with the test hook installed) inside a network namespace this test makes (lo only:
+ * never the host's network), while both watches run. Their results must be the same package by package (attempts, processes with their argv, test
  * ids, phases, interface listings, findings, verdict, the watch block), times and the count of the tracer's
  * events aside (that count is what --lazy-proc cuts), and nothing may be lost.
  */
