@@ -458,20 +458,25 @@ static void lz_unhash(int i)
 	lz[i].hashed = false;
 }
 
-static void lz_drop_recs(int i)
+/* Free the held records of entry i (printed or dropped); returns how many there were. */
+static unsigned long long lz_free_recs(int i)
 {
-	struct lz_rec *r = lz[i].recs;
+	unsigned long long n = 0;
 
-	while (r) {
-		struct lz_rec *n = r->next;
-
+	for (struct lz_rec *r = lz[i].recs, *nx; r; r = nx) {
+		nx = r->next;
 		lz_held--;
 		lz_held_bytes -= r->size;
-		lz_dropped++;
 		free(r);
-		r = n;
+		n++;
 	}
 	lz[i].recs = lz[i].tail = NULL;
+	return n;
+}
+
+static void lz_drop_recs(int i)
+{
+	lz_dropped += lz_free_recs(i);
 }
 
 static void lz_gone(int i);
@@ -579,13 +584,7 @@ static void lz_print_selected(bool sticky)
 	for (int s = 0; s < lz_nsel; s++) {
 		int i = lz_sel[s];
 
-		for (struct lz_rec *r = lz[i].recs, *nx; r; r = nx) {
-			nx = r->next;
-			lz_held--;
-			lz_held_bytes -= r->size;
-			free(r);
-		}
-		lz[i].recs = lz[i].tail = NULL;
+		lz_free_recs(i);
 		lz[i].printed = true;
 		if (sticky)
 			lz[i].sticky = true;
@@ -664,6 +663,17 @@ static bool lz_listing(const void *data, size_t size)
 	return e->nl_type == 18 && (e->nl_flags & 0x300) == 0x300;
 }
 
+/* A record that makes no process printed: printed when its process is (or is not in the table), else dropped. */
+static void lz_print_if_printed(const void *data, size_t size)
+{
+	int i = lz_find(((const struct na_head *)data)->pid);
+
+	if (i >= 0 && !lz[i].printed)
+		lz_dropped++;
+	else
+		print_record(data, size);
+}
+
 /* The ring buffer callback with --lazy-proc: print, hold or drop (see above). */
 static int lz_record(const void *data, size_t size)
 {
@@ -726,22 +736,14 @@ static int lz_record(const void *data, size_t size)
 		break;
 	case NA_RET:
 		/* The return of a call printed, or of a path-named AF_UNIX call held back (below): not printed. */
-		i = lz_find(h->pid);
-		if (i >= 0 && !lz[i].printed)
-			lz_dropped++;
-		else
-			print_record(data, size);
+		lz_print_if_printed(data, size);
 		break;
 	case NA_CALL:
 		if (lz_unix_path(data, size)) {
 			/* Path-named (or unnamed) AF_UNIX: never an attempt (only abstract names are: they belong to a
 			 * network namespace), so not a reason to print a process; nscd's socket alone is connected by
 			 * most of a build's processes (getpwnam). A process already printed gets it as before. */
-			i = lz_find(h->pid);
-			if (i >= 0 && !lz[i].printed)
-				lz_dropped++;
-			else
-				print_record(data, size);
+			lz_print_if_printed(data, size);
 			break;
 		}
 		/* fall through */
