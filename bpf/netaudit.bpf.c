@@ -103,15 +103,21 @@ const volatile __u32 follow_mode = 0;
  * wait as long (see seed_wakeup); the reader's sync drains the ring, so nothing is missed at a build's end. */
 const volatile __u32 proc_no_wakeup = 0;
 
-/* A seed's exec, env and exit records are read at once: the reader opens the phase's root (/proc/PID/root: a chroot,
- * bubblewrap) while the phase runs. The default (adaptive) wakeup would not do with --lazy-proc: the kernel
- * wakes the reader for a record only when the reader has consumed every record before it, and the NO_WAKEUP
- * records of the runner's own processes are usually still unread; the seed would then wait for the loader's
- * 200 ms timeout, after a short phase (or the bubblewrap that ran it) may have exited. */
+/* A seed's exec, env and exit records are read at once: the reader opens the phase's root (/proc/PID/root: a
+ * chroot, bubblewrap) while the phase runs. The default (adaptive) wakeup would not do with --lazy-proc: the
+ * kernel wakes the reader for a record only when the reader has consumed every record before it, and the
+ * NO_WAKEUP records of the runner's own processes are usually still unread; the seed would then wait for the
+ * loader's 200 ms timeout, after a short phase (or the bubblewrap that ran it) may have exited. */
 #define FOLLOWED_SEED 2
 static __always_inline __u64 seed_wakeup(void)
 {
 	return proc_no_wakeup ? BPF_RB_FORCE_WAKEUP : 0;
+}
+
+/* Any other exec, fork or exit record (proc_no_wakeup above). */
+static __always_inline __u64 proc_wakeup(void)
+{
+	return proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0;
 }
 const volatile char follow_names[NA_FOLLOW_NAMES][NA_FOLLOW_NAME_MAX] = {};
 const volatile __u32 follow_lens[NA_FOLLOW_NAMES] = {};
@@ -130,7 +136,7 @@ struct {
 	__type(value, __u8);
 } watched SEC(".maps");
 
-/* Follow mode: followed processes, tgid -> 1 (FOLLOWED_SEED for a seed: its exit wakes the reader, seed_wakeup). */
+/* Follow mode: followed processes, tgid -> 1 (FOLLOWED_SEED for a seed: its exit wakes the reader). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -844,7 +850,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	BOUND(size, 0x3fff);
 	if (size > sizeof(union scratch))
 		return 0;
-	if (bpf_ringbuf_output(&events, e, size, seed ? seed_wakeup() : proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0))
+	if (bpf_ringbuf_output(&events, e, size, seed ? seed_wakeup() : proc_wakeup()))
 		count_lost(NA_EXEC);
 	if (seed)
 		rec_env(t, ns);
@@ -880,7 +886,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->child = BPF_CORE_READ(child, tgid);
 	e->pad = 0;
 	e->clone_flags = 0;
-	bpf_ringbuf_submit(e, proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0);
+	bpf_ringbuf_submit(e, proc_wakeup());
 	return 0;
 }
 
@@ -907,7 +913,7 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 	/* A phase's end is read at once (the reader reads its files through the phase's root while the runner's
 	 * mount namespace, e.g. a chroot's tmpfs, still exists); any other process's waits with --lazy-proc. */
 	mark = follow_mode ? bpf_map_lookup_elem(&followed, &tgid) : NULL;
-	wake = mark && *mark == FOLLOWED_SEED ? seed_wakeup() : proc_no_wakeup ? BPF_RB_NO_WAKEUP : 0;
+	wake = mark && *mark == FOLLOWED_SEED ? seed_wakeup() : proc_wakeup();
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(NA_EXIT);
