@@ -27,6 +27,7 @@ import { execCapture, type ExecOptions, type ExecResult } from '../proc/exec.js'
 import { supervise, type Helper } from '../proc/supervisor.js';
 import { tool } from '../proc/tools.js';
 import { tempDirPrefix } from './names.js';
+import { unlinkQuietly } from '../util/unlink.js';
 
 /**
  * Remove the shell's directory, which holds only files (the requests): unlinked one by one. Node's recursive
@@ -41,14 +42,6 @@ function removeFlatDir(dir: string): void {
   }
 }
 
-/** Unlink a file that may be missing (rmSync, even of one file, goes through node's recursive remover in node 20). */
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    /* never made (a command that wrote nothing), or gone */
-  }
-}
 
 /** A word for sh, quoted only when it needs it. */
 export function shellQuote(word: string): string {

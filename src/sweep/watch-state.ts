@@ -14,10 +14,11 @@
  *   not is written, after the quiet time, with what was seen and what was not.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { TracerRecord } from '../decode/tracer.js';
 import type { JournalStop } from '../portage/follow.js';
+import { unlinkQuietly } from '../util/unlink.js';
 
 /** One line of DIR/confirm.jsonl. */
 export interface ConfirmStep {
@@ -130,15 +131,6 @@ export interface LoadedJournal {
   readonly lines: (TracerRecord | JournalStop)[];
   /** The last watch was killed (no `stopped` mark after its last record). */
   readonly killed: boolean;
-}
-
-/** Unlink a file that may be gone (node 20's rmSync, even of one file, loads its recursive remover). */
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    /* gone already */
-  }
 }
 
 /** DIR/building/: one journal per package being built. */
