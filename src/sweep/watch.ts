@@ -470,26 +470,27 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     } else if (n.type === 'phase-end') {
       const pf = phaseFiles.get(n.phase.pid);
       phaseFiles.delete(n.phase.pid);
-      if (cleanOnly(n.build)) {
-        // Nothing of a build has run yet (a first `clean`): its log is not this build's.
-        if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
-        return;
-      }
-      const files = filesOf(n.build);
-      const env = n.phase.env;
-      // After a restart the src_test that wrote the plugin's log may have ended under the previous watch.
-      if (n.phase.name === 'src_test' || (!files.tests && n.build.stops.length && n.build.phases.some((p) => p.name === 'src_test'))) {
-        const t = env.T ?? n.build.env.T;
-        const tests = readThrough(pf?.rootFd, t ? `${t}/${WATCH_TEST_LOG}` : undefined);
-        if (tests) files.tests = tests;
-      }
-      const logFile = env.PORTAGE_LOG_FILE ?? n.build.env.PORTAGE_LOG_FILE ?? (env.T ? `${env.T}/build.log` : undefined);
-      const log = readLogThrough(pf?.rootFd, logFile, files.logAt);
-      if (log && log.text.length >= files.log.length) {
-        files.log = log.text;
-        files.logAt = log.at;
-      }
+      // Nothing of a build has run yet (a first `clean`): its log is not this build's.
+      if (!cleanOnly(n.build)) readPhaseEnd(n, pf?.rootFd);
       if (pf?.rootFd !== undefined) closeSync(pf.rootFd);
+    }
+  };
+
+  /** At a phase's end, through its root: the plugin's test log (src_test) and what the build log gained. */
+  const readPhaseEnd = (n: Extract<FollowerNews, { type: 'phase-end' }>, rootFd: number | undefined): void => {
+    const files = filesOf(n.build);
+    const env = n.phase.env;
+    // After a restart the src_test that wrote the plugin's log may have ended under the previous watch.
+    if (n.phase.name === 'src_test' || (!files.tests && n.build.stops.length && n.build.phases.some((p) => p.name === 'src_test'))) {
+      const t = env.T ?? n.build.env.T;
+      const tests = readThrough(rootFd, t ? `${t}/${WATCH_TEST_LOG}` : undefined);
+      if (tests) files.tests = tests;
+    }
+    const logFile = env.PORTAGE_LOG_FILE ?? n.build.env.PORTAGE_LOG_FILE ?? (env.T ? `${env.T}/build.log` : undefined);
+    const log = readLogThrough(rootFd, logFile, files.logAt);
+    if (log && log.text.length >= files.log.length) {
+      files.log = log.text;
+      files.logAt = log.at;
     }
   };
 
