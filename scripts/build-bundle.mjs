@@ -72,12 +72,37 @@ const yargsInside = {
       return { contents: text.replace(own, '').replace(cliui, "require('cliui')"), loader: 'js' };
     });
     // yargs' build finds its locales from its own __dirname (node_modules/yargs/build): where yargs is
-    // installed, found at run time as node would find it for this file.
+    // installed, found at run time as node would find it for this file: the first node_modules/yargs from the
+    // bundle's directory up (a stat each). Not require.resolve: its walk through yargs' package.json `exports`
+    // cost every start ~8 ms; it is the fallback when the walk finds nothing.
     build.onLoad({ filter: /\/node_modules\/yargs\/build\/index\.cjs$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      const dirname = "var __dirname = require('node:path').join(require('node:path').dirname(require.resolve('yargs/yargs')), 'build');\n";
+      const dirname =
+        "var __dirname = (() => { const p = require('node:path'), fs = require('node:fs');" +
+        " for (let d = p.dirname(__filename); ; d = p.dirname(d)) {" +
+        " const dir = p.join(d, 'node_modules', 'yargs'); if (fs.existsSync(p.join(dir, 'package.json'))) return p.join(dir, 'build');" +
+        " if (p.dirname(d) === d) return p.join(p.dirname(require.resolve('yargs/yargs')), 'build'); } })();\n";
       return { contents: dirname + text, loader: 'js' };
     });
+    // Two of its requires cost every start more than they give netaudit: node's `assert` (~5 ms of internal
+    // modules; yargs calls only strictEqual and notStrictEqual, on its own arguments) and require-directory
+    // (~2 ms; only commandDir() uses it, and netaudit names its commands). Inside the bundle yargs gets a
+    // strictEqual and notStrictEqual of the same meaning (Object.is, the message thrown), and a
+    // requireDirectory that says it is not there.
+    build.onResolve({ filter: /^(assert|require-directory)$/ }, (args) =>
+      /\/node_modules\/yargs\/build\/index\.cjs$/.test(args.importer) ? { path: args.path, namespace: 'yargs-lean' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'yargs-lean' }, (args) => ({
+      loader: 'js',
+      contents:
+        args.path === 'assert'
+          ? [
+              'const fail = (message, said) => { throw message instanceof Error ? message : new Error(message ?? said); };',
+              'exports.strictEqual = (a, b, message) => { if (!Object.is(a, b)) fail(message, `Expected values to be strictly equal: ${String(a)} !== ${String(b)}`); };',
+              'exports.notStrictEqual = (a, b, message) => { if (Object.is(a, b)) fail(message, `Expected "actual" to be strictly unequal to: ${String(b)}`); };',
+            ].join('\n')
+          : "module.exports = () => { throw new Error('commandDir() is not available in netaudit'); };",
+    }));
   },
 };
 
