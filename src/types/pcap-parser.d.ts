@@ -43,8 +43,17 @@ declare module 'pcap-parser' {
       on(event: 'error', listener: (error: Error) => void): this;
     }
 
-    /** A path (read with fs.createReadStream) or a readable stream of Buffers. */
-    function parse(input: string | NodeJS.ReadableStream): Parser;
+    /**
+     * What it reads from: it calls pause(), listens for 'data' (Buffers), 'error' and 'end', and calls
+     * resume() on the next tick; on a bad header it calls pause() again.
+     */
+    interface Source extends EventEmitter {
+      pause(): unknown;
+      resume(): unknown;
+    }
+
+    /** A path (read with fs.createReadStream) or a readable stream of Buffers (any Source). */
+    function parse(input: string | NodeJS.ReadableStream | Source): Parser;
   }
 
   export = pcapParser;
