@@ -4,6 +4,7 @@
  * ends has been seen in it, so nothing the build sent is lost in a buffer when tcpdump is stopped.
  */
 import type { CaptureSource } from '../model/types.js';
+import { IP_BATCH_LINE } from '../proc/exec.js';
 import { supervise, type Helper, type ProcessHost } from '../proc/supervisor.js';
 import { tool } from '../proc/tools.js';
 
@@ -21,14 +22,12 @@ export interface CaptureOptions {
   readonly sentinel: Buffer;
   /** Milliseconds to wait for tcpdump to say it is listening. */
   readonly readyTimeoutMs?: number;
-  /** Without root: the user namespace's launcher starts tcpdump (src/sandbox/userns.ts). */
-  readonly launcher?: ProcessHost;
   /**
-   * As root: `ip -n NAME -batch` lines run by the same process right before tcpdump (the interface's
-   * configuration: tcpdump refuses an interface that is down). One process instead of a configuration step and
-   * then a capture, on the sandbox's critical path; a failure of `ip` is the capture's failure to start.
+   * Who starts tcpdump instead of a spawn of netaudit's: without root the user namespace's launcher
+   * (src/sandbox/userns.ts); as root the sandbox's set-up script (src/sandbox/starter.ts), which has started it
+   * already (argv() is what it runs).
    */
-  readonly configure?: { readonly netns: string; readonly batch: string };
+  readonly host?: ProcessHost;
 }
 
 export interface CaptureResult {
@@ -56,11 +55,12 @@ export class Capture {
     return this.helper.pid;
   }
 
-  /** Start tcpdump and resolve once it is listening (the kernel filter is attached). */
-  static async start(options: CaptureOptions): Promise<Capture> {
-    // Under setpriv --pdeathsig (the supervisor): tcpdump dies with netaudit even on SIGKILL; nsenter execs
-    // tcpdump (same pid). Without root the launcher starts it, in the user namespace's pid namespace, which
-    // ends with netaudit.
+  /**
+   * The command of a capture: nsenter, which execs tcpdump (the same pid), writing pcap to stdout. Under
+   * setpriv --pdeathsig (the supervisor, or the set-up script) tcpdump dies with netaudit even on SIGKILL.
+   * Without root the launcher starts it, in the user namespace's pid namespace, which ends with netaudit.
+   */
+  static argv(options: Pick<CaptureOptions, 'netnsPath' | 'iface' | 'filter' | 'snaplen' | 'bufferKiB'>): string[] {
     const argv = [
       tool('nsenter'),
       `--net=${options.netnsPath}`,
@@ -76,20 +76,23 @@ export class Capture {
       '-s', String(options.snaplen),
     ];
     if (options.filter) argv.push(options.filter);
-    const configure = options.configure && !options.launcher ? options.configure : undefined;
-    if (configure) {
-      // sh configures, then execs nsenter, which execs tcpdump: the same pid throughout.
-      argv.unshift(tool('sh'), '-c', 'printf %s "$3" | "$1" -n "$2" -batch - && shift 3 && exec "$@"', 'netaudit-capture', tool('ip'), configure.netns, configure.batch);
-    }
+    return argv;
+  }
+
+  /** Start tcpdump (or take the one a host started) and resolve once it is listening (the kernel filter is attached). */
+  static async start(options: CaptureOptions): Promise<Capture> {
     const capture = new Capture(options);
     capture.helper = await supervise({
       label: `the ${options.source} capture`,
-      argv,
-      tools: configure ? ['sh', 'ip', 'nsenter', 'tcpdump'] : ['nsenter', 'tcpdump'],
-      ...(options.launcher ? { host: options.launcher } : {}),
+      argv: Capture.argv(options),
+      tools: ['nsenter', 'tcpdump'],
+      ...(options.host ? { host: options.host } : {}),
       ready: { line: 'listening on', stream: 'stderr' },
       readyTimeoutMs: options.readyTimeoutMs ?? 5000,
       notReady: `tcpdump on ${options.iface} did not start`,
+      // A capture that configures its interface first (src/sandbox/starter.ts) may fail in `ip -batch`, which
+      // says why and then "Command failed -:N".
+      notices: IP_BATCH_LINE,
       onStdout: (b) => capture.onData(b),
       onStderr: () => capture.onStderr(),
     });

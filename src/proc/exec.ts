@@ -68,6 +68,9 @@ export function execBuffer(argv: readonly string[], options: ExecOptions = {}): 
  * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
  * "creating the veth pair: RTNETLINK answers: File exists").
  */
+/** The line `ip -batch` adds after a failed command's own message ("Command failed -:3"): never the reason. */
+export const IP_BATCH_LINE = /^Command failed -:\d+$/;
+
 export async function execStep(
   label: string,
   argv: readonly string[],
@@ -86,7 +89,8 @@ export async function execStep(
     throw new SetupError(label, `${label}: cannot start ${argv[0]}: ${e.message}`, { cause });
   }
   if (r.code !== 0) {
-    const why = (r.stderr.trim() || r.stdout.trim() || `exit ${r.code ?? r.signal}`).split('\n').slice(-1)[0];
+    const lines = (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => l.trim() && !IP_BATCH_LINE.test(l.trim()));
+    const why = lines[lines.length - 1] ?? `exit ${r.code ?? r.signal}`;
     throw new SetupError(label, `${label}: ${why}`);
   }
   return r;

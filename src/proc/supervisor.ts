@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { MissingToolError, SetupError } from '../model/errors.js';
 import { FileTail } from './tail.js';
 import { installHint, missingTools, tool } from './tools.js';
@@ -26,12 +26,17 @@ export interface ExitStatus {
   readonly signal: NodeJS.Signals | null;
 }
 
-/** A process another process started for netaudit (the user namespace's launcher): its host pid, output files and end. */
+/**
+ * A process another process started for netaudit (the user namespace's launcher, the sandbox's set-up script):
+ * its host pid, its output and its end.
+ */
 export interface HostedProcess {
   readonly pid: number;
-  /** Files its stdout and stderr go to; they are read as they grow. */
+  /** Files its stdout and stderr go to; they are read as they grow. Unused with `pipes`. */
   readonly outFile: string;
   readonly errFile: string;
+  /** Pipes of node's its stdout and stderr go to (src/sandbox/starter.ts): read as a child's are. */
+  readonly pipes?: { readonly stdout: Readable; readonly stderr: Readable };
   /** null while it runs. */
   readonly exitCode: number | null;
   /** Resolves with its exit code (negative: its host went away first). */
@@ -79,6 +84,8 @@ export interface HelperOptions {
   readonly background?: boolean;
   /** Start it through this host instead of spawning it (no root: the user namespace's launcher). */
   readonly host?: ProcessHost;
+  /** Pipes beyond stdin, stdout and stderr (its file descriptors 3 and up), read by whoever it hands them to: helper.extraPipes(). Ignored with `host`. */
+  readonly extraPipes?: number;
   /** When it is ready; default: as soon as it runs. */
   readonly ready?: ReadyWhen;
   /** Milliseconds to wait for `ready`. Default 5000. */
@@ -142,13 +149,15 @@ interface Backend {
   detach(): void;
   /** Whether node waits for it (and its pipes) before it exits. */
   keepAlive(on: boolean): void;
+  /** Its pipes beyond stderr (HelperOptions.extraPipes). */
+  readonly extra: readonly Readable[];
 }
 
 function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr: (b: Buffer) => void): Backend {
   const argv = options.pdeathsig ?? true ? [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...options.argv] : options.argv;
   const [file, ...args] = argv as [string, ...string[]];
   const child: ChildProcess = spawn(file, args, {
-    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', ...Array<'pipe'>(options.extraPipes ?? 0).fill('pipe')],
     env: options.env ?? process.env,
     detached: options.detached ?? false,
   });
@@ -165,7 +174,8 @@ function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr:
   child.stdout?.on('data', onOut);
   child.stderr?.on('data', onErr);
   // Pipes are sockets to node: ref/unref decides whether they hold the event loop.
-  const handles = [child, child.stdin, child.stdout, child.stderr] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
+  const extra = child.stdio.slice(3) as Readable[];
+  const handles = [child, child.stdin, child.stdout, child.stderr, ...extra] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
   const keepAlive = (on: boolean): void => {
     for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
   };
@@ -188,20 +198,34 @@ function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr:
       child.stderr?.destroy();
     },
     keepAlive,
+    extra,
   };
 }
 
 async function hostedBackend(host: ProcessHost, argv: readonly string[], onOut: (b: Buffer) => void, onErr: (b: Buffer) => void): Promise<Backend> {
   const proc = await host.start(argv);
-  const out = new FileTail(proc.outFile, onOut);
-  const err = new FileTail(proc.errFile, onErr);
   let detached = false;
-  const detach = (): void => {
-    if (detached) return;
-    detached = true;
-    out.close();
-    err.close();
-  };
+  let detach: () => void;
+  if (proc.pipes) {
+    const { stdout, stderr } = proc.pipes;
+    stdout.on('data', onOut);
+    stderr.on('data', onErr);
+    detach = () => {
+      if (detached) return;
+      detached = true;
+      stdout.destroy();
+      stderr.destroy();
+    };
+  } else {
+    const out = new FileTail(proc.outFile, onOut);
+    const err = new FileTail(proc.errFile, onErr);
+    detach = () => {
+      if (detached) return;
+      detached = true;
+      out.close();
+      err.close();
+    };
+  }
   // The tails read what is left before the end is reported: output comes before the exit, as with a child.
   const exited = proc.exited.then((code): ExitStatus => (detach(), { code: code < 0 ? null : code, signal: null }));
   return {
@@ -213,6 +237,7 @@ async function hostedBackend(host: ProcessHost, argv: readonly string[], onOut: 
     kill: (signal) => proc.kill(signal),
     detach,
     keepAlive: () => undefined,
+    extra: [],
   };
 }
 
@@ -320,6 +345,11 @@ export class Helper {
   /** The last of what it wrote to stderr (stderrLimit characters). */
   stderrText(): string {
     return this.stderr;
+  }
+
+  /** Its pipes beyond stderr (HelperOptions.extraPipes), in order. */
+  extraPipes(): readonly Readable[] {
+    return this.backend.extra;
   }
 
   /** Stop reading its output: nothing more is wanted (it is being killed). exited still waits for the reap. */

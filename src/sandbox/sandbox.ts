@@ -14,6 +14,7 @@ import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from '../mode
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { quickExec } from './shell.js';
+import { SandboxStarter } from './starter.js';
 import { loadNftRules } from './rules.js';
 import { UndoStack } from './undo.js';
 import type { ResponderRecord } from '../model/evidence.js';
@@ -62,6 +63,8 @@ export class Sandbox {
    */
   private reaping: number[] = [];
   private responder: Responder | undefined;
+  /** As root with captures: the script that made the sandbox and started the captures (src/sandbox/starter.ts). */
+  private starter: SandboxStarter | undefined;
   /** Intercept mode: the private resolv.conf bound over the build's /etc/resolv.conf (src/sandbox/build.ts). */
   resolvConf: string | undefined;
 
@@ -117,58 +120,115 @@ export class Sandbox {
     return [tool('nsenter'), `--net=${nsPath}`, '--', tool(command ?? ''), ...args];
   }
 
+  /** The captures of this sandbox's kind: the build's lo; with `packets` also the monitor's veth end and the build's NFLOG group. */
+  private captureSpecs(): (Omit<CaptureOptions, 'sentinel'> & { readonly configure?: 'build' | 'monitor' })[] {
+    const lo = { source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048, configure: 'build' } as const;
+    if (this.plan.kind === 'faithful') return [lo];
+    return [
+      lo,
+      { source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600, configure: 'monitor' },
+      { source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${this.plan.nflogGroup}`, filter: '', snaplen: 65535 },
+    ];
+  }
+
+  /** The steps beside the captures (`packets` only): the monitor's sysctls and both namespaces' nftables rules. */
+  private sideSteps(): { label: string; argv: string[]; input: string }[] {
+    const { plan } = this;
+    if (plan.kind === 'faithful') return [];
+    return [
+      { label: 'setting the monitor sysctls', argv: Sandbox.within(this.monitorNsPath, ['sysctl', '-qw', ...plan.monitorSysctl]), input: '' },
+      {
+        label: 'loading the nftables rules into the build namespace',
+        argv: Sandbox.within(this.buildNsPath, ['nft', '-f', '-']),
+        input: loadNftRules(plan.intercept ? 'build-intercept' : 'build', { group: plan.nflogGroup, veth: BUILD_VETH }),
+      },
+      {
+        label: 'loading the nftables rules into the monitor namespace',
+        argv: Sandbox.within(this.monitorNsPath, ['nft', '-f', '-']),
+        input: loadNftRules(plan.intercept ? 'monitor-intercept' : 'monitor', { veth: MONITOR_VETH }),
+      },
+    ];
+  }
+
   private async setup(capture: boolean): Promise<void> {
     const { plan } = this;
-    if (this.mode === 'root') await this.createNamed();
-    else await this.createInUserNamespace();
-    // Each capture starts as soon as its interface is up (tcpdump refuses a down interface); the steps of the
-    // two namespaces run side by side.
-    if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
-    const start = (spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => (capture ? this.startCapture(spec) : Promise.resolve());
-    // The build namespace's lo, and the monitor's veth end: configured, then captured. As root with captures,
-    // by the capture's own process (CaptureOptions.configure: one process, not a step and then a capture).
-    const configureThenCapture = (which: 'build' | 'monitor', lines: readonly string[], spec: Parameters<Sandbox['startCapture']>[0]): Promise<void> => {
-      const batch = lines.join('\n') + '\n';
-      const label = `configuring the ${which} namespace`;
-      // A failure of `ip` there is the capture's failure to start (its message ends with ip's last line).
-      if (capture && this.mode === 'root') return start({ ...spec, configure: { netns: which === 'build' ? this.names.buildNs : this.names.monitorNs, batch } });
-      return this.step(label, this.ipBatch(which), { input: batch }).then(() => start(spec));
-    };
-    const lo = { source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048 } as const;
-    if (plan.kind === 'faithful') {
-      await configureThenCapture('build', plan.build, lo);
-      return;
+    if (this.mode === 'root' && capture) {
+      await this.setupAtOnce();
+    } else {
+      if (this.mode === 'root') await this.createNamed();
+      else await this.createInUserNamespace();
+      // Each capture starts as soon as its interface is up (tcpdump refuses a down interface); the steps of the
+      // two namespaces run side by side.
+      if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
+      const lines = { build: plan.build, monitor: plan.monitor };
+      const steps = await Promise.allSettled([
+        ...this.captureSpecs().map(({ configure, ...spec }) =>
+          (configure ? this.step(`configuring the ${configure} namespace`, this.ipBatch(configure), { input: lines[configure].join('\n') + '\n' }) : Promise.resolve()).then(() =>
+            capture ? this.startCapture(spec) : undefined,
+          ),
+        ),
+        ...this.sideSteps().map((s) => this.step(s.label, s.argv, { input: s.input })),
+      ]);
+      const failed = steps.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     }
-    const steps = await Promise.allSettled([
-      configureThenCapture('build', plan.build, lo),
-      configureThenCapture('monitor', plan.monitor, { source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600 }),
-      this.step('setting the monitor sysctls', Sandbox.within(this.monitorNsPath, ['sysctl', '-qw', ...plan.monitorSysctl])),
-      this.step('loading the nftables rules into the build namespace', Sandbox.within(this.buildNsPath, ['nft', '-f', '-']), {
-        input: loadNftRules(plan.intercept ? 'build-intercept' : 'build', { group: plan.nflogGroup, veth: BUILD_VETH }),
-      }),
-      this.step('loading the nftables rules into the monitor namespace', Sandbox.within(this.monitorNsPath, ['nft', '-f', '-']), {
-        input: loadNftRules(plan.intercept ? 'monitor-intercept' : 'monitor', { veth: MONITOR_VETH }),
-      }),
-      start({ source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${plan.nflogGroup}`, filter: '', snaplen: 65535 }),
-    ]);
-    const failed = steps.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
     if (plan.intercept) await this.startIntercept();
   }
 
-  /** As root: the namespaces named in /run/netns, the veth made inside them, one `ip -batch`. */
-  private async createNamed(): Promise<void> {
+  /**
+   * As root with captures: everything by one script (src/sandbox/starter.ts), started at once: the namespaces,
+   * each capture right after its interface's configuration, the side steps once the namespaces exist.
+   */
+  private async setupAtOnce(): Promise<void> {
+    const { plan } = this;
+    this.registerNamedRemoval();
+    const specs = this.captureSpecs();
+    const lines = { build: plan.build, monitor: plan.monitor };
+    const netns = { build: plan.names.buildNs, monitor: plan.names.monitorNs };
+    const steps = this.sideSteps();
+    const starter = await SandboxStarter.spawn({
+      create: { label: this.creationLabel(), batch: plan.create.join('\n') + '\n' },
+      captures: specs.map((c) => ({
+        source: c.source,
+        argv: Capture.argv(c),
+        ...(c.configure ? { configure: { netns: netns[c.configure], batch: lines[c.configure].join('\n') + '\n' } } : {}),
+      })),
+      steps,
+    });
+    // Its end (it reaps the captures) is awaited by destroy() beside the removal, as the stopped captures' are.
+    this.starter = starter;
+    this.undo.push('ending the sandbox set-up', async () => starter.killCaptures());
+    this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
+    await starter.created;
+    trace('namespaces created');
+    const started = await Promise.allSettled([
+      ...specs.map(({ configure: _, ...spec }) => this.startCapture({ ...spec, host: starter.host(spec.source) })),
+      ...steps.map((s) => starter.step(s.label).then(() => trace(`done: ${s.label}`))),
+    ]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private creationLabel(): string {
+    return this.plan.kind === 'faithful' ? 'creating the build namespace' : 'creating the namespaces and the veth pair';
+  }
+
+  /** As root: the removal of the named namespaces and of what runs in them (harmless when they never came to be). */
+  private registerNamedRemoval(): void {
     const { buildNs, monitorNs } = this.plan.names;
-    const faithful = this.plan.kind === 'faithful';
-    const names = faithful ? [buildNs] : [buildNs, monitorNs];
-    // Registered before creating: `ip netns del` of a namespace that never came to be is harmless.
+    const names = this.plan.kind === 'faithful' ? [buildNs] : [buildNs, monitorNs];
     this.undo.push('removing the namespaces', () =>
       quickExec([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
     );
     this.undo.push('ending processes in the namespaces', async () => {
       await Promise.all(names.map((n) => killNetns(netnsPath(n), 200, this.reaping)));
     });
-    await execStep(faithful ? 'creating the build namespace' : 'creating the namespaces and the veth pair', [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' }, quickExec);
+  }
+
+  /** As root without captures: the namespaces named in /run/netns, the veth made inside them, one `ip -batch`. */
+  private async createNamed(): Promise<void> {
+    this.registerNamedRemoval();
+    await execStep(this.creationLabel(), [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' }, quickExec);
     trace('namespaces created');
   }
 
@@ -225,7 +285,7 @@ export class Sandbox {
   }
 
   private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {
-    this.captures.push(await Capture.start({ ...spec, sentinel: this.sentinel, ...(this.launcher ? { launcher: this.launcher } : {}) }));
+    this.captures.push(await Capture.start({ ...(this.launcher ? { host: this.launcher } : {}), ...spec, sentinel: this.sentinel }));
     trace(`capture ready: ${spec.source}`);
   }
 
@@ -251,7 +311,17 @@ export class Sandbox {
     const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
-    const waits = Promise.all(this.captures.map((c) => c.waitForSentinel(timeoutMs).then((ok) => (debug(`sentinel ${ok}`), ok))));
+    // Each capture is stopped as soon as its own marker is in (or at the timeout): its exit takes the kernel
+    // 20-40 ms (a packet socket's close waits for RCU grace periods), which then overlaps the other captures'
+    // markers, the counters' read and the analysis instead of following them.
+    const stopped = Promise.all(
+      this.captures.map((c) =>
+        c
+          .waitForSentinel(timeoutMs)
+          .then((ok) => (debug(`sentinel ${ok}`), c.stop()))
+          .then((r) => (debug(`stopped ${r.source}`), r)),
+      ),
+    );
     const faithful = this.plan.kind === 'faithful';
     // The nftables counters are read by the same shell right after the NFLOG marker was sent: the rule counts
     // a send inside the sendto() call, so the marker is counted by then (collect() subtracts it). One process
@@ -262,8 +332,7 @@ export class Sandbox {
     ]);
     debug('sentinels sent');
     const nftLogged = faithful || !built ? undefined : nftCounters(built);
-    await waits;
-    const results = await Promise.all(this.captures.map((c) => c.stop().then((r) => (debug(`stopped ${r.source}`), r))));
+    const results = await stopped;
     debug('captures stopped');
     this.stopped.push(...this.captures);
     this.captures = [];
@@ -285,9 +354,16 @@ export class Sandbox {
     this.destroyed = true;
     const stopped = this.stopped;
     this.stopped = [];
-    this.reaping = stopped.map((c) => c.pid);
-    const [failures] = await Promise.all([this.undo.unwind(), Promise.all(stopped.map((c) => c.reaped()))]);
-    return failures;
+    this.reaping = [...stopped.map((c) => c.pid), ...(this.starter?.capturePids() ?? [])];
+    const [failures, ended] = await Promise.all([
+      this.undo.unwind(),
+      this.starter?.close().then(
+        () => undefined,
+        (e: Error) => `ending the sandbox set-up: ${e.message}`,
+      ),
+      Promise.all(stopped.map((c) => c.reaped())),
+    ]);
+    return ended ? [...failures, ended] : failures;
   }
 }
 

@@ -1,0 +1,247 @@
+/**
+ * The sandbox's set-up as root, in one process: a shell script that creates the namespaces, configures them,
+ * loads the nftables rules, sets the monitor's sysctls and starts the captures, each as soon as what it needs
+ * exists, while netaudit goes on (parsing its command line, loading its modules).
+ *
+ * Why one process: a sandbox is a chain of short commands and three tcpdumps, and most of its time is waiting,
+ * not work (a packet socket's ring costs tcpdump an RCU grace period, 10-20 ms, before it listens). Driven from
+ * node, each link of the chain waited for node's event loop: the captures could start only once node had read
+ * that the namespaces existed, which came after the command line's parse. Here nothing waits for node, and
+ * node spawns one process instead of one per capture (a fork of node costs its own CPU, see shell.ts).
+ *
+ * The captures write to pipes of their own that node holds (the script's file descriptors 3 and up: a
+ * capture's stdout, then its stderr), so a capture is read exactly as a child of node is. The script prints one
+ * line per event on its stdout:
+ *
+ *   created                      the namespaces (and the veth) exist
+ *   pid SOURCE PID               the capture SOURCE runs as PID (it execs tcpdump: the pid stays)
+ *   ok LABEL                     the step LABEL succeeded
+ *   fail LABEL<TAB>TEXT          it failed; TEXT is its output, lines separated by \x1e
+ *
+ * Lifetime: the script runs under `setpriv --pdeathsig KILL` (supervisor.ts) and every capture under its own
+ * `setpriv --pdeathsig KILL` as the script's child, so netaudit's death (even SIGKILL) ends the script and its
+ * death ends the captures. The script waits for its children and exits after the last: once it has exited,
+ * every capture has been reaped. close() kills the captures and awaits that.
+ */
+import type { Readable } from 'node:stream';
+import { SetupError } from '../model/errors.js';
+import { IP_BATCH_LINE } from '../proc/exec.js';
+import { supervise, type Helper, type HostedProcess, type ProcessHost } from '../proc/supervisor.js';
+import { tool } from '../proc/tools.js';
+import { shellQuote } from './shell.js';
+
+export interface StarterCapture {
+  /** The capture's name (lo, veth, nflog). */
+  readonly source: string;
+  /** `ip -n NETNS -batch` lines run right before the capture starts, in the same process (the interface it needs). */
+  readonly configure?: { readonly netns: string; readonly batch: string };
+  /** The capture's argv (nsenter … -- tcpdump …), absolute paths. */
+  readonly argv: readonly string[];
+}
+
+export interface StarterStep {
+  readonly label: string;
+  readonly argv: readonly string[];
+  readonly input: string;
+}
+
+export interface StarterPlan {
+  /** The label of the creation, and its `ip -batch` lines (run in the root namespace). */
+  readonly create: { readonly label: string; readonly batch: string };
+  readonly captures: readonly StarterCapture[];
+  /** Commands run side by side once the namespaces exist. */
+  readonly steps: readonly StarterStep[];
+}
+
+/** The script for `plan`, run by sh -c: everything quoted into it (no positional arguments). */
+export function starterScript(plan: StarterPlan): string {
+  const q = shellQuote;
+  const fds = plan.captures.map((_, i) => [3 + 2 * i, 4 + 2 * i] as const);
+  const closeAll = fds.flat().map((fd) => `${fd}>&-`).join(' ');
+  const lines = [
+    // Failures are one line: TEXT with its newlines as \x1e (node splits it again).
+    `fail() { printf 'fail %s\\t%s\\n' "$1" "$(printf %s "$2" | ${q(tool('tr'))} '\\n' '\\036')"; }`,
+    `if ! e=$(printf %s ${q(plan.create.batch)} | ${q(tool('ip'))} -batch - 2>&1); then fail ${q(plan.create.label)} "$e"; exit 1; fi`,
+    'echo created',
+  ];
+  plan.captures.forEach((c, i) => {
+    const [out, err] = fds[i] as readonly [number, number];
+    const configure = c.configure ? `printf %s ${q(c.configure.batch)} | ${q(tool('ip'))} -n ${q(c.configure.netns)} -batch - && ` : '';
+    const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...c.argv].map(q).join(' ');
+    lines.push(`( ${configure}exec ${run} ) >&${out} 2>&${err} ${closeAll} </dev/null &`, `echo "pid ${c.source} $!"`);
+  });
+  if (fds.length) lines.push(`exec ${closeAll}`);
+  for (const s of plan.steps) {
+    const run = s.argv.map(q).join(' ');
+    lines.push(`( if e=$(printf %s ${q(s.input)} | ${run} 2>&1); then echo ${q(`ok ${s.label}`)}; else fail ${q(s.label)} "$e"; fi ) &`);
+  }
+  lines.push('wait');
+  return lines.join('\n') + '\n';
+}
+
+interface Slot {
+  readonly source: string;
+  pid?: number;
+  readonly waiting: ((p: HostedProcess) => void)[];
+  process?: StartedProcess;
+}
+
+/** A capture the script started: its pid, its two pipes, and its end (both pipes closed). */
+class StartedProcess implements HostedProcess {
+  exitCode: number | null = null;
+  readonly exited: Promise<number>;
+  readonly outFile = '';
+  readonly errFile = '';
+  readonly pipes: { readonly stdout: Readable; readonly stderr: Readable };
+
+  constructor(
+    readonly pid: number,
+    stdout: Readable,
+    stderr: Readable,
+  ) {
+    this.pipes = { stdout, stderr };
+    const ended = (s: Readable): Promise<void> => new Promise((r) => (s.closed ? r() : s.once('close', () => r())));
+    // Its exit status is the script's to know (a failure says why on stderr); both pipes closed is its end.
+    this.exited = Promise.all([ended(stdout), ended(stderr)]).then(() => (this.exitCode = 0));
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.exitCode !== null) return;
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+export class SandboxStarter {
+  private helper!: Helper;
+  private readonly slots = new Map<string, Slot>();
+  private readonly steps = new Map<string, { readonly done: Promise<void>; resolve: () => void; reject: (e: Error) => void }>();
+  private createdResolve!: () => void;
+  private createdReject!: (e: Error) => void;
+  /** Resolves once the namespaces exist; rejects with the creation's failure. */
+  readonly created: Promise<void>;
+  private buffer = '';
+
+  private constructor(private readonly plan: StarterPlan) {
+    this.created = new Promise((resolve, reject) => {
+      this.createdResolve = resolve;
+      this.createdReject = reject;
+    });
+    this.created.catch(() => undefined);
+    for (const c of plan.captures) this.slots.set(c.source, { source: c.source, waiting: [] });
+    for (const { label } of plan.steps) {
+      const d = { resolve: () => undefined, reject: (_e: Error) => undefined } as { done: Promise<void>; resolve: () => void; reject: (e: Error) => void };
+      d.done = new Promise<void>((resolve, reject) => Object.assign(d, { resolve, reject }));
+      d.done.catch(() => undefined);
+      this.steps.set(label, d);
+    }
+  }
+
+  /** Spawn the script (it runs at once; nothing here waits for it). */
+  static async spawn(plan: StarterPlan): Promise<SandboxStarter> {
+    const s = new SandboxStarter(plan);
+    s.helper = await supervise({
+      label: 'the sandbox set-up',
+      argv: [tool('sh'), '-c', starterScript(plan), 'netaudit-sandbox'],
+      tools: ['sh', 'ip', 'nsenter', 'tcpdump', 'tr'],
+      extraPipes: plan.captures.length * 2,
+      onStdout: (b) => s.onLines(b),
+    });
+    void s.helper.exited.then(() => s.ended());
+    return s;
+  }
+
+  /** Resolves once the step `label` succeeded; rejects (SetupError) with its last line of output when it failed. */
+  step(label: string): Promise<void> {
+    const d = this.steps.get(label);
+    if (!d) throw new Error(`internal: no step ${label} in the sandbox set-up`);
+    return d.done;
+  }
+
+  /** A host for the capture `source`: supervise() gets the process the script started (the argv is the script's). */
+  host(source: string): ProcessHost {
+    return {
+      start: () =>
+        new Promise<HostedProcess>((resolve, reject) => {
+          const slot = this.slots.get(source);
+          if (!slot) return reject(new Error(`internal: no capture ${source} in the sandbox set-up`));
+          if (slot.process) return resolve(slot.process);
+          slot.waiting.push(resolve);
+          // The script ended before it started this capture (the namespaces could not be made).
+          this.created.catch(reject);
+          void this.helper.exited.then(() => reject(new Error(`the sandbox set-up ended before the ${source} capture started`)));
+        }),
+    };
+  }
+
+  /** The pids of the captures it started. */
+  capturePids(): number[] {
+    return [...this.slots.values()].flatMap((s) => (s.pid ? [s.pid] : []));
+  }
+
+  private onLines(b: Buffer): void {
+    this.buffer += b.toString('utf8');
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line === 'created') this.createdResolve();
+      else if (line.startsWith('pid ')) this.onPid(line);
+      else if (line.startsWith('ok ')) this.steps.get(line.slice(3))?.resolve();
+      else if (line.startsWith('fail ')) this.onFail(line.slice(5));
+    }
+  }
+
+  private onPid(line: string): void {
+    const [, source, pid] = line.split(' ');
+    const slot = this.slots.get(source ?? '');
+    const i = this.plan.captures.findIndex((c) => c.source === source);
+    const pipes = this.helper.extraPipes();
+    if (!slot || i < 0) return;
+    slot.pid = Number(pid);
+    slot.process = new StartedProcess(slot.pid, pipes[2 * i] as Readable, pipes[2 * i + 1] as Readable);
+    for (const w of slot.waiting.splice(0)) w(slot.process);
+  }
+
+  private onFail(rest: string): void {
+    const tab = rest.indexOf('\t');
+    const label = rest.slice(0, tab);
+    // `ip -batch` ends its output with "Command failed -:N" after the reason.
+    const text = rest.slice(tab + 1).split('\x1e').map((l) => l.trim()).filter((l) => l && !IP_BATCH_LINE.test(l));
+    const error = new SetupError(label, `${label}: ${text[text.length - 1] ?? 'failed'}`);
+    if (label === this.plan.create.label) this.createdReject(error);
+    else this.steps.get(label)?.reject(error);
+  }
+
+  /** The script is gone: what it never reported has failed. */
+  private ended(): void {
+    const why = (what: string): SetupError => new SetupError(what, `${what}: the sandbox set-up ended first${this.helper.stderrText().trim() ? ` (${this.helper.stderrText().trim().split('\n').pop()})` : ''}`);
+    this.createdReject(why(this.plan.create.label));
+    for (const [label, s] of this.steps) s.reject(why(label));
+  }
+
+  /**
+   * SIGKILL to the captures it started that still run (their pipes open: a capture whose pipes have closed has
+   * ended, and its pid may already be reaped by the script, so it is never signalled).
+   */
+  killCaptures(): void {
+    for (const s of this.slots.values()) s.process?.kill('SIGKILL');
+  }
+
+  /** End the captures it started, then await the script's end (it reaps them); SIGKILL to it after graceMs. */
+  async close(graceMs = 2000): Promise<void> {
+    this.killCaptures();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+    if ((await Promise.race([this.helper.exited, late])) === 'late') await this.helper.kill();
+    clearTimeout(timer);
+  }
+
+  /** Resolves once the script has exited (and so has reaped every capture). */
+  get exited(): Promise<unknown> {
+    return this.helper.exited;
+  }
+}
