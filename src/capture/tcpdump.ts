@@ -55,6 +55,10 @@ export class Capture {
     return this.helper.pid;
   }
 
+  get source(): CaptureSource {
+    return this.options.source;
+  }
+
   /**
    * The command of a capture: nsenter, which execs tcpdump (the same pid), writing pcap to stdout. Under
    * setpriv --pdeathsig (the supervisor, or the set-up script) tcpdump dies with netaudit even on SIGKILL.

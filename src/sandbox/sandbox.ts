@@ -194,6 +194,11 @@ export class Sandbox {
         ...(c.configure ? { configure: { netns: netns[c.configure], batch: lines[c.configure].join('\n') + '\n' } } : {}),
       })),
       steps,
+      // Its result on the script's stdout: its `done` line (the nftables counters, one line of JSON).
+      held: this.markerScripts().map(({ name, nsPath, script }) => ({
+        name,
+        argv: Sandbox.within(nsPath, ['bash', '-c', `kill -STOP $$; printf 'done ${name} %s\\n' "$(${script})"`]),
+      })),
     });
     // Its end (it reaps the captures) is awaited by destroy() beside the removal, as the stopped captures' are.
     this.starter = starter;
@@ -265,7 +270,11 @@ export class Sandbox {
 
   /** Processes of the sandbox itself that live in the build namespace: the captures, and the holder without root. */
   private ownPids(): number[] {
-    return [...this.captures.map((c) => c.pid), ...(this.launcher ? [this.launcher.buildPid, this.launcher.monitorPid] : [])];
+    return [
+      ...this.captures.map((c) => c.pid),
+      ...(this.starter?.ownPids() ?? []),
+      ...(this.launcher ? [this.launcher.buildPid, this.launcher.monitorPid] : []),
+    ];
   }
 
   /** The responder in the monitor (ended by pid, also by the namespace sweep) and the build's resolv.conf. */
@@ -298,17 +307,27 @@ export class Sandbox {
   }
 
   /**
+   * The end markers, by namespace: the build's (lo; with `packets` also NFLOG, then the nftables counters read
+   * by the same shell: a rule counts a send inside the sendto() call, so the marker is counted by then and
+   * collect() subtracts it) and the monitor's (the veth). src/model/network.ts END_MARKER.
+   */
+  private markerScripts(): { name: string; nsPath: string; script: string }[] {
+    const s = this.sentinel.toString('latin1');
+    const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
+    if (this.plan.kind === 'faithful') return [{ name: 'markers-build', nsPath: this.buildNsPath, script: to(END_MARKER.lo) }];
+    return [
+      { name: 'markers-build', nsPath: this.buildNsPath, script: `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit` },
+      { name: 'markers-monitor', nsPath: this.monitorNsPath, script: to(END_MARKER.veth) },
+    ];
+  }
+
+  /**
    * Send the sentinel through every capture point, wait until each capture has it (or timeoutMs), stop the
    * captures and return what they hold.
    */
   async collect(timeoutMs = 2000): Promise<SandboxCaptures> {
     // The build has ended: connections the responder is still reading are logged as partial, then it exits.
     const intercepted = this.responder ? await this.responder.stop() : undefined;
-    const s = this.sentinel.toString('latin1');
-    // lo (a DNS-port datagram passes the loopback filter), NFLOG (any UDP towards the veth is logged), and the
-    // veth (a datagram from the monitor to the build's address): src/model/network.ts END_MARKER.
-    const send = (nsPath: string, script: string): Promise<ExecResult> => this.exec(Sandbox.within(nsPath, ['bash', '-c', script]));
-    const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
     // Each capture is stopped as soon as its own marker is in (or at the timeout): its exit takes the kernel
@@ -318,20 +337,19 @@ export class Sandbox {
       this.captures.map((c) =>
         c
           .waitForSentinel(timeoutMs)
-          .then((ok) => (debug(`sentinel ${ok}`), c.stop()))
+          .then((ok) => (debug(`sentinel ${c.source} ${ok}`), c.stop()))
           .then((r) => (debug(`stopped ${r.source}`), r)),
       ),
     );
-    const faithful = this.plan.kind === 'faithful';
-    // The nftables counters are read by the same shell right after the NFLOG marker was sent: the rule counts
-    // a send inside the sendto() call, so the marker is counted by then (collect() subtracts it). One process
-    // in the build namespace instead of two in a row.
-    const [built] = await Promise.all([
-      send(this.buildNsPath, faithful ? to(END_MARKER.lo) : `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit`),
-      ...(faithful ? [] : [send(this.monitorNsPath, to(END_MARKER.veth))]),
-    ]);
+    // As root the set-up script holds a bash in each namespace, stopped until now; otherwise one is started.
+    const starter = this.starter;
+    const send = ({ name, nsPath, script }: ReturnType<Sandbox['markerScripts']>[number]): Promise<string> =>
+      starter
+        ? starter.release(name).then((r) => r ?? '')
+        : this.exec(Sandbox.within(nsPath, ['bash', '-c', script])).then((r) => (r.code === 0 ? r.stdout : ''));
+    const [built] = await Promise.all(this.markerScripts().map(send));
     debug('sentinels sent');
-    const nftLogged = faithful || !built ? undefined : nftCounters(built);
+    const nftLogged = this.plan.kind === 'faithful' ? undefined : nftCounters(built ?? '');
     const results = await stopped;
     debug('captures stopped');
     this.stopped.push(...this.captures);
@@ -354,7 +372,7 @@ export class Sandbox {
     this.destroyed = true;
     const stopped = this.stopped;
     this.stopped = [];
-    this.reaping = [...stopped.map((c) => c.pid), ...(this.starter?.capturePids() ?? [])];
+    this.reaping = [...stopped.map((c) => c.pid), ...(this.starter?.ownPids() ?? [])];
     const [failures, ended] = await Promise.all([
       this.undo.unwind(),
       this.starter?.close().then(
@@ -367,11 +385,10 @@ export class Sandbox {
   }
 }
 
-/** Sum of the nftables rule counters in `nft -j list table` (each logged-and-dropped send), the sentinel included. */
-function nftCounters(r: ExecResult): number | undefined {
-  if (r.code !== 0) return undefined;
+/** Sum of the nftables rule counters in `nft -j list table`'s output (each logged-and-dropped send), the sentinel included. */
+function nftCounters(listed: string): number | undefined {
   try {
-    const doc = JSON.parse(r.stdout) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+    const doc = JSON.parse(listed) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
     let n = 0;
     for (const item of doc.nftables) for (const e of item.rule?.expr ?? []) n += e.counter?.packets ?? 0;
     return n;

@@ -23,6 +23,7 @@
  * death ends the captures. The script waits for its children and exits after the last: once it has exited,
  * every capture has been reaped. close() kills the captures and awaits that.
  */
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SetupError } from '../model/errors.js';
 import { IP_BATCH_LINE } from '../proc/exec.js';
@@ -45,10 +46,25 @@ export interface StarterStep {
   readonly input: string;
 }
 
+/**
+ * A process started at once that stops itself (SIGSTOP) until release() continues it: the end markers, sent
+ * by a bash already inside its namespace, so that a marker leaves a few hundred microseconds after the build's
+ * end instead of after a command shell's round trip, nsenter and bash's own start (~10 ms, all before the
+ * captures can stop). It writes on the script's own stdout, its last line `done NAME TEXT` (its result, one
+ * line); its stderr is the script's.
+ */
+export interface StarterHeld {
+  readonly name: string;
+  /** argv (absolute paths) whose process stops itself first and ends with `done NAME …` (`bash -c 'kill -STOP $$; …'`). */
+  readonly argv: readonly string[];
+}
+
 export interface StarterPlan {
   /** The label of the creation, and its `ip -batch` lines (run in the root namespace). */
   readonly create: { readonly label: string; readonly batch: string };
   readonly captures: readonly StarterCapture[];
+  /** Processes that wait, stopped, for release(). */
+  readonly held?: readonly StarterHeld[];
   /** Commands run side by side once the namespaces exist. */
   readonly steps: readonly StarterStep[];
 }
@@ -56,6 +72,8 @@ export interface StarterPlan {
 /** The script for `plan`, run by sh -c: everything quoted into it (no positional arguments). */
 export function starterScript(plan: StarterPlan): string {
   const q = shellQuote;
+  // sh takes file descriptors 0-9 only: three captures at most (3-8).
+  if (plan.captures.length > 3) throw new Error('internal: the sandbox set-up starts three captures at most');
   const fds = plan.captures.map((_, i) => [3 + 2 * i, 4 + 2 * i] as const);
   const closeAll = fds.flat().map((fd) => `${fd}>&-`).join(' ');
   const lines = [
@@ -70,6 +88,10 @@ export function starterScript(plan: StarterPlan): string {
     const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...c.argv].map(q).join(' ');
     lines.push(`( ${configure}exec ${run} ) >&${out} 2>&${err} ${closeAll} </dev/null &`, `echo "pid ${c.source} $!"`);
   });
+  for (const h of plan.held ?? []) {
+    const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...h.argv].map(q).join(' ');
+    lines.push(`( exec ${run} ) ${closeAll} </dev/null &`, `echo "pid ${h.name} $!"`);
+  }
   if (fds.length) lines.push(`exec ${closeAll}`);
   for (const s of plan.steps) {
     const run = s.argv.map(q).join(' ');
@@ -115,9 +137,26 @@ class StartedProcess implements HostedProcess {
   }
 }
 
+/** /proc/PID/stat's state letter (R, S, T, Z …) and start time (field 22); undefined when there is no such process. */
+function processStat(pid: number): { state: string; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+function stoppedState(pid: number): boolean {
+  return processStat(pid)?.state === 'T';
+}
+
 export class SandboxStarter {
   private helper!: Helper;
   private readonly slots = new Map<string, Slot>();
+  /** The held processes: their pid once reported, their result line once done. */
+  private readonly held = new Map<string, { pid?: number; start?: string; result?: string; done: ((text: string) => void)[] }>();
   private readonly steps = new Map<string, { readonly done: Promise<void>; resolve: () => void; reject: (e: Error) => void }>();
   private createdResolve!: () => void;
   private createdReject!: (e: Error) => void;
@@ -132,6 +171,7 @@ export class SandboxStarter {
     });
     this.created.catch(() => undefined);
     for (const c of plan.captures) this.slots.set(c.source, { source: c.source, waiting: [] });
+    for (const h of plan.held ?? []) this.held.set(h.name, { done: [] });
     for (const { label } of plan.steps) {
       const d = { resolve: () => undefined, reject: (_e: Error) => undefined } as { done: Promise<void>; resolve: () => void; reject: (e: Error) => void };
       d.done = new Promise<void>((resolve, reject) => Object.assign(d, { resolve, reject }));
@@ -143,11 +183,14 @@ export class SandboxStarter {
   /** Spawn the script (it runs at once; nothing here waits for it). */
   static async spawn(plan: StarterPlan): Promise<SandboxStarter> {
     const s = new SandboxStarter(plan);
-    s.helper = await supervise({
+    await supervise({
       label: 'the sandbox set-up',
       argv: [tool('sh'), '-c', starterScript(plan), 'netaudit-sandbox'],
       tools: ['sh', 'ip', 'nsenter', 'tcpdump', 'tr'],
       extraPipes: plan.captures.length * 2,
+      // Its first lines may come before supervise() resolves (it gives a failed spawn a turn): the helper is
+      // known from its spawn on.
+      onSpawn: (helper) => (s.helper = helper),
       onStdout: (b) => s.onLines(b),
     });
     void s.helper.exited.then(() => s.ended());
@@ -182,6 +225,37 @@ export class SandboxStarter {
     return [...this.slots.values()].flatMap((s) => (s.pid ? [s.pid] : []));
   }
 
+  /** The pids of everything it started that lives in a sandbox namespace: the captures and the held processes. */
+  ownPids(): number[] {
+    return [...this.capturePids(), ...[...this.held.values()].flatMap((h) => (h.pid ? [h.pid] : []))];
+  }
+
+  /**
+   * Continue the held process `name` once it has stopped itself, and resolve with its result (the text of its
+   * `done` line); undefined when it gave none within timeoutMs (it could not start: its reason is on the
+   * script's stderr), or there is no such process.
+   */
+  async release(name: string, timeoutMs = 2000): Promise<string | undefined> {
+    const h = this.held.get(name);
+    if (!h) return undefined;
+    const deadline = Date.now() + timeoutMs;
+    // SIGCONT before it has stopped itself would be lost (it would then stop for good): wait for its stop.
+    while (!(h.pid && stoppedState(h.pid)) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    if (h.result !== undefined) return h.result;
+    if (!h.pid || !stoppedState(h.pid)) return undefined;
+    process.kill(h.pid, 'SIGCONT');
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      new Promise<string>((r) => h.done.push(r)),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(0, deadline - Date.now())))),
+      this.helper.exited.then(() => h.result),
+    ]);
+    clearTimeout(timer);
+    return result;
+  }
+
   private onLines(b: Buffer): void {
     this.buffer += b.toString('utf8');
     let nl: number;
@@ -191,6 +265,7 @@ export class SandboxStarter {
       if (line === 'created') this.createdResolve();
       else if (line.startsWith('pid ')) this.onPid(line);
       else if (line.startsWith('ok ')) this.steps.get(line.slice(3))?.resolve();
+      else if (line.startsWith('done ')) this.onDone(line.slice(5));
       else if (line.startsWith('fail ')) this.onFail(line.slice(5));
     }
   }
@@ -198,12 +273,28 @@ export class SandboxStarter {
   private onPid(line: string): void {
     const [, source, pid] = line.split(' ');
     const slot = this.slots.get(source ?? '');
+    const held = this.held.get(source ?? '');
+    if (held) {
+      held.pid = Number(pid);
+      // Its identity: the script has just started it and reaps it only once it ends, which it does not
+      // before release() (it stops itself first).
+      held.start = processStat(held.pid)?.start;
+      return;
+    }
     const i = this.plan.captures.findIndex((c) => c.source === source);
     const pipes = this.helper.extraPipes();
     if (!slot || i < 0) return;
     slot.pid = Number(pid);
     slot.process = new StartedProcess(slot.pid, pipes[2 * i] as Readable, pipes[2 * i + 1] as Readable);
     for (const w of slot.waiting.splice(0)) w(slot.process);
+  }
+
+  private onDone(rest: string): void {
+    const space = rest.indexOf(' ');
+    const h = this.held.get(space < 0 ? rest : rest.slice(0, space));
+    if (!h) return;
+    h.result = space < 0 ? '' : rest.slice(space + 1);
+    for (const d of h.done.splice(0)) d(h.result);
   }
 
   private onFail(rest: string): void {
@@ -229,6 +320,18 @@ export class SandboxStarter {
    */
   killCaptures(): void {
     for (const s of this.slots.values()) s.process?.kill('SIGKILL');
+    // A held process that has not said `done` is still running or stopped (its pid cannot have been reaped).
+    // It is signalled only while it is the very process started (same start time) and has not ended.
+    for (const h of this.held.values()) {
+      const now = h.pid ? processStat(h.pid) : undefined;
+      if (h.pid && h.result === undefined && now && now.start === h.start && now.state !== 'Z' && now.state !== 'X') {
+        try {
+          process.kill(h.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
   }
 
   /** End the captures it started, then await the script's end (it reaps them); SIGKILL to it after graceMs. */
