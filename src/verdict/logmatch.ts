@@ -33,8 +33,18 @@ export function cleanLine(line: string): string {
   return line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r$/, '').trimEnd();
 }
 
+/**
+ * NETWORK_ERROR_PATTERNS as two alternations, the case-insensitive ones and the others: one pass of the regex
+ * engine over a line instead of one per pattern (the judge runs it over whole build logs, a watch over every
+ * package of the machine).
+ */
+const NETWORK_ERROR_ANY: readonly RegExp[] = [true, false].flatMap((insensitive) => {
+  const some = NETWORK_ERROR_PATTERNS.filter((re) => re.flags.includes('i') === insensitive);
+  return some.length ? [new RegExp(some.map((re) => `(?:${re.source})`).join('|'), insensitive ? 'i' : '')] : [];
+});
+
 export function isNetworkErrorLine(line: string): boolean {
-  return NETWORK_ERROR_PATTERNS.some((re) => re.test(line));
+  return NETWORK_ERROR_ANY.some((re) => re.test(line));
 }
 
 export interface LogSection {
