@@ -42,6 +42,8 @@ export interface ObserverOptions {
    * routed by process there, not by namespace). Called before the namespace routing.
    */
   readonly onRecord?: (record: TracerRecord) => void;
+  /** After the records of one read of the tracer's output have gone to onRecord (only when there were any). */
+  readonly onRecords?: () => void;
 }
 
 export interface CollectOptions {
@@ -99,6 +101,7 @@ export class Observer {
   private stopLine: TracerStop | undefined;
   private ending: Promise<ObserverEnd> | undefined;
   private onRecord: ((record: TracerRecord) => void) | undefined;
+  private onRecords: (() => void) | undefined;
 
   private constructor() {}
 
@@ -126,6 +129,7 @@ export class Observer {
     const tracer = options.tracer ?? packagePath(TRACER_PATH);
     const observer = new Observer();
     observer.onRecord = options.onRecord;
+    observer.onRecords = options.onRecords;
     const t0 = performance.now();
     try {
       observer.helper = await supervise({
@@ -157,15 +161,18 @@ export class Observer {
   private read(chunk: string): void {
     const lines = (this.partial + chunk).split('\n');
     this.partial = lines.pop() ?? '';
+    let records = false;
     for (const line of lines) {
       const l = parseTracerLine(line);
       if (l.type === 'record') {
+        records = true;
         this.onRecord?.(l.record);
         this.watched.get(l.record.ns)?.records.push(l.record);
       }
       else if (l.type === 'malformed') this.malformed++;
       else if (l.type === 'control') this.control(l.control);
     }
+    if (records) this.onRecords?.();
   }
 
   private control(c: TracerControl): void {

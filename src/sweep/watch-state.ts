@@ -136,9 +136,8 @@ export interface LoadedJournal {
 /** DIR/building/: one journal per package being built. */
 export class BuildJournals {
   private readonly fds = new Map<string, number>();
-  /** Lines appended since the last write, by fd: written together once the records at hand are handled. */
+  /** Lines appended since the last write, by fd: written together by flush(), once the records at hand are handled. */
   private readonly pending = new Map<number, string[]>();
-  private scheduled = false;
 
   constructor(readonly dir: string) {}
 
@@ -178,20 +177,16 @@ export class BuildJournals {
       this.fds.set(file, fd);
       writeSync(fd, JSON.stringify({ t: 'journal', ...head }) + '\n');
     }
-    // One write per journal for the records of one read of the tracer (a microtask: before anything else runs),
-    // not one per record.
+    // One write per journal for the records of one read of the tracer, not one per record: the owner calls
+    // flush() once it has handled them (watch: the observer's onRecords).
     let lines = this.pending.get(fd);
     if (!lines) this.pending.set(fd, (lines = []));
     lines.push(JSON.stringify(record) + '\n');
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.flush());
-    }
   }
 
   /** Write what append() holds. */
   flush(): void {
-    this.scheduled = false;
+    if (!this.pending.size) return;
     for (const [fd, lines] of this.pending) writeSync(fd, lines.join(''));
     this.pending.clear();
   }

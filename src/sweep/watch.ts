@@ -515,6 +515,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       ...(options.lazyProc ? ['--lazy-proc'] : []),
     ],
     onRecord,
+    // The journals' lines of one read, in one write per journal (src/sweep/watch-state.ts).
+    onRecords: () => journals.flush(),
     signal: options.signal,
   });
   started.observer = observer;
