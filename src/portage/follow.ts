@@ -151,6 +151,9 @@ export type FollowerNews =
  * The builds being followed. push() every record of the tracer in order; due(now) hands out the builds that
  * are over.
  */
+/** How often a build with a phase cut by a watch's stop is looked at (BuildFollower.nextDueMs). */
+export const CUT_POLL_MS = 250;
+
 export class BuildFollower {
   private readonly builds = new Map<string, FollowedBuild>();
   /** Builds over that a new build of the same CATEGORY/PF replaced in `builds` before due() handed them out. */
@@ -311,6 +314,27 @@ export class BuildFollower {
     }
     for (const b of out) this.forget(b);
     return out;
+  }
+
+  /**
+   * The earliest epoch ms at which due() may hand out a build, from what is known at `nowMs`; undefined when none
+   * can be until a record comes (every open build has a phase or a process running, or there is none). A
+   * build with a phase a watch's stop cut is looked at every CUT_POLL_MS (its process is not followed: the
+   * watch checks that it still lives). Watch arms its one timer for it, so an idle machine never wakes it.
+   */
+  nextDueMs(nowMs: number): number | undefined {
+    if (this.over.length) return nowMs;
+    let next: number | undefined;
+    const at = (t: number): void => {
+      next = next === undefined ? t : Math.min(next, t);
+    };
+    for (const b of this.builds.values()) {
+      if (b.phases.some((p) => p.cut && p.endMs === undefined)) at(nowMs + CUT_POLL_MS);
+      const running = b.phases.some((p) => p.endMs === undefined && !p.cut);
+      if (b.ended) at(b.alive.size ? b.lastMs + this.failQuietMs : nowMs);
+      else if (!running && !b.alive.size) at(b.lastMs + (failedPhase(b) ? Math.min(this.failQuietMs, this.quietMs) : this.quietMs));
+    }
+    return next;
   }
 
   /** Every build still open (at a stop): those that ended or failed and have nothing alive are over; the rest still run. */

@@ -494,6 +494,31 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     }
   };
 
+  // When to look for packages that are over: one timer, armed for the earliest moment one can be
+  // (BuildFollower.nextDueMs) after every read of the tracer and every look; none while nothing can be due, so a
+  // machine that builds nothing never wakes watch (a 250 ms tick did, 4 times a second). Armed only once the loop
+  // below runs (records come during the tracer's start).
+  let dueTimer: NodeJS.Timeout | undefined;
+  let dueAt = Infinity;
+  let scheduling = false;
+  const schedule = (): void => {
+    if (!scheduling) return;
+    const now = Date.now();
+    const next = follower.nextDueMs(now);
+    if (next === undefined) {
+      clearTimeout(dueTimer);
+      dueTimer = undefined;
+      dueAt = Infinity;
+      return;
+    }
+    const at = Math.max(next, now);
+    // An earlier timer stays: it looks, finds nothing due yet, and arms the next.
+    if (dueTimer !== undefined && dueAt <= at) return;
+    clearTimeout(dueTimer);
+    dueAt = at;
+    dueTimer = setTimeout(lookForDue, at - now);
+  };
+
   // The tracer's handle, once it has started (its records arrive through onRecord before start() returns).
   const started: { observer?: Observer } = {};
   const onRecord = (r: TracerRecord): void => {
@@ -516,7 +541,10 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     ],
     onRecord,
     // The journals' lines of one read, in one write per journal (src/sweep/watch-state.ts).
-    onRecords: () => journals.flush(),
+    onRecords: () => {
+      journals.flush();
+      schedule();
+    },
     signal: options.signal,
   });
   started.observer = observer;
@@ -615,13 +643,18 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     drainConfirm();
   };
 
-  const tick = setInterval(() => {
+  function lookForDue(): void {
+    dueTimer = undefined;
+    dueAt = Infinity;
     const now = Date.now();
     // A phase an earlier watch's stop cut may still run (its processes are no longer followed): while its
     // process lives, the package is not over.
     for (const b of follower.openBuilds()) if (b.stops.length && b.phases.some((p) => p.cut && p.endMs === undefined && existsSync(`/proc/${p.pid}`))) b.lastMs = now;
     for (const b of follower.due(now)) finish(b);
-  }, 250);
+    schedule();
+  }
+  scheduling = true;
+  schedule();
   try {
     await new Promise<void>((resolve) => {
       if (options.signal.aborted) resolve();
@@ -629,7 +662,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
       void observer.closed().then(() => resolve());
     });
   } finally {
-    clearInterval(tick);
+    scheduling = false;
+    clearTimeout(dueTimer);
   }
   // Stop: everything the kernel committed is read, then every package that is over is written.
   await observer.flush(2000);

@@ -87,6 +87,54 @@ describe('watch: following Portage (recordings of real builds)', function () {
     assert.match(f.message, /testdata\.example/);
   });
 
+  it('nextDueMs: a timer armed for it hands out every build no later than polling every 10 ms would, and never wakes for nothing', function () {
+    // A virtual clock: records at their own times; between them the follower is looked at either when
+    // nextDueMs says (watch's timer) or every 10 ms (a reference poll).
+    const handOut = (name: string, strategy: 'timer' | 'poll'): { names: string[]; at: number[]; looks: number } => {
+      const f = new BuildFollower({ quietMs: 3000, failQuietMs: 2000 });
+      const rs = records(name);
+      const end = (rs[rs.length - 1] as TracerRecord).ts + 10_000;
+      const names: string[] = [];
+      const at: number[] = [];
+      let looks = 0;
+      let i = 0;
+      let now = (rs[0] as TracerRecord).ts;
+      for (let guard = 0; guard < 1_000_000; guard++) {
+        const nextRecord = i < rs.length ? (rs[i] as TracerRecord).ts : Infinity;
+        const nextLook = strategy === 'timer' ? (f.nextDueMs(now) ?? Infinity) : now + 10;
+        if (nextRecord === Infinity && nextLook === Infinity) break;
+        if (nextRecord <= nextLook) {
+          f.push(rs[i++] as TracerRecord);
+          now = Math.max(now, nextRecord);
+          continue;
+        }
+        now = Math.max(now, nextLook);
+        if (now > end) break;
+        looks++;
+        const due = f.due(now);
+        // The timer is armed only for a moment something can be due: when it fires, something is.
+        if (strategy === 'timer') assert.ok(due.length > 0, `${name}: the timer fired at ${now} for nothing`);
+        for (const b of due) {
+          names.push(b.name);
+          at.push(now);
+        }
+      }
+      return { names, at, looks };
+    };
+    for (const name of ['clean-build.jsonl', 'test-resolve.jsonl']) {
+      const timer = handOut(name, 'timer');
+      const poll = handOut(name, 'poll');
+      assert.ok(poll.names.length > 0, name);
+      assert.deepEqual(timer.names, poll.names, name);
+      timer.at.forEach((t, k) => {
+        const p = poll.at[k] as number;
+        assert.ok(t <= p && t >= p - 10, `${name}: ${timer.names[k]} handed out at ${t}, polling at ${p}`);
+      });
+      assert.ok(timer.looks < poll.looks / 10, `${name}: ${timer.looks} looks against ${poll.looks}`);
+    }
+    assert.equal(new BuildFollower().nextDueMs(0), undefined, 'nothing open: no timer');
+  });
+
   it("a seed whose env line never came (lost) does not make a build of someone else's records", function () {
     const all = records('clean-build.jsonl');
     const f = new BuildFollower();
