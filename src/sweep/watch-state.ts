@@ -5,7 +5,9 @@
  * - DIR/confirm.jsonl, the queue of faithful reruns (`--confirm`): one line per step, `queued`, `started`,
  *   `done` (or `failed`), appended and fsynced before the step is acted on. A restart runs every package queued
  *   and not done, in the order queued; a `started` without `done` (the stop ended that rerun) is run again, since
- *   its result was never written; a `done` is never run again. A last line cut short by a kill is dropped.
+ *   its result was never written; a `done` is never run again. A rerun that failed for a reason that may pass
+ *   (confirmRetry) is `failed` with `"final":false` and its attempt, still pending; the last attempt, or a
+ *   lasting reason, is `failed` for good. A last line cut short by a kill is dropped.
  * - DIR/building/, one journal per package being built: its key and name, then every tracer record that
  *   joined it (written once the records of one read of the tracer are handled, not fsynced each: they survive a
  *   kill -9 of watch, not a power loss), and at a clean stop a `stopped` line with the time and phase. The
@@ -32,6 +34,26 @@ export interface ConfirmStep {
   /** done: the rerun's verdict; failed: why. */
   readonly verdict?: string;
   readonly error?: string;
+  /** failed: which attempt (1, 2, ...), and whether it was the last (`false`: it is tried again). Absent: the last. */
+  readonly attempt?: number;
+  readonly final?: boolean;
+}
+
+/** A faithful rerun that failed for a reason that may pass (not a bad ebuild path, not a missing tool) is tried this often in all. */
+export const CONFIRM_ATTEMPTS = 3;
+
+/**
+ * Whether a rerun that failed with `error` at attempt `attempt` (1, 2, ...) is tried again, and when: errors
+ * that say the same the next time (the ebuild is gone, a tool is missing, netaudit was called wrongly) are final
+ * at once; others (the sandbox's set-up, Portage, no result) are tried CONFIRM_ATTEMPTS times in all, 30 s
+ * then 60 s apart.
+ */
+export function confirmRetry(error: unknown, attempt: number): { again: false } | { again: true; delayMs: number } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const lasting = ['E_USAGE', 'E_NO_SUCH_EBUILD', 'E_NO_SUCH_FILE', 'E_MISSING_TOOL', 'E_NOT_ROOT', 'E_NO_NETNS'];
+  if (typeof code === 'string' && lasting.includes(code)) return { again: false };
+  if (attempt >= CONFIRM_ATTEMPTS) return { again: false };
+  return { again: true, delayMs: 30_000 * 2 ** (attempt - 1) };
 }
 
 /** Whole lines of a JSONL file that may end in a line cut by a kill (dropped, and the file truncated to its last whole line). */
@@ -58,6 +80,8 @@ export class ConfirmQueue {
   /** name -> ebuild, in the order queued, not done. */
   private readonly pendingMap = new Map<string, string>();
   private readonly doneSet = new Set<string>();
+  /** Failed attempts of reruns still pending (tried again), by name. */
+  private readonly failures = new Map<string, number>();
   /** Names whose rerun was started by an earlier watch and never finished (the stop ended it). */
   readonly interrupted = new Set<string>();
 
@@ -66,7 +90,11 @@ export class ConfirmQueue {
       if (typeof s?.name !== 'string') continue;
       if (s.t === 'queued' && s.ebuild && !this.doneSet.has(s.name)) this.pendingMap.set(s.name, s.ebuild);
       else if (s.t === 'started') this.interrupted.add(s.name);
-      else if (s.t === 'done' || s.t === 'failed') {
+      else if (s.t === 'failed' && s.final === false) {
+        // Tried again: still pending, its attempts counted.
+        this.failures.set(s.name, Math.max(this.failures.get(s.name) ?? 0, typeof s.attempt === 'number' ? s.attempt : 1));
+        this.interrupted.delete(s.name);
+      } else if (s.t === 'done' || s.t === 'failed') {
         this.doneSet.add(s.name);
         this.pendingMap.delete(s.name);
         this.interrupted.delete(s.name);
@@ -102,10 +130,25 @@ export class ConfirmQueue {
   }
 
   done(name: string, outcome: { verdict: string } | { error: string }): void {
-    this.write({ t: 'verdict' in outcome ? 'done' : 'failed', name, at: Date.now(), ...outcome });
+    this.write({ t: 'verdict' in outcome ? 'done' : 'failed', name, at: Date.now(), ...outcome, ...('error' in outcome ? { attempt: this.attempts(name) + 1 } : {}) });
     this.pendingMap.delete(name);
+    this.failures.delete(name);
     this.doneSet.add(name);
     this.interrupted.delete(name);
+  }
+
+  /** The rerun failed and is tried again later: it stays pending (also for the next watch), this attempt counted. */
+  failedOnce(name: string, error: string): number {
+    const attempt = this.attempts(name) + 1;
+    this.write({ t: 'failed', name, at: Date.now(), error, attempt, final: false });
+    this.failures.set(name, attempt);
+    this.interrupted.delete(name);
+    return attempt;
+  }
+
+  /** Failed attempts so far of a pending rerun. */
+  attempts(name: string): number {
+    return this.failures.get(name) ?? 0;
   }
 
   close(): void {

@@ -34,7 +34,7 @@ import type { Attempt, BuildResult, Finding } from '../model/types.js';
 import { endpoint, safeText } from '../model/format.js';
 import { Observer } from '../observe/observer.js';
 import { BuildFollower, FOLLOW_ENV, FOLLOW_EXEC, followedPhases, networkSandboxOf, type FollowedBuild, type FollowerNews } from '../portage/follow.js';
-import { BuildJournals, ConfirmQueue } from './watch-state.js';
+import { BuildJournals, CONFIRM_ATTEMPTS, ConfirmQueue, confirmRetry } from './watch-state.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { ResultsFile } from './results.js';
 import { makeReport } from '../model/report.js';
@@ -550,6 +550,28 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   started.observer = observer;
   options.onReady?.({ attachMs: observer.attachMs, resumed, tracerPid: observer.pid, resumedBuilds, queuedConfirms });
 
+  /** A rerun that failed: tried again later when the reason may pass (confirmRetry), else failed for good. */
+  const retries = new Set<NodeJS.Timeout>();
+  const failed = (next: { name: string; ebuild: string }, e: unknown): void => {
+    const why = (e as Error).message;
+    const retry = confirmRetry(e, confirmQueue.attempts(next.name) + 1);
+    if (!retry.again) {
+      confirmQueue.done(next.name, { error: why });
+      say(`netaudit: watch: the faithful rerun of ${next.name} failed: ${why}`);
+      return;
+    }
+    const attempt = confirmQueue.failedOnce(next.name, why);
+    say(`netaudit: watch: the faithful rerun of ${next.name} failed (attempt ${attempt} of ${CONFIRM_ATTEMPTS}): ${why}; again in ${retry.delayMs / 1000} s`);
+    const timer = setTimeout(() => {
+      retries.delete(timer);
+      queue.push(next);
+      drainConfirm();
+    }, retry.delayMs);
+    // A stop does not wait for it: the rerun stays pending in confirm.jsonl for the next watch.
+    timer.unref();
+    retries.add(timer);
+  };
+
   const drainConfirm = (): void => {
     if (confirming || !options.confirm || !queue.length || options.signal.aborted) return;
     const next = queue.shift() as { name: string; ebuild: string };
@@ -570,12 +592,9 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
           confirmQueue.done(next.name, { verdict: r.verdict });
           confirmed.push(next.name);
           say(`confirm ${next.name}: ${r.verdict} (faithful rerun)`);
-        } else if (!r && !options.signal.aborted) confirmQueue.done(next.name, { error: 'no result' });
+        } else if (!r && !options.signal.aborted) failed(next, new Error('no result'));
       } catch (e) {
-        if (!options.signal.aborted) {
-          confirmQueue.done(next.name, { error: (e as Error).message });
-          say(`netaudit: watch: the faithful rerun of ${next.name} failed: ${(e as Error).message}`);
-        }
+        if (!options.signal.aborted) failed(next, e);
       } finally {
         confirming = undefined;
         drainConfirm();
@@ -664,6 +683,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
   } finally {
     scheduling = false;
     clearTimeout(dueTimer);
+    for (const t of retries) clearTimeout(t);
   }
   // Stop: everything the kernel committed is read, then every package that is over is written.
   await observer.flush(2000);

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTracerLine, type TracerRecord } from '../../src/decode/tracer.js';
 import { BuildFollower, type FollowedBuild, type JournalStop } from '../../src/portage/follow.js';
-import { BuildJournals, ConfirmQueue } from '../../src/sweep/watch-state.js';
+import { BuildJournals, CONFIRM_ATTEMPTS, ConfirmQueue, confirmRetry } from '../../src/sweep/watch-state.js';
+import { MissingToolError, NoSuchEbuildError, SetupError, UsageError } from '../../src/model/errors.js';
 import { ResultsFile } from '../../src/sweep/results.js';
 import { followedResult, provisional } from '../../src/sweep/watch.js';
 import { validateBuild } from '../../src/report/validate.js';
@@ -73,6 +74,45 @@ describe('watch: what a stop leaves for the restart', function () {
     third.queue('net-test/a-1', '/r/a-1.ebuild');
     third.close();
     assert.deepEqual(new ConfirmQueue(file).pending().map((p) => p.name), ['net-test/b-1']);
+  });
+
+  it('confirm.jsonl: a rerun that failed for a reason that may pass stays pending, its attempts counted across restarts; the last attempt, or a lasting reason, ends it', function () {
+    const file = path.join(tmp, 'confirm.jsonl');
+    const q = new ConfirmQueue(file);
+    q.queue('net-test/a-1', '/r/a-1.ebuild');
+    q.queue('net-test/b-1', '/r/b-1.ebuild');
+    q.started('net-test/a-1');
+    assert.equal(q.failedOnce('net-test/a-1', 'starting the lo capture: no answer'), 1);
+    q.close();
+    // The next watch: still pending (and not taken for a rerun cut by a stop), one attempt behind it.
+    const again = new ConfirmQueue(file);
+    assert.deepEqual(again.pending().map((p) => p.name), ['net-test/a-1', 'net-test/b-1']);
+    assert.deepEqual([...again.interrupted], []);
+    assert.equal(again.attempts('net-test/a-1'), 1);
+    again.started('net-test/a-1');
+    assert.equal(again.failedOnce('net-test/a-1', 'Portage: lock held'), 2);
+    again.started('net-test/a-1');
+    again.done('net-test/a-1', { error: 'Portage: lock held' });
+    again.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; attempt?: number; final?: boolean });
+    assert.deepEqual(lines.filter((l) => l.t === 'failed').map((l) => [l.attempt, l.final]), [[1, false], [2, false], [3, undefined]]);
+    const third = new ConfirmQueue(file);
+    assert.deepEqual(third.pending().map((p) => p.name), ['net-test/b-1']);
+    assert.ok(third.known('net-test/a-1'));
+    third.close();
+    // A `failed` line of an older watch (no "final") ended its rerun, as it did then.
+    appendFileSync(file, JSON.stringify({ t: 'failed', name: 'net-test/b-1', at: 1, error: 'x' }) + '\n');
+    assert.deepEqual(new ConfirmQueue(file).pending(), []);
+  });
+
+  it('confirmRetry: a reason that says the same next time is final at once; others are tried CONFIRM_ATTEMPTS times, 30 s then 60 s apart', function () {
+    assert.deepEqual(confirmRetry(new NoSuchEbuildError('/r/a-1.ebuild', 'no such ebuild'), 1), { again: false });
+    assert.deepEqual(confirmRetry(new MissingToolError('tcpdump', 'tcpdump is not installed'), 1), { again: false });
+    assert.deepEqual(confirmRetry(new UsageError('bad'), 1), { again: false });
+    assert.deepEqual(confirmRetry(new SetupError('creating the namespaces', 'creating the namespaces: File exists'), 1), { again: true, delayMs: 30_000 });
+    assert.deepEqual(confirmRetry(new Error('no result'), 2), { again: true, delayMs: 60_000 });
+    assert.equal(CONFIRM_ATTEMPTS, 3);
+    assert.deepEqual(confirmRetry(new Error('no result'), CONFIRM_ATTEMPTS), { again: false });
   });
 
   it('a journal cut in src_test (clean-build, a real build) restored by the next watch: later phases join it, the result has every phase and says what was not seen', async function () {
