@@ -147,13 +147,13 @@ export type FollowerNews =
   | { readonly type: 'phase-end'; readonly build: FollowedBuild; readonly phase: FollowedPhase }
   | { readonly type: 'ignored-seed'; readonly pid: number; readonly why: string };
 
+/** How often a build with a phase cut by a watch's stop is looked at (BuildFollower.nextDueMs). */
+export const CUT_POLL_MS = 250;
+
 /**
  * The builds being followed. push() every record of the tracer in order; due(now) hands out the builds that
  * are over.
  */
-/** How often a build with a phase cut by a watch's stop is looked at (BuildFollower.nextDueMs). */
-export const CUT_POLL_MS = 250;
-
 export class BuildFollower {
   private readonly builds = new Map<string, FollowedBuild>();
   /** Builds over that a new build of the same CATEGORY/PF replaced in `builds` before due() handed them out. */

@@ -64,13 +64,13 @@ export function execBuffer(argv: readonly string[], options: ExecOptions = {}): 
   });
 }
 
+/** The line `ip -batch` adds after a failed command's own message ("Command failed -:3"): never the reason. */
+export const IP_BATCH_LINE = /^Command failed -:\d+$/;
+
 /**
  * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
  * "creating the veth pair: RTNETLINK answers: File exists").
  */
-/** The line `ip -batch` adds after a failed command's own message ("Command failed -:3"): never the reason. */
-export const IP_BATCH_LINE = /^Command failed -:\d+$/;
-
 export async function execStep(
   label: string,
   argv: readonly string[],

@@ -42,7 +42,6 @@ function removeFlatDir(dir: string): void {
   }
 }
 
-
 /** A word for sh, quoted only when it needs it. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
