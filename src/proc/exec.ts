@@ -67,6 +67,15 @@ export function execBuffer(argv: readonly string[], options: ExecOptions = {}): 
 /** The line `ip -batch` adds after a failed command's own message ("Command failed -:3"): never the reason. */
 export const IP_BATCH_LINE = /^Command failed -:\d+$/;
 
+/** The reason a failed command gives: the last line of its output that is neither blank nor IP_BATCH_LINE. */
+export function failureReason(lines: readonly string[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] as string;
+    if (line.trim() && !IP_BATCH_LINE.test(line.trim())) return line;
+  }
+  return undefined;
+}
+
 /**
  * Run argv and require exit 0; on failure throw E_SETUP with a message naming the step (bubblewrap style:
  * "creating the veth pair: RTNETLINK answers: File exists").
@@ -89,8 +98,7 @@ export async function execStep(
     throw new SetupError(label, `${label}: cannot start ${argv[0]}: ${e.message}`, { cause });
   }
   if (r.code !== 0) {
-    const lines = (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => l.trim() && !IP_BATCH_LINE.test(l.trim()));
-    const why = lines[lines.length - 1] ?? `exit ${r.code ?? r.signal}`;
+    const why = failureReason((r.stderr.trim() || r.stdout.trim()).split('\n')) ?? `exit ${r.code ?? r.signal}`;
     throw new SetupError(label, `${label}: ${why}`);
   }
   return r;

@@ -26,7 +26,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SetupError } from '../model/errors.js';
-import { IP_BATCH_LINE } from '../proc/exec.js';
+import { failureReason } from '../proc/exec.js';
 import { supervise, type Helper, type HostedProcess, type ProcessHost } from '../proc/supervisor.js';
 import { tool } from '../proc/tools.js';
 import { shellQuote } from './shell.js';
@@ -300,9 +300,7 @@ export class SandboxStarter {
   private onFail(rest: string): void {
     const tab = rest.indexOf('\t');
     const label = rest.slice(0, tab);
-    // `ip -batch` ends its output with "Command failed -:N" after the reason.
-    const text = rest.slice(tab + 1).split('\x1e').map((l) => l.trim()).filter((l) => l && !IP_BATCH_LINE.test(l));
-    const error = new SetupError(label, `${label}: ${text[text.length - 1] ?? 'failed'}`);
+    const error = new SetupError(label, `${label}: ${failureReason(rest.slice(tab + 1).split('\x1e'))?.trim() ?? 'failed'}`);
     if (label === this.plan.create.label) this.createdReject(error);
     else this.steps.get(label)?.reject(error);
   }
