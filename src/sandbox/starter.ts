@@ -101,11 +101,22 @@ export function starterScript(plan: StarterPlan): string {
   return lines.join('\n') + '\n';
 }
 
+/** A capture of the plan: the process once the script has said its pid, and who waits for it meanwhile. */
 interface Slot {
-  readonly source: string;
-  pid?: number;
   readonly waiting: ((p: HostedProcess) => void)[];
   process?: StartedProcess;
+}
+
+/** A promise with its resolve and reject at hand; its rejection is handled (whoever awaits it sees it). */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 /** A capture the script started: its pid, its two pipes, and its end (both pipes closed). */
@@ -157,27 +168,16 @@ export class SandboxStarter {
   private readonly slots = new Map<string, Slot>();
   /** The held processes: their pid once reported, their result line once done. */
   private readonly held = new Map<string, { pid?: number; start?: string; result?: string; done: ((text: string) => void)[] }>();
-  private readonly steps = new Map<string, { readonly done: Promise<void>; resolve: () => void; reject: (e: Error) => void }>();
-  private createdResolve!: () => void;
-  private createdReject!: (e: Error) => void;
+  private readonly steps = new Map<string, ReturnType<typeof deferred>>();
+  private readonly creation = deferred();
   /** Resolves once the namespaces exist; rejects with the creation's failure. */
-  readonly created: Promise<void>;
+  readonly created = this.creation.promise;
   private buffer = '';
 
   private constructor(private readonly plan: StarterPlan) {
-    this.created = new Promise((resolve, reject) => {
-      this.createdResolve = resolve;
-      this.createdReject = reject;
-    });
-    this.created.catch(() => undefined);
-    for (const c of plan.captures) this.slots.set(c.source, { source: c.source, waiting: [] });
+    for (const c of plan.captures) this.slots.set(c.source, { waiting: [] });
     for (const h of plan.held ?? []) this.held.set(h.name, { done: [] });
-    for (const { label } of plan.steps) {
-      const d = { resolve: () => undefined, reject: (_e: Error) => undefined } as { done: Promise<void>; resolve: () => void; reject: (e: Error) => void };
-      d.done = new Promise<void>((resolve, reject) => Object.assign(d, { resolve, reject }));
-      d.done.catch(() => undefined);
-      this.steps.set(label, d);
-    }
+    for (const { label } of plan.steps) this.steps.set(label, deferred());
   }
 
   /** Spawn the script (it runs at once; nothing here waits for it). */
@@ -201,7 +201,7 @@ export class SandboxStarter {
   step(label: string): Promise<void> {
     const d = this.steps.get(label);
     if (!d) throw new Error(`internal: no step ${label} in the sandbox set-up`);
-    return d.done;
+    return d.promise;
   }
 
   /** A host for the capture `source`: supervise() gets the process the script started (the argv is the script's). */
@@ -222,7 +222,7 @@ export class SandboxStarter {
 
   /** The pids of the captures it started. */
   capturePids(): number[] {
-    return [...this.slots.values()].flatMap((s) => (s.pid ? [s.pid] : []));
+    return [...this.slots.values()].flatMap((s) => (s.process ? [s.process.pid] : []));
   }
 
   /** The pids of everything it started that lives in a sandbox namespace: the captures and the held processes. */
@@ -262,7 +262,7 @@ export class SandboxStarter {
     while ((nl = this.buffer.indexOf('\n')) >= 0) {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
-      if (line === 'created') this.createdResolve();
+      if (line === 'created') this.creation.resolve();
       else if (line.startsWith('pid ')) this.onPid(line);
       else if (line.startsWith('ok ')) this.steps.get(line.slice(3))?.resolve();
       else if (line.startsWith('done ')) this.onDone(line.slice(5));
@@ -284,8 +284,7 @@ export class SandboxStarter {
     const i = this.plan.captures.findIndex((c) => c.source === source);
     const pipes = this.helper.extraPipes();
     if (!slot || i < 0) return;
-    slot.pid = Number(pid);
-    slot.process = new StartedProcess(slot.pid, pipes[2 * i] as Readable, pipes[2 * i + 1] as Readable);
+    slot.process = new StartedProcess(Number(pid), pipes[2 * i] as Readable, pipes[2 * i + 1] as Readable);
     for (const w of slot.waiting.splice(0)) w(slot.process);
   }
 
@@ -301,14 +300,15 @@ export class SandboxStarter {
     const tab = rest.indexOf('\t');
     const label = rest.slice(0, tab);
     const error = new SetupError(label, `${label}: ${failureReason(rest.slice(tab + 1).split('\x1e'))?.trim() ?? 'failed'}`);
-    if (label === this.plan.create.label) this.createdReject(error);
+    if (label === this.plan.create.label) this.creation.reject(error);
     else this.steps.get(label)?.reject(error);
   }
 
   /** The script is gone: what it never reported has failed. */
   private ended(): void {
-    const why = (what: string): SetupError => new SetupError(what, `${what}: the sandbox set-up ended first${this.helper.stderrText().trim() ? ` (${this.helper.stderrText().trim().split('\n').pop()})` : ''}`);
-    this.createdReject(why(this.plan.create.label));
+    const said = this.helper.stderrText().trim().split('\n').pop();
+    const why = (what: string): SetupError => new SetupError(what, `${what}: the sandbox set-up ended first${said ? ` (${said})` : ''}`);
+    this.creation.reject(why(this.plan.create.label));
     for (const [label, s] of this.steps) s.reject(why(label));
   }
 
@@ -339,10 +339,5 @@ export class SandboxStarter {
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
     if ((await Promise.race([this.helper.exited, late])) === 'late') await this.helper.kill();
     clearTimeout(timer);
-  }
-
-  /** Resolves once the script has exited (and so has reaped every capture). */
-  get exited(): Promise<unknown> {
-    return this.helper.exited;
   }
 }
