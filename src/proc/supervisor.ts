@@ -204,28 +204,24 @@ function childBackend(options: HelperOptions, onOut: (b: Buffer) => void, onErr:
 
 async function hostedBackend(host: ProcessHost, argv: readonly string[], onOut: (b: Buffer) => void, onErr: (b: Buffer) => void): Promise<Backend> {
   const proc = await host.start(argv);
-  let detached = false;
-  let detach: () => void;
+  // Its output: pipes read as a child's are, or files read as they grow.
+  let stopReading: () => void;
   if (proc.pipes) {
     const { stdout, stderr } = proc.pipes;
     stdout.on('data', onOut);
     stderr.on('data', onErr);
-    detach = () => {
-      if (detached) return;
-      detached = true;
-      stdout.destroy();
-      stderr.destroy();
-    };
+    stopReading = () => (stdout.destroy(), stderr.destroy());
   } else {
     const out = new FileTail(proc.outFile, onOut);
     const err = new FileTail(proc.errFile, onErr);
-    detach = () => {
-      if (detached) return;
-      detached = true;
-      out.close();
-      err.close();
-    };
+    stopReading = () => (out.close(), err.close());
   }
+  let detached = false;
+  const detach = (): void => {
+    if (detached) return;
+    detached = true;
+    stopReading();
+  };
   // The tails read what is left before the end is reported: output comes before the exit, as with a child.
   const exited = proc.exited.then((code): ExitStatus => (detach(), { code: code < 0 ? null : code, signal: null }));
   return {

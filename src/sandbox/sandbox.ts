@@ -163,7 +163,7 @@ export class Sandbox {
       const lines = { build: plan.build, monitor: plan.monitor };
       const steps = await Promise.allSettled([
         ...this.captureSpecs().map(({ configure, ...spec }) =>
-          (configure ? this.step(`configuring the ${configure} namespace`, this.ipBatch(configure), { input: lines[configure].join('\n') + '\n' }) : Promise.resolve()).then(() =>
+          (configure ? this.step(`configuring the ${configure} namespace`, this.ipBatch(configure), { input: batch(lines[configure]) }) : Promise.resolve()).then(() =>
             capture ? this.startCapture(spec) : undefined,
           ),
         ),
@@ -187,11 +187,11 @@ export class Sandbox {
     const netns = { build: plan.names.buildNs, monitor: plan.names.monitorNs };
     const steps = this.sideSteps();
     const starter = await SandboxStarter.spawn({
-      create: { label: this.creationLabel(), batch: plan.create.join('\n') + '\n' },
+      create: { label: this.creationLabel(), batch: batch(plan.create) },
       captures: specs.map((c) => ({
         source: c.source,
         argv: Capture.argv(c),
-        ...(c.configure ? { configure: { netns: netns[c.configure], batch: lines[c.configure].join('\n') + '\n' } } : {}),
+        ...(c.configure ? { configure: { netns: netns[c.configure], batch: batch(lines[c.configure]) } } : {}),
       })),
       steps,
       // Its result on the script's stdout: its `done` line (the nftables counters, one line of JSON).
@@ -233,7 +233,7 @@ export class Sandbox {
   /** As root without captures: the namespaces named in /run/netns, the veth made inside them, one `ip -batch`. */
   private async createNamed(): Promise<void> {
     this.registerNamedRemoval();
-    await execStep(this.creationLabel(), [tool('ip'), '-batch', '-'], { input: this.plan.create.join('\n') + '\n' }, quickExec);
+    await execStep(this.creationLabel(), [tool('ip'), '-batch', '-'], { input: batch(this.plan.create) }, quickExec);
     trace('namespaces created');
   }
 
@@ -383,6 +383,11 @@ export class Sandbox {
     ]);
     return ended ? [...failures, ended] : failures;
   }
+}
+
+/** `ip -batch` input: the plan's lines, each ended. */
+function batch(lines: readonly string[]): string {
+  return lines.join('\n') + '\n';
 }
 
 /** Sum of the nftables rule counters in `nft -j list table`'s output (each logged-and-dropped send), the sentinel included. */
