@@ -14,15 +14,20 @@ export interface Owner {
   readonly startTicks: string;
 }
 
-export function processStartTicks(pid: number): string | undefined {
+/** /proc/PID/stat's state letter (R, S, T, Z …, field 3) and start time (field 22); undefined when there is no such process. */
+export function processStat(pid: number): { state: string; startTicks: string | undefined } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may contain spaces and parentheses: fields after the last ')' are space separated; starttime is field 22.
+    // comm may contain spaces and parentheses: fields after the last ')' are space separated, from field 3.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
+    return { state: rest[0] ?? '', startTicks: rest[19] };
   } catch {
     return undefined;
   }
+}
+
+export function processStartTicks(pid: number): string | undefined {
+  return processStat(pid)?.startTicks;
 }
 
 let selfOwner: Owner | undefined;

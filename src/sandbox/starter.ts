@@ -23,12 +23,12 @@
  * death ends the captures. The script waits for its children and exits after the last: once it has exited,
  * every capture has been reaped. close() kills the captures and awaits that.
  */
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SetupError } from '../model/errors.js';
 import { failureReason } from '../proc/exec.js';
 import { supervise, type Helper, type HostedProcess, type ProcessHost } from '../proc/supervisor.js';
 import { tool } from '../proc/tools.js';
+import { processStat } from './names.js';
 import { shellQuote } from './shell.js';
 
 export interface StarterCapture {
@@ -145,17 +145,6 @@ class StartedProcess implements HostedProcess {
     } catch {
       /* gone */
     }
-  }
-}
-
-/** /proc/PID/stat's state letter (R, S, T, Z …) and start time (field 22); undefined when there is no such process. */
-function processStat(pid: number): { state: string; start: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', start: fields[19] ?? '' };
-  } catch {
-    return undefined;
   }
 }
 
@@ -278,7 +267,7 @@ export class SandboxStarter {
       held.pid = Number(pid);
       // Its identity: the script has just started it and reaps it only once it ends, which it does not
       // before release() (it stops itself first).
-      held.start = processStat(held.pid)?.start;
+      held.start = processStat(held.pid)?.startTicks;
       return;
     }
     const i = this.plan.captures.findIndex((c) => c.source === source);
@@ -322,7 +311,7 @@ export class SandboxStarter {
     // It is signalled only while it is the very process started (same start time) and has not ended.
     for (const h of this.held.values()) {
       const now = h.pid ? processStat(h.pid) : undefined;
-      if (h.pid && h.result === undefined && now && now.start === h.start && now.state !== 'Z' && now.state !== 'X') {
+      if (h.pid && h.result === undefined && now && now.startTicks === h.start && now.state !== 'Z' && now.state !== 'X') {
         try {
           process.kill(h.pid, 'SIGKILL');
         } catch {
