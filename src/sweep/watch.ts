@@ -156,6 +156,11 @@ export interface WatchBlock {
 
 const LOG_HEAD = 256;
 
+/** The path of a phase's file (absolute inside the phase) through its root fd; undefined when there is none. */
+function pathThrough(rootFd: number | undefined, file: string | undefined): string | undefined {
+  return rootFd === undefined || !file || !file.startsWith('/') ? undefined : `/proc/self/fd/${rootFd}${file}`;
+}
+
 /**
  * The build log as a phase's end finds it, read through the phase's root: a log that only grew since the last
  * phase's end (the same file: device, inode and first bytes; no shorter) is read from where its last whole line
@@ -163,10 +168,11 @@ const LOG_HEAD = 256;
  * again: ~10 phases a build). The text is that of the whole file; undefined when it cannot be read.
  */
 export function readLogThrough(rootFd: number | undefined, file: string | undefined, at: LogPosition | undefined): { text: string; at: LogPosition } | undefined {
-  if (rootFd === undefined || !file || !file.startsWith('/')) return undefined;
+  const through = pathThrough(rootFd, file);
+  if (!through || !file) return undefined;
   let fd: number | undefined;
   try {
-    fd = openSync(`/proc/self/fd/${rootFd}${file}`, 'r');
+    fd = openSync(through, 'r');
     const st = fstatSync(fd);
     const readAt = (length: number, position: number): Buffer => {
       const buf = Buffer.allocUnsafe(length);
@@ -196,9 +202,10 @@ export function readLogThrough(rootFd: number | undefined, file: string | undefi
 
 /** Reads a file of a phase through its root fd; '' when it is not there. */
 function readThrough(rootFd: number | undefined, file: string | undefined): string {
-  if (rootFd === undefined || !file || !file.startsWith('/')) return '';
+  const through = pathThrough(rootFd, file);
+  if (!through) return '';
   try {
-    return readFileSync(`/proc/self/fd/${rootFd}${file}`, 'utf8');
+    return readFileSync(through, 'utf8');
   } catch {
     return '';
   }
