@@ -11,7 +11,7 @@ export function bpfDir(): string {
 }
 
 /** A filter file with its '#' comment lines removed and lines joined. */
-export function loadFilter(name: 'veth' | 'loopback'): string {
+export function loadFilter(name: 'loopback'): string {
   return stripComments(readFileSync(path.join(bpfDir(), `${name}.bpf`), 'utf8'));
 }
 

@@ -40,6 +40,13 @@ export const PORTAGE_NET_V6 = '::/8';
 
 /** The NFLOG group the build namespace's nftables rules log dropped sends to (groups are per namespace). */
 export const NFLOG_GROUP = 7;
+/**
+ * The packets sandbox's captures on lo (in the build namespace) and on the monitor's veth end (in the monitor
+ * namespace) are NFLOG groups too, filled by bpf/build.nft and bpf/monitor.nft (and their intercept variants),
+ * not packet sockets: a packet socket's ring costs each run RCU grace periods at its start and at its close.
+ */
+export const NFLOG_LO_GROUP = 8;
+export const NFLOG_VETH_GROUP = 9;
 
 /** A UDP destination for an end-of-capture marker. */
 export interface MarkerTarget {

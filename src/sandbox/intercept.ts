@@ -15,7 +15,7 @@
  * daemon socket (nscd, systemd-resolved's `resolve` module): those questions never become packets.
  *
  * Why the responder's log, not the veth capture's payload, gives `wanted`: the veth capture does hold the
- * payload (bpf/veth.bpf keeps all IP; snaplen 1600), but reading it would need TCP stream reassembly in the
+ * payload (bpf/monitor.nft logs every IP packet to it; snaplen 1600), but reading it would need TCP stream reassembly in the
  * decoder (a ClientHello grows past one segment with big key shares; retransmits, reordering), while the
  * responder's recv() hands over the stream the kernel already reassembled, up to 8 KiB. The parsing stays in
  * TypeScript (src/decode/tls.ts, src/decode/http.ts: pure, tested on byte fixtures); the responder only

@@ -10,7 +10,7 @@ import { execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
 import { tool } from '../proc/tools.js';
 import { UsageError } from '../model/errors.js';
 import { makePlan, netnsPath, vethLine, type SandboxKind, type SandboxPlan } from './plan.js';
-import { BUILD_VETH, END_MARKER, MONITOR_VETH, type MarkerTarget } from '../model/network.js';
+import { BUILD_VETH, END_MARKER, MONITOR_VETH, NFLOG_LO_GROUP, NFLOG_VETH_GROUP, type MarkerTarget } from '../model/network.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { quickExec } from './shell.js';
@@ -122,11 +122,15 @@ export class Sandbox {
 
   /** The captures of this sandbox's kind: the build's lo; with `packets` also the monitor's veth end and the build's NFLOG group. */
   private captureSpecs(): (Omit<CaptureOptions, 'sentinel'> & { readonly configure?: 'build' | 'monitor' })[] {
-    const lo = { source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048, configure: 'build' } as const;
-    if (this.plan.kind === 'faithful') return [lo];
+    const lo = { source: 'lo', netnsPath: this.buildNsPath, snaplen: 2048, configure: 'build' } as const;
+    // The faithful namespace holds nothing of netaudit's, no nftables rule either: its lo is read from a packet
+    // socket, kernel-filtered by bpf/loopback.bpf. The packets sandbox has rules anyway: its lo and veth
+    // captures are NFLOG groups its rules fill (bpf/build.nft, bpf/monitor.nft), which start and end without
+    // the packet socket's RCU waits (see NFLOG_LO_GROUP).
+    if (this.plan.kind === 'faithful') return [{ ...lo, iface: 'lo', filter: loadFilter('loopback') }];
     return [
-      lo,
-      { source: 'veth', netnsPath: this.monitorNsPath, iface: MONITOR_VETH, filter: loadFilter('veth'), snaplen: 1600, configure: 'monitor' },
+      { ...lo, iface: `nflog:${NFLOG_LO_GROUP}`, filter: '' },
+      { source: 'veth', netnsPath: this.monitorNsPath, iface: `nflog:${NFLOG_VETH_GROUP}`, filter: '', snaplen: 1600, configure: 'monitor' },
       { source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${this.plan.nflogGroup}`, filter: '', snaplen: 65535 },
     ];
   }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bpfDir, fillPlaceholders, loadFilter } from '../../src/capture/filters.js';
 import { loadNftRules } from '../../src/sandbox/rules.js';
-import { BUILD_VETH, END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP } from '../../src/model/network.js';
+import { BUILD_VETH, END_MARKER, INTERCEPT_PORT, MONITOR_LL6, MONITOR_V4, MONITOR_VETH, NFLOG_GROUP, NFLOG_LO_GROUP, NFLOG_VETH_GROUP } from '../../src/model/network.js';
 
 /** As src/sandbox/sandbox.ts loads them. */
 const LOADED = {
@@ -39,27 +39,48 @@ describe('capture/filters: nftables templates', () => {
   }
 
   it('build.nft: the rules name the build veth and log to the NFLOG group', () => {
-    const rules = ruleLines(LOADED.build()).filter((l) => l.includes('log group'));
+    const rules = ruleLines(LOADED.build()).filter((l) => l.includes(`log group ${NFLOG_GROUP} `));
     assert.equal(rules.length, 3);
-    for (const r of rules) {
-      assert.ok(r.startsWith(`oifname "${BUILD_VETH}" `), r);
-      assert.ok(r.includes(` log group ${NFLOG_GROUP} `), r);
-    }
+    for (const r of rules) assert.ok(r.startsWith(`oifname "${BUILD_VETH}" `) && r.endsWith(' drop'), r);
   });
+
+  for (const file of ['build', 'build-intercept'] as const) {
+    it(`${file}.nft: the lo capture logs what bpf/loopback.bpf keeps, on lo only, without dropping or counting`, () => {
+      const rules = ruleLines(LOADED[file]()).filter((l) => l.includes(`log group ${NFLOG_LO_GROUP} `));
+      assert.deepEqual(rules, [
+        `oifname "lo" tcp flags & (syn | rst) != 0 log group ${NFLOG_LO_GROUP} queue-threshold 1`,
+        `oifname "lo" meta l4proto { icmp, ipv6-icmp } log group ${NFLOG_LO_GROUP} queue-threshold 1`,
+        `oifname "lo" udp dport 53 log group ${NFLOG_LO_GROUP} queue-threshold 1`,
+        `oifname "lo" udp sport 53 log group ${NFLOG_LO_GROUP} queue-threshold 1`,
+      ]);
+      // The nftables counters are the NFLOG capture's check (sandbox.ts sums every counter of the table).
+      assert.equal(ruleLines(LOADED[file]()).filter((l) => l.includes(' counter ')).length, 3);
+    });
+  }
 
   it("monitor.nft: the rules name the monitor veth and let the monitor's own addresses through", () => {
     const rules = ruleLines(LOADED.monitor()).filter((l) => l.startsWith('iifname'));
     assert.deepEqual(rules, [
+      `iifname "${MONITOR_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`,
       `iifname "${MONITOR_VETH}" ip daddr ${MONITOR_V4} accept`,
       `iifname "${MONITOR_VETH}" ip6 daddr { ${MONITOR_LL6}, ff00::/8 } accept`,
       `iifname "${MONITOR_VETH}" counter reject with icmpx type no-route`,
     ]);
   });
 
+  for (const file of ['monitor', 'monitor-intercept'] as const) {
+    it(`${file}.nft: the veth capture logs every packet both ways, arriving before NAT and leaving after it`, () => {
+      const lines = ruleLines(LOADED[file]());
+      const chain = (name: string): string[] => lines.slice(lines.indexOf(`chain ${name} {`) + 1, lines.indexOf('}', lines.indexOf(`chain ${name} {`)));
+      assert.deepEqual(chain('capture_in'), ['type filter hook prerouting priority -300; policy accept;', `iifname "${MONITOR_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`]);
+      assert.deepEqual(chain('capture_out'), ['type filter hook postrouting priority 300; policy accept;', `oifname "${MONITOR_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`]);
+    });
+  }
+
   it('intercept rules: DNS passes to the monitor but the NFLOG end marker; TCP is redirected to the responder', () => {
     const build = ruleLines(LOADED['build-intercept']());
     assert.ok(build.includes(`oifname "${BUILD_VETH}" ip daddr != ${END_MARKER.nflog.address} udp dport 53 accept`));
-    assert.equal(build.filter((l) => l.includes('log group')).length, 3, 'other UDP and pings are still logged and dropped');
+    assert.equal(build.filter((l) => l.includes(`log group ${NFLOG_GROUP} `)).length, 3, 'other UDP and pings are still logged and dropped');
     const monitor = ruleLines(LOADED['monitor-intercept']());
     assert.ok(monitor.includes(`iifname "${MONITOR_VETH}" meta l4proto tcp redirect to :${INTERCEPT_PORT}`));
     assert.equal(monitor.at(-2), '}', 'the chains end');
@@ -81,7 +102,7 @@ describe('capture/filters: nftables templates', () => {
   });
 
   it('the tcpdump filters load without comments', () => {
-    for (const name of ['veth', 'loopback'] as const) {
+    for (const name of ['loopback'] as const) {
       const f = loadFilter(name);
       assert.ok(f.length > 0);
       assert.doesNotMatch(f, /#/);

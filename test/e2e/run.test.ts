@@ -30,6 +30,9 @@ function inMode<T>(mode: AuditMode, v: ByMode<T>): T {
 }
 
 const FIXTURES = path.join(ROOT, 'fixtures/commands');
+/** pcap link types (the global header's last field): Ethernet (lo from a packet socket) and NFLOG. */
+const LINKTYPE_EN10MB = 1;
+const LINKTYPE_NFLOG = 239;
 
 /** A python3 on the host (root namespace) listening on an abstract UNIX address; resolves once it listens. */
 function hostAbstractListener(name: string): Promise<ChildProcess> {
@@ -195,11 +198,41 @@ describe('netaudit run on fixture commands @privileged', function () {
     assert.equal(veth.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
   });
 
-  it("--pcap in the faithful run: lo's capture only (there is no veth and no NFLOG)", async function () {
+  it("--pcap in the faithful run: lo's capture only (there is no veth and no NFLOG), from a packet socket", async function () {
     await requireObserver(this);
     const dir = path.join(tmp, 'pcaps-faithful');
     const r = await netaudit(['run', '-q', '--pcap', dir, '--', 'sh', path.join(FIXTURES, 'curl-v4.sh')]);
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(readdirSync(dir), ['lo.pcap']);
+    assert.equal(readFileSync(path.join(dir, 'lo.pcap')).readUInt32LE(20), LINKTYPE_EN10MB, "the faithful namespace has no rule of netaudit's: lo is read from a packet socket");
+  });
+
+  it("the packets run's captures are NFLOG groups its rules fill: the veth both ways, lo's SYN/RST, and nothing of the build's data", async function () {
+    const dir = path.join(tmp, 'pcaps-nflog');
+    const json = path.join(tmp, 'nflog.json');
+    // A blocking connect to an external address (SYN out over the veth, the monitor's ICMP back), a refused
+    // loopback connect (SYN and RST on lo), and a served loopback exchange whose data must not be kept.
+    const script = [
+      'import socket, threading',
+      'try: socket.create_connection(("192.0.2.61", 7061), timeout=3)',
+      'except OSError as e: print("external", e.errno)',
+      'try: socket.create_connection(("127.0.0.1", 7062), timeout=3)',
+      'except OSError as e: print("loopback", e.errno)',
+      'srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()',
+      'threading.Thread(target=lambda: srv.accept()[0].sendall(b"payload-not-kept" * 64), daemon=True).start()',
+      'c = socket.create_connection(srv.getsockname()); print("served", len(c.recv(4096)) > 0)',
+    ].join('\n');
+    const r = await netaudit(['run', '--no-observe', '-q', '--fail-on', 'never', '--pcap', dir, '--json', json, '--', 'python3', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /external 101\nloopback 111\nserved True/, 'ENETUNREACH and ECONNREFUSED, as under network-sandbox');
+    for (const f of ['veth.pcap', 'lo.pcap', 'nflog.pcap']) assert.equal(readFileSync(path.join(dir, f)).readUInt32LE(20), LINKTYPE_NFLOG, f);
+    const build = (JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0];
+    assert.ok(build, r.stderr);
+    const at = (port: number) => build.attempts.find((a) => a.port === port);
+    assert.deepEqual([at(7061)?.outcome, at(7061)?.seenOn], ['unreachable', ['veth']], JSON.stringify(build.attempts));
+    assert.deepEqual([at(7062)?.outcome, at(7062)?.seenOn], ['refused', ['lo']], JSON.stringify(build.attempts));
+    assert.equal(build.attempts.length, 2, 'the served exchange is no attempt');
+    assert.equal(build.capture.dropped, 0);
+    assert.ok(!readFileSync(path.join(dir, 'lo.pcap')).includes('payload-not-kept'), "lo's rules keep connection set-up, not data");
   });
 });
