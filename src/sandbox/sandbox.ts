@@ -13,7 +13,7 @@ import { makePlan, netnsPath, vethLine, type SandboxKind, type SandboxPlan } fro
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, NFLOG_LO_GROUP, NFLOG_VETH_GROUP, type MarkerTarget } from '../model/network.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
-import { quickExec } from './shell.js';
+import { prestartCommandShell, quickExec } from './shell.js';
 import { SandboxStarter } from './starter.js';
 import { loadNftRules } from './rules.js';
 import { UndoStack } from './undo.js';
@@ -210,6 +210,8 @@ export class Sandbox {
     this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
     await starter.created;
     trace('namespaces created');
+    // The removal at the end uses the command shell: started while the set-up finishes.
+    prestartCommandShell();
     const started = await Promise.allSettled([
       ...specs.map(({ configure: _, ...spec }) => this.startCapture({ ...spec, host: starter.host(spec.source) })),
       ...steps.map((s) => starter.step(s.label).then(() => trace(`done: ${s.label}`))),
