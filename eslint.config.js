@@ -58,13 +58,13 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.cts'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  ...LAYERS.map((layer) => ({ files: [`src/${layer}/**/*.ts`], rules: { 'no-restricted-imports': restrictions(layer), 'no-restricted-syntax': dynamicImports(layer) } })),
+  ...LAYERS.map((layer) => ({ files: [`src/${layer}/**/*.ts`, `src/${layer}/**/*.cts`], rules: { 'no-restricted-imports': restrictions(layer), 'no-restricted-syntax': dynamicImports(layer) } })),
   { files: ['src/report/terminal.ts'], rules: { 'no-restricted-imports': restrictions('report', { allowChalk: true }) } },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import type { Report } from '../src/model/types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/src/cli/main.cjs');
 const REFERENCE = ['unshare', '--net', '--uts', '--', 'sh', '-c',
   'ip link set lo up && ip addr add 10.0.0.1/8 dev lo && ip addr add fd::1/8 dev lo nodad && hostname localhost && exec "$@"', 'ref'];
 const N = Number(process.env.BENCH_N ?? 15);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Report } from '../src/model/types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/src/cli/main.cjs');
 /** Breaking fixtures whose suggestion has a patch (test deselection, test_network) and a clean one. */
 export const COST_FIXTURES = ['pytest-mixed', 'pytest-baseline', 'test-resolve', 'clean-build'] as const;
 export const COST_GOAL = 2.2;

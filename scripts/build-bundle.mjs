@@ -1,11 +1,11 @@
 // The command line in one file: dist/src/cli/app.bundle.cjs, app.js and every module of dist/src it imports
 // (dynamic imports included), so that netaudit's start-up reads and compiles one script instead of linking ~90
 // modules (node's ES module loader pays about 1.5 ms per file; `netaudit run -- true` loaded 105 files).
-// main.js loads it (src/cli/bundle.ts) when it is not older than app.js, compiled from a V8 code cache when
+// main.cjs loads it (src/cli/bundle.cts) when it is not older than app.js, compiled from a V8 code cache when
 // there is one. Runs after tsc in `npm run build`.
 //
 // - CommonJS, not an ES module: node 20 can give a code cache only to a script (vm.Script), and the code cache
-//   is what takes the compile off every start (bundle.ts). The bundle is wrapped in a function
+//   is what takes the compile off every start (bundle.cts). The bundle is wrapped in a function
 //   (exports, require, module, __filename, __dirname, __netauditBundleUrl, __netauditImport) by the loader.
 // - The CommonJS packages come inside (yargs and its cliui, dns-packet, pcap-parser), and chalk (an ES module,
 //   converted): node's CommonJS loader and its export scan cost more than they do (self CPU of
@@ -14,9 +14,9 @@
 //   run-time fallback loads it, with import().
 // - Every module keeps its own import.meta.url: each `import.meta.url` of a bundled file becomes the URL of the
 //   original file, relative to the bundle (`new URL('../report/validate.js', __netauditBundleUrl).href`), so
-//   paths made from it (the schema, the generated validator, the hook's main.js, createRequire) are what they
+//   paths made from it (the schema, the generated validator, the hook's main.cjs, createRequire) are what they
 //   were. The bundle moves with the tree (npm pack, the Gentoo image): nothing absolute is written into it.
-// - No esbuild (a tree without devDependencies): nothing is made, main.js loads the modules.
+// - No esbuild (a tree without devDependencies): nothing is made, main.cjs loads the modules.
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
 status=0
-cli=(node dist/src/cli/main.js)
+cli=(node dist/src/cli/main.cjs)
 # fixtures/repo's distfiles ship in fixtures/distfiles: Portage takes them from there, nothing is downloaded.
 export PORTAGE_RO_DISTDIRS="$PWD/fixtures/distfiles${PORTAGE_RO_DISTDIRS:+ $PORTAGE_RO_DISTDIRS}"
 

@@ -4,7 +4,7 @@
  *
  * Importing this module runs nothing: `parser()` builds the command line parser (tests call
  * `parser().parseAsync([...])` in-process), `main()` parses, runs and maps the outcome to an exit code, and
- * `runProgram()` is the program, which main.ts (the entry) calls, from the bundle of this module when it is
+ * `runProgram()` is the program, which main.cts (the entry) calls, from the bundle of this module when it is
  * built (scripts/build-bundle.mjs).
  */
 import { readFileSync } from 'node:fs';
@@ -138,7 +138,7 @@ export function cpuLine(): string {
   return `cpu self ${((self.user + self.system) / 1000).toFixed(1)} ms, children ${children.toFixed(1)} ms`;
 }
 
-/** The program: parse process.argv, run, set the exit code (main.ts calls it). */
+/** The program: parse process.argv, run, set the exit code (main.cts calls it). */
 export async function runProgram(args: readonly string[], how: string): Promise<void> {
   trace(`main loaded (${how})`);
   if (process.env.NETAUDIT_DEBUG) process.once('exit', () => trace(cpuLine()));

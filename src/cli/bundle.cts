@@ -1,5 +1,6 @@
 /**
- * The command line from one file, compiled once: how main.ts loads netaudit fast.
+ * The command line from one file, compiled once: how main.cts loads netaudit fast. CommonJS itself, so that the
+ * entry loads it without node's ES module loader (see main.cts).
  *
  * Start-up is part of every audit's cost. Node's ES module loader pays per file (~1.5 ms a module, ~90 for
  * `run`), so scripts/build-bundle.mjs writes app.ts and everything it imports into one CommonJS file,
@@ -23,7 +24,7 @@
  * it ran (its functions are then added: V8 serialises what it loaded from the cache as well).
  *
  * The bundle is used when it is not older than tsc's app.js (a tsc run after it would make it stale);
- * `NETAUDIT_BUNDLE=0` loads the modules (main.ts).
+ * `NETAUDIT_BUNDLE=0` loads the modules (main.cts).
  */
 import { isAscii } from 'node:buffer';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 
-type App = typeof import('./app.js');
+type App = typeof import('./app.js', { with: { 'resolution-mode': 'import' } });
 
 export interface LoadedApp {
   readonly app: App;

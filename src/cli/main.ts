@@ -1,20 +1,9 @@
 #!/usr/bin/env node
 /**
- * netaudit's entry (`node dist/src/cli/main.js`, npm's `netaudit` symlink to it). The command line itself is
- * app.ts; importing this module runs nothing unless it is the program.
- *
- * Start-up is part of every audit's cost: the program loads the command line from one bundled file, compiled
- * from a code cache when there is one (bundle.ts says how and why), and module by module when there is no
- * usable bundle or NETAUDIT_BUNDLE=0.
+ * The ES module entry (`node dist/src/cli/main.js`), kept for whatever starts netaudit by this path: it runs
+ * main.cts's main(), which npm's `netaudit` runs directly (a CommonJS entry starts ~7 ms sooner, main.cts).
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadBundle } from './bundle.js';
+import { main } from './main.cjs';
 import { isMainModule } from './program.js';
 
-if (isMainModule(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const bundled = loadBundle(path.dirname(fileURLToPath(import.meta.url)), args);
-  const app = bundled?.app ?? ((await import('./app.js')) as typeof import('./app.js'));
-  await app.runProgram(args, bundled ? `bundle, ${bundled.cache}` : 'modules');
-}
+if (isMainModule(import.meta.url)) await main();

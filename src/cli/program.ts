@@ -1,4 +1,4 @@
-/** Whether a module is the program node runs: small on purpose, main.ts loads it before anything else. */
+/** Whether a module is the program node runs: small on purpose, main.js (the ES module entry) loads it before anything else. */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

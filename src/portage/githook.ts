@@ -2,7 +2,7 @@
  * The plain git pre-commit hook `netaudit hook install` writes: a short sh script that runs
  * `netaudit changed --quiet` (silent when every staged ebuild is clean; the pkgcheck-style lines and a non-zero
  * exit, which refuses the commit, when one breaks). It finds netaudit by the absolute paths recorded at install
- * time (node and netaudit's main.js), else `netaudit` on PATH. It runs as the committing user: netaudit needs
+ * time (node and netaudit's main.cjs), else `netaudit` on PATH. It runs as the committing user: netaudit needs
  * root to audit, so without root it fails with one line saying how to run it with sudo (never a silent pass).
  *
  * The hook is placed where git looks for hooks (`git rev-parse --git-path hooks`: .git/hooks, or core.hooksPath).

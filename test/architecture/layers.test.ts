@@ -9,10 +9,10 @@ import path from 'node:path';
 import { ESLint } from 'eslint';
 import { ROOT } from '../helpers/cli.js';
 
-/** Every .ts file under src/, relative to ROOT. */
+/** Every .ts (and CommonJS .cts) file under src/, relative to ROOT. */
 function sources(dir = 'src'): string[] {
   return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory() ? sources(path.join(dir, e.name)) : (e.name.endsWith('.ts') || e.name.endsWith('.cts')) && !e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : [],
   );
 }
 
@@ -21,7 +21,7 @@ function importsOf(file: string): string[] {
   const text = readFileSync(path.join(ROOT, file), 'utf8');
   const out: string[] = [];
   for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)) {
-    out.push(path.join(path.dirname(file), (m[1] as string).replace(/\.js$/, '.ts')));
+    out.push(path.join(path.dirname(file), (m[1] as string).replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts')));
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * it is there and not older than tsc's app.js, else module by module; both give the same output, and every
  * bundled module still finds its files from its own place (the schema's generated validator, the reports'
  * templates, yargs' patched layout). The bundle is compiled from the user's code cache when there is a
- * trustworthy one (src/cli/bundle.ts).
+ * trustworthy one (src/cli/bundle.cts).
  */
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -49,6 +49,16 @@ describe('cli: the bundled command line', function () {
     const m = await netaudit(['--version'], { NETAUDIT_BUNDLE: '0' });
     assert.equal(m.how, 'modules');
     assert.equal(r.stdout, m.stdout);
+    // The ES module entry of earlier releases (main.js) runs the same program, from the bundle too.
+    const esm = await netaudit(['--version'], {}, path.join(ROOT, 'dist/src/cli/main.js'));
+    assert.deepEqual([esm.code, esm.how, esm.stdout], [0, 'bundle', r.stdout], esm.stderr);
+  });
+
+  it('the entry is CommonJS (no ES module loader before its first line), and requiring it from another program runs nothing', async () => {
+    assert.equal(CLI, path.join(ROOT, 'dist/src/cli/main.cjs'));
+    assert.equal((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.netaudit, 'dist/src/cli/main.cjs');
+    const required = await run([process.execPath, '-e', `require(${JSON.stringify(CLI)}); console.log('required')`]);
+    assert.deepEqual([required.code, required.stdout, required.stderr], [0, 'required\n', '']);
   });
 
   it('prints what the modules print: help (the patched layout), a bad option (exit 2), every reporter of a report', async () => {
@@ -73,7 +83,7 @@ describe('cli: the bundled command line', function () {
   it('a bundle older than app.js (tsc ran after it) is not used: the modules are', async () => {
     const tmp = builtTreeCopy();
     try {
-      const cli = path.join(tmp, 'dist/src/cli/main.js');
+      const cli = path.join(tmp, 'dist/src/cli/main.cjs');
       const app = path.join(tmp, 'dist/src/cli/app.js');
       const bundle = path.join(tmp, 'dist/src/cli/app.bundle.cjs');
       const now = Date.now() / 1000;
@@ -102,7 +112,7 @@ describe('cli: the bundled command line', function () {
     it('belongs to one bundle file: the same text rewritten (a rebuild, a reinstall) gets a new cache and the old one goes', async () => {
       const tmp = builtTreeCopy();
       try {
-        const cli = path.join(tmp, 'dist/src/cli/main.js');
+        const cli = path.join(tmp, 'dist/src/cli/main.cjs');
         const bundle = path.join(tmp, 'dist/src/cli/app.bundle.cjs');
         const env = { NETAUDIT_CODE_CACHE: dir };
         assert.equal((await netaudit(['--version'], env, cli)).cache, 'none');

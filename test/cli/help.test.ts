@@ -101,7 +101,7 @@ describe('--help never breaks a word', function () {
     });
   }
 
-  it('the program itself, piped (node dist/src/cli/main.js --help | ...)', async function () {
+  it('the program itself, piped (node dist/src/cli/main.cjs --help | ...)', async function () {
     this.timeout(20_000);
     for (const command of [{ path: [] as string[], subcommands: doc.commands }, ...everyCommand(doc.commands).filter((c) => c.path.length === 1)]) {
       const ran = await netaudit([...command.path, '--help']);

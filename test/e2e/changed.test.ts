@@ -72,7 +72,7 @@ describe('netaudit changed and its pre-commit hook on a git ebuild repository @p
     const hook = path.join(repo, '.git/hooks/pre-commit');
     assert.equal(a.stdout, `created ${hook}\n`);
     assert.ok(readFileSync(hook, 'utf8').split('\n').includes(MARKER));
-    assert.ok(readFileSync(hook, 'utf8').includes(path.join(path.dirname(path.dirname(path.dirname(import.meta.filename))), 'src/cli/main.js')), 'records the netaudit under test');
+    assert.ok(readFileSync(hook, 'utf8').includes(path.join(path.dirname(path.dirname(path.dirname(import.meta.filename))), 'src/cli/main.cjs')), 'records the netaudit under test');
     const b = await netaudit(['hook', 'install'], { cwd: repo, env });
     assert.equal(b.code, 0, b.stderr);
     assert.equal(b.stdout, `updated ${hook}\n`);

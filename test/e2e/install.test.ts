@@ -72,8 +72,8 @@ describe('npm pack: the tarball installs and runs without the checkout @privileg
     assert.ok(wanted.includes('src/sandbox/responder.py') && wanted.includes('bpf/netaudit.bpf.c'), 'the checkout lists the run-time files');
     for (const rel of wanted) assert.ok(existsSync(path.join(installed, rel)), `${rel} is not in the installed package`);
     assert.equal(existsSync(path.join(installed, 'dist/test')), false, 'tests are shipped');
-    assert.equal(existsSync(path.join(installed, 'src/cli/main.ts')), false, 'TypeScript sources are shipped');
-    assert.equal(realpathSync(bin), path.join(realpathSync(installed), 'dist/src/cli/main.js'));
+    assert.equal(existsSync(path.join(installed, 'src/cli/main.cts')), false, 'TypeScript sources are shipped');
+    assert.equal(realpathSync(bin), path.join(realpathSync(installed), 'dist/src/cli/main.cjs'));
   });
 
   it('ships the README and the docs/ pages it links', function () {

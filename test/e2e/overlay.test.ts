@@ -188,12 +188,12 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
     for (const page of readdirSync(path.join(ROOT, 'docs'))) {
       assert.ok(pages.some((f) => f === page || f.startsWith(`${page}.`)), `usr/share/doc/netaudit-${VERSION}/docs/${page} missing: ${pages.join(' ')}`);
     }
-    const version = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.js'), '--version'], { cwd: tmp });
+    const version = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.cjs'), '--version'], { cwd: tmp });
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.trim(), VERSION);
     // A real audit from the image: the capture filters (bpf/) resolve from /usr/lib/netaudit's layout too.
     const json = path.join(tmp, 'true.json');
-    const audit = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.js'), 'run', '--no-observe', '-q', '--json', json, '--', 'true'], { cwd: tmp });
+    const audit = await run([process.execPath, path.join(image, 'usr/lib/netaudit/dist/src/cli/main.cjs'), 'run', '--no-observe', '-q', '--json', json, '--', 'true'], { cwd: tmp });
     assert.equal(audit.code, 0, audit.stderr);
     assert.equal((JSON.parse(readFileSync(json, 'utf8')) as Report).builds[0]?.verdict, 'clean');
   });
@@ -255,7 +255,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
   });
 
   it('the installed netaudit\'s doctor finds the tracer, and an audit from the image uses it', async function () {
-    const main = path.join(image, 'usr/lib/netaudit/dist/src/cli/main.js');
+    const main = path.join(image, 'usr/lib/netaudit/dist/src/cli/main.cjs');
     const doctor = await run([process.execPath, main, 'doctor'], { cwd: tmp });
     const tracer = path.join(image, 'usr/lib/netaudit/dist/bpf/netaudit-tracer');
     assert.ok(doctor.stdout.split('\n').includes(`ok      syscall observer (${tracer})`), doctor.stdout + doctor.stderr);

@@ -1,10 +1,10 @@
-/** Running the real CLI (the built dist/src/cli/main.js) and the reference sandbox as subprocesses. */
+/** Running the real CLI (the built dist/src/cli/main.cjs) and the reference sandbox as subprocesses. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/src/cli/main.cjs');
 /**
  * The distfiles of fixtures/repo (checked by its Manifests). Portage finds them through PORTAGE_RO_DISTDIRS, as
  * scripts/demo.sh sets it, so no test downloads anything (scripts/setup.sh also copies them into DISTDIR).

@@ -1,5 +1,5 @@
 /**
- * `netaudit report render|merge|diff` through the built CLI (dist/src/cli/main.js): formats, --out written
+ * `netaudit report render|merge|diff` through the built CLI (dist/src/cli/main.cjs): formats, --out written
  * atomically, a directory standing for DIR/report.json, errors as one line with exit 2, diff's exit code.
  */
 import assert from 'node:assert/strict';

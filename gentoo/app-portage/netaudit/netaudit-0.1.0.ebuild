@@ -103,18 +103,18 @@ src_compile() {
 		CFLAGS="${CFLAGS}" CPPFLAGS="${CPPFLAGS}" LDFLAGS="${LDFLAGS}"
 
 	# yargs writes the completion script for the command name `netaudit` (it calls the installed netaudit).
-	node dist/src/cli/main.js completion > netaudit.bash-completion || die
+	node dist/src/cli/main.cjs completion > netaudit.bash-completion || die
 }
 
 src_test() {
 	# The installed tree loads and works offline: every vendored dependency resolves, the version is ${PV},
 	# and a bundled report is validated (the generated schema validator) and rendered by each reporter.
 	local version
-	version=$(node dist/src/cli/main.js --version) || die
+	version=$(node dist/src/cli/main.cjs --version) || die
 	[[ ${version} == "${PV}" ]] || die "netaudit --version says ${version}, expected ${PV}"
 	local format
 	for format in terminal json html junit pkgcheck-xml pkgcheck-json; do
-		node dist/src/cli/main.js report render reports/examples/sweep-multi.json \
+		node dist/src/cli/main.cjs report render reports/examples/sweep-multi.json \
 			--format "${format}" > "${T}/report.${format}" || die "report render --format ${format} failed"
 	done
 	grep -q _netaudit_yargs_completions netaudit.bash-completion || die "no completion function"
@@ -136,7 +136,7 @@ src_install() {
 
 	newbin - netaudit <<-EOF
 		#!/bin/sh
-		exec "${EPREFIX}/usr/bin/node" "${EPREFIX}/usr/lib/netaudit/dist/src/cli/main.js" "\$@"
+		exec "${EPREFIX}/usr/bin/node" "${EPREFIX}/usr/lib/netaudit/dist/src/cli/main.cjs" "\$@"
 	EOF
 
 	doman dist/man/netaudit.1

@@ -21,8 +21,8 @@ export const hookCommand: CommandModule<object, HookArgs> = {
   handler: async (args) => {
     const [{ ebuildCheckout }, { installHook }] = await Promise.all([import('../../portage/git.js'), import('../../portage/githook.js')]);
     const top = await ebuildCheckout(args.repo ?? process.cwd(), existsSync);
-    // The netaudit running now is the one the hook runs: this node, this main.js.
-    const main = fileURLToPath(new URL('../main.js', import.meta.url));
+    // The netaudit running now is the one the hook runs: this node, this main.cjs.
+    const main = fileURLToPath(new URL('../main.cjs', import.meta.url));
     const r = await installHook(top, { node: process.execPath, main, force: args.force });
     process.stdout.write(`${r.action} ${r.file}${r.backup ? ` (the previous hook is kept as ${r.backup})` : ''}\n`);
     process.exitCode = 0;
