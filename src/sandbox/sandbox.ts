@@ -67,6 +67,7 @@ export class Sandbox {
   private starter: SandboxStarter | undefined;
   /** Intercept mode: the private resolv.conf bound over the build's /etc/resolv.conf (src/sandbox/build.ts). */
   resolvConf: string | undefined;
+  private utsPath: string | undefined;
 
   private constructor(
     readonly plan: SandboxPlan,
@@ -199,10 +200,14 @@ export class Sandbox {
       })),
       steps,
       // Its result on the script's stdout: its `done` line (the nftables counters, one line of JSON).
-      held: this.markerScripts().map(({ name, nsPath, script }) => ({
-        name,
-        argv: Sandbox.within(nsPath, ['bash', '-c', `kill -STOP $$; printf 'done ${name} %s\\n' "$(${script})"`]),
-      })),
+      held: this.markerScripts().map(({ name, nsPath, script }) => {
+        const held = `kill -STOP $$; printf 'done ${name} %s\\n' "$(${script})"`;
+        // The build's marker process also makes the build's UTS namespace, hostname `localhost` (written to
+        // /proc/sys/kernel/hostname: no program for it), which the build joins (buildUtsPath).
+        return name === BUILD_MARKERS
+          ? { name, argv: Sandbox.within(nsPath, ['unshare', '--uts', '--', tool('bash'), '-c', `echo localhost >/proc/sys/kernel/hostname && ${held}`]) }
+          : { name, argv: Sandbox.within(nsPath, ['bash', '-c', held]) };
+      }),
     });
     // Its end (it reaps the captures) is awaited by destroy() beside the removal, as the stopped captures' are.
     this.starter = starter;
@@ -213,6 +218,10 @@ export class Sandbox {
     // The removal at the end uses the command shell: started while the set-up finishes.
     prestartCommandShell();
     const started = await Promise.allSettled([
+      // Once it has stopped itself, its UTS namespace holds the hostname: the build may join it.
+      starter.stopped(BUILD_MARKERS).then((pid) => {
+        if (pid !== undefined) this.utsPath = `/proc/${pid}/ns/uts`;
+      }),
       ...specs.map(({ configure: _, ...spec }) => this.startCapture({ ...spec, host: starter.host(spec.source) })),
       ...steps.map((s) => starter.step(s.label).then(() => trace(`done: ${s.label}`))),
     ]);
@@ -269,6 +278,15 @@ export class Sandbox {
     return this.exec(Sandbox.within(this.buildNsPath, argv));
   }
 
+  /**
+   * As root, once the sandbox is ready: the UTS namespace the build joins (its hostname `localhost`), held by
+   * the build's marker process, which stays (stopped) until collect(); undefined otherwise (the build makes
+   * its own, src/sandbox/build.ts).
+   */
+  get buildUtsPath(): string | undefined {
+    return this.utsPath;
+  }
+
   /** Without root: the pid of the process holding the build's namespaces (the build joins them through it). */
   get buildHolderPid(): number | undefined {
     return this.launcher?.buildPid;
@@ -320,9 +338,9 @@ export class Sandbox {
   private markerScripts(): { name: string; nsPath: string; script: string }[] {
     const s = this.sentinel.toString('latin1');
     const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
-    if (this.plan.kind === 'faithful') return [{ name: 'markers-build', nsPath: this.buildNsPath, script: to(END_MARKER.lo) }];
+    if (this.plan.kind === 'faithful') return [{ name: BUILD_MARKERS, nsPath: this.buildNsPath, script: to(END_MARKER.lo) }];
     return [
-      { name: 'markers-build', nsPath: this.buildNsPath, script: `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit` },
+      { name: BUILD_MARKERS, nsPath: this.buildNsPath, script: `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit` },
       { name: 'markers-monitor', nsPath: this.monitorNsPath, script: to(END_MARKER.veth) },
     ];
   }
@@ -390,6 +408,9 @@ export class Sandbox {
     return ended ? [...failures, ended] : failures;
   }
 }
+
+/** The build namespace's marker process (held by the set-up script as root; it also holds the build's UTS namespace). */
+const BUILD_MARKERS = 'markers-build';
 
 /** `ip -batch` input: the plan's lines, each ended. */
 function batch(lines: readonly string[]): string {

@@ -220,6 +220,20 @@ export class SandboxStarter {
   }
 
   /**
+   * Resolves with the pid of the held process `name` once it has stopped itself (what it does before its stop
+   * is done), or undefined when it did not within timeoutMs (or the script ended first, or there is none).
+   */
+  async stopped(name: string, timeoutMs = 2000): Promise<number | undefined> {
+    const h = this.held.get(name);
+    if (!h) return undefined;
+    const deadline = Date.now() + timeoutMs;
+    while (!(h.pid && stoppedState(h.pid)) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return h.pid && h.result === undefined && stoppedState(h.pid) ? h.pid : undefined;
+  }
+
+  /**
    * Continue the held process `name` once it has stopped itself, and resolve with its result (the text of its
    * `done` line); undefined when it gave none within timeoutMs (it could not start: its reason is on the
    * script's stderr), or there is no such process.

@@ -27,6 +27,15 @@ describe('sandbox/intercept', () => {
     assert.ok(!wrapArgv('/run/netns/b', ['true']).includes('--mount'), 'no mount namespace without intercept');
   });
 
+  it('the build argv with the UTS namespace the sandbox made (hostname set): one nsenter joins both, nothing between it and the build', () => {
+    const uts = '/proc/4242/ns/uts';
+    assert.deepEqual(wrapArgv('/run/netns/b', ['true'], undefined, undefined, undefined, uts), [tool('nsenter'), '--net=/run/netns/b', `--uts=${uts}`, '--', 'true']);
+    const user = { uid: 250, gid: 250, name: 'portage', home: '/var/lib/portage/home' };
+    assert.deepEqual(wrapArgv('/run/netns/b', ['id'], user, undefined, undefined, uts).slice(4), [tool('setpriv'), '--reuid=250', '--regid=250', '--init-groups', '--', 'id']);
+    // Intercept mode needs a mount namespace of its own anyway: it makes its UTS namespace with it.
+    assert.ok(wrapArgv('/run/netns/b', ['true'], undefined, '/tmp/r/resolv.conf', undefined, uts).includes('--mount'));
+  });
+
   it('the private resolv.conf names the monitor resolver only, readable by any user, and is removed', () => {
     const conf = privateResolvConf();
     try {
