@@ -173,7 +173,7 @@ describe('gentoo/ overlay: app-portage/netaudit, swept by netaudit itself @privi
 
   it('the image has the /usr/bin wrapper, the man page, the bash completion, the docs and the program, which audits', async function () {
     const wrapper = readFileSync(path.join(image, 'usr/bin/netaudit'), 'utf8');
-    assert.match(wrapper, /^#!\/bin\/sh\nexec "\/usr\/bin\/node" "\/usr\/lib\/netaudit\/dist\/src\/cli\/main\.js" "\$@"\n$/);
+    assert.match(wrapper, /^#!\/bin\/sh\nexec "\/usr\/bin\/node" "\/usr\/lib\/netaudit\/dist\/src\/cli\/main\.cjs" "\$@"\n$/);
     const man = readdirSync(path.join(image, 'usr/share/man/man1'));
     assert.ok(man.some((f) => /^netaudit\.1(\.\w+)?$/.test(f)), `man page missing: ${man.join(' ')}`);
     const completion = readFileSync(path.join(image, 'usr/share/bash-completion/completions/netaudit'), 'utf8');
