@@ -148,8 +148,16 @@ class StartedProcess implements HostedProcess {
   }
 }
 
+/** Stopped by a signal ('T'), or by one under a tracer's eye ('t': strace, gdb). */
 function stoppedState(pid: number): boolean {
-  return processStat(pid)?.state === 'T';
+  const state = processStat(pid)?.state;
+  return state === 'T' || state === 't';
+}
+
+/** The process is gone, or a zombie: it will not stop (or say anything) any more. */
+function ended(pid: number): boolean {
+  const state = processStat(pid)?.state;
+  return state === undefined || state === 'Z' || state === 'X';
 }
 
 export class SandboxStarter {
@@ -227,7 +235,7 @@ export class SandboxStarter {
     const h = this.held.get(name);
     if (!h) return undefined;
     const deadline = Date.now() + timeoutMs;
-    while (!(h.pid && stoppedState(h.pid)) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
+    while (!(h.pid && (stoppedState(h.pid) || ended(h.pid))) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1));
     }
     return h.pid && h.result === undefined && stoppedState(h.pid) ? h.pid : undefined;
