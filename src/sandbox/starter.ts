@@ -251,7 +251,7 @@ export class SandboxStarter {
     if (!h) return undefined;
     const deadline = Date.now() + timeoutMs;
     // SIGCONT before it has stopped itself would be lost (it would then stop for good): wait for its stop.
-    while (!(h.pid && stoppedState(h.pid)) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
+    while (!(h.pid && (stoppedState(h.pid) || ended(h.pid))) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1));
     }
     if (h.result !== undefined) return h.result;
