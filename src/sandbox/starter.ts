@@ -234,11 +234,15 @@ export class SandboxStarter {
   async stopped(name: string, timeoutMs = 2000): Promise<number | undefined> {
     const h = this.held.get(name);
     if (!h) return undefined;
-    const deadline = Date.now() + timeoutMs;
+    await this.settled(h, Date.now() + timeoutMs);
+    return h.pid && h.result === undefined && stoppedState(h.pid) ? h.pid : undefined;
+  }
+
+  /** Wait (polling /proc each millisecond) until the held process has stopped itself, ended or said `done`, the script ended, or the deadline. */
+  private async settled(h: { pid?: number; result?: string }, deadline: number): Promise<void> {
     while (!(h.pid && (stoppedState(h.pid) || ended(h.pid))) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1));
     }
-    return h.pid && h.result === undefined && stoppedState(h.pid) ? h.pid : undefined;
   }
 
   /**
@@ -251,9 +255,7 @@ export class SandboxStarter {
     if (!h) return undefined;
     const deadline = Date.now() + timeoutMs;
     // SIGCONT before it has stopped itself would be lost (it would then stop for good): wait for its stop.
-    while (!(h.pid && (stoppedState(h.pid) || ended(h.pid))) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    await this.settled(h, deadline);
     if (h.result !== undefined) return h.result;
     if (!h.pid || !stoppedState(h.pid)) return undefined;
     process.kill(h.pid, 'SIGCONT');
