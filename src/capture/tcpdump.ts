@@ -143,7 +143,8 @@ export class Capture {
    */
   async stop(): Promise<CaptureResult> {
     if (this.helper.alive() && this.sentinelSeen && (await this.requestStats(300))) {
-      // Its exit takes the kernel another 20-40 ms (closing a packet socket waits for an RCU grace period);
+      // Its exit may take the kernel another 20-40 ms (closing a packet socket waits for RCU grace periods; an
+      // NFLOG capture's close is quick);
       // nothing more can come from it, so the results are returned at once and the exit is awaited in
       // reaped(), alongside the rest of the teardown (Sandbox.destroy). The child stays referenced, so node
       // cannot end before it has reaped it.

@@ -59,7 +59,7 @@ export class Sandbox {
   private destroyed = false;
   /**
    * Captures collect() killed, being reaped by destroy() beside the removal: the namespace sweep leaves them
-   * out (it would wait, polling, for their exit: 20-40 ms each) and the namespaces go meanwhile.
+   * out (it would wait, polling, for their exit: 20-40 ms for a packet socket's) and the namespaces go meanwhile.
    */
   private reaping: number[] = [];
   private responder: Responder | undefined;
@@ -354,9 +354,9 @@ export class Sandbox {
     const intercepted = this.responder ? await this.responder.stop() : undefined;
     const t0 = performance.now();
     const debug = process.env.NETAUDIT_DEBUG ? (m: string) => process.stderr.write(`netaudit: ${m} +${(performance.now() - t0).toFixed(1)} ms\n`) : () => undefined;
-    // Each capture is stopped as soon as its own marker is in (or at the timeout): its exit takes the kernel
-    // 20-40 ms (a packet socket's close waits for RCU grace periods), which then overlaps the other captures'
-    // markers, the counters' read and the analysis instead of following them.
+    // Each capture is stopped as soon as its own marker is in (or at the timeout): a packet socket's exit (the
+    // faithful sandbox's lo) takes the kernel 20-40 ms (its close waits for RCU grace periods), which then
+    // overlaps the other captures' markers, the counters' read and the analysis instead of following them.
     const stopped = Promise.all(
       this.captures.map((c) =>
         c
@@ -389,7 +389,8 @@ export class Sandbox {
   /**
    * Remove everything this sandbox created. Safe to call twice; returns what could not be removed. When it
    * resolves, every capture process has been reaped: those collect() killed without waiting exit (20-40 ms
-   * each) while the namespaces are being removed, the others are killed and awaited by the undo stack.
+   * for a packet socket's) while the namespaces are being removed, the others are killed and awaited by the undo
+   * stack.
    */
   async destroy(): Promise<string[]> {
     if (this.destroyed) return [];

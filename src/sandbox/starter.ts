@@ -3,11 +3,12 @@
  * loads the nftables rules, sets the monitor's sysctls and starts the captures, each as soon as what it needs
  * exists, while netaudit goes on (parsing its command line, loading its modules).
  *
- * Why one process: a sandbox is a chain of short commands and three tcpdumps, and most of its time is waiting,
- * not work (a packet socket's ring costs tcpdump an RCU grace period, 10-20 ms, before it listens). Driven from
- * node, each link of the chain waited for node's event loop: the captures could start only once node had read
- * that the namespaces existed, which came after the command line's parse. Here nothing waits for node, and
- * node spawns one process instead of one per capture (a fork of node costs its own CPU, see shell.ts).
+ * Why one process: a sandbox is a chain of short commands and up to three tcpdumps, and much of its time is
+ * waiting, not work (a packet socket's ring, the faithful sandbox's lo capture, costs tcpdump an RCU grace
+ * period, 10-20 ms, before it listens). Driven from node, each link of the chain waited for node's event loop:
+ * the captures could start only once node had read that the namespaces existed, which came after the command
+ * line's parse. Here nothing waits for node, and node spawns one process instead of one per capture (a fork of
+ * node costs its own CPU, see shell.ts).
  *
  * The captures write to pipes of their own that node holds (the script's file descriptors 3 and up: a
  * capture's stdout, then its stderr), so a capture is read exactly as a child of node is. The script prints one
