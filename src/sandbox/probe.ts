@@ -7,12 +7,15 @@ export interface ProbeResult {
   readonly fix: string;
 }
 
+/** What the probe's sandbox needs of the kernel: the packets sandbox's captures are NFLOG groups of its nftables rules. */
+const SANDBOX = 'network namespaces, veth, nftables in a namespace, tcpdump on NFLOG groups (lo, veth, dropped sends)';
+
 export async function probeKernel(): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   let sb: Sandbox | undefined;
   try {
     sb = await Sandbox.create({ capture: true });
-    results.push({ what: 'network namespaces, veth, nftables in a namespace, tcpdump on veth/lo/nflog', ok: true, fix: '' });
+    results.push({ what: SANDBOX, ok: true, fix: '' });
     const r = await sb.execInBuild(['bash', '-c', 'exec 3<>/dev/tcp/203.0.113.1/9']);
     const unreachable = /Network is unreachable/.test(r.stderr);
     results.push({
@@ -22,7 +25,7 @@ export async function probeKernel(): Promise<ProbeResult[]> {
     });
   } catch (e) {
     results.push({
-      what: 'network namespaces, veth, nftables in a namespace, tcpdump on veth/lo/nflog',
+      what: SANDBOX,
       ok: false,
       fix: `${(e as Error).message} (kernel options: CONFIG_NET_NS, CONFIG_VETH, CONFIG_NF_TABLES_INET, CONFIG_NFT_LOG, CONFIG_NETFILTER_NETLINK_LOG)`,
     });
