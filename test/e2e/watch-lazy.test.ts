@@ -29,7 +29,22 @@ function results(file: string, portageTmp: string): Map<string, Watched> {
 /** A result without its times (each watch reads its own clock for a package's end) and without the count of raw tracer events. */
 function comparable(b: Watched): unknown {
   const plain = JSON.parse(JSON.stringify(b, (k, v: unknown) => (/(?:Ms|Us)$/.test(k) ? undefined : v))) as Watched;
-  return { ...plain, observer: { ...plain.observer, events: undefined } };
+  // Attempts are listed by firstAtMs, rounded to the millisecond from each watch's own view of the build's
+  // start: two attempts made within a millisecond (getent's A and AAAA questions) can round to either order in
+  // the two watches. Compared here in an order of their own, every reference to one (a finding's `attempt`, a
+  // suggestion's `attempts`) renumbered to match.
+  const key = (a: Watched['attempts'][number]): string => JSON.stringify(a);
+  const order = plain.attempts.map((a, i) => ({ a, i })).sort((x, y) => (key(x.a) < key(y.a) ? -1 : key(x.a) > key(y.a) ? 1 : 0));
+  const at = new Map(order.map((o, j) => [o.i, j]));
+  const findings = plain.findings.map((f) => (f.attempt === undefined ? f : { ...f, attempt: at.get(f.attempt) }));
+  const suggestions = plain.suggestions?.map((x) => (x.attempts ? { ...x, attempts: x.attempts.map((i) => at.get(i) as number).sort((p, q) => p - q) } : x));
+  return {
+    ...plain,
+    attempts: order.map((o) => o.a),
+    findings: findings.sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : JSON.stringify(x) > JSON.stringify(y) ? 1 : 0)),
+    ...(suggestions ? { suggestions } : {}),
+    observer: { ...plain.observer, events: undefined },
+  };
 }
 
 describe('netaudit watch --lazy-proc gives the results of the full stream @privileged @portage', function () {
