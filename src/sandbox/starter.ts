@@ -149,16 +149,19 @@ class StartedProcess implements HostedProcess {
   }
 }
 
-/** Stopped by a signal ('T'), or by one under a tracer's eye ('t': strace, gdb). */
-function stoppedState(pid: number): boolean {
-  const state = processStat(pid)?.state;
-  return state === 'T' || state === 't';
+/**
+ * What a process's state letter (/proc/PID/stat; undefined: no such process) says of a held process: stopped by
+ * a signal ('T', or 't' under a tracer's eye: strace, gdb), gone (none, or a zombie: it will not stop or say
+ * anything any more), or running.
+ */
+function heldState(state: string | undefined): 'stopped' | 'gone' | 'running' {
+  if (state === 'T' || state === 't') return 'stopped';
+  return state === undefined || state === 'Z' || state === 'X' ? 'gone' : 'running';
 }
 
-/** The process is gone, or a zombie: it will not stop (or say anything) any more. */
-function ended(pid: number): boolean {
-  const state = processStat(pid)?.state;
-  return state === undefined || state === 'Z' || state === 'X';
+/** The held process `pid`, read now. */
+function heldStateOf(pid: number | undefined): 'stopped' | 'gone' | 'running' {
+  return pid ? heldState(processStat(pid)?.state) : 'running';
 }
 
 export class SandboxStarter {
@@ -236,12 +239,12 @@ export class SandboxStarter {
     const h = this.held.get(name);
     if (!h) return undefined;
     await this.settled(h, Date.now() + timeoutMs);
-    return h.pid && h.result === undefined && stoppedState(h.pid) ? h.pid : undefined;
+    return h.result === undefined && heldStateOf(h.pid) === 'stopped' ? h.pid : undefined;
   }
 
   /** Wait (polling /proc each millisecond) until the held process has stopped itself, ended or said `done`, the script ended, or the deadline. */
   private async settled(h: { pid?: number; result?: string }, deadline: number): Promise<void> {
-    while (!(h.pid && (stoppedState(h.pid) || ended(h.pid))) && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
+    while (heldStateOf(h.pid) === 'running' && h.result === undefined && this.helper.alive() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1));
     }
   }
@@ -258,7 +261,7 @@ export class SandboxStarter {
     // SIGCONT before it has stopped itself would be lost (it would then stop for good): wait for its stop.
     await this.settled(h, deadline);
     if (h.result !== undefined) return h.result;
-    if (!h.pid || !stoppedState(h.pid)) return undefined;
+    if (!h.pid || heldStateOf(h.pid) !== 'stopped') return undefined;
     process.kill(h.pid, 'SIGCONT');
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
@@ -336,7 +339,7 @@ export class SandboxStarter {
     // It is signalled only while it is the very process started (same start time) and has not ended.
     for (const h of this.held.values()) {
       const now = h.pid ? processStat(h.pid) : undefined;
-      if (h.pid && h.result === undefined && now && now.startTicks === h.start && now.state !== 'Z' && now.state !== 'X') {
+      if (h.pid && h.result === undefined && now && now.startTicks === h.start && heldState(now.state) !== 'gone') {
         try {
           process.kill(h.pid, 'SIGKILL');
         } catch {
