@@ -92,6 +92,16 @@ export interface FollowedPhase {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** The phase runs: its end has not been seen, and no watch's stop cut it. */
+export function phaseRunning(p: FollowedPhase): boolean {
+  return p.endMs === undefined && !p.cut;
+}
+
+/** A watch's stop cut the phase and its end has not been seen since: its process may still run, unfollowed. */
+export function phaseCutOpen(p: FollowedPhase): boolean {
+  return p.endMs === undefined && p.cut === true;
+}
+
 /** A package being built, from its first phase to its end. */
 export interface FollowedBuild {
   /** CATEGORY/PF@PORTAGE_BUILDDIR. */
@@ -292,7 +302,7 @@ export class BuildFollower {
     if (!key) build.envMisses++;
     for (const [k, v] of Object.entries(env)) if (k !== 'EBUILD_PHASE') build.env[k] ??= v;
     // A phase cut by a watch's stop ended before this one began (Portage runs one phase at a time).
-    for (const p of build.phases) if (p.cut && p.endMs === undefined) p.endMs = r.ts;
+    for (const p of build.phases) if (phaseCutOpen(p)) p.endMs = r.ts;
     const phase: FollowedPhase = { pid: r.pid, name: phaseName, startMs: r.ts, netns: r.ns, env };
     build.phases.push(phase);
     this.add(build, r);
@@ -305,7 +315,7 @@ export class BuildFollower {
   due(nowMs: number): FollowedBuild[] {
     const out: FollowedBuild[] = this.over.splice(0);
     for (const b of this.builds.values()) {
-      const running = b.phases.some((p) => p.endMs === undefined && !p.cut);
+      const running = b.phases.some(phaseRunning);
       const failed = failedPhase(b);
       const idle = nowMs - b.lastMs;
       if (!b.ended && !running && !b.alive.size && failed && idle >= this.failQuietMs) b.ended = 'a phase failed';
@@ -329,8 +339,8 @@ export class BuildFollower {
       next = next === undefined ? t : Math.min(next, t);
     };
     for (const b of this.builds.values()) {
-      if (b.phases.some((p) => p.cut && p.endMs === undefined)) at(nowMs + CUT_POLL_MS);
-      const running = b.phases.some((p) => p.endMs === undefined && !p.cut);
+      if (b.phases.some(phaseCutOpen)) at(nowMs + CUT_POLL_MS);
+      const running = b.phases.some(phaseRunning);
       if (b.ended) at(b.alive.size ? b.lastMs + this.failQuietMs : nowMs);
       else if (!running && !b.alive.size) at(b.lastMs + (failedPhase(b) ? Math.min(this.failQuietMs, this.quietMs) : this.quietMs));
     }
@@ -344,7 +354,7 @@ export class BuildFollower {
     for (const b of this.builds.values()) {
       const failed = failedPhase(b);
       // Between two phases nothing of a build runs: only an end (its clean, a failed phase) says it is over.
-      if (b.alive.size || b.phases.some((p) => p.endMs === undefined && !p.cut) || (!b.ended && !failed)) running.push(b);
+      if (b.alive.size || b.phases.some(phaseRunning) || (!b.ended && !failed)) running.push(b);
       else {
         b.ended ??= 'a phase failed';
         over.push(b);
@@ -366,7 +376,7 @@ export class BuildFollower {
     let build: FollowedBuild | undefined;
     let stop: JournalStop | undefined;
     const cutAt = (b: FollowedBuild): string => {
-      const running = b.phases.filter((p) => p.endMs === undefined && !p.cut);
+      const running = b.phases.filter(phaseRunning);
       for (const p of running) p.cut = true;
       for (const pid of b.alive) this.owner.delete(pid);
       b.alive.clear();

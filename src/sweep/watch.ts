@@ -33,7 +33,7 @@ import type { TracerEvent } from '../model/tracer-events.js';
 import type { Attempt, BuildResult, Finding } from '../model/types.js';
 import { endpoint, safeText } from '../model/format.js';
 import { Observer } from '../observe/observer.js';
-import { BuildFollower, FOLLOW_ENV, FOLLOW_EXEC, followedPhases, networkSandboxOf, type FollowedBuild, type FollowerNews } from '../portage/follow.js';
+import { BuildFollower, FOLLOW_ENV, FOLLOW_EXEC, followedPhases, networkSandboxOf, phaseCutOpen, phaseRunning, type FollowedBuild, type FollowerNews } from '../portage/follow.js';
 import { BuildJournals, CONFIRM_ATTEMPTS, ConfirmQueue, confirmRetry } from './watch-state.js';
 import type { PortageInstall } from '../portage/locate.js';
 import { ResultsFile } from './results.js';
@@ -256,7 +256,7 @@ const clock = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z
 
 /** The phases running now (a stop's), by name. */
 function runningPhases(b: FollowedBuild): string {
-  return b.phases.filter((p) => p.endMs === undefined && !p.cut).map((p) => p.name).join(', ') || 'between phases';
+  return b.phases.filter(phaseRunning).map((p) => p.name).join(', ') || 'between phases';
 }
 
 /**
@@ -706,7 +706,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchOutcome> {
     const now = Date.now();
     // A phase an earlier watch's stop cut may still run (its processes are no longer followed): while its
     // process lives, the package is not over.
-    for (const b of follower.openBuilds()) if (b.stops.length && b.phases.some((p) => p.cut && p.endMs === undefined && existsSync(`/proc/${p.pid}`))) b.lastMs = now;
+    for (const b of follower.openBuilds()) if (b.stops.length && b.phases.some((p) => phaseCutOpen(p) && existsSync(`/proc/${p.pid}`))) b.lastMs = now;
     for (const b of follower.due(now)) finish(b);
     schedule();
   }
