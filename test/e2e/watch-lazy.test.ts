@@ -33,15 +33,18 @@ function comparable(b: Watched): unknown {
   // start: two attempts made within a millisecond (getent's A and AAAA questions) can round to either order in
   // the two watches. Compared here in an order of their own, every reference to one (a finding's `attempt`, a
   // suggestion's `attempts`) renumbered to match.
-  const key = (a: Watched['attempts'][number]): string => JSON.stringify(a);
-  const order = plain.attempts.map((a, i) => ({ a, i })).sort((x, y) => (key(x.a) < key(y.a) ? -1 : key(x.a) > key(y.a) ? 1 : 0));
+  const byText = (x: unknown, y: unknown): number => {
+    const [p, q] = [JSON.stringify(x), JSON.stringify(y)];
+    return p < q ? -1 : p > q ? 1 : 0;
+  };
+  const order = plain.attempts.map((a, i) => ({ a, i })).sort((x, y) => byText(x.a, y.a));
   const at = new Map(order.map((o, j) => [o.i, j]));
   const findings = plain.findings.map((f) => (f.attempt === undefined ? f : { ...f, attempt: at.get(f.attempt) }));
   const suggestions = plain.suggestions?.map((x) => (x.attempts ? { ...x, attempts: x.attempts.map((i) => at.get(i) as number).sort((p, q) => p - q) } : x));
   return {
     ...plain,
     attempts: order.map((o) => o.a),
-    findings: findings.sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : JSON.stringify(x) > JSON.stringify(y) ? 1 : 0)),
+    findings: findings.sort(byText),
     ...(suggestions ? { suggestions } : {}),
     observer: { ...plain.observer, events: undefined },
   };
