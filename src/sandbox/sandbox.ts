@@ -14,7 +14,7 @@ import { BUILD_VETH, END_MARKER, MONITOR_VETH, NFLOG_LO_GROUP, NFLOG_VETH_GROUP,
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { prestartCommandShell, quickExec } from './shell.js';
-import { SandboxStarter } from './starter.js';
+import { heldSteps, SandboxStarter, type StarterStep } from './starter.js';
 import { loadNftRules } from './rules.js';
 import { UndoStack } from './undo.js';
 import type { ResponderRecord } from '../model/evidence.js';
@@ -136,23 +136,32 @@ export class Sandbox {
     ];
   }
 
-  /** The steps beside the captures (`packets` only): the monitor's sysctls and both namespaces' nftables rules. */
-  private sideSteps(): { label: string; argv: string[]; input: string }[] {
+  /**
+   * The steps beside the captures (`packets` only): the monitor's sysctls and both namespaces' nftables rules,
+   * each with the namespace it runs in and its argv there (absolute paths; within() enters the namespace).
+   */
+  private sideSteps(): { label: string; ns: 'build' | 'monitor'; argv: string[]; input: string }[] {
     const { plan } = this;
     if (plan.kind === 'faithful') return [];
     return [
-      { label: 'setting the monitor sysctls', argv: Sandbox.within(this.monitorNsPath, ['sysctl', '-qw', ...plan.monitorSysctl]), input: '' },
+      { label: 'setting the monitor sysctls', ns: 'monitor', argv: [tool('sysctl'), '-qw', ...plan.monitorSysctl], input: '' },
       {
         label: 'loading the nftables rules into the build namespace',
-        argv: Sandbox.within(this.buildNsPath, ['nft', '-f', '-']),
+        ns: 'build',
+        argv: [tool('nft'), '-f', '-'],
         input: loadNftRules(plan.intercept ? 'build-intercept' : 'build', { group: plan.nflogGroup, veth: BUILD_VETH }),
       },
       {
         label: 'loading the nftables rules into the monitor namespace',
-        argv: Sandbox.within(this.monitorNsPath, ['nft', '-f', '-']),
+        ns: 'monitor',
+        argv: [tool('nft'), '-f', '-'],
         input: loadNftRules(plan.intercept ? 'monitor-intercept' : 'monitor', { veth: MONITOR_VETH }),
       },
     ];
+  }
+
+  private nsPathOf(ns: 'build' | 'monitor'): string {
+    return ns === 'build' ? this.buildNsPath : this.monitorNsPath;
   }
 
   private async setup(capture: boolean): Promise<void> {
@@ -172,7 +181,7 @@ export class Sandbox {
             capture ? this.startCapture(spec) : undefined,
           ),
         ),
-        ...this.sideSteps().map((s) => this.step(s.label, s.argv, { input: s.input })),
+        ...this.sideSteps().map((s) => this.step(s.label, Sandbox.within(this.nsPathOf(s.ns), s.argv), { input: s.input })),
       ]);
       const failed = steps.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -182,7 +191,11 @@ export class Sandbox {
 
   /**
    * As root with captures: everything by one script (src/sandbox/starter.ts), started at once: the namespaces,
-   * each capture right after its interface's configuration, the side steps once the namespaces exist.
+   * then side by side the captures and the processes held in each namespace (the end markers), which first
+   * do that namespace's steps. A capture reading a packet socket (the faithful lo) starts once its interface
+   * is configured; the NFLOG captures of the packets sandbox need no interface and start at once, while the
+   * held process of each namespace configures it, loads its nftables rules (and the monitor's sysctls),
+   * then stops itself until the build has ended.
    */
   private async setupAtOnce(): Promise<void> {
     const { plan } = this;
@@ -190,23 +203,31 @@ export class Sandbox {
     const specs = this.captureSpecs();
     const lines = { build: plan.build, monitor: plan.monitor };
     const netns = { build: plan.names.buildNs, monitor: plan.names.monitorNs };
-    const steps = this.sideSteps();
+    const packetSocket = (c: { readonly iface: string }): boolean => !c.iface.startsWith('nflog:');
+    // Each namespace's steps, for its held process: its configuration unless a capture's socket needs it first, then the side steps.
+    const nsSteps = (ns: 'build' | 'monitor'): StarterStep[] => [
+      ...(specs.some((c) => c.configure === ns && packetSocket(c)) || !lines[ns].length ? [] : [{ label: `configuring the ${ns} namespace`, argv: [tool('ip'), '-batch', '-'], input: batch(lines[ns]) }]),
+      ...this.sideSteps().filter((s) => s.ns === ns),
+    ];
+    const held = this.markerScripts().map((m) => ({ ...m, steps: nsSteps(m.ns) }));
     const starter = await SandboxStarter.spawn({
       create: { label: this.creationLabel(), batch: batch(plan.create) },
       captures: specs.map((c) => ({
         source: c.source,
         argv: Capture.argv(c),
-        ...(c.configure ? { configure: { netns: netns[c.configure], batch: batch(lines[c.configure]) } } : {}),
+        ...(c.configure && packetSocket(c) ? { configure: { netns: netns[c.configure], batch: batch(lines[c.configure]) } } : {}),
       })),
-      steps,
+      steps: [],
       // Its result on the script's stdout: its `done` line (the nftables counters, one line of JSON).
-      held: this.markerScripts().map(({ name, nsPath, script }) => {
-        const held = `kill -STOP $$; printf 'done ${name} %s\\n' "$(${script})"`;
+      held: held.map(({ name, ns, script, steps }) => {
+        const body = `${heldSteps(steps)}kill -STOP $$; printf 'done ${name} %s\\n' "$(${script})"`;
         // The build's marker process also makes the build's UTS namespace, hostname `localhost` (written to
         // /proc/sys/kernel/hostname: no program for it), which the build joins (buildUtsPath).
-        return name === BUILD_MARKERS
-          ? { name, argv: Sandbox.within(nsPath, ['unshare', '--uts', '--', tool('bash'), '-c', `echo localhost >/proc/sys/kernel/hostname && ${held}`]) }
-          : { name, argv: Sandbox.within(nsPath, ['bash', '-c', held]) };
+        const argv =
+          ns === 'build'
+            ? Sandbox.within(this.buildNsPath, ['unshare', '--uts', '--', tool('bash'), '-c', `echo localhost >/proc/sys/kernel/hostname && ${body}`])
+            : Sandbox.within(this.monitorNsPath, ['bash', '-c', body]);
+        return { name, argv, steps: steps.map((s) => s.label) };
       }),
     });
     // Its end (it reaps the captures) is awaited by destroy() beside the removal, as the stopped captures' are.
@@ -222,8 +243,9 @@ export class Sandbox {
       starter.stopped(BUILD_MARKERS).then((pid) => {
         if (pid !== undefined) this.utsPath = `/proc/${pid}/ns/uts`;
       }),
+      ...held.filter((h) => h.name !== BUILD_MARKERS).map((h) => starter.stopped(h.name)),
       ...specs.map(({ configure: _, ...spec }) => this.startCapture({ ...spec, host: starter.host(spec.source) })),
-      ...steps.map((s) => starter.step(s.label).then(() => trace(`done: ${s.label}`))),
+      ...held.flatMap((h) => h.steps).map((s) => starter.step(s.label).then(() => trace(`done: ${s.label}`))),
     ]);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -335,13 +357,13 @@ export class Sandbox {
    * by the same shell: a rule counts a send inside the sendto() call, so the marker is counted by then and
    * collect() subtracts it) and the monitor's (the veth). src/model/network.ts END_MARKER.
    */
-  private markerScripts(): { name: string; nsPath: string; script: string }[] {
+  private markerScripts(): { name: string; ns: 'build' | 'monitor'; script: string }[] {
     const s = this.sentinel.toString('latin1');
     const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
-    if (this.plan.kind === 'faithful') return [{ name: BUILD_MARKERS, nsPath: this.buildNsPath, script: to(END_MARKER.lo) }];
+    if (this.plan.kind === 'faithful') return [{ name: BUILD_MARKERS, ns: 'build', script: to(END_MARKER.lo) }];
     return [
-      { name: BUILD_MARKERS, nsPath: this.buildNsPath, script: `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit` },
-      { name: 'markers-monitor', nsPath: this.monitorNsPath, script: to(END_MARKER.veth) },
+      { name: BUILD_MARKERS, ns: 'build', script: `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit` },
+      { name: MONITOR_MARKERS, ns: 'monitor', script: to(END_MARKER.veth) },
     ];
   }
 
@@ -367,10 +389,10 @@ export class Sandbox {
     );
     // As root the set-up script holds a bash in each namespace, stopped until now; otherwise one is started.
     const starter = this.starter;
-    const send = ({ name, nsPath, script }: ReturnType<Sandbox['markerScripts']>[number]): Promise<string> =>
+    const send = ({ name, ns, script }: ReturnType<Sandbox['markerScripts']>[number]): Promise<string> =>
       starter
         ? starter.release(name).then((r) => r ?? '')
-        : this.exec(Sandbox.within(nsPath, ['bash', '-c', script])).then((r) => (r.code === 0 ? r.stdout : ''));
+        : this.exec(Sandbox.within(this.nsPathOf(ns), ['bash', '-c', script])).then((r) => (r.code === 0 ? r.stdout : ''));
     const [built] = await Promise.all(this.markerScripts().map(send));
     debug('sentinels sent');
     const nftLogged = this.plan.kind === 'faithful' ? undefined : nftCounters(built ?? '');
@@ -412,6 +434,7 @@ export class Sandbox {
 
 /** The build namespace's marker process (held by the set-up script as root; it also holds the build's UTS namespace). */
 const BUILD_MARKERS = 'markers-build';
+const MONITOR_MARKERS = 'markers-monitor';
 
 /** `ip -batch` input: the plan's lines, each ended. */
 function batch(lines: readonly string[]): string {

@@ -56,8 +56,31 @@ export interface StarterStep {
  */
 export interface StarterHeld {
   readonly name: string;
-  /** argv (absolute paths) whose process stops itself first and ends with `done NAME …` (`bash -c 'kill -STOP $$; …'`). */
+  /**
+   * argv (absolute paths) whose process stops itself first and ends with `done NAME …` (`bash -c 'kill -STOP $$; …'`);
+   * before its stop it may run steps of its namespace (heldSteps()), whose labels are `steps`.
+   */
   readonly argv: readonly string[];
+  /** The labels of the steps it runs before its stop, each reported as a step of the script is (`ok`/`fail`). */
+  readonly steps?: readonly string[];
+}
+
+/**
+ * bash lines that run `steps` one after the other, each reported as the script reports its own steps (`ok
+ * LABEL`, or `fail LABEL<TAB>TEXT`): for a held process, which is inside its namespace already, so that a step
+ * there costs its one program, not a subshell, a pipe and nsenter besides (the set-up's ~25 programs share two
+ * cores with node's own start). A step's input goes in as a here-string (a final newline added: ip and nft
+ * read lines).
+ */
+export function heldSteps(steps: readonly StarterStep[]): string {
+  const q = shellQuote;
+  return steps
+    .map((s) => {
+      const run = s.argv.map(q).join(' ') + (s.input ? ` <<<${q(s.input)}` : ' </dev/null');
+      return `if e=$(${run} 2>&1); then echo ${q(`ok ${s.label}`)}; else printf 'fail %s\t%s\n' ${q(s.label)} "\${e//$'\n'/$'\x1e'}"; fi
+`;
+    })
+    .join('');
 }
 
 export interface StarterPlan {
@@ -109,15 +132,23 @@ interface Slot {
 }
 
 /** A promise with its resolve and reject at hand; its rejection is handled (whoever awaits it sees it). */
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void; readonly settled: boolean } {
+  let settled = false;
   let resolve!: () => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
+    resolve = () => ((settled = true), res());
+    reject = (e) => ((settled = true), rej(e));
   });
   promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  return {
+    promise,
+    resolve,
+    reject,
+    get settled() {
+      return settled;
+    },
+  };
 }
 
 /** A capture the script started: its pid, its two pipes, and its end (both pipes closed). */
@@ -178,7 +209,7 @@ export class SandboxStarter {
   private constructor(private readonly plan: StarterPlan) {
     for (const c of plan.captures) this.slots.set(c.source, { waiting: [] });
     for (const h of plan.held ?? []) this.held.set(h.name, { done: [] });
-    for (const { label } of plan.steps) this.steps.set(label, deferred());
+    for (const label of [...plan.steps.map((s) => s.label), ...(plan.held ?? []).flatMap((h) => h.steps ?? [])]) this.steps.set(label, deferred());
   }
 
   /** Spawn the script (it runs at once; nothing here waits for it). */
@@ -238,8 +269,29 @@ export class SandboxStarter {
   async stopped(name: string, timeoutMs = 2000): Promise<number | undefined> {
     const h = this.held.get(name);
     if (!h) return undefined;
+    await this.heldSteps(name, h);
     await this.settled(h, Date.now() + timeoutMs);
     return h.result === undefined && heldStateOf(h.pid) === 'stopped' ? h.pid : undefined;
+  }
+
+  /**
+   * Wait until the held process `name` has reported each of its steps (they take what they take: ip, nft), or
+   * has ended without (then the steps it never reported fail), or the script has ended (ended() fails them).
+   */
+  private async heldSteps(name: string, h: { pid?: number }): Promise<void> {
+    const labels = this.plan.held?.find((x) => x.name === name)?.steps ?? [];
+    const pending = (): ReturnType<typeof deferred>[] => labels.flatMap((l) => (this.steps.get(l)?.settled === false ? [this.steps.get(l) as ReturnType<typeof deferred>] : []));
+    // Woken by each report, and every 10 ms to see whether the process is still there.
+    for (let left = pending(); left.length && heldStateOf(h.pid) !== 'gone' && this.helper.alive(); left = pending()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([...left.map((d) => d.promise.catch(() => undefined)), new Promise((r) => (timer = setTimeout(r, 10)))]);
+      clearTimeout(timer);
+    }
+    const said = this.helper.stderrText().trim().split('\n').pop();
+    for (const label of labels) {
+      const d = this.steps.get(label);
+      if (d && !d.settled) d.reject(new SetupError(label, `${label}: its process ended first${said ? ` (${said})` : ''}`));
+    }
   }
 
   /** Wait (polling /proc each millisecond) until the held process has stopped itself, ended or said `done`, the script ended, or the deadline. */

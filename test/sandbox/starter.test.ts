@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Capture } from '../../src/capture/tcpdump.js';
 import { tool } from '../../src/proc/tools.js';
-import { SandboxStarter, starterScript, type StarterPlan } from '../../src/sandbox/starter.js';
+import { heldSteps, SandboxStarter, starterScript, type StarterPlan } from '../../src/sandbox/starter.js';
 import { requirePrivileges } from '../helpers/privileged.js';
 
 const STARTER_MODULE = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/sandbox/starter.js')).href;
@@ -102,6 +102,34 @@ describe('sandbox: the set-up script @privileged', function () {
       Capture.start({ source: 'lo', netnsPath: `/run/netns/${ns}`, iface: 'lo', filter: '', snaplen: 256, sentinel: Buffer.from('x'), host: starter.host('lo') }),
       (e: Error) => /starting the lo capture: .*no-such-link/i.test(e.message),
     );
+    await starter.close();
+  });
+
+  it("a held process runs its namespace's steps before it stops (each reported, a failure by its last line); one that dies first fails the steps it never ran", async () => {
+    const nsPath = `/run/netns/${ns}`;
+    const steps = [
+      { label: 'lo up, from inside', argv: [tool('ip'), '-batch', '-'], input: 'link set lo up\naddr add 192.0.2.7/32 dev lo' },
+      { label: 'a held step that fails', argv: [tool('sh'), '-c', 'echo "first" >&2; echo "its reason\nover two lines" >&2; exit 4'], input: '' },
+    ];
+    const p: StarterPlan = {
+      ...plan(ns),
+      captures: [],
+      steps: [],
+      held: [
+        { name: 'holder', argv: [tool('nsenter'), `--net=${nsPath}`, '--', tool('bash'), '-c', `${heldSteps(steps)}kill -STOP $$; printf 'done holder %s\\n' "$(${tool('ip')} -br addr show lo)"`], steps: steps.map((s) => s.label) },
+        { name: 'dies', argv: [tool('bash'), '-c', 'echo "no such thing" >&2; exit 1'], steps: ['a step it never runs'] },
+      ],
+    };
+    const starter = await SandboxStarter.spawn(p);
+    await starter.created;
+    await starter.step('lo up, from inside');
+    await assert.rejects(starter.step('a held step that fails'), (e: Error) => /^a held step that fails: .*over two lines/.test(e.message));
+    const pid = await starter.stopped('holder');
+    assert.ok(pid !== undefined, 'the held process did not stop after its steps');
+    assert.equal(await starter.stopped('dies'), undefined);
+    await assert.rejects(starter.step('a step it never runs'), (e: Error) => e.message.startsWith('a step it never runs: its process ended first'));
+    // Its steps ran inside the namespace: lo is up there with the address, which its `done` line shows.
+    assert.match((await starter.release('holder')) ?? '', /^lo +UNKNOWN +127\.0\.0\.1\/8 192\.0\.2\.7\/32/);
     await starter.close();
   });
 
