@@ -140,11 +140,18 @@ export class Sandbox {
    * The steps beside the captures (`packets` only): the monitor's sysctls and both namespaces' nftables rules,
    * each with the namespace it runs in and its argv there (absolute paths; within() enters the namespace).
    */
-  private sideSteps(): { label: string; ns: 'build' | 'monitor'; argv: string[]; input: string }[] {
+  private sideSteps(): (StarterStep & { readonly ns: 'build' | 'monitor' })[] {
     const { plan } = this;
     if (plan.kind === 'faithful') return [];
     return [
-      { label: 'setting the monitor sysctls', ns: 'monitor', argv: [tool('sysctl'), '-qw', ...plan.monitorSysctl], input: '' },
+      {
+        label: 'setting the monitor sysctls',
+        ns: 'monitor',
+        argv: [tool('sysctl'), '-qw', ...plan.monitorSysctl],
+        input: '',
+        // In the monitor's held bash: written to /proc/sys by bash itself (the namespace's own files there), as sysctl does.
+        bash: `{ ${plan.monitorSysctl.map((kv) => `echo ${kv.slice(kv.indexOf('=') + 1)} >/proc/sys/${kv.slice(0, kv.indexOf('=')).replaceAll('.', '/')}`).join(' && ')}; }`,
+      },
       {
         label: 'loading the nftables rules into the build namespace',
         ns: 'build',

@@ -45,6 +45,8 @@ export interface StarterStep {
   readonly label: string;
   readonly argv: readonly string[];
   readonly input: string;
+  /** What a held bash runs instead of argv (no program: e.g. sysctls written to /proc/sys by bash itself). */
+  readonly bash?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export function heldSteps(steps: readonly StarterStep[]): string {
   const q = shellQuote;
   return steps
     .map((s) => {
-      const run = s.argv.map(q).join(' ') + (s.input ? ` <<<${q(s.input)}` : ' </dev/null');
+      const run = s.bash ?? s.argv.map(q).join(' ') + (s.input ? ` <<<${q(s.input)}` : ' </dev/null');
       return `if e=$(${run} 2>&1); then echo ${q(`ok ${s.label}`)}; else printf 'fail %s\t%s\n' ${q(s.label)} "\${e//$'\n'/$'\x1e'}"; fi
 `;
     })
@@ -106,16 +108,18 @@ export function starterScript(plan: StarterPlan): string {
     `if ! e=$(printf %s ${q(plan.create.batch)} | ${q(tool('ip'))} -batch - 2>&1); then fail ${q(plan.create.label)} "$e"; exit 1; fi`,
     'echo created',
   ];
+  // The held processes first: theirs is the longest chain (setpriv, nsenter, bash, then their namespace's
+  // steps), and on two cores shared with node a process forked later also gets the CPU later.
+  for (const h of plan.held ?? []) {
+    const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...h.argv].map(q).join(' ');
+    lines.push(`( exec ${run} ) ${closeAll} </dev/null &`, `echo "pid ${h.name} $!"`);
+  }
   plan.captures.forEach((c, i) => {
     const [out, err] = fds[i] as readonly [number, number];
     const configure = c.configure ? `printf %s ${q(c.configure.batch)} | ${q(tool('ip'))} -n ${q(c.configure.netns)} -batch - && ` : '';
     const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...c.argv].map(q).join(' ');
     lines.push(`( ${configure}exec ${run} ) >&${out} 2>&${err} ${closeAll} </dev/null &`, `echo "pid ${c.source} $!"`);
   });
-  for (const h of plan.held ?? []) {
-    const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...h.argv].map(q).join(' ');
-    lines.push(`( exec ${run} ) ${closeAll} </dev/null &`, `echo "pid ${h.name} $!"`);
-  }
   if (fds.length) lines.push(`exec ${closeAll}`);
   for (const s of plan.steps) {
     const run = s.argv.map(q).join(' ');
