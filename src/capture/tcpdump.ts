@@ -18,8 +18,11 @@ export interface CaptureOptions {
   readonly snaplen: number;
   /** Kernel buffer in KiB (tcpdump -B). With --immediate-mode each frame takes a snaplen-sized slot. */
   readonly bufferKiB?: number;
-  /** Bytes that mark the end of the capture once seen. */
-  readonly sentinel: Buffer;
+  /**
+   * Bytes that mark the end of the capture once seen; several (a capture of several NFLOG groups, one end marker
+   * each): the end once each has been seen.
+   */
+  readonly sentinel: Buffer | readonly Buffer[];
   /** Milliseconds to wait for tcpdump to say it is listening. */
   readonly readyTimeoutMs?: number;
   /**
@@ -46,10 +49,15 @@ export class Capture {
   private readonly chunks: Buffer[] = [];
   private tail: Buffer = Buffer.alloc(0);
   private sentinelSeen = false;
+  /** The end markers not seen yet. */
+  private awaited: Buffer[] = [];
   private onSentinel: (() => void) | undefined;
   private stderrListeners: (() => void)[] = [];
 
-  private constructor(private readonly options: CaptureOptions) {}
+  private constructor(private readonly options: CaptureOptions) {
+    this.awaited = Buffer.isBuffer(options.sentinel) ? [options.sentinel] : [...options.sentinel];
+    this.sentinelSeen = this.awaited.length === 0;
+  }
 
   get pid(): number {
     return this.helper.pid;
@@ -110,14 +118,15 @@ export class Capture {
   private onData(b: Buffer): void {
     this.chunks.push(b);
     if (this.sentinelSeen) return;
-    const s = this.options.sentinel;
     const window = this.tail.length ? Buffer.concat([this.tail, b]) : b;
-    if (window.includes(s)) {
+    this.awaited = this.awaited.filter((s) => !window.includes(s));
+    if (!this.awaited.length) {
       this.sentinelSeen = true;
       this.onSentinel?.();
       return;
     }
-    this.tail = window.subarray(Math.max(0, window.length - s.length + 1));
+    const longest = Math.max(...this.awaited.map((s) => s.length));
+    this.tail = window.subarray(Math.max(0, window.length - longest + 1));
   }
 
   /** Resolve true when the sentinel has been captured, false after timeoutMs. */

@@ -10,7 +10,7 @@
 
 /** The build's veth end. Interfaces live inside their own namespaces, so the names need not be unique. */
 export const BUILD_VETH = 'na0';
-/** The monitor's veth end, where the veth capture runs. */
+/** The monitor's veth end. */
 export const MONITOR_VETH = 'na1';
 /** Locally administered MACs (02:...), "na" in the middle; the neighbour entries are static. */
 export const BUILD_MAC = '02:6e:61:00:00:02';
@@ -41,9 +41,9 @@ export const PORTAGE_NET_V6 = '::/8';
 /** The NFLOG group the build namespace's nftables rules log dropped sends to (groups are per namespace). */
 export const NFLOG_GROUP = 7;
 /**
- * The packets sandbox's captures on lo (in the build namespace) and on the monitor's veth end (in the monitor
- * namespace) are NFLOG groups too, filled by bpf/build.nft and bpf/monitor.nft (and their intercept variants),
- * not packet sockets: a packet socket's ring costs each run RCU grace periods at its start and at its close.
+ * The packets sandbox's captures of lo and of the build's veth end (both ways) are NFLOG groups of the build
+ * namespace too, filled by bpf/build.nft (and its intercept variant), not packet sockets: a packet socket's ring
+ * costs each run RCU grace periods at its start and at its close. One tcpdump reads all three groups.
  */
 export const NFLOG_LO_GROUP = 8;
 export const NFLOG_VETH_GROUP = 9;
@@ -55,7 +55,8 @@ export interface MarkerTarget {
 }
 
 /**
- * Where Sandbox.collect() sends the end-of-capture marker, one datagram per capture point.
+ * Where Sandbox.collect() sends the end-of-capture marker, one datagram per capture point (its payload the
+ * sentinel and the point's name: the one NFLOG capture of three points ends when each point's is in).
  * - lo: sent in the build namespace; a DNS-port datagram passes bpf/loopback.bpf.
  * - nflog: sent in the build namespace; any UDP towards the veth is logged (and dropped) by bpf/build.nft.
  *   A documentation address (RFC 5737), never a real host. Only a packets sandbox has NFLOG (and a veth).

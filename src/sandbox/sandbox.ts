@@ -10,7 +10,8 @@ import { execStep, type ExecOptions, type ExecResult } from '../proc/exec.js';
 import { tool } from '../proc/tools.js';
 import { UsageError } from '../model/errors.js';
 import { makePlan, netnsPath, vethLine, type SandboxKind, type SandboxPlan } from './plan.js';
-import { BUILD_VETH, END_MARKER, MONITOR_VETH, NFLOG_LO_GROUP, NFLOG_VETH_GROUP, type MarkerTarget } from '../model/network.js';
+import { BUILD_VETH, END_MARKER, MONITOR_VETH, NFLOG_LO_GROUP, NFLOG_VETH_GROUP } from '../model/network.js';
+import { splitNflogPcap } from '../capture/nflog.js';
 import { newRunNames, type RunNames } from './names.js';
 import { killNetns } from './procs.js';
 import { prestartCommandShell, quickExec } from './shell.js';
@@ -121,18 +122,29 @@ export class Sandbox {
     return [tool('nsenter'), `--net=${nsPath}`, '--', tool(command ?? ''), ...args];
   }
 
-  /** The captures of this sandbox's kind: the build's lo; with `packets` also the monitor's veth end and the build's NFLOG group. */
-  private captureSpecs(): (Omit<CaptureOptions, 'sentinel'> & { readonly configure?: 'build' | 'monitor' })[] {
-    const lo = { source: 'lo', netnsPath: this.buildNsPath, snaplen: 2048, configure: 'build' } as const;
+  /**
+   * The captures of this sandbox's kind. Faithful: the build's lo, from a packet socket once lo is configured.
+   * Packets: one tcpdump on the build namespace's three NFLOG groups (lo, the veth both ways, the dropped sends:
+   * bpf/build.nft), split by group when it is collected (src/capture/nflog.ts); it needs no interface.
+   */
+  private captureSpecs(): CaptureSpec[] {
+    const s = this.sentinel.toString('latin1');
     // The faithful namespace holds nothing of netaudit's, no nftables rule either: its lo is read from a packet
-    // socket, kernel-filtered by bpf/loopback.bpf. The packets sandbox has rules anyway: its lo and veth
-    // captures are NFLOG groups its rules fill (bpf/build.nft, bpf/monitor.nft), which start and end without
-    // the packet socket's RCU waits (see NFLOG_LO_GROUP).
-    if (this.plan.kind === 'faithful') return [{ ...lo, iface: 'lo', filter: loadFilter('loopback') }];
+    // socket, kernel-filtered by bpf/loopback.bpf.
+    if (this.plan.kind === 'faithful') {
+      return [{ source: 'lo', netnsPath: this.buildNsPath, iface: 'lo', filter: loadFilter('loopback'), snaplen: 2048, configure: 'build', sentinel: this.sentinel }];
+    }
+    const groups = NFLOG_POINTS(this.plan.nflogGroup);
     return [
-      { ...lo, iface: `nflog:${NFLOG_LO_GROUP}`, filter: '' },
-      { source: 'veth', netnsPath: this.monitorNsPath, iface: `nflog:${NFLOG_VETH_GROUP}`, filter: '', snaplen: 1600, configure: 'monitor' },
-      { source: 'nflog', netnsPath: this.buildNsPath, iface: `nflog:${this.plan.nflogGroup}`, filter: '', snaplen: 65535 },
+      {
+        source: 'nflog',
+        netnsPath: this.buildNsPath,
+        iface: `nflog:${groups.map((g) => g.group).join(',')}`,
+        filter: '',
+        snaplen: 65535,
+        // Each group's own end marker: the capture is complete once all three are in.
+        sentinel: groups.map((g) => Buffer.from(`${s}-${g.source}`, 'latin1')),
+      },
     ];
   }
 
@@ -182,12 +194,13 @@ export class Sandbox {
       // two namespaces run side by side.
       if (capture) this.undo.push('stopping the captures', () => Promise.all(this.captures.map((c) => c.kill())));
       const lines = { build: plan.build, monitor: plan.monitor };
+      const configure = (ns: 'build' | 'monitor'): Promise<unknown> => this.step(`configuring the ${ns} namespace`, this.ipBatch(ns), { input: batch(lines[ns]) });
+      const specs = this.captureSpecs();
+      // A namespace no capture configures first (its packet socket needs the interface) is configured beside them.
+      const alone = (['build', 'monitor'] as const).filter((ns) => lines[ns].length && !specs.some((c) => c.configure === ns));
       const steps = await Promise.allSettled([
-        ...this.captureSpecs().map(({ configure, ...spec }) =>
-          (configure ? this.step(`configuring the ${configure} namespace`, this.ipBatch(configure), { input: batch(lines[configure]) }) : Promise.resolve()).then(() =>
-            capture ? this.startCapture(spec) : undefined,
-          ),
-        ),
+        ...specs.map(({ configure: ns, ...spec }) => (ns ? configure(ns) : Promise.resolve()).then(() => (capture ? this.startCapture(spec) : undefined))),
+        ...alone.map(configure),
         ...this.sideSteps().map((s) => this.step(s.label, Sandbox.within(this.nsPathOf(s.ns), s.argv), { input: s.input })),
       ]);
       const failed = steps.find((r) => r.status === 'rejected');
@@ -210,10 +223,9 @@ export class Sandbox {
     const specs = this.captureSpecs();
     const lines = { build: plan.build, monitor: plan.monitor };
     const netns = { build: plan.names.buildNs, monitor: plan.names.monitorNs };
-    const packetSocket = (c: { readonly iface: string }): boolean => !c.iface.startsWith('nflog:');
     // Each namespace's steps, for its held process: its configuration unless a capture's socket needs it first, then the side steps.
     const nsSteps = (ns: 'build' | 'monitor'): StarterStep[] => [
-      ...(specs.some((c) => c.configure === ns && packetSocket(c)) || !lines[ns].length ? [] : [{ label: `configuring the ${ns} namespace`, argv: [tool('ip'), '-batch', '-'], input: batch(lines[ns]) }]),
+      ...(specs.some((c) => c.configure === ns) || !lines[ns].length ? [] : [{ label: `configuring the ${ns} namespace`, argv: [tool('ip'), '-batch', '-'], input: batch(lines[ns]) }]),
       ...this.sideSteps().filter((s) => s.ns === ns),
     ];
     const held = this.markerScripts().map((m) => ({ ...m, steps: nsSteps(m.ns) }));
@@ -222,7 +234,7 @@ export class Sandbox {
       captures: specs.map((c) => ({
         source: c.source,
         argv: Capture.argv(c),
-        ...(c.configure && packetSocket(c) ? { configure: { netns: netns[c.configure], batch: batch(lines[c.configure]) } } : {}),
+        ...(c.configure ? { configure: { netns: netns[c.configure], batch: batch(lines[c.configure]) } } : {}),
       })),
       steps: [],
       // Its result on the script's stdout: its `done` line (the nftables counters, one line of JSON).
@@ -346,8 +358,8 @@ export class Sandbox {
     return this.plan.kind;
   }
 
-  private async startCapture(spec: Omit<CaptureOptions, 'sentinel'>): Promise<void> {
-    this.captures.push(await Capture.start({ ...(this.launcher ? { host: this.launcher } : {}), ...spec, sentinel: this.sentinel }));
+  private async startCapture(spec: CaptureOptions): Promise<void> {
+    this.captures.push(await Capture.start({ ...(this.launcher ? { host: this.launcher } : {}), ...spec }));
     trace(`capture ready: ${spec.source}`);
   }
 
@@ -366,11 +378,14 @@ export class Sandbox {
    */
   private markerScripts(): { name: string; ns: 'build' | 'monitor'; script: string }[] {
     const s = this.sentinel.toString('latin1');
-    const to = (t: MarkerTarget): string => `printf %s '${s}' >/dev/udp/${t.address}/${t.port}`;
-    if (this.plan.kind === 'faithful') return [{ name: BUILD_MARKERS, ns: 'build', script: to(END_MARKER.lo) }];
+    // Each marker carries its capture point's name after the sentinel: one NFLOG capture reads three points
+    // (captureSpecs()), each complete once its own marker is in. Every marker holds the sentinel, by which the
+    // analysis leaves them out (src/capture/frames.ts).
+    const to = (point: keyof typeof END_MARKER): string => `printf %s '${s}-${point}' >/dev/udp/${END_MARKER[point].address}/${END_MARKER[point].port}`;
+    if (this.plan.kind === 'faithful') return [{ name: BUILD_MARKERS, ns: 'build', script: to('lo') }];
     return [
-      { name: BUILD_MARKERS, ns: 'build', script: `${to(END_MARKER.lo)}; ${to(END_MARKER.nflog)}; exec ${tool('nft')} -j list table inet netaudit` },
-      { name: MONITOR_MARKERS, ns: 'monitor', script: to(END_MARKER.veth) },
+      { name: BUILD_MARKERS, ns: 'build', script: `${to('lo')}; ${to('nflog')}; exec ${tool('nft')} -j list table inet netaudit` },
+      { name: MONITOR_MARKERS, ns: 'monitor', script: to('veth') },
     ];
   }
 
@@ -403,7 +418,7 @@ export class Sandbox {
     const [built] = await Promise.all(this.markerScripts().map(send));
     debug('sentinels sent');
     const nftLogged = this.plan.kind === 'faithful' ? undefined : nftCounters(built ?? '');
-    const results = await stopped;
+    const results = (await stopped).flatMap((r) => (this.plan.kind === 'packets' && r.source === 'nflog' ? this.splitPoints(r) : [r]));
     debug('captures stopped');
     this.stopped.push(...this.captures);
     this.captures = [];
@@ -413,6 +428,29 @@ export class Sandbox {
       sentinel: this.sentinel,
       ...(intercepted ? { intercepted } : {}),
     };
+  }
+
+  /**
+   * The packets sandbox's one NFLOG capture as the three capture points it reads (lo, veth, nflog), each
+   * complete when its own end marker is in it. tcpdump's drop count (the NFLOG socket's overruns, which no group
+   * can be told from) goes with the first, so that the report counts it once.
+   */
+  private splitPoints(merged: CaptureResult): CaptureResult[] {
+    const s = this.sentinel.toString('latin1');
+    const points = NFLOG_POINTS(this.plan.nflogGroup);
+    const split = splitNflogPcap(merged.pcap, points.map((p) => p.group));
+    return points.map(({ source, group }, i) => {
+      const pcap = split.byGroup.get(group) ?? Buffer.alloc(0);
+      const records = split.records.get(group) ?? 0;
+      return {
+        source,
+        pcap,
+        captured: records,
+        receivedByFilter: records,
+        droppedByKernel: i === 0 ? merged.droppedByKernel : 0,
+        incomplete: split.truncated || !pcap.includes(Buffer.from(`${s}-${source}`, 'latin1')),
+      };
+    });
   }
 
   /**
@@ -440,6 +478,17 @@ export class Sandbox {
 }
 
 /** The build namespace's marker process (held by the set-up script as root; it also holds the build's UTS namespace). */
+/** The capture points of the packets sandbox's NFLOG capture and their groups (bpf/build.nft). */
+function NFLOG_POINTS(nflogGroup: number): { readonly source: 'lo' | 'veth' | 'nflog'; readonly group: number }[] {
+  return [
+    { source: 'lo', group: NFLOG_LO_GROUP },
+    { source: 'veth', group: NFLOG_VETH_GROUP },
+    { source: 'nflog', group: nflogGroup },
+  ];
+}
+
+type CaptureSpec = CaptureOptions & { readonly configure?: 'build' | 'monitor' };
+
 const BUILD_MARKERS = 'markers-build';
 const MONITOR_MARKERS = 'markers-monitor';
 

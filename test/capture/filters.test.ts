@@ -58,22 +58,27 @@ describe('capture/filters: nftables templates', () => {
     });
   }
 
-  it("monitor.nft: the rules name the monitor veth and let the monitor's own addresses through", () => {
+  it("monitor.nft: the rules name the monitor veth and let the monitor's own addresses through; nothing is logged there", () => {
     const rules = ruleLines(LOADED.monitor()).filter((l) => l.startsWith('iifname'));
     assert.deepEqual(rules, [
-      `iifname "${MONITOR_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`,
       `iifname "${MONITOR_VETH}" ip daddr ${MONITOR_V4} accept`,
       `iifname "${MONITOR_VETH}" ip6 daddr { ${MONITOR_LL6}, ff00::/8 } accept`,
       `iifname "${MONITOR_VETH}" counter reject with icmpx type no-route`,
     ]);
   });
 
-  for (const file of ['monitor', 'monitor-intercept'] as const) {
-    it(`${file}.nft: the veth capture logs every packet both ways, arriving before NAT and leaving after it`, () => {
+  for (const file of ['build', 'build-intercept'] as const) {
+    it(`${file}.nft: the veth capture logs every packet that crosses the build's veth end, both ways: leaving after everything, arriving before anything`, () => {
       const lines = ruleLines(LOADED[file]());
       const chain = (name: string): string[] => lines.slice(lines.indexOf(`chain ${name} {`) + 1, lines.indexOf('}', lines.indexOf(`chain ${name} {`)));
-      assert.deepEqual(chain('capture_in'), ['type filter hook prerouting priority -300; policy accept;', `iifname "${MONITOR_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`]);
-      assert.deepEqual(chain('capture_out'), ['type filter hook postrouting priority 300; policy accept;', `oifname "${MONITOR_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`]);
+      assert.deepEqual(chain('veth_out'), ['type filter hook postrouting priority 300; policy accept;', `oifname "${BUILD_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`]);
+      assert.deepEqual(chain('veth_in'), ['type filter hook prerouting priority -300; policy accept;', `iifname "${BUILD_VETH}" log group ${NFLOG_VETH_GROUP} queue-threshold 1`]);
+    });
+  }
+
+  for (const file of ['monitor', 'monitor-intercept'] as const) {
+    it(`${file}.nft: logs nothing (the one NFLOG capture reads the build namespace)`, () => {
+      assert.equal(ruleLines(LOADED[file]()).filter((l) => / log /.test(l)).length, 0);
     });
   }
 
