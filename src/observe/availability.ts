@@ -20,9 +20,14 @@ import { accessSync, closeSync, constants, existsSync, openSync, readSync } from
 import path from 'node:path';
 import { which } from '../proc/tools.js';
 import { packagePath, packageRoot } from '../util/package.js';
-import { TRACER_PATH } from './observer.js';
 
 export const BTF_VMLINUX = '/sys/kernel/btf/vmlinux';
+
+/**
+ * The compiled tracer, from the package root. Here, not in observer.ts: asking availability() must not load
+ * the observer (its record decoders), which the sandbox's set-up does not wait for (src/runner/session.ts).
+ */
+export const TRACER_PATH = 'dist/bpf/netaudit-tracer';
 
 /** The architecture the npm tarball's loader is built for (process.arch's name). */
 export const TARBALL_ARCH = 'x64';

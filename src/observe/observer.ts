@@ -22,11 +22,12 @@ import { StringDecoder } from 'node:string_decoder';
 import { SetupError } from '../model/errors.js';
 import { HelperStartError, supervise, type Helper } from '../proc/supervisor.js';
 import { packagePath } from '../util/package.js';
+import { TRACER_PATH } from './availability.js';
 import { assembleTracerEvents, parseTracerLine, type TracerRecord } from '../decode/tracer.js';
 import type { TracerControl, TracerEvent, TracerReady, TracerStop } from '../model/tracer-events.js';
 
 /** The built loader, relative to the package root. */
-export const TRACER_PATH = 'dist/bpf/netaudit-tracer';
+export { TRACER_PATH };
 
 export interface ObserverOptions {
   /** The loader; default dist/bpf/netaudit-tracer of this package. */

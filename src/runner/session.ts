@@ -87,12 +87,16 @@ let early: Promise<EarlySetup> | undefined;
  * begin() and the early set-up.
  */
 async function startSetup(want: { readonly observe: boolean; readonly ahead?: { readonly intercept?: boolean } }, signal?: AbortSignal) {
-  const [sandbox, tracer] = await Promise.all([
+  // The sandbox first: its kind needs only whether the tracer can run here (files, availability()), not the
+  // tracer's own modules, which load while the set-up script runs. A tracer that fails to attach after all
+  // gets the build a packets sandbox instead (src/runner/command.ts), as when it is found missing.
+  const [sandbox, available] = await Promise.all([
     want.ahead ? import('../sandbox/sandbox.js') : undefined,
-    want.observe ? import('./observe.js').then((m) => m.ObserverSession.start({ enabled: true, ...(signal ? { signal } : {}) })) : undefined,
+    want.observe ? import('../observe/availability.js').then(async (m) => (await m.availability()).available) : false,
   ]);
+  const ahead = want.ahead && sandbox ? sandbox.Sandbox.create({ kind: available ? 'faithful' : 'packets', intercept: want.ahead.intercept }) : undefined;
+  const tracer = want.observe ? (await import('./observe.js')).ObserverSession.start({ enabled: true, ...(signal ? { signal } : {}) }) : undefined;
   trace('tracer started');
-  const ahead = want.ahead && sandbox ? sandbox.Sandbox.create({ kind: tracer?.kind, intercept: want.ahead.intercept }) : undefined;
   // Its failure is the first build's (or nobody's, when no build takes it).
   ahead?.catch(() => undefined);
   const gc = import('../sandbox/gc.js').then((m) => m.collectGarbage());

@@ -108,18 +108,20 @@ export function starterScript(plan: StarterPlan): string {
     `if ! e=$(printf %s ${q(plan.create.batch)} | ${q(tool('ip'))} -batch - 2>&1); then fail ${q(plan.create.label)} "$e"; exit 1; fi`,
     'echo created',
   ];
-  // The held processes first: theirs is the longest chain (setpriv, nsenter, bash, then their namespace's
-  // steps), and on two cores shared with node a process forked later also gets the CPU later.
-  for (const h of plan.held ?? []) {
+  const held = (plan.held ?? []).flatMap((h) => {
     const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...h.argv].map(q).join(' ');
-    lines.push(`( exec ${run} ) ${closeAll} </dev/null &`, `echo "pid ${h.name} $!"`);
-  }
-  plan.captures.forEach((c, i) => {
+    return [`( exec ${run} ) ${closeAll} </dev/null &`, `echo "pid ${h.name} $!"`];
+  });
+  const captures = plan.captures.flatMap((c, i) => {
     const [out, err] = fds[i] as readonly [number, number];
     const configure = c.configure ? `printf %s ${q(c.configure.batch)} | ${q(tool('ip'))} -n ${q(c.configure.netns)} -batch - && ` : '';
     const run = [tool('setpriv'), '--pdeathsig', 'KILL', '--', ...c.argv].map(q).join(' ');
-    lines.push(`( ${configure}exec ${run} ) >&${out} 2>&${err} ${closeAll} </dev/null &`, `echo "pid ${c.source} $!"`);
+    return [`( ${configure}exec ${run} ) >&${out} 2>&${err} ${closeAll} </dev/null &`, `echo "pid ${c.source} $!"`];
   });
+  // The longest chain first (on two cores shared with node, a process forked later also gets the CPU later): a
+  // capture that configures its interface first and then opens a packet socket (its ring costs an RCU grace
+  // period, ~20 ms), else the held processes (setpriv, nsenter, bash, then their namespace's steps).
+  lines.push(...(plan.captures.some((c) => c.configure) ? [...captures, ...held] : [...held, ...captures]));
   if (fds.length) lines.push(`exec ${closeAll}`);
   for (const s of plan.steps) {
     const run = s.argv.map(q).join(' ');
