@@ -10,18 +10,29 @@ export function netnsInode(nsPath: string): number | undefined {
   }
 }
 
-/** Pids whose network namespace is the one at nsPath (what `ip netns pids` prints), excluding ourselves. */
-export function pidsInNetns(nsPath: string, exclude: readonly number[] = []): number[] {
-  const ino = netnsInode(nsPath);
-  if (ino === undefined) return [];
-  const want = `net:[${ino}]`;
+/**
+ * A network namespace: its file (/run/netns/NAME, /proc/PID/ns/net), or its inode, read while the file was
+ * there (a namespace lives on after its name is removed, as long as a process is in it); or several of them.
+ */
+export type NetnsRef = string | number | readonly (string | number)[];
+
+function inodes(ns: NetnsRef): Set<string> {
+  const refs = Array.isArray(ns) ? (ns as readonly (string | number)[]) : [ns as string | number];
+  const ino = refs.map((r) => (typeof r === 'number' ? r : netnsInode(r))).filter((i): i is number => i !== undefined);
+  return new Set(ino.map((i) => `net:[${i}]`));
+}
+
+/** Pids whose network namespace is `ns` (one of them; what `ip netns pids` prints), excluding ourselves: one pass over /proc. */
+export function pidsInNetns(ns: NetnsRef, exclude: readonly number[] = []): number[] {
+  const want = inodes(ns);
+  if (!want.size) return [];
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     const pid = Number(entry);
     if (pid === process.pid || exclude.includes(pid)) continue;
     try {
-      if (readlinkSync(`/proc/${entry}/ns/net`) === want) pids.push(pid);
+      if (want.has(readlinkSync(`/proc/${entry}/ns/net`))) pids.push(pid);
     } catch {
       /* exited meanwhile, or a kernel thread */
     }
@@ -40,10 +51,12 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
 }
 
 /**
- * End every process in the namespace (but `exclude`): SIGTERM, then SIGKILL after graceMs for what is left.
+ * End every process in the namespace(s) (but `exclude`): SIGTERM, then SIGKILL after graceMs for what is left.
  * They are all ours: nothing else lives in a namespace netaudit created.
  */
-export async function killNetns(nsPath: string, graceMs = 1000, exclude: readonly number[] = []): Promise<number> {
+export async function killNetns(ns: NetnsRef, graceMs = 1000, exclude: readonly number[] = []): Promise<number> {
+  // By inode from here on: the names may go meanwhile (the removal runs beside this).
+  const nsPath = [...inodes(ns)].map((i) => Number(i.slice(5, -1)));
   let pids = pidsInNetns(nsPath, exclude);
   const total = pids.length;
   if (!pids.length) return 0;

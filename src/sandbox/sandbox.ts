@@ -13,7 +13,7 @@ import { makePlan, netnsPath, vethLine, type SandboxKind, type SandboxPlan } fro
 import { BUILD_VETH, END_MARKER, MONITOR_VETH, NFLOG_LO_GROUP, NFLOG_VETH_GROUP } from '../model/network.js';
 import { splitNflogPcap } from '../capture/nflog.js';
 import { newRunNames, type RunNames } from './names.js';
-import { killNetns } from './procs.js';
+import { killNetns, netnsInode } from './procs.js';
 import { prestartCommandShell, quickExec } from './shell.js';
 import { heldSteps, SandboxStarter, type StarterStep } from './starter.js';
 import { loadNftRules } from './rules.js';
@@ -278,11 +278,14 @@ export class Sandbox {
   private registerNamedRemoval(): void {
     const { buildNs, monitorNs } = this.plan.names;
     const names = this.plan.kind === 'faithful' ? [buildNs] : [buildNs, monitorNs];
-    this.undo.push('removing the namespaces', () =>
-      quickExec([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
-    );
-    this.undo.push('ending processes in the namespaces', async () => {
-      await Promise.all(names.map((n) => killNetns(netnsPath(n), 200, this.reaping)));
+    // One step, both at once: what still runs inside is found by the namespaces' inodes, read before their
+    // names go (a namespace lives on while a process is in it), in one pass over /proc for both.
+    this.undo.push('removing the namespaces and ending what runs in them', async () => {
+      const inodes = names.map((n) => netnsInode(netnsPath(n))).filter((i): i is number => i !== undefined);
+      await Promise.all([
+        quickExec([tool('ip'), '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') }),
+        killNetns(inodes, 200, this.reaping),
+      ]);
     });
   }
 
@@ -477,7 +480,6 @@ export class Sandbox {
   }
 }
 
-/** The build namespace's marker process (held by the set-up script as root; it also holds the build's UTS namespace). */
 /** The capture points of the packets sandbox's NFLOG capture and their groups (bpf/build.nft). */
 function NFLOG_POINTS(nflogGroup: number): { readonly source: 'lo' | 'veth' | 'nflog'; readonly group: number }[] {
   return [
@@ -489,6 +491,7 @@ function NFLOG_POINTS(nflogGroup: number): { readonly source: 'lo' | 'veth' | 'n
 
 type CaptureSpec = CaptureOptions & { readonly configure?: 'build' | 'monitor' };
 
+/** The build namespace's marker process (held by the set-up script as root; it also holds the build's UTS namespace). */
 const BUILD_MARKERS = 'markers-build';
 const MONITOR_MARKERS = 'markers-monitor';
 
