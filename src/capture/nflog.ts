@@ -7,6 +7,7 @@
  * would be from a capture of its own. Records keep their order within a group.
  */
 
+import { checkHeader } from '../decode/pcap.js';
 import { LINKTYPE } from '../decode/types.js';
 
 export interface NflogSplit {
@@ -20,29 +21,17 @@ export interface NflogSplit {
   readonly truncated: boolean;
 }
 
-/** The byte order and layout of a pcap file header, or undefined when `pcap` does not start with one. */
-function fileHeader(pcap: Buffer): { readonly le: boolean; readonly linkType: number } | undefined {
-  if (pcap.length < 24) return undefined;
-  const magicLE = pcap.readUInt32LE(0);
-  const le = magicLE === 0xa1b2c3d4 || magicLE === 0xa1b23c4d;
-  const magicBE = pcap.readUInt32BE(0);
-  if (!le && magicBE !== 0xa1b2c3d4 && magicBE !== 0xa1b23c4d) return undefined;
-  return { le, linkType: (le ? pcap.readUInt32LE(20) : pcap.readUInt32BE(20)) & 0x0fffffff };
-}
-
 /**
- * Split an NFLOG pcap into a pcap per group of `groups`. A file that is not an NFLOG pcap (or too short to
- * hold a header) gives each group the file as it is when it is empty, and throws otherwise: it cannot be split.
+ * Split an NFLOG pcap into a pcap per group of `groups`. An empty capture (tcpdump wrote nothing) gives each
+ * group the empty file; anything else that is not an NFLOG pcap throws (E_BAD_PCAP, or naming its link type).
  */
 export function splitNflogPcap(pcap: Buffer, groups: readonly number[]): NflogSplit {
-  const header = fileHeader(pcap);
-  if (!header) {
-    if (pcap.length === 0) return { byGroup: new Map(groups.map((g) => [g, pcap])), records: new Map(groups.map((g) => [g, 0])), other: 0, truncated: false };
-    throw new Error(`not a pcap file (${pcap.length} bytes)`);
-  }
-  if (header.linkType !== LINKTYPE.NFLOG) throw new Error(`not an NFLOG capture (link type ${header.linkType})`);
+  if (pcap.length === 0) return { byGroup: new Map(groups.map((g) => [g, pcap])), records: new Map(groups.map((g) => [g, 0])), other: 0, truncated: false };
+  const { littleEndian } = checkHeader(pcap, 'the NFLOG capture');
+  const u32 = (at: number): number => (littleEndian ? pcap.readUInt32LE(at) : pcap.readUInt32BE(at));
+  const linkType = u32(20) & 0x0fffffff;
+  if (linkType !== LINKTYPE.NFLOG) throw new Error(`not an NFLOG capture (link type ${linkType})`);
   const parts = new Map<number, Buffer[]>(groups.map((g) => [g, [pcap.subarray(0, 24)]]));
-  const u32 = (at: number): number => (header.le ? pcap.readUInt32LE(at) : pcap.readUInt32BE(at));
   let other = 0;
   let at = 24;
   while (at + 16 <= pcap.length) {

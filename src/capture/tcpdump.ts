@@ -48,15 +48,18 @@ export class Capture {
   private helper!: Helper;
   private readonly chunks: Buffer[] = [];
   private tail: Buffer = Buffer.alloc(0);
-  private sentinelSeen = false;
   /** The end markers not seen yet. */
-  private awaited: Buffer[] = [];
+  private awaited: Buffer[];
   private onSentinel: (() => void) | undefined;
   private stderrListeners: (() => void)[] = [];
 
   private constructor(private readonly options: CaptureOptions) {
     this.awaited = Buffer.isBuffer(options.sentinel) ? [options.sentinel] : [...options.sentinel];
-    this.sentinelSeen = this.awaited.length === 0;
+  }
+
+  /** Every end marker is in: nothing the build sent is still on its way. */
+  private get sentinelSeen(): boolean {
+    return this.awaited.length === 0;
   }
 
   get pid(): number {
@@ -120,8 +123,7 @@ export class Capture {
     if (this.sentinelSeen) return;
     const window = this.tail.length ? Buffer.concat([this.tail, b]) : b;
     this.awaited = this.awaited.filter((s) => !window.includes(s));
-    if (!this.awaited.length) {
-      this.sentinelSeen = true;
+    if (this.sentinelSeen) {
       this.onSentinel?.();
       return;
     }

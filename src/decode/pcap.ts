@@ -47,13 +47,13 @@ function badPcap(file: string, what: string, cause?: unknown): BadPcapError {
   return new BadPcapError(file, what, { cause });
 }
 
-interface FileHeader {
+export interface FileHeader {
   nanosecond: boolean;
   littleEndian: boolean;
 }
 
 /** Check the 24-byte file header the way libpcap does; throws E_BAD_PCAP naming the problem. */
-function checkHeader(buf: Buffer, file: string): FileHeader {
+export function checkHeader(buf: Buffer, file: string): FileHeader {
   if (buf.length === 0) throw badPcap(file, 'the file is empty');
   if (buf.length < 4) throw badPcap(file, `file header cut short (${buf.length} of ${GLOBAL_HEADER} bytes)`);
   const magic = buf.readUInt32BE(0);

@@ -16,15 +16,15 @@ export function netnsInode(nsPath: string): number | undefined {
  */
 export type NetnsRef = string | number | readonly (string | number)[];
 
-function inodes(ns: NetnsRef): Set<string> {
+/** The inodes of `ns` (a file that is gone has none). */
+function inodes(ns: NetnsRef): number[] {
   const refs = Array.isArray(ns) ? (ns as readonly (string | number)[]) : [ns as string | number];
-  const ino = refs.map((r) => (typeof r === 'number' ? r : netnsInode(r))).filter((i): i is number => i !== undefined);
-  return new Set(ino.map((i) => `net:[${i}]`));
+  return refs.map((r) => (typeof r === 'number' ? r : netnsInode(r))).filter((i): i is number => i !== undefined);
 }
 
 /** Pids whose network namespace is `ns` (one of them; what `ip netns pids` prints), excluding ourselves: one pass over /proc. */
 export function pidsInNetns(ns: NetnsRef, exclude: readonly number[] = []): number[] {
-  const want = inodes(ns);
+  const want = new Set(inodes(ns).map((i) => `net:[${i}]`));
   if (!want.size) return [];
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -56,18 +56,18 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
  */
 export async function killNetns(ns: NetnsRef, graceMs = 1000, exclude: readonly number[] = []): Promise<number> {
   // By inode from here on: the names may go meanwhile (the removal runs beside this).
-  const nsPath = [...inodes(ns)].map((i) => Number(i.slice(5, -1)));
-  let pids = pidsInNetns(nsPath, exclude);
+  const ino = inodes(ns);
+  let pids = pidsInNetns(ino, exclude);
   const total = pids.length;
   if (!pids.length) return 0;
   signalAll(pids, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 10));
-    pids = pidsInNetns(nsPath, exclude);
+    pids = pidsInNetns(ino, exclude);
     if (!pids.length) return total;
   }
   signalAll(pids, 'SIGKILL');
-  for (let i = 0; i < 100 && pidsInNetns(nsPath, exclude).length; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && pidsInNetns(ino, exclude).length; i++) await new Promise((r) => setTimeout(r, 10));
   return total;
 }

@@ -128,7 +128,6 @@ export class Sandbox {
    * bpf/build.nft), split by group when it is collected (src/capture/nflog.ts); it needs no interface.
    */
   private captureSpecs(): CaptureSpec[] {
-    const s = this.sentinel.toString('latin1');
     // The faithful namespace holds nothing of netaudit's, no nftables rule either: its lo is read from a packet
     // socket, kernel-filtered by bpf/loopback.bpf.
     if (this.plan.kind === 'faithful') {
@@ -143,7 +142,7 @@ export class Sandbox {
         filter: '',
         snaplen: 65535,
         // Each group's own end marker: the capture is complete once all three are in.
-        sentinel: groups.map((g) => Buffer.from(`${s}-${g.source}`, 'latin1')),
+        sentinel: groups.map((g) => Buffer.from(this.markerPayload(g.source), 'latin1')),
       },
     ];
   }
@@ -224,9 +223,10 @@ export class Sandbox {
     const lines = { build: plan.build, monitor: plan.monitor };
     const netns = { build: plan.names.buildNs, monitor: plan.names.monitorNs };
     // Each namespace's steps, for its held process: its configuration unless a capture's socket needs it first, then the side steps.
+    const side = this.sideSteps();
     const nsSteps = (ns: 'build' | 'monitor'): StarterStep[] => [
       ...(specs.some((c) => c.configure === ns) || !lines[ns].length ? [] : [{ label: `configuring the ${ns} namespace`, argv: [tool('ip'), '-batch', '-'], input: batch(lines[ns]) }]),
-      ...this.sideSteps().filter((s) => s.ns === ns),
+      ...side.filter((s) => s.ns === ns),
     ];
     const held = this.markerScripts().map((m) => ({ ...m, steps: nsSteps(m.ns) }));
     const starter = await SandboxStarter.spawn({
@@ -379,12 +379,17 @@ export class Sandbox {
    * by the same shell: a rule counts a send inside the sendto() call, so the marker is counted by then and
    * collect() subtracts it) and the monitor's (the veth). src/model/network.ts END_MARKER.
    */
+  /**
+   * The end marker of a capture point: the sentinel, then the point's name. One NFLOG capture reads three points
+   * (captureSpecs()), each complete once its own marker is in; every marker holds the sentinel, by which the
+   * analysis leaves them out (src/capture/frames.ts).
+   */
+  private markerPayload(point: keyof typeof END_MARKER): string {
+    return `${this.sentinel.toString('latin1')}-${point}`;
+  }
+
   private markerScripts(): { name: string; ns: 'build' | 'monitor'; script: string }[] {
-    const s = this.sentinel.toString('latin1');
-    // Each marker carries its capture point's name after the sentinel: one NFLOG capture reads three points
-    // (captureSpecs()), each complete once its own marker is in. Every marker holds the sentinel, by which the
-    // analysis leaves them out (src/capture/frames.ts).
-    const to = (point: keyof typeof END_MARKER): string => `printf %s '${s}-${point}' >/dev/udp/${END_MARKER[point].address}/${END_MARKER[point].port}`;
+    const to = (point: keyof typeof END_MARKER): string => `printf %s '${this.markerPayload(point)}' >/dev/udp/${END_MARKER[point].address}/${END_MARKER[point].port}`;
     if (this.plan.kind === 'faithful') return [{ name: BUILD_MARKERS, ns: 'build', script: to('lo') }];
     return [
       { name: BUILD_MARKERS, ns: 'build', script: `${to('lo')}; ${to('nflog')}; exec ${tool('nft')} -j list table inet netaudit` },
@@ -439,7 +444,6 @@ export class Sandbox {
    * can be told from) goes with the first, so that the report counts it once.
    */
   private splitPoints(merged: CaptureResult): CaptureResult[] {
-    const s = this.sentinel.toString('latin1');
     const points = NFLOG_POINTS(this.plan.nflogGroup);
     const split = splitNflogPcap(merged.pcap, points.map((p) => p.group));
     return points.map(({ source, group }, i) => {
@@ -451,7 +455,7 @@ export class Sandbox {
         captured: records,
         receivedByFilter: records,
         droppedByKernel: i === 0 ? merged.droppedByKernel : 0,
-        incomplete: split.truncated || !pcap.includes(Buffer.from(`${s}-${source}`, 'latin1')),
+        incomplete: split.truncated || !pcap.includes(Buffer.from(this.markerPayload(source), 'latin1')),
       };
     });
   }
